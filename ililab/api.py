@@ -1,0 +1,151 @@
+"""The Python API behind ``ililab infer-graph``: :func:`infer_graph` and :func:`load_graph`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ililab import __version__
+from ililab.dataset import Dataset
+from ililab.errors import DataError
+from ililab.graph import DependencyGraph
+from ililab.io import load_matrix, make_nodes, read_graph, validate_matrix
+from ililab.knowledge import Knowledge
+from ililab.learners import DEFAULT_LEARNER, get
+from ililab.stats import check_covariance
+from ililab.transforms import transform_dataset
+
+__all__ = ["infer_graph", "load_graph", "prepare_dataset"]
+
+logger = logging.getLogger("ililab")
+
+
+def prepare_dataset(
+    data: np.ndarray | str | Path,
+    names: Sequence[str] | None = None,
+    modalities: Sequence[str | None] | str | None = None,
+    transform: str = "auto",
+    key: str | None = None,
+) -> Dataset:
+    """Load (if a path), validate and transform data into the :class:`Dataset` learners use.
+
+    The covariance is checked before any learner runs: a singular or badly
+    conditioned one is a :class:`~ililab.errors.SingularCovarianceError` that
+    names the columns at fault.
+    """
+    if isinstance(data, (str, Path)):
+        matrix = load_matrix(data, key=key)
+        values, file_names = matrix.values, matrix.names
+    else:
+        values, file_names = np.asarray(data) if not isinstance(data, np.ndarray) else data, None
+        validate_matrix(values, "data")
+    if names is None:
+        names = file_names
+    elif file_names is not None and list(names) != list(file_names):
+        raise DataError("names given differ from the CSV header; give one or the other")
+    nodes = make_nodes(values.shape[1], names, modalities)
+    dataset = transform_dataset(values, nodes, transform)
+    hint = "--transform auto" if dataset.info.get("simplex_blocks") and dataset.info["transform"] == "none" else ""
+    if hint:
+        hint = (
+            "the rows of " + ", ".join(dataset.info["simplex_blocks"]) + " sum to 1 (soft labels); "
+            "use --transform auto (Python: transform='auto') or drop one column per block"
+        )
+    condition = check_covariance(dataset.covariance, dataset.names, hint=hint)
+    dataset.info["condition_number"] = condition
+    return dataset
+
+
+def infer_graph(
+    data: np.ndarray | str | Path | Dataset,
+    names: Sequence[str] | None = None,
+    modalities: Sequence[str | None] | str | None = None,
+    learner: str = DEFAULT_LEARNER,
+    transform: str = "auto",
+    seed: int | None = None,
+    knowledge: Knowledge | None = None,
+    key: str | None = None,
+    **params: Any,
+) -> DependencyGraph:
+    """Infer a class dependency graph from a data matrix (typically soft labels).
+
+    Parameters
+    ----------
+    data : ndarray of shape (n, p), path, or Dataset
+        Rows are samples (clips), columns variables (class scores). A path is
+        read with :func:`ililab.io.load_matrix` (``.npy``, ``.npz``, ``.csv``).
+    names : sequence of str, optional
+        Column names; ``"Class (modality)"`` names give modalities.
+    modalities : sequence or str, optional
+        One modality per column, or a spec such as ``"audio=0:28,visual=28:56"``.
+    learner : str
+        Registered learner name (``ililab.learners.available()``).
+    transform : {"auto", "none", "logit", "alr", "clr", ...}
+        Soft-label transform; ``auto`` handles simplex blocks (see ``docs/soft-labels.md``).
+    seed : int, optional
+        Seed of the learner's random choices (default: the learner's default, 0).
+    knowledge : Knowledge, optional
+        Required / forbidden edges and tiers.
+    key : str, optional
+        Array name inside an ``.npz`` archive.
+    **params
+        Learner parameters, validated against the learner's ``Params``.
+
+    Returns
+    -------
+    DependencyGraph
+        With ``meta`` recording learner, parameters, transform, ``n_samples``
+        and the ililab version (never timings, so the same seed gives the same bytes).
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> sim = simulate_linear_sem(5, 2000, seed=0)
+    >>> g = infer_graph(sim.data, learner="ges")
+    >>> len(g.nodes)
+    5
+    """
+    learner_cls = get(learner)
+    if seed is not None:
+        params["seed"] = seed
+    validated = learner_cls.validate_params(params)
+    if isinstance(data, Dataset):
+        dataset = data
+    else:
+        dataset = prepare_dataset(data, names, modalities, transform, key)
+    if knowledge is not None:
+        knowledge.check_names(dataset.names)
+    started = time.perf_counter()
+    graph = learner_cls().fit(dataset, knowledge, validated)
+    elapsed = time.perf_counter() - started
+    logger.info("learner %s finished in %.3f s: %d edges", learner, elapsed, len(graph.edges))
+    if dataset.output_nodes is not None:
+        graph = DependencyGraph(dataset.graph_nodes, graph.edges, graph.meta)
+    meta = dict(graph.meta)
+    meta.setdefault("learner", learner)
+    meta.setdefault("params", validated.model_dump(by_alias=True))
+    meta.update(
+        {
+            "n_samples": dataset.n_samples,
+            "transform": dataset.info.get("transform", "none"),
+            "ililab_version": __version__,
+        }
+    )
+    diagnostics = {k: v for k, v in dataset.info.items() if k not in ("transform",)}
+    if diagnostics:
+        meta["data"] = diagnostics
+    if knowledge is not None and not knowledge.is_empty:
+        meta["knowledge"] = knowledge.to_dict()
+    return graph.with_meta(**meta)
+
+
+def load_graph(path: str | Path, format: str | None = None) -> DependencyGraph:
+    """Read a graph file (``ililab.graph/v1`` JSON, or another supported format)."""
+    return read_graph(path, format)
+
+

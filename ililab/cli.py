@@ -1,0 +1,140 @@
+"""The ``ililab`` command: a thin layer over the Python API.
+
+Subcommands live in ``ililab/commands/`` and are loaded lazily, so
+``ililab --help`` stays fast; plugins add commands through the entry-point
+group ``ililab.commands`` (each entry point names a ``click.Command``).
+
+Errors: an :class:`~ililab.errors.IlilabError` prints one line on stderr and
+exits with its code (2 usage, 1 data); anything else is a bug and still
+prints one line unless ``--debug`` asks for the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from importlib import import_module
+from importlib.metadata import entry_points
+
+import click
+
+from ililab import __version__
+from ililab.errors import IlilabError
+
+__all__ = ["main", "cli"]
+
+COMMAND_GROUP = "ililab.commands"
+
+# name -> "module:attribute" of a click command
+_BUILTIN_COMMANDS: dict[str, str] = {
+    "infer-graph": "ililab.commands.infer:infer_graph_command",
+    "learners": "ililab.commands.learners:learners_command",
+    "simulate": "ililab.commands.simulate:simulate_command",
+    "show": "ililab.commands.show:show_command",
+}
+
+
+def _plugin_entry_points() -> dict:
+    return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP) if ep.name not in _BUILTIN_COMMANDS}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*_BUILTIN_COMMANDS, *_plugin_entry_points(), *self.commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        if name in _BUILTIN_COMMANDS:
+            module, _, attr = _BUILTIN_COMMANDS[name].partition(":")
+            return getattr(import_module(module), attr)
+        ep = _plugin_entry_points().get(name)
+        if ep is None:
+            return None
+        try:
+            command = ep.load()
+        except Exception as error:  # a broken plugin must not break ililab
+            click.echo(f"warning: cannot load plugin command {name!r} ({ep.value}): {error}", err=True)
+            return None
+        if not isinstance(command, click.Command):
+            click.echo(f"warning: plugin command {name!r} ({ep.value}) is not a click command", err=True)
+            return None
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ililab")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no warnings, summaries or progress.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Class dependency graphs from soft labels.
+
+    \b
+    Typical use:
+      ililab infer-graph soft_labels.npy --names names.txt -o graph.json
+      ililab learners
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    ctx.obj["quiet"] = quiet
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="ililab: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if not _quiet:
+        click.echo(f"warning: {message}", err=True)
+
+
+_quiet = False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    global _quiet
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    _quiet = "--quiet" in args or "-q" in args[:1]
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("default" if not debug else "always")
+    try:
+        cli.main(args=args, prog_name="ililab", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as error:
+        sys.exit(error.exit_code)
+    except IlilabError as error:
+        if debug:
+            raise
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as error:  # a bug: say so in one line, unless --debug
+        if debug:
+            raise
+        click.echo(
+            f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback "
+            "and please report it)",
+            err=True,
+        )
+        sys.exit(3)
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,50 @@
+"""Pieces shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import click
+
+from ililab.errors import UsageError
+
+__all__ = ["parse_params", "is_quiet", "Stopwatch"]
+
+
+def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
+    """Parse ``key=value`` pairs; values are read as JSON when they parse, else as strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_") if key.strip() != "lambda" else "lambda"
+        if not sep or not key:
+            raise UsageError(f"--param expects KEY=VALUE, got {pair!r}")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        out[key] = value
+    return out
+
+
+def is_quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.obj and ctx.obj.get("quiet"):
+            return True
+        ctx = ctx.parent
+    return False
+
+
+class Stopwatch:
+    """Wall-clock timer for the human summary on stderr."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start

@@ -1,0 +1,88 @@
+"""``ililab infer-graph``: data file -> class dependency graph."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ililab.commands._common import Stopwatch, is_quiet, parse_params
+
+_TRANSFORMS = ["auto", "none", "logit", "alr", "clr"]
+
+
+def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, nodes):
+    from ililab.knowledge import Knowledge, load_knowledge
+
+    result = load_knowledge(knowledge_file) if knowledge_file else None
+    if forbid_within_modality or tiers_from_modalities:
+        order = [m.strip() for m in tiers_from_modalities.split(",")] if tiers_from_modalities else None
+        extra = Knowledge.from_modalities(nodes, forbid_within_modality=forbid_within_modality, tier_order=order)
+        result = extra.merge(result) if result is not None else extra
+    return result
+
+
+@click.command("infer-graph")
+@click.argument("data", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--learner", "-l", default="grasp", show_default=True, help="Learner name (see `ililab learners`).")
+@click.option("--names", "names_file", type=click.Path(dir_okay=False), help="File with one column name per line.")
+@click.option("--modalities", help="Column blocks, e.g. audio=0:28,visual=28:56.")
+@click.option("--key", help="Array name inside an .npz archive.")
+@click.option("--transform", "-t", default="auto", show_default=True, help=f"Soft-label transform: {', '.join(_TRANSFORMS)}.")
+@click.option("--penalty", type=float, help="BIC penalty discount c (default 4, causal-learn's lambda = 2).")
+@click.option("--lambda", "lambda_", type=float, help="causal-learn's lambda_value; sets penalty = 2 * lambda.")
+@click.option("--seed", type=int, help="Seed of every random choice (default 0).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Learner parameter (repeatable).")
+@click.option("--knowledge", "knowledge_file", type=click.Path(dir_okay=False), help="Background-knowledge JSON file.")
+@click.option("--forbid-within-modality", is_flag=True, help="Forbid edges between classes of the same modality.")
+@click.option("--tiers-from-modalities", metavar="A,B", help="Modalities as tiers in this order (no edge B -> A).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Output file (default: JSON on stdout).")
+@click.option("--format", "-f", "fmt", help="Output format (default: from the extension, else json).")
+def infer_graph_command(
+    data, learner, names_file, modalities, key, transform, penalty, lambda_, seed, params,
+    knowledge_file, forbid_within_modality, tiers_from_modalities, output, fmt,
+):
+    """Infer a class dependency graph from DATA (.npy, .npz or .csv).
+
+    Rows are samples, columns variables (e.g. soft-label classes named
+    "Class (modality)"). Without -o the graph JSON goes to stdout and a short
+    summary to stderr.
+    """
+    from ililab.api import infer_graph, prepare_dataset
+    from ililab.io import graph_format_for, read_names
+    from ililab.learners import get
+
+    watch = Stopwatch()
+    learner_cls = get(learner)  # unknown learner: a usage error before reading any data
+    values = parse_params(params)
+    if penalty is not None:
+        values["penalty"] = penalty
+    if lambda_ is not None:
+        values["lambda"] = lambda_
+    if seed is not None:
+        values["seed"] = seed
+    learner_cls.validate_params(values)
+    if output is not None:
+        graph_format_for(output, fmt)
+    elif fmt is not None:
+        graph_format_for("stdout", fmt)
+    names = read_names(names_file) if names_file else None
+    dataset = prepare_dataset(data, names, modalities, transform, key)
+    knowledge = _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, dataset.graph_nodes)
+    graph = infer_graph(dataset, learner=learner, knowledge=knowledge, **values)
+    if output is not None:
+        graph.save(output, format=fmt)
+    else:
+        from ililab.io import GRAPH_FORMATS
+
+        name = graph_format_for("stdout.json", fmt)
+        sys.stdout.write(GRAPH_FORMATS[name][1](graph))
+    if not is_quiet():
+        n_dir = sum(e.directed for e in graph.edges)
+        where = f" -> {output}" if output else ""
+        click.echo(
+            f"{learner}: {len(graph.nodes)} nodes, {len(graph.edges)} edges ({n_dir} directed, "
+            f"{len(graph.edges) - n_dir} undirected, {len(graph.cross_modal_edges())} cross-modal), "
+            f"transform {graph.meta.get('transform')}, {watch.seconds:.2f} s{where}",
+            err=True,
+        )

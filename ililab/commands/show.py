@@ -1,0 +1,30 @@
+"""``ililab show``: print a graph file's nodes and edges as a table."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("show")
+@click.argument("graph_file", type=click.Path(dir_okay=False))
+@click.option("--cross-modal", is_flag=True, help="Only edges between different modalities.")
+def show_command(graph_file: str, cross_modal: bool) -> None:
+    """Print the edges of GRAPH_FILE, one per line."""
+    from ililab.io import read_graph
+
+    graph = read_graph(graph_file)
+    edges = graph.cross_modal_edges() if cross_modal else list(graph.edges)
+    meta = graph.meta
+    click.echo(
+        f"{len(graph.nodes)} nodes, {len(edges)} {'cross-modal ' if cross_modal else ''}edges"
+        f" (learner {meta.get('learner', '?')}, transform {meta.get('transform', '?')})"
+    )
+    width = max((len(e.source) for e in edges), default=0)
+    for e in edges:
+        arrow = "-->" if e.directed else "---"
+        extras = []
+        if e.weight is not None:
+            extras.append(f"weight {e.weight:+.3f}")
+        if e.confidence is not None:
+            extras.append(f"confidence {e.confidence:.2f}")
+        click.echo(f"  {e.source:<{width}} {arrow} {e.target}" + (f"   ({', '.join(extras)})" if extras else ""))

@@ -1,0 +1,114 @@
+"""The :class:`Dataset` handed to learners: data (optional), covariance, n, nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ililab.errors import DataError
+from ililab.graph import Node
+
+__all__ = ["Dataset"]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """What a learner sees: the nodes, the sufficient statistics and, when available, the data.
+
+    Score-based learners need only ``covariance`` and ``n_samples``; learners
+    that need rows (e.g. causal-learn's PC) use ``data`` when it is present and
+    otherwise :meth:`surrogate_data`, rows whose sample covariance equals
+    ``covariance`` exactly.
+
+    Parameters
+    ----------
+    nodes : sequence of Node
+        One node per column.
+    covariance : ndarray of shape (p, p)
+        Sample covariance of the (transformed) data.
+    n_samples : int
+        Number of rows the covariance was computed from.
+    data : ndarray of shape (n, p), optional
+        The (transformed) rows, when they are in memory.
+    info : dict
+        Provenance gathered on the way (transform, diagnostics); copied into graph ``meta``.
+    output_nodes : sequence of Node, optional
+        The nodes of the graph to return when they differ from ``nodes`` (a
+        transform that leaves a column without coordinates keeps its node).
+    """
+
+    nodes: tuple[Node, ...]
+    covariance: np.ndarray
+    n_samples: int
+    data: np.ndarray | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    output_nodes: tuple[Node, ...] | None = None
+
+    def __post_init__(self) -> None:
+        cov = np.asarray(self.covariance, dtype=np.float64)
+        p = len(self.nodes)
+        if cov.shape != (p, p):
+            raise DataError(f"covariance has shape {cov.shape}, expected ({p}, {p}) for {p} nodes")
+        if not np.all(np.isfinite(cov)):
+            raise DataError("covariance contains NaN or inf")
+        if self.n_samples < 2:
+            raise DataError(f"need at least 2 samples, got {self.n_samples}")
+        object.__setattr__(self, "covariance", cov)
+        object.__setattr__(self, "nodes", tuple(self.nodes))
+
+    @classmethod
+    def from_array(
+        cls,
+        data: np.ndarray,
+        nodes: Sequence[Node | str] | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> Dataset:
+        """Build from an in-memory (n, p) array (already validated and transformed)."""
+        from ililab.stats import covariance
+
+        x = np.asarray(data, dtype=np.float64)
+        if nodes is None:
+            nodes = [f"x{i}" for i in range(x.shape[1])]
+        node_tuple = tuple(n if isinstance(n, Node) else Node.from_name(n) for n in nodes)
+        return cls(node_tuple, covariance(x), x.shape[0], x, dict(info or {}))
+
+    @property
+    def graph_nodes(self) -> tuple[Node, ...]:
+        """Nodes of the graph a learner's result is reported on."""
+        return self.output_nodes if self.output_nodes is not None else self.nodes
+
+    @property
+    def names(self) -> list[str]:
+        """Column names."""
+        return [n.name for n in self.nodes]
+
+    @property
+    def n_variables(self) -> int:
+        """Number of columns p."""
+        return len(self.nodes)
+
+    def correlation(self) -> np.ndarray:
+        """Correlation matrix derived from the covariance."""
+        d = np.sqrt(np.diag(self.covariance))
+        return self.covariance / np.outer(d, d)
+
+    def surrogate_data(self) -> np.ndarray:
+        """The data if present, else ``n`` rows whose sample covariance is ``covariance``.
+
+        The rows are a deterministic function of the covariance (no randomness),
+        so learners that need rows give the same answer on the covariance path.
+        """
+        if self.data is not None:
+            return self.data
+        n, p = self.n_samples, self.n_variables
+        if n <= p:
+            raise DataError(f"cannot build {n} rows with a full-rank {p}x{p} covariance; need n > p")
+        # Orthonormal, column-centred basis from a fixed matrix: Z^T Z = (n-1) I, mean 0.
+        base = np.cos(np.outer(np.arange(n) + 0.5, np.arange(1, p + 1)) * np.pi / n)
+        base -= base.mean(axis=0)
+        q, _ = np.linalg.qr(base)
+        z = q * np.sqrt(n - 1)
+        return z @ np.linalg.cholesky(self.covariance).T

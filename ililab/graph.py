@@ -1,0 +1,534 @@
+"""The stable graph API: :class:`Node`, :class:`Edge` and :class:`DependencyGraph`.
+
+A :class:`DependencyGraph` is immutable. Edges are kept in a canonical order
+(by the position of their source, then target, in ``nodes``) and an undirected
+edge always has its source before its target, so two graphs with the same
+content compare equal and serialise to the same bytes.
+
+The serialised form is the JSON document ``ililab.graph/v1``::
+
+    {"format": "ililab.graph/v1",
+     "nodes": [{"name": "Train (visual)", "label": "Train", "modality": "visual"}],
+     "edges": [{"source": "Train (visual)", "target": "Motorcycle (audio)",
+                "kind": "directed", "weight": 0.41, "confidence": 0.93}],
+     "meta": {"learner": "grasp", ...}}
+
+It is validated with pydantic when read; an unknown ``format``, a dangling
+edge, a duplicate node or a self-loop is a :class:`~ililab.errors.GraphFormatError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import pydantic
+
+from ililab.errors import GraphFormatError
+
+__all__ = ["FORMAT", "Node", "Edge", "DependencyGraph", "split_name", "join_name"]
+
+FORMAT = "ililab.graph/v1"
+EdgeKind = Literal["directed", "undirected"]
+
+_MODALITY_SUFFIX = re.compile(r"^(?P<label>.*\S)\s+\((?P<modality>[^()]+)\)$")
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """Split ``"Class (modality)"`` into ``("Class", "modality")``.
+
+    Only the last parenthesised group is taken as the modality, so class names
+    with parentheses of their own survive: ``"Frying (food) (audio)"`` gives
+    ``("Frying (food)", "audio")``. A name without such a suffix gives
+    ``(name, None)``.
+
+    Examples
+    --------
+    >>> split_name("Train horn (visual)")
+    ('Train horn', 'visual')
+    >>> split_name("x0")
+    ('x0', None)
+    """
+    match = _MODALITY_SUFFIX.match(name)
+    if match is None:
+        return name, None
+    return match.group("label"), match.group("modality")
+
+
+def join_name(label: str, modality: str | None) -> str:
+    """Inverse of :func:`split_name`: ``("Train", "visual")`` -> ``"Train (visual)"``."""
+    return label if modality is None else f"{label} ({modality})"
+
+
+@dataclass(frozen=True)
+class Node:
+    """A variable of the graph, typically one soft-label column.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, e.g. ``"Train (visual)"``.
+    label : str, optional
+        The class label without the modality, e.g. ``"Train"``.
+    modality : str, optional
+        The modality block the column belongs to, e.g. ``"visual"``.
+    """
+
+    name: str
+    label: str | None = None
+    modality: str | None = None
+
+    @classmethod
+    def from_name(cls, name: str) -> Node:
+        """Build a node whose label and modality are parsed from ``name``."""
+        label, modality = split_name(name)
+        return cls(name=name, label=label if modality is not None else None, modality=modality)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An edge between two nodes, named by node name.
+
+    Parameters
+    ----------
+    source, target : str
+        Node names. For an undirected edge the order carries no meaning.
+    kind : {"directed", "undirected"}
+        ``"undirected"`` means the learner could not orient the edge (CPDAG).
+    weight : float, optional
+        The learner's strength of the edge, e.g. a standardised regression coefficient.
+    confidence : float, optional
+        Bootstrap frequency of the edge, in [0, 1].
+    """
+
+    source: str
+    target: str
+    kind: EdgeKind = "directed"
+    weight: float | None = None
+    confidence: float | None = None
+
+    @property
+    def directed(self) -> bool:
+        """Whether the edge is oriented from ``source`` to ``target``."""
+        return self.kind == "directed"
+
+
+# -- pydantic models of the file format -------------------------------------------------
+
+
+class _NodeModel(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    name: str = pydantic.Field(min_length=1)
+    label: str | None = None
+    modality: str | None = None
+
+
+class _EdgeModel(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    source: pydantic.StrictStr
+    target: pydantic.StrictStr
+    kind: EdgeKind = "directed"
+    weight: pydantic.FiniteFloat | None = None
+    confidence: pydantic.confloat(ge=0.0, le=1.0, allow_inf_nan=False) | None = None  # type: ignore[valid-type]
+
+
+class _GraphModel(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    format: Literal["ililab.graph/v1"]
+    nodes: list[_NodeModel]
+    edges: list[_EdgeModel]
+    meta: dict[str, Any] = pydantic.Field(default_factory=dict)
+
+
+def _format_validation_error(error: pydantic.ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "document"
+    more = error.error_count() - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{where}: {first['msg']}{suffix}"
+
+
+def _json_safe(value: Any) -> Any:
+    """Convert numpy scalars/arrays and tuples in ``meta`` to plain JSON types."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _optional_float(value: Any, what: str, edge: Edge) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: {what} must be a number") from None
+    if not math.isfinite(number):
+        raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: {what} must be finite")
+    if what == "confidence" and not 0.0 <= number <= 1.0:
+        raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: confidence must lie in [0, 1]")
+    return number
+
+
+def _clean_edge(edge: Edge) -> Edge:
+    weight = _optional_float(edge.weight, "weight", edge)
+    confidence = _optional_float(edge.confidence, "confidence", edge)
+    if weight is edge.weight and confidence is edge.confidence:
+        return edge
+    return Edge(edge.source, edge.target, edge.kind, weight, confidence)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class DependencyGraph:
+    """An immutable directed / partially directed graph over named nodes.
+
+    Parameters
+    ----------
+    nodes : sequence of Node or str
+        The variables, in data-column order. Strings are parsed with
+        :meth:`Node.from_name`.
+    edges : iterable of Edge
+        At most one edge per pair of nodes; no self-loops.
+    meta : mapping, optional
+        Provenance: learner, parameters, score, transform, version, ...
+
+    Examples
+    --------
+    >>> g = DependencyGraph(["a (audio)", "b (visual)"], [Edge("a (audio)", "b (visual)")])
+    >>> g.parents("b (visual)")
+    ['a (audio)']
+    >>> g.adjacency().tolist()
+    [[0.0, 1.0], [0.0, 0.0]]
+    """
+
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        nodes: Sequence[Node | str],
+        edges: Iterable[Edge] = (),
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        node_tuple = tuple(n if isinstance(n, Node) else Node.from_name(n) for n in nodes)
+        index: dict[str, int] = {}
+        for i, node in enumerate(node_tuple):
+            if not isinstance(node.name, str) or not node.name:
+                raise GraphFormatError(f"node {i} has no name")
+            if node.name in index:
+                raise GraphFormatError(f"duplicate node name {node.name!r}")
+            index[node.name] = i
+        canonical: dict[tuple[int, int], Edge] = {}
+        for edge in edges:
+            for end in (edge.source, edge.target):
+                if end not in index:
+                    raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r} names unknown node {end!r}")
+            if edge.kind not in ("directed", "undirected"):
+                raise GraphFormatError(f"edge kind must be 'directed' or 'undirected', got {edge.kind!r}")
+            edge = _clean_edge(edge)
+            s, t = index[edge.source], index[edge.target]
+            if s == t:
+                raise GraphFormatError(f"self-loop on node {edge.source!r}")
+            if edge.kind == "undirected" and s > t:
+                edge = Edge(edge.target, edge.source, "undirected", edge.weight, edge.confidence)
+                s, t = t, s
+            pair = (min(s, t), max(s, t))
+            if pair in canonical:
+                raise GraphFormatError(f"more than one edge between {edge.source!r} and {edge.target!r}")
+            canonical[pair] = edge
+        ordered = tuple(
+            sorted(canonical.values(), key=lambda e: (index[e.source], index[e.target]))
+        )
+        object.__setattr__(self, "nodes", node_tuple)
+        object.__setattr__(self, "edges", ordered)
+        object.__setattr__(self, "meta", _freeze(_json_safe(dict(meta or {}))))
+        object.__setattr__(self, "_index", index)
+
+    # -- basic queries ------------------------------------------------------------------
+
+    @property
+    def names(self) -> list[str]:
+        """Node names in column order."""
+        return [n.name for n in self.nodes]
+
+    @property
+    def modalities(self) -> list[str]:
+        """The distinct modalities, in order of first appearance."""
+        return list(dict.fromkeys(n.modality for n in self.nodes if n.modality is not None))
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DependencyGraph):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.nodes, self.edges))
+
+    def __repr__(self) -> str:
+        n_dir = sum(e.directed for e in self.edges)
+        return (
+            f"DependencyGraph({len(self.nodes)} nodes, {len(self.edges)} edges: "
+            f"{n_dir} directed, {len(self.edges) - n_dir} undirected)"
+        )
+
+    def index(self, name: str) -> int:
+        """Position of node ``name`` in :attr:`nodes`."""
+        try:
+            return self._index[name]  # type: ignore[attr-defined]
+        except KeyError:
+            raise KeyError(f"no node named {name!r}") from None
+
+    def node(self, name: str) -> Node:
+        """The :class:`Node` called ``name``."""
+        return self.nodes[self.index(name)]
+
+    def edge(self, u: str, v: str) -> Edge | None:
+        """The edge between ``u`` and ``v`` in either direction, or None."""
+        self.index(u), self.index(v)
+        for e in self.edges:
+            if {e.source, e.target} == {u, v}:
+                return e
+        return None
+
+    def has_edge(self, u: str, v: str, directed: bool = False) -> bool:
+        """Whether ``u`` and ``v`` are adjacent (``directed=True``: whether ``u -> v``)."""
+        e = self.edge(u, v)
+        if e is None:
+            return False
+        if not directed:
+            return True
+        return e.kind == "directed" and e.source == u
+
+    def parents(self, name: str) -> list[str]:
+        """Nodes with a directed edge into ``name``, in node order."""
+        self.index(name)
+        return [e.source for e in self.edges if e.directed and e.target == name]
+
+    def children(self, name: str) -> list[str]:
+        """Nodes ``name`` has a directed edge to, in node order."""
+        self.index(name)
+        return [e.target for e in self.edges if e.directed and e.source == name]
+
+    def undirected_neighbors(self, name: str) -> list[str]:
+        """Nodes joined to ``name`` by an undirected (unoriented) edge."""
+        self.index(name)
+        out = [e.target for e in self.edges if not e.directed and e.source == name]
+        out += [e.source for e in self.edges if not e.directed and e.target == name]
+        return sorted(out, key=self.index)
+
+    def neighbors(self, name: str) -> list[str]:
+        """All nodes adjacent to ``name`` whatever the edge kind (networkx's sense)."""
+        self.index(name)
+        out = {e.target for e in self.edges if e.source == name}
+        out |= {e.source for e in self.edges if e.target == name}
+        return sorted(out, key=self.index)
+
+    def adjacency(self, weight: Literal["weight", "confidence"] | None = None) -> np.ndarray:
+        """Adjacency matrix aligned with :attr:`nodes`.
+
+        ``A[i, j]`` is nonzero when ``i -> j``; an undirected edge sets both
+        ``A[i, j]`` and ``A[j, i]``. With ``weight=None`` entries are 0/1, else
+        the edge attribute (missing values count as 1).
+        """
+        p = len(self.nodes)
+        a = np.zeros((p, p))
+        for e in self.edges:
+            s, t = self.index(e.source), self.index(e.target)
+            value = 1.0
+            if weight is not None:
+                attr = getattr(e, weight)
+                value = 1.0 if attr is None else float(attr)
+            a[s, t] = value
+            if not e.directed:
+                a[t, s] = value
+        return a
+
+    def cross_modal_edges(self) -> list[Edge]:
+        """Edges whose two ends carry different (known) modalities."""
+        out = []
+        for e in self.edges:
+            ms, mt = self.node(e.source).modality, self.node(e.target).modality
+            if ms is not None and mt is not None and ms != mt:
+                out.append(e)
+        return out
+
+    def subgraph(
+        self,
+        nodes: Iterable[str] | None = None,
+        *,
+        modalities: Iterable[str] | None = None,
+    ) -> DependencyGraph:
+        """The graph induced by the given node names and/or modalities."""
+        keep = set(self.names) if nodes is None else set(nodes)
+        for name in keep:
+            self.index(name)
+        if modalities is not None:
+            wanted = set(modalities)
+            unknown = wanted - set(self.modalities)
+            if unknown:
+                raise KeyError(f"unknown modalities {sorted(unknown)}; the graph has {self.modalities}")
+            keep = {n for n in keep if self.node(n).modality in wanted}
+        new_nodes = [n for n in self.nodes if n.name in keep]
+        new_edges = [e for e in self.edges if e.source in keep and e.target in keep]
+        return DependencyGraph(new_nodes, new_edges, self.meta)
+
+    def with_edges(self, edges: Iterable[Edge], **meta_updates: Any) -> DependencyGraph:
+        """A copy with other edges (and updated meta entries)."""
+        meta = _thaw(self.meta)
+        meta.update(meta_updates)
+        return DependencyGraph(self.nodes, edges, meta)
+
+    def with_meta(self, **meta_updates: Any) -> DependencyGraph:
+        """A copy with updated meta entries."""
+        return self.with_edges(self.edges, **meta_updates)
+
+    def is_acyclic(self) -> bool:
+        """Whether the directed edges contain no cycle."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(self.names)
+        g.add_edges_from((e.source, e.target) for e in self.edges if e.directed)
+        return nx.is_directed_acyclic_graph(g)
+
+    # -- conversions --------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``ililab.graph/v1`` document as plain Python objects."""
+        return {
+            "format": FORMAT,
+            "nodes": [{"name": n.name, "label": n.label, "modality": n.modality} for n in self.nodes],
+            "edges": [
+                {
+                    "source": e.source,
+                    "target": e.target,
+                    "kind": e.kind,
+                    "weight": e.weight,
+                    "confidence": e.confidence,
+                }
+                for e in self.edges
+            ],
+            "meta": _thaw(self.meta),
+        }
+
+    @classmethod
+    def from_dict(cls, document: Any) -> DependencyGraph:
+        """Validate an ``ililab.graph/v1`` document and build the graph.
+
+        Raises
+        ------
+        GraphFormatError
+            If the document is not a valid ``ililab.graph/v1`` graph.
+        """
+        if not isinstance(document, Mapping):
+            raise GraphFormatError(f"a graph document must be a JSON object, got {type(document).__name__}")
+        if document.get("format") != FORMAT:
+            raise GraphFormatError(
+                f"unknown graph format {document.get('format')!r}; expected {FORMAT!r}"
+            )
+        try:
+            model = _GraphModel.model_validate(document)
+        except pydantic.ValidationError as error:
+            raise GraphFormatError(f"invalid graph: {_format_validation_error(error)}") from None
+        nodes = [Node(n.name, n.label, n.modality) for n in model.nodes]
+        edges = [Edge(e.source, e.target, e.kind, e.weight, e.confidence) for e in model.edges]
+        return cls(nodes, edges, model.meta)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Serialise to ``ililab.graph/v1`` JSON text (deterministic)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> DependencyGraph:
+        """Parse ``ililab.graph/v1`` JSON text; malformed text is a :class:`GraphFormatError`."""
+        try:
+            document = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise GraphFormatError(f"not valid JSON: {error}") from None
+        except RecursionError:
+            raise GraphFormatError("not a graph: JSON nested too deeply") from None
+        return cls.from_dict(document)
+
+    def save(self, path: str | Path, format: str | None = None) -> Path:
+        """Write the graph atomically; the format follows the extension unless given."""
+        from ililab.io import write_graph
+
+        return write_graph(self, path, format=format)
+
+    def to_networkx(self):
+        """A ``networkx.DiGraph``; undirected edges become two arcs marked ``kind="undirected"``."""
+        import networkx as nx
+
+        g = nx.DiGraph(**{k: v for k, v in _thaw(self.meta).items() if not isinstance(v, dict)})
+        g.graph["meta"] = _thaw(self.meta)
+        for n in self.nodes:
+            attrs = {k: v for k, v in (("label", n.label), ("modality", n.modality)) if v is not None}
+            g.add_node(n.name, **attrs)
+        for e in self.edges:
+            attrs = {"kind": e.kind}
+            if e.weight is not None:
+                attrs["weight"] = e.weight
+            if e.confidence is not None:
+                attrs["confidence"] = e.confidence
+            g.add_edge(e.source, e.target, **attrs)
+            if not e.directed:
+                g.add_edge(e.target, e.source, **attrs)
+        return g
+
+    @classmethod
+    def from_networkx(cls, g) -> DependencyGraph:
+        """Inverse of :meth:`to_networkx`.
+
+        A pair of opposite arcs becomes one undirected edge (whatever their
+        ``kind`` attribute says); an undirected networkx graph gives undirected edges.
+        """
+        nodes = [
+            Node(str(n), data.get("label"), data.get("modality")) for n, data in g.nodes(data=True)
+        ]
+        edges: list[Edge] = []
+        seen: set[frozenset] = set()
+        directed_graph = g.is_directed()
+        for u, v, data in g.edges(data=True):
+            pair = frozenset((u, v))
+            if pair in seen:
+                continue
+            seen.add(pair)
+            both = not directed_graph or g.has_edge(v, u)
+            kind = "undirected" if both else "directed"
+            edges.append(Edge(str(u), str(v), kind, data.get("weight"), data.get("confidence")))
+        meta = g.graph.get("meta", {})
+        return cls(nodes, edges, meta)

@@ -1,0 +1,467 @@
+"""Reading data matrices, names and modalities; writing arrays and graphs atomically.
+
+Nothing read here can execute code: ``.npy`` / ``.npz`` are loaded with
+``allow_pickle=False`` and graph files are validated with pydantic.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ililab.errors import DataError, GraphFormatError, OutputError, UsageError
+from ililab.graph import DependencyGraph, Node, split_name
+
+__all__ = [
+    "Matrix",
+    "load_matrix",
+    "validate_matrix",
+    "read_names",
+    "parse_modalities",
+    "make_nodes",
+    "atomic_write",
+    "write_array",
+    "write_names",
+    "write_graph",
+    "read_graph",
+    "GRAPH_FORMATS",
+    "graph_format_for",
+]
+
+DATA_SUFFIXES = (".npy", ".npz", ".csv")
+# Rows checked per step for NaN/inf, so a memory-mapped file is never loaded whole.
+_CHECK_ROWS = 65536
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A validated 2-D numeric matrix and the column names its file carried (if any)."""
+
+    values: np.ndarray
+    names: list[str] | None
+    source: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape  # type: ignore[return-value]
+
+
+def _open_error(path: Path, error: OSError) -> DataError:
+    return DataError(f"cannot read {str(path)!r}: {error.strerror or error}")
+
+
+def load_matrix(path: str | Path, key: str | None = None) -> Matrix:
+    """Load and validate a data matrix from ``.npy``, ``.npz`` or ``.csv``.
+
+    ``.npy`` files are memory-mapped (large files are never read whole);
+    ``.npz`` takes the array ``key`` (optional when the archive holds one
+    array); a ``.csv`` file's header row gives the column names.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable file, pickled objects, wrong shape or dtype,
+        NaN / inf (naming the row and column), fewer than 2 rows or columns.
+    UsageError
+        Unsupported extension, or ``key`` missing / not in the archive.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in DATA_SUFFIXES:
+        raise UsageError(
+            f"unsupported data file {str(path)!r}: expected one of {', '.join(DATA_SUFFIXES)}"
+        )
+    if not path.exists():
+        raise DataError(f"no such file: {str(path)!r}")
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a directory, not a data file")
+    names: list[str] | None = None
+    if suffix == ".npy":
+        values = _load_npy(path)
+    elif suffix == ".npz":
+        values = _load_npz(path, key)
+    else:
+        values, names = _load_csv(path)
+    if key is not None and suffix != ".npz":
+        raise UsageError("--key applies to .npz archives only")
+    validate_matrix(values, str(path))
+    return Matrix(values, names, str(path))
+
+
+def _pickle_error(path: Path) -> DataError:
+    return DataError(
+        f"{str(path)!r} holds Python objects (a pickled array); ililab never unpickles "
+        "data. Save a numeric array instead, e.g. np.save(path, x.astype(np.float64))"
+    )
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except OSError as error:
+        raise _open_error(path, error) from None
+    except ValueError as error:
+        if "pickle" in str(error).lower() or "object" in str(error).lower():
+            raise _pickle_error(path) from None
+        raise DataError(f"{str(path)!r} is not a valid .npy file: {error}") from None
+    except Exception as error:  # numpy raises assorted errors on corrupt headers
+        raise DataError(f"{str(path)!r} is not a valid .npy file: {error}") from None
+
+
+def _load_npz(path: Path, key: str | None) -> np.ndarray:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except OSError as error:
+        raise _open_error(path, error) from None
+    except Exception as error:
+        raise DataError(f"{str(path)!r} is not a valid .npz archive: {error}") from None
+    with archive:
+        keys = list(archive.files)
+        if key is None:
+            if len(keys) != 1:
+                raise UsageError(
+                    f"{str(path)!r} holds {len(keys)} arrays ({', '.join(keys) or 'none'}); "
+                    "choose one with --key"
+                )
+            key = keys[0]
+        if key not in keys:
+            raise UsageError(f"no array {key!r} in {str(path)!r}; it holds: {', '.join(keys) or 'none'}")
+        try:
+            return archive[key]
+        except ValueError as error:
+            if "pickle" in str(error).lower() or "object" in str(error).lower():
+                raise _pickle_error(path) from None
+            raise DataError(f"cannot read array {key!r} of {str(path)!r}: {error}") from None
+        except Exception as error:
+            raise DataError(f"cannot read array {key!r} of {str(path)!r}: {error}") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _load_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+    except OSError as error:
+        raise _open_error(path, error) from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DataError(f"{str(path)!r} is not a readable CSV text file: {error}") from None
+    if not rows:
+        raise DataError(f"{str(path)!r} is empty")
+    names = None
+    if not all(_is_number(cell) for cell in rows[0]):
+        names = [cell.strip() for cell in rows[0]]
+        rows = rows[1:]
+    width = len(names) if names is not None else len(rows[0]) if rows else 0
+    values = np.empty((len(rows), width))
+    for r, row in enumerate(rows):
+        line = r + (2 if names is not None else 1)
+        if len(row) != width:
+            raise DataError(f"{str(path)!r} line {line}: {len(row)} fields, expected {width}")
+        for c, cell in enumerate(row):
+            try:
+                values[r, c] = float(cell)
+            except ValueError:
+                column = names[c] if names is not None else f"column {c}"
+                raise DataError(
+                    f"{str(path)!r} line {line}, {column!r}: {cell.strip()!r} is not a number"
+                ) from None
+    return values, names
+
+
+def validate_matrix(values: np.ndarray, source: str = "data") -> None:
+    """Check a data matrix: 2-D, real numeric, at least 2 x 2, all finite.
+
+    Raises
+    ------
+    DataError
+        Naming the first offending row and column for NaN / inf.
+    """
+    if not isinstance(values, np.ndarray):
+        raise DataError(f"{source}: expected a numpy array, got {type(values).__name__}")
+    if values.dtype == object:
+        raise DataError(f"{source}: holds Python objects; ililab needs a numeric array")
+    if values.ndim != 2:
+        raise DataError(
+            f"{source}: expected a 2-D matrix (rows = samples, columns = variables), "
+            f"got {values.ndim}-D with shape {values.shape}"
+        )
+    if values.dtype.kind not in "iuf":
+        raise DataError(f"{source}: expected a real numeric dtype, got {values.dtype}")
+    n, p = values.shape
+    if n < 2:
+        raise DataError(f"{source}: need at least 2 rows (samples), got {n}")
+    if p < 2:
+        raise DataError(f"{source}: need at least 2 columns (variables), got {p}")
+    if values.dtype.kind == "f":
+        for start in range(0, n, _CHECK_ROWS):
+            chunk = np.asarray(values[start : start + _CHECK_ROWS])
+            bad = ~np.isfinite(chunk)
+            if bad.any():
+                r, c = np.argwhere(bad)[0]
+                what = "NaN" if np.isnan(chunk[r, c]) else "inf"
+                count = int(bad.sum())
+                raise DataError(
+                    f"{source}: {what} at row {start + r}, column {c} "
+                    f"({count} non-finite value{'s' if count > 1 else ''} in rows "
+                    f"{start}-{start + len(chunk) - 1}); remove or impute them"
+                )
+
+
+def read_names(path: str | Path) -> list[str]:
+    """Column names, one per line (blank trailing lines ignored).
+
+    Raises
+    ------
+    DataError
+        Unreadable file, a blank name, or a duplicate name.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise _open_error(path, error) from None
+    except UnicodeDecodeError:
+        raise DataError(f"names file {str(path)!r} is not UTF-8 text") from None
+    lines = [line.strip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    for i, name in enumerate(lines):
+        if not name:
+            raise DataError(f"names file {str(path)!r} line {i + 1} is blank")
+    _check_unique(lines, f"names file {str(path)!r}")
+    return lines
+
+
+def _check_unique(names: Sequence[str], where: str) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise DataError(f"{where}: duplicate name {name!r} (positions {seen[name]} and {i})")
+        seen[name] = i
+
+
+_MODALITY_SPEC = re.compile(r"^\s*([^=,:\s][^=,:]*?)\s*=\s*(\d+)\s*:\s*(\d+)\s*$")
+
+
+def parse_modalities(spec: str, n_columns: int) -> list[str | None]:
+    """Parse ``"audio=0:28,visual=28:56"`` into one modality (or None) per column.
+
+    Raises
+    ------
+    UsageError
+        A malformed spec, an empty or out-of-range block, or overlapping blocks.
+    """
+    if not spec or not spec.strip():
+        raise UsageError("--modalities is empty; expected e.g. audio=0:28,visual=28:56")
+    out: list[str | None] = [None] * n_columns
+    seen: set[str] = set()
+    for part in spec.split(","):
+        match = _MODALITY_SPEC.match(part)
+        if match is None:
+            raise UsageError(f"malformed --modalities part {part.strip()!r}; expected NAME=START:STOP, e.g. audio=0:28")
+        name, start, stop = match.group(1), int(match.group(2)), int(match.group(3))
+        if name in seen:
+            raise UsageError(f"--modalities names {name!r} twice")
+        seen.add(name)
+        if not start < stop <= n_columns:
+            raise UsageError(
+                f"--modalities block {name}={start}:{stop} is empty or beyond the {n_columns} columns"
+            )
+        for c in range(start, stop):
+            if out[c] is not None:
+                raise UsageError(f"--modalities blocks {out[c]!r} and {name!r} overlap at column {c}")
+            out[c] = name
+    return out
+
+
+def make_nodes(
+    n_columns: int,
+    names: Sequence[str] | None = None,
+    modalities: Sequence[str | None] | str | None = None,
+) -> list[Node]:
+    """One :class:`Node` per column from names and modalities.
+
+    Without names the columns are ``x0, x1, ...``. Without explicit modalities,
+    names of the form ``"Class (modality)"`` give them, provided every name has
+    such a suffix. ``modalities`` may be a spec string (see :func:`parse_modalities`).
+
+    Raises
+    ------
+    DataError
+        Names whose count differs from the number of columns, or duplicates.
+    """
+    if names is None:
+        names = [f"x{i}" for i in range(n_columns)]
+    names = [str(n) for n in names]
+    if len(names) != n_columns:
+        raise DataError(f"{len(names)} names given for {n_columns} columns")
+    _check_unique(names, "column names")
+    if isinstance(modalities, str):
+        modalities = parse_modalities(modalities, n_columns)
+    if modalities is not None:
+        if len(modalities) != n_columns:
+            raise DataError(f"{len(modalities)} modalities given for {n_columns} columns")
+        nodes = []
+        for name, modality in zip(names, modalities):
+            label, suffix = split_name(name)
+            label = label if suffix is not None and suffix == modality else name
+            nodes.append(Node(name, label if modality is not None else None, modality))
+        return nodes
+    parsed = [split_name(n) for n in names]
+    if all(m is not None for _, m in parsed) and len({m for _, m in parsed}) < n_columns:
+        return [Node(n, label, m) for n, (label, m) in zip(names, parsed)]
+    return [Node(n) for n in names]
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], None] | bytes | str) -> Path:
+    """Write a file atomically: into a temporary file beside it, then rename.
+
+    ``writer`` is the content (bytes or text) or a function that writes to the
+    temporary path it is given. On any failure, Ctrl-C included, the
+    temporary file is removed and an existing file at ``path`` is untouched.
+
+    Raises
+    ------
+    OutputError
+        If the directory does not exist or is not writable.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OutputError(f"cannot write {str(path)!r}: it is a directory")
+    if not directory.is_dir():
+        raise OutputError(f"cannot write {str(path)!r}: directory {str(directory)!r} does not exist")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise OutputError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+    tmp = Path(tmp_name)
+    try:
+        if callable(writer):
+            os.close(fd)
+            writer(tmp)
+        else:
+            data = writer.encode("utf-8") if isinstance(writer, str) else writer
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        if path.exists():
+            try:
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+            except OSError:
+                pass
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as error:
+        tmp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_array(values: np.ndarray, path: str | Path) -> Path:
+    """Save a numeric array as ``.npy`` atomically (never pickled)."""
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            np.save(handle, np.asarray(values), allow_pickle=False)
+
+    return atomic_write(path, save)
+
+
+def write_names(names: Sequence[str], path: str | Path) -> Path:
+    """Write names one per line, atomically."""
+    for name in names:
+        if "\n" in name or "\r" in name:
+            raise DataError(f"name {name!r} contains a line break")
+    return atomic_write(path, "".join(f"{n}\n" for n in names))
+
+
+# Graph formats: name -> (suffixes, writer(graph) -> text, reader(text) -> graph or None).
+def _json_writer(graph: DependencyGraph) -> str:
+    return graph.to_json()
+
+
+GraphWriter = Callable[[DependencyGraph], str]
+GraphReader = Callable[[str], DependencyGraph]
+GRAPH_FORMATS: dict[str, tuple[tuple[str, ...], GraphWriter, GraphReader | None]] = {
+    "json": ((".json",), _json_writer, DependencyGraph.from_json),
+}
+
+
+def graph_format_for(path: str | Path, format: str | None = None) -> str:
+    """The graph format named, or the one the file extension implies."""
+    if format is not None:
+        if format not in GRAPH_FORMATS:
+            raise UsageError(f"unknown graph format {format!r}; known: {', '.join(GRAPH_FORMATS)}")
+        return format
+    suffix = Path(path).suffix.lower()
+    for name, (suffixes, _, _) in GRAPH_FORMATS.items():
+        if suffix in suffixes:
+            return name
+    known = ", ".join(s for suffixes, _, _ in GRAPH_FORMATS.values() for s in suffixes)
+    raise UsageError(f"cannot tell the graph format of {str(path)!r} from its extension (known: {known}); use --format")
+
+
+def write_graph(graph: DependencyGraph, path: str | Path, format: str | None = None) -> Path:
+    """Write ``graph`` atomically in ``format`` (default: from the extension)."""
+    name = graph_format_for(path, format)
+    _, writer, _ = GRAPH_FORMATS[name]
+    return atomic_write(path, writer(graph))
+
+
+def read_graph(path: str | Path, format: str | None = None) -> DependencyGraph:
+    """Read a graph file (default format: from the extension).
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable file.
+    GraphFormatError
+        Malformed content.
+    """
+    path = Path(path)
+    name = graph_format_for(path, format)
+    _, _, reader = GRAPH_FORMATS[name]
+    if reader is None:
+        raise UsageError(f"graph format {name!r} can be written but not read")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"no such file: {str(path)!r}") from None
+    except IsADirectoryError:
+        raise DataError(f"{str(path)!r} is a directory, not a graph file") from None
+    except OSError as error:
+        raise _open_error(path, error) from None
+    except UnicodeDecodeError:
+        raise GraphFormatError(f"{str(path)!r} is not UTF-8 text") from None
+    try:
+        return reader(text)
+    except GraphFormatError as error:
+        raise GraphFormatError(f"{str(path)!r}: {error}") from None

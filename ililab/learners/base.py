@@ -1,0 +1,118 @@
+"""The learner contract.
+
+A learner is a class with a ``name``, a one-line ``description``, a pydantic
+``Params`` model and a ``fit`` method::
+
+    class MyLearner(Learner):
+        name = "my-learner"
+        description = "One line that says what it does."
+        tags = LearnerTags(output="cpdag", supports_knowledge=True)
+
+        class Params(LearnerParams):
+            alpha: float = 0.05
+
+        def fit(self, data, knowledge=None, params=None) -> DependencyGraph:
+            params = self.validate_params(params)
+            ...
+
+Built-in learners register themselves with :func:`ililab.learners.register`;
+third-party learners are found through the entry-point group ``ililab.learners``
+(the entry point names the class).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import pydantic
+
+from ililab.dataset import Dataset
+from ililab.errors import ParameterError
+from ililab.graph import DependencyGraph
+from ililab.knowledge import Knowledge
+
+__all__ = ["Learner", "LearnerParams", "LearnerTags"]
+
+
+class LearnerParams(pydantic.BaseModel):
+    """Base of every learner's ``Params``: unknown parameters are errors."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class LearnerTags:
+    """Capabilities a caller can check before running a learner.
+
+    Attributes
+    ----------
+    output : {"dag", "cpdag", "pag"}
+        What the learner's graph promises by default.
+    supports_knowledge : bool
+        Whether required / forbidden edges and tiers are honoured.
+    deterministic : bool
+        Whether the same seed gives the same graph.
+    needs_rows : bool
+        Whether the learner needs rows (not only covariance and n).
+    """
+
+    output: Literal["dag", "cpdag", "pag"] = "cpdag"
+    supports_knowledge: bool = True
+    deterministic: bool = True
+    needs_rows: bool = False
+
+
+class Learner:
+    """Base class of learners; see the module docstring for the contract."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    tags: ClassVar[LearnerTags] = LearnerTags()
+    Params: ClassVar[type[LearnerParams]] = LearnerParams
+
+    @classmethod
+    def validate_params(cls, params: LearnerParams | Mapping[str, Any] | None) -> LearnerParams:
+        """Turn a mapping of parameters into a validated ``Params`` instance.
+
+        Raises
+        ------
+        ParameterError
+            On an unknown parameter or a value of the wrong type or range.
+        """
+        if isinstance(params, cls.Params):
+            return params
+        values = dict(params or {})
+        try:
+            return cls.Params(**values)
+        except pydantic.ValidationError as error:
+            problems = []
+            for item in error.errors():
+                key = ".".join(str(p) for p in item["loc"]) or "?"
+                if item["type"] == "extra_forbidden":
+                    known = ", ".join(cls.Params.model_fields) or "none"
+                    problems.append(f"unknown parameter {key!r} (known: {known})")
+                else:
+                    problems.append(f"parameter {key!r}: {item['msg']} (got {item.get('input')!r})")
+            raise ParameterError(f"learner {cls.name!r}: " + "; ".join(problems)) from None
+
+    @classmethod
+    def param_table(cls) -> list[tuple[str, str, Any, str]]:
+        """(name, type, default, description) of each parameter, for ``ililab learners``."""
+        rows = []
+        for key, info in cls.Params.model_fields.items():
+            annotation = getattr(info.annotation, "__name__", None) or str(info.annotation)
+            annotation = annotation.replace("typing.", "")
+            shown = info.alias or key
+            rows.append((shown, annotation, info.get_default(call_default_factory=True), info.description or ""))
+        return rows
+
+    def fit(
+        self,
+        data: Dataset,
+        knowledge: Knowledge | None = None,
+        params: LearnerParams | Mapping[str, Any] | None = None,
+    ) -> DependencyGraph:
+        """Learn a graph from ``data``; must be overridden."""
+        raise NotImplementedError

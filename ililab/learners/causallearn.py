@@ -1,0 +1,202 @@
+"""Adapters over causal-learn: ``pc``, ``ges`` and ``cl-grasp`` (the reference GRaSP).
+
+causal-learn is imported only when one of these learners runs. Its GRaSP
+draws from Python's global ``random`` module; the adapter seeds it from the
+learner's ``seed`` and restores the global state afterwards, so results are
+reproducible and the caller's random state is left alone. causal-learn's
+progress output is kept off stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+from typing import Any
+
+import numpy as np
+import pydantic
+
+from ililab.dataset import Dataset
+from ililab.errors import ParameterError
+from ililab.graph import DependencyGraph, Edge
+from ililab.knowledge import Knowledge
+from ililab.learners.base import Learner, LearnerParams, LearnerTags
+
+__all__ = ["PCLearner", "GESLearner", "CLGraspLearner", "graph_from_causallearn"]
+
+
+def graph_from_causallearn(matrix: np.ndarray, data: Dataset, meta: dict[str, Any]) -> DependencyGraph:
+    """Map causal-learn's endpoint matrix to a :class:`DependencyGraph`.
+
+    causal-learn marks ``i -> j`` by ``G[i, j] = -1, G[j, i] = 1`` and
+    ``i - j`` by ``G[i, j] = G[j, i] = -1``; other endpoint pairs (PAG marks)
+    are kept as undirected edges.
+    """
+    names = data.names
+    edges = []
+    p = len(names)
+    for i in range(p):
+        for j in range(i + 1, p):
+            a, b = matrix[i, j], matrix[j, i]
+            if a == 0 and b == 0:
+                continue
+            if a == -1 and b == 1:
+                edges.append(Edge(names[i], names[j], "directed"))
+            elif a == 1 and b == -1:
+                edges.append(Edge(names[j], names[i], "directed"))
+            else:
+                edges.append(Edge(names[i], names[j], "undirected"))
+    return DependencyGraph(data.nodes, edges, meta)
+
+
+@contextlib.contextmanager
+def _seeded_and_quiet(seed: int):
+    """Seed Python's and numpy's global generators, silence stdout; restore both after."""
+    py_state = random.getstate()
+    np_state = np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+def _penalty_from(params: Any) -> float:
+    return params.lambda_ * 2 if params.lambda_ is not None else params.penalty
+
+
+class _PenaltyParams(LearnerParams):
+    """BIC penalty in ililab's convention with causal-learn's ``lambda`` as alias."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    penalty: float = pydantic.Field(4.0, gt=0, description="BIC penalty discount c (c = 2 * lambda)")
+    lambda_: float | None = pydantic.Field(
+        None, gt=0, alias="lambda", description="causal-learn's lambda_value; sets penalty = 2 * lambda"
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self):
+        if self.lambda_ is not None and "penalty" in self.model_fields_set:
+            if abs(self.penalty - 2 * self.lambda_) > 1e-12:
+                raise ValueError(f"penalty {self.penalty} and lambda {self.lambda_} disagree (penalty = 2 * lambda)")
+        return self
+
+
+def _background_knowledge(data: Dataset, knowledge: Knowledge | None):
+    if knowledge is None or knowledge.is_empty:
+        return None
+    from causallearn.graph.GraphNode import GraphNode
+    from causallearn.utils.PCUtils.BackgroundKnowledge import BackgroundKnowledge
+
+    nodes = [GraphNode(f"X{i + 1}") for i in range(data.n_variables)]
+    bk = BackgroundKnowledge()
+    forbidden = knowledge.forbidden_matrix(data.names)
+    required = knowledge.required_matrix(data.names)
+    for i, j in zip(*np.nonzero(forbidden)):
+        bk.add_forbidden_by_node(nodes[i], nodes[j])
+    for i, j in zip(*np.nonzero(required)):
+        bk.add_required_by_node(nodes[i], nodes[j])
+    return bk, nodes
+
+
+class PCLearner(Learner):
+    """causal-learn's PC with the Fisher-z test."""
+
+    name = "pc"
+    description = "PC (causal-learn): constraint-based, Fisher-z tests; returns a CPDAG"
+    tags = LearnerTags(output="cpdag", supports_knowledge=True, needs_rows=True)
+
+    class Params(LearnerParams):
+        alpha: float = pydantic.Field(0.05, gt=0, lt=1, description="significance level of the Fisher-z tests")
+        stable: bool = pydantic.Field(True, description="order-independent (stable) adjacency search")
+        seed: int = pydantic.Field(0, ge=0, description="seed (PC is deterministic; kept for a uniform interface)")
+
+    def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        params = self.validate_params(params)
+        from causallearn.search.ConstraintBased.PC import pc
+
+        bk = _background_knowledge(data, knowledge)
+        with _seeded_and_quiet(params.seed):
+            result = pc(
+                data.surrogate_data(),
+                alpha=params.alpha,
+                stable=params.stable,
+                background_knowledge=None if bk is None else bk[0],
+                show_progress=False,
+                node_names=None if bk is None else [n.get_name() for n in bk[1]],
+            )
+        meta = {"learner": self.name, "params": params.model_dump()}
+        return graph_from_causallearn(result.G.graph, data, meta)
+
+
+class GESLearner(Learner):
+    """causal-learn's GES with the linear-Gaussian BIC score."""
+
+    name = "ges"
+    description = "GES (causal-learn): greedy equivalence search with BIC; returns a CPDAG"
+    tags = LearnerTags(output="cpdag", supports_knowledge=False)
+
+    class Params(_PenaltyParams):
+        max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
+        seed: int = pydantic.Field(0, ge=0, description="seed (GES is deterministic; kept for a uniform interface)")
+
+    def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        params = self.validate_params(params)
+        if knowledge is not None and not knowledge.is_empty:
+            raise ParameterError("learner 'ges' does not support background knowledge; use grasp, boss or pc")
+        from causallearn.search.ScoreBased.GES import ges
+
+        penalty = _penalty_from(params)
+        with _seeded_and_quiet(params.seed):
+            record = ges(
+                None,
+                score_func="local_score_BIC_from_cov",
+                maxP=params.max_parents,
+                cov=data.covariance,
+                n=data.n_samples,
+                lambda_value=penalty / 2,
+            )
+        meta = {
+            "learner": self.name,
+            "params": {**params.model_dump(by_alias=True), "penalty": penalty, "lambda": penalty / 2},
+        }
+        return graph_from_causallearn(record["G"].graph, data, meta)
+
+
+class CLGraspLearner(Learner):
+    """causal-learn's own GRaSP, kept as the reference the native ``grasp`` is checked against."""
+
+    name = "cl-grasp"
+    description = "GRaSP as implemented by causal-learn (reference; slow, one random start)"
+    tags = LearnerTags(output="cpdag", supports_knowledge=False, needs_rows=True)
+
+    class Params(_PenaltyParams):
+        depth: int = pydantic.Field(3, ge=1, description="depth of the depth-first search over tucks")
+        seed: int = pydantic.Field(0, ge=0, description="seed of the random initial order")
+
+    def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        params = self.validate_params(params)
+        if knowledge is not None and not knowledge.is_empty:
+            raise ParameterError("learner 'cl-grasp' does not support background knowledge; use grasp")
+        from causallearn.search.PermutationBased.GRaSP import grasp
+
+        penalty = _penalty_from(params)
+        with _seeded_and_quiet(params.seed):
+            result = grasp(
+                data.surrogate_data(),
+                score_func="local_score_BIC_from_cov",
+                depth=params.depth,
+                parameters={"lambda_value": penalty / 2},
+                verbose=False,
+            )
+        meta = {
+            "learner": self.name,
+            "params": {**params.model_dump(by_alias=True), "penalty": penalty, "lambda": penalty / 2},
+        }
+        return graph_from_causallearn(result.graph, data, meta)
+
+

@@ -1,0 +1,147 @@
+"""Graph comparison: SHD between CPDAGs, adjacency and arrowhead precision / recall / F1."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ililab.cpdag import dag_to_cpdag, is_dag
+from ililab.graph import DependencyGraph
+
+__all__ = ["Scores", "shd", "adjacency_scores", "arrowhead_scores", "to_cpdag", "GraphComparison", "compare"]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Precision, recall and F1 with the counts behind them."""
+
+    precision: float
+    recall: float
+    f1: float
+    true_positives: int
+    estimated: int
+    truth: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _scores(tp: int, estimated: int, truth: int) -> Scores:
+    precision = tp / estimated if estimated else 1.0
+    recall = tp / truth if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Scores(precision, recall, f1, tp, estimated, truth)
+
+
+def _aligned(estimated: DependencyGraph, truth: DependencyGraph) -> tuple[np.ndarray, np.ndarray]:
+    if set(estimated.names) != set(truth.names):
+        only_est = sorted(set(estimated.names) - set(truth.names))[:3]
+        only_true = sorted(set(truth.names) - set(estimated.names))[:3]
+        raise ValueError(f"graphs have different nodes (only in first: {only_est}, only in second: {only_true})")
+    order = [estimated.index(n) for n in truth.names]
+    a = estimated.adjacency()[np.ix_(order, order)] != 0
+    return a, truth.adjacency() != 0
+
+
+def _split(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(directed-only, undirected) parts of an adjacency where undirected edges are symmetric."""
+    undirected = adj & adj.T
+    return adj & ~undirected, undirected
+
+
+def to_cpdag(graph: DependencyGraph) -> DependencyGraph:
+    """The CPDAG of a graph whose edges are all directed and acyclic; other graphs unchanged."""
+    if any(not e.directed for e in graph.edges) or not graph.is_acyclic():
+        return graph
+    directed, undirected = dag_to_cpdag(graph.adjacency())
+    from ililab.graph import Edge
+
+    edges = []
+    for e in graph.edges:
+        s, t = graph.index(e.source), graph.index(e.target)
+        kind = "directed" if directed[s, t] else "undirected"
+        edges.append(Edge(e.source, e.target, kind, e.weight, e.confidence))
+    assert is_dag(directed)
+    return graph.with_edges(edges)
+
+
+def shd(estimated: DependencyGraph, truth: DependencyGraph, cpdag: bool = True) -> int:
+    """Structural Hamming distance.
+
+    Counts node pairs whose edge differs: missing, extra, or a different mark
+    (``a -> b`` vs ``b -> a`` vs ``a - b``); each pair counts once. With
+    ``cpdag=True`` (default) DAGs are first reduced to their CPDAGs, so that
+    Markov-equivalent DAGs are at distance 0.
+    """
+    if cpdag:
+        estimated, truth = to_cpdag(estimated), to_cpdag(truth)
+    a, b = _aligned(estimated, truth)
+    upper = np.triu(np.ones_like(a, dtype=bool), k=1)
+    differs = ((a != b) | (a.T != b.T)) & upper
+    return int(differs.sum())
+
+
+def adjacency_scores(estimated: DependencyGraph, truth: DependencyGraph) -> Scores:
+    """Precision / recall / F1 of the skeleton (edge kind ignored)."""
+    a, b = _aligned(estimated, truth)
+    upper = np.triu(np.ones_like(a, dtype=bool), k=1)
+    sa, sb = (a | a.T) & upper, (b | b.T) & upper
+    return _scores(int((sa & sb).sum()), int(sa.sum()), int(sb.sum()))
+
+
+def arrowhead_scores(estimated: DependencyGraph, truth: DependencyGraph) -> Scores:
+    """Precision / recall / F1 of arrowheads: ``a -> b`` counts as an arrowhead at ``b``.
+
+    Undirected edges carry no arrowhead. Truth DAGs are compared as they are
+    (reduce them with :func:`to_cpdag` first to compare equivalence classes).
+    """
+    a, b = _aligned(estimated, truth)
+    da, _ = _split(a)
+    db, _ = _split(b)
+    return _scores(int((da & db).sum()), int(da.sum()), int(db.sum()))
+
+
+@dataclass(frozen=True)
+class GraphComparison:
+    """Everything :func:`compare` measures between two graphs over the same nodes."""
+
+    shd: int
+    adjacency: Scores
+    arrowhead: Scores
+    only_in_first: list[tuple[str, str, str]]
+    only_in_second: list[tuple[str, str, str]]
+    reversed: list[tuple[str, str]]
+
+    def as_dict(self) -> dict:
+        return {
+            "shd": self.shd,
+            "adjacency": self.adjacency.as_dict(),
+            "arrowhead": self.arrowhead.as_dict(),
+            "only_in_first": [list(e) for e in self.only_in_first],
+            "only_in_second": [list(e) for e in self.only_in_second],
+            "reversed": [list(e) for e in self.reversed],
+        }
+
+
+def compare(first: DependencyGraph, second: DependencyGraph) -> GraphComparison:
+    """Compare ``first`` (e.g. estimated) against ``second`` (e.g. truth), as given (no CPDAG reduction)."""
+    _aligned(first, second)
+    only_first, only_second, flipped = [], [], []
+    for e in first.edges:
+        other = second.edge(e.source, e.target)
+        if other is None:
+            only_first.append((e.source, e.target, e.kind))
+        elif e.directed and other.directed and other.source != e.source:
+            flipped.append((e.source, e.target))
+    for e in second.edges:
+        if first.edge(e.source, e.target) is None:
+            only_second.append((e.source, e.target, e.kind))
+    return GraphComparison(
+        shd(first, second, cpdag=False),
+        adjacency_scores(first, second),
+        arrowhead_scores(first, second),
+        only_first,
+        only_second,
+        flipped,
+    )

@@ -1,0 +1,390 @@
+"""BIC local score of a linear-Gaussian node over a covariance matrix (Numba kernels).
+
+The score
+---------
+For node ``i`` with parent set ``S``, from the covariance ``Σ`` and ``n`` samples::
+
+    σ²(i|S)  = Σ_ii - Σ_iS Σ_SS⁻¹ Σ_Si
+    score(i, S) = -n/2 · log σ²(i|S) - c/2 · (|S| + 1) · log n        (higher is better)
+
+``c`` is the penalty discount (Tetrad's convention; ``c = 1`` is textbook BIC).
+The default is ``c = 4``, which is causal-learn's GRaSP default ``λ = 2``.
+
+Relation to causal-learn: ``local_score_BIC_from_cov((Σ, n), i, S, {"lambda_value": λ})``
+computes ``-n/2 · (1 + log σ²) - λ · (|S| + 1) · log n``. With ``c = 2λ`` and the *same*
+``Σ`` the two differ by the constant ``n/2``::
+
+    causallearn = ililab - n/2                       (see :func:`to_causallearn`)
+
+causal-learn's ``grasp(X)`` computes ``Σ`` with ``ddof=0`` while :func:`ililab.stats.covariance`
+uses ``ddof=1``; that only adds ``n/2 · log(n/(n-1))`` per node, the same for every parent
+set, so both rank graphs identically.
+
+Near-singular parent blocks
+---------------------------
+Kernels use a Cholesky factorisation of ``Σ_SS``. A parent whose partial variance given the
+other parents is below ``SINGULAR_TOL`` times its variance (R² above ``1 - SINGULAR_TOL``)
+makes the parent set *rejected*: its score is ``-inf``, so a search never adds it, and a
+counter records it (the search logs the count through :mod:`logging`). A residual variance
+``σ²(i|S)`` below ``VARIANCE_FLOOR · Σ_ii`` is clamped to that floor (a near-deterministic
+child). No kernel raises or returns NaN.
+
+API (shared by every score-based search: GRaSP, BOSS)
+-----------------------------------------------------
+* :class:`BICScore` — holds ``cov`` (float64, C-contiguous), ``n``, ``penalty`` and a bounded LRU
+  cache keyed by ``(node, frozenset(parents))``; :meth:`BICScore.local_score`,
+  :meth:`BICScore.score_dag`, :meth:`BICScore.regression`, :meth:`BICScore.kernel_args`.
+* Numba kernels (``@njit(cache=True)``), callable from other kernels:
+
+  - ``local_score(cov, n, penalty, y, parents, k) -> float`` — score of ``y`` given
+    ``parents[:k]`` (``-inf`` when rejected).
+  - ``add_scores(cov, n, penalty, y, parents, k, cand, m, out) -> int`` — ``out[t]`` = score of
+    ``y`` given ``parents[:k] ∪ {cand[t]}`` for ``t < m``, in ``O(k³ + m·k²)``; returns how
+    many candidates were rejected as near-singular.
+  - ``remove_scores(cov, n, penalty, y, parents, k, out) -> int`` — ``out[t]`` = score of ``y``
+    given ``parents[:k]`` without ``parents[t]``, in ``O(k³)`` for all ``t`` together.
+  - ``residual_variance(cov, y, parents, k) -> float`` (``-1.0`` when rejected).
+
+  ``cov`` is a float64 C-contiguous ``(p, p)`` array, ``parents`` an int32 / int64 array.
+
+The search kernels (:mod:`ililab.search._growshrink`) memoise these scores in a grow-shrink
+tree per node, which is their bounded score cache keyed by (node, parent set); this module's
+LRU cache serves Python callers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import OrderedDict
+from collections.abc import Iterable
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "BICScore",
+    "DEFAULT_PENALTY",
+    "SINGULAR_TOL",
+    "VARIANCE_FLOOR",
+    "penalty_from_lambda",
+    "lambda_from_penalty",
+    "to_causallearn",
+    "local_score",
+    "add_scores",
+    "remove_scores",
+    "residual_variance",
+]
+
+log = logging.getLogger(__name__)
+
+#: Default penalty discount c (causal-learn's GRaSP default λ = 2).
+DEFAULT_PENALTY = 4.0
+#: A parent whose partial variance is below this fraction of its variance is collinear.
+SINGULAR_TOL = 1e-10
+#: Residual variances are clamped to at least this fraction of the node's variance.
+VARIANCE_FLOOR = 1e-12
+
+
+def penalty_from_lambda(lambda_value: float) -> float:
+    """causal-learn's ``lambda_value`` λ -> ililab's penalty discount ``c = 2λ``."""
+    return 2.0 * float(lambda_value)
+
+
+def lambda_from_penalty(penalty: float) -> float:
+    """ililab's penalty discount ``c`` -> causal-learn's ``λ = c / 2``."""
+    return float(penalty) / 2.0
+
+
+def to_causallearn(score: float, n_samples: int, n_nodes: int = 1) -> float:
+    """Convert an ililab BIC (sum over ``n_nodes`` local scores) to causal-learn's value.
+
+    Valid for the same covariance matrix and ``c = 2λ``: each local score differs by ``n/2``.
+    """
+    return float(score) - n_nodes * n_samples / 2.0
+
+
+# -- Numba kernels -----------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _cholesky_block(cov, idx, k, low):
+    """Cholesky factor of ``cov[idx[:k], idx[:k]]`` into ``low`` (lower triangle).
+
+    Returns False when a pivot falls below ``SINGULAR_TOL`` of its diagonal entry.
+    """
+    for a in range(k):
+        ia = idx[a]
+        for b in range(a + 1):
+            ib = idx[b]
+            s = cov[ia, ib]
+            for t in range(b):
+                s -= low[a, t] * low[b, t]
+            if a == b:
+                if s <= SINGULAR_TOL * cov[ia, ia] or s <= 0.0:
+                    return False
+                low[a, a] = math.sqrt(s)
+            else:
+                low[a, b] = s / low[b, b]
+    return True
+
+
+@njit(cache=True)
+def _forward(low, k, rhs, out):
+    """Solve ``low[:k, :k] @ out = rhs`` (forward substitution)."""
+    for a in range(k):
+        s = rhs[a]
+        for t in range(a):
+            s -= low[a, t] * out[t]
+        out[a] = s / low[a, a]
+
+
+@njit(cache=True)
+def _score_from_variance(var, cov_yy, n, penalty, k):
+    floor = VARIANCE_FLOOR * cov_yy
+    if var < floor:
+        var = floor
+    return -0.5 * n * math.log(var) - 0.5 * penalty * (k + 1) * math.log(n)
+
+
+@njit(cache=True)
+def residual_variance(cov, y, parents, k):
+    """σ²(y | parents[:k]) before clamping; NaN when the parent block is near-singular."""
+    if k == 0:
+        return cov[y, y]
+    low = np.empty((k, k))
+    if not _cholesky_block(cov, parents, k, low):
+        return np.nan
+    rhs = np.empty(k)
+    for a in range(k):
+        rhs[a] = cov[parents[a], y]
+    b = np.empty(k)
+    _forward(low, k, rhs, b)
+    var = cov[y, y]
+    for a in range(k):
+        var -= b[a] * b[a]
+    return var
+
+
+@njit(cache=True)
+def local_score(cov, n, penalty, y, parents, k):
+    """BIC local score of ``y`` given ``parents[:k]``; ``-inf`` for a near-singular block."""
+    var = residual_variance(cov, y, parents, k)
+    if np.isnan(var):
+        return -np.inf
+    return _score_from_variance(var, cov[y, y], n, penalty, k)
+
+
+@njit(cache=True)
+def add_scores(cov, n, penalty, y, parents, k, cand, m, out):
+    """``out[t]`` = score of ``y`` given ``parents[:k] + [cand[t]]``, for ``t < m``.
+
+    Uses one Cholesky factor of the parent block and a rank-one update per candidate.
+    A candidate that is (nearly) a linear combination of the parents gets ``-inf``.
+    Returns the number of such rejected candidates (all ``m`` if the block itself is singular).
+    """
+    low = np.empty((k, k))
+    if k > 0 and not _cholesky_block(cov, parents, k, low):
+        for t in range(m):
+            out[t] = -np.inf
+        return m
+    rhs = np.empty(k)
+    b = np.empty(k)
+    v = np.empty(k)
+    for a in range(k):
+        rhs[a] = cov[parents[a], y]
+    _forward(low, k, rhs, b)
+    var_s = cov[y, y]
+    for a in range(k):
+        var_s -= b[a] * b[a]
+    rejected = 0
+    for t in range(m):
+        x = cand[t]
+        for a in range(k):
+            rhs[a] = cov[parents[a], x]
+        _forward(low, k, rhs, v)
+        rxx = cov[x, x]
+        rxy = cov[x, y]
+        for a in range(k):
+            rxx -= v[a] * v[a]
+            rxy -= v[a] * b[a]
+        if rxx <= SINGULAR_TOL * cov[x, x] or rxx <= 0.0:
+            out[t] = -np.inf
+            rejected += 1
+            continue
+        out[t] = _score_from_variance(var_s - rxy * rxy / rxx, cov[y, y], n, penalty, k + 1)
+    return rejected
+
+
+@njit(cache=True)
+def _inverse_from_cholesky(low, k, inv):
+    """``inv`` = (low low^T)^-1 for the lower-triangular ``low[:k, :k]``."""
+    linv = np.zeros((k, k))
+    for a in range(k):
+        linv[a, a] = 1.0 / low[a, a]
+        for b in range(a):
+            s = 0.0
+            for t in range(b, a):
+                s -= low[a, t] * linv[t, b]
+            linv[a, b] = s / low[a, a]
+    for a in range(k):
+        for b in range(a + 1):
+            s = 0.0
+            for t in range(a, k):
+                s += linv[t, a] * linv[t, b]
+            inv[a, b] = s
+            inv[b, a] = s
+
+
+@njit(cache=True)
+def remove_scores(cov, n, penalty, y, parents, k, out):
+    """``out[t]`` = score of ``y`` given ``parents[:k]`` without ``parents[t]``, for ``t < k``.
+
+    Uses ``σ²(y|S∖x) = σ²(y|S) + β_x² / (Σ_SS⁻¹)_xx`` from one inverse of the block.
+    Returns 1 if the block is near-singular (then every entry is computed directly).
+    """
+    low = np.empty((k, k))
+    if not _cholesky_block(cov, parents, k, low):
+        sub = np.empty(max(k - 1, 1), dtype=np.int64)
+        for t in range(k):
+            c = 0
+            for a in range(k):
+                if a != t:
+                    sub[c] = parents[a]
+                    c += 1
+            out[t] = local_score(cov, n, penalty, y, sub, k - 1)
+        return 1
+    inv = np.empty((k, k))
+    _inverse_from_cholesky(low, k, inv)
+    beta = np.zeros(k)
+    for a in range(k):
+        s = 0.0
+        for t in range(k):
+            s += inv[a, t] * cov[parents[t], y]
+        beta[a] = s
+    var_s = cov[y, y]
+    for a in range(k):
+        var_s -= beta[a] * cov[parents[a], y]
+    for t in range(k):
+        out[t] = _score_from_variance(var_s + beta[t] * beta[t] / inv[t, t], cov[y, y], n, penalty, k - 1)
+    return 0
+
+
+# -- Python API ----------------------------------------------------------------------------
+
+
+class BICScore:
+    """The BIC score of the design over ``(covariance, n)`` with a bounded score cache.
+
+    Parameters
+    ----------
+    covariance : ndarray of shape (p, p)
+        Sample covariance (any ddof; see the module docstring).
+    n_samples : int
+        Number of rows behind the covariance.
+    penalty : float
+        Penalty discount ``c`` (> 0); ``c = 2λ`` for causal-learn's ``lambda_value``.
+    cache_size : int
+        Maximum number of ``(node, parent set)`` entries kept by :meth:`local_score`
+        (least recently used entries are dropped).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = BICScore(np.array([[1.0, 0.5], [0.5, 1.0]]), n_samples=100)
+    >>> s.local_score(1, [0]) > s.local_score(1, [])
+    True
+    """
+
+    def __init__(self, covariance, n_samples: int, penalty: float = DEFAULT_PENALTY, cache_size: int = 100_000):
+        cov = np.ascontiguousarray(np.asarray(covariance, dtype=np.float64))
+        if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+            raise ValueError(f"covariance must be square, got shape {cov.shape}")
+        if not np.all(np.isfinite(cov)):
+            raise ValueError("covariance contains NaN or inf")
+        if n_samples < 2:
+            raise ValueError(f"need at least 2 samples, got {n_samples}")
+        if not penalty > 0:
+            raise ValueError(f"penalty must be positive, got {penalty}")
+        self.cov = cov
+        self.n = int(n_samples)
+        self.penalty = float(penalty)
+        self.cache_size = int(cache_size)
+        self._cache: OrderedDict[tuple[int, frozenset], float] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def p(self) -> int:
+        """Number of variables."""
+        return self.cov.shape[0]
+
+    @property
+    def lambda_value(self) -> float:
+        """The equivalent causal-learn ``lambda_value`` (``c / 2``)."""
+        return lambda_from_penalty(self.penalty)
+
+    def kernel_args(self) -> tuple[np.ndarray, float, float]:
+        """``(cov, n, penalty)`` as the Numba kernels take them."""
+        return self.cov, float(self.n), self.penalty
+
+    def _check(self, node: int, parents: Iterable[int]) -> np.ndarray:
+        idx = np.array(sorted({int(q) for q in parents}), dtype=np.int64)
+        if not 0 <= node < self.p or np.any(idx < 0) or np.any(idx >= self.p):
+            raise IndexError(f"node or parent out of range for {self.p} variables")
+        if node in idx:
+            raise ValueError(f"node {node} cannot be its own parent")
+        return idx
+
+    def local_score(self, node: int, parents: Iterable[int]) -> float:
+        """Score of ``node`` given ``parents`` (``-inf`` if the parent block is near-singular)."""
+        idx = self._check(node, parents)
+        key = (int(node), frozenset(idx.tolist()))
+        value = self._cache.get(key)
+        if value is not None:
+            self.hits += 1
+            self._cache.move_to_end(key)
+            return value
+        self.misses += 1
+        value = float(local_score(self.cov, float(self.n), self.penalty, int(node), idx, len(idx)))
+        if value == -np.inf:
+            log.warning("parent set %s of node %d is near-singular; rejected (score -inf)", idx.tolist(), node)
+        self._cache[key] = value
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return value
+
+    def residual_variance(self, node: int, parents: Iterable[int]) -> float:
+        """σ²(node | parents), clamped to the floor; NaN if the parent block is near-singular."""
+        idx = self._check(node, parents)
+        var = float(residual_variance(self.cov, int(node), idx, len(idx)))
+        if math.isnan(var):
+            return var
+        return max(var, VARIANCE_FLOOR * float(self.cov[node, node]))
+
+    def score_dag(self, adjacency) -> float:
+        """Total score of a DAG given as a (p, p) adjacency (nonzero ``[i, j]`` for ``i -> j``)."""
+        a = np.asarray(adjacency) != 0
+        if a.shape != self.cov.shape:
+            raise ValueError(f"adjacency has shape {a.shape}, expected {self.cov.shape}")
+        return float(sum(self.local_score(j, np.flatnonzero(a[:, j])) for j in range(self.p)))
+
+    def regression(self, node: int, parents: Iterable[int], standardized: bool = True) -> np.ndarray:
+        """Coefficients of ``node`` on ``parents`` (in sorted parent order).
+
+        With ``standardized=True`` each coefficient is multiplied by ``sd(parent) / sd(node)``.
+        A near-singular block is solved by least squares (minimum-norm coefficients).
+        """
+        idx = self._check(node, parents)
+        if len(idx) == 0:
+            return np.zeros(0)
+        block = self.cov[np.ix_(idx, idx)]
+        rhs = self.cov[idx, node]
+        beta = np.linalg.lstsq(block, rhs, rcond=None)[0]
+        if standardized:
+            beta = beta * np.sqrt(np.diag(block)) / math.sqrt(self.cov[node, node])
+        return beta
+
+    def cache_info(self) -> dict[str, int]:
+        """Hits, misses and size of the Python-level cache."""
+        return {"hits": self.hits, "misses": self.misses, "size": len(self._cache), "max_size": self.cache_size}

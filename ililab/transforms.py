@@ -1,0 +1,245 @@
+"""Soft-label transforms: ``none``, ``logit``, ``alr``, ``clr`` and ``auto``.
+
+Soft labels whose rows (or per-modality blocks) sum to 1 lie on a simplex:
+their covariance is exactly singular, and so is that of their centred
+log-ratio. A learner fed them either fails or, like causal-learn, silently
+returns a wrong graph. :func:`transform_dataset` detects simplex blocks and
+maps them to coordinates with a full-rank covariance:
+
+``logit``
+    per column, ``log(p / (1 - p))`` with ``p`` clipped to ``[eps, 1 - eps]``.
+``alr``
+    additive log-ratio against the block's last class; that class has no
+    coordinate of its own, so its node is kept in the graph without edges
+    (a warning says so).
+``clr``
+    centred log-ratio ``log p - mean(log p)`` per block, with a ridge of
+    ``CLR_RIDGE`` times the mean variance added to the covariance (CLR alone is singular).
+``auto``
+    the transform measured to recover planted class graphs best on
+    ``ililab simulate`` data (see ``docs/soft-labels.md``) on simplex blocks;
+    other data passes through unchanged.
+
+A row block is taken to be on the simplex when every row sums to 1 within
+``SIMPLEX_TOLERANCE`` (absolute), which covers float32 softmax outputs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ililab.dataset import Dataset
+from ililab.errors import DataError, UsageError
+from ililab.graph import Node
+from ililab.stats import covariance
+
+__all__ = [
+    "TRANSFORMS",
+    "AUTO_CHOICE",
+    "SIMPLEX_TOLERANCE",
+    "LOGIT_EPSILON",
+    "CLR_RIDGE",
+    "IlilabWarning",
+    "SimplexBlock",
+    "detect_simplex_blocks",
+    "transform_dataset",
+]
+
+TRANSFORMS = ("auto", "none", "logit", "alr", "clr")
+# What `auto` applies to simplex blocks; chosen by benchmarks/soft_label_transforms.py.
+AUTO_CHOICE = "logit"
+SIMPLEX_TOLERANCE = 1e-4
+LOGIT_EPSILON = 1e-6
+CLR_RIDGE = 1e-3
+_CHUNK = 65536
+
+
+class IlilabWarning(UserWarning):
+    """Something the user should know about the result (shown once on stderr by the CLI)."""
+
+
+@dataclass(frozen=True)
+class SimplexBlock:
+    """Columns whose rows sum to 1: a modality's soft labels, or the whole matrix."""
+
+    name: str | None
+    columns: np.ndarray
+    max_deviation: float
+    has_negative: bool
+
+
+def _blocks(nodes: Sequence[Node]) -> list[tuple[str | None, np.ndarray]]:
+    modalities = list(dict.fromkeys(n.modality for n in nodes if n.modality is not None))
+    blocks = [(m, np.array([i for i, n in enumerate(nodes) if n.modality == m])) for m in modalities]
+    rest = np.array([i for i, n in enumerate(nodes) if n.modality is None], dtype=int)
+    if rest.size:
+        blocks.append((None, rest))
+    return blocks
+
+
+def _row_sum_deviation(values: np.ndarray, columns: np.ndarray) -> tuple[float, bool]:
+    deviation, negative = 0.0, False
+    for start in range(0, values.shape[0], _CHUNK):
+        chunk = np.asarray(values[start : start + _CHUNK][:, columns], dtype=np.float64)
+        deviation = max(deviation, float(np.max(np.abs(chunk.sum(axis=1) - 1.0))))
+        negative = negative or bool((chunk < 0).any())
+    return deviation, negative
+
+
+def detect_simplex_blocks(
+    values: np.ndarray, nodes: Sequence[Node], tolerance: float = SIMPLEX_TOLERANCE
+) -> list[SimplexBlock]:
+    """Blocks of columns whose rows sum to 1 within ``tolerance``.
+
+    Each modality is a candidate block, and the columns without modality form
+    one. When no node carries a modality, contiguous equal-width blocks are
+    tried (1 block, then 2, 3, ...), so ``[audio | visual]`` soft labels are
+    recognised even without names; the blocks are then called ``columns A-B``.
+    """
+    candidates = _blocks(nodes)
+    if all(n.modality is None for n in nodes):
+        p = len(nodes)
+        for k in range(1, p // 2 + 1):
+            if p % k:
+                continue
+            width = p // k
+            blocks = [np.arange(b * width, (b + 1) * width) for b in range(k)]
+            found = []
+            for cols in blocks:
+                deviation, negative = _row_sum_deviation(values, cols)
+                if deviation > tolerance:
+                    break
+                name = None if k == 1 else f"columns {cols[0]}-{cols[-1]}"
+                found.append(SimplexBlock(name, cols, deviation, negative))
+            else:
+                return found
+        return []
+    found = []
+    for name, columns in candidates:
+        if columns.size < 2:
+            continue
+        deviation, negative = _row_sum_deviation(values, columns)
+        if deviation <= tolerance:
+            found.append(SimplexBlock(name, columns, deviation, negative))
+    if not found and len(candidates) > 1:
+        columns = np.arange(len(nodes))
+        deviation, negative = _row_sum_deviation(values, columns)
+        if deviation <= tolerance:
+            found.append(SimplexBlock(None, columns, deviation, negative))
+    return found
+
+
+def _clipped_log(block: np.ndarray, what: str, info: dict) -> np.ndarray:
+    clipped = int((block < LOGIT_EPSILON).sum())
+    if clipped:
+        info.setdefault("clipped_values", 0)
+        info["clipped_values"] += clipped
+    return np.log(np.clip(block, LOGIT_EPSILON, None))
+
+
+def transform_dataset(
+    values: np.ndarray,
+    nodes: Sequence[Node],
+    transform: str = "auto",
+) -> Dataset:
+    """Apply a soft-label transform and build the :class:`Dataset` learners see.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, p)
+        The validated data (may be memory-mapped).
+    nodes : sequence of Node
+        One per column; their modalities define the simplex blocks.
+    transform : {"auto", "none", "logit", "alr", "clr"}
+
+    Returns
+    -------
+    Dataset
+        With ``info["transform"]`` naming what ran and ``info["simplex_blocks"]``.
+    """
+    if transform not in TRANSFORMS:
+        raise UsageError(f"unknown transform {transform!r}; choose one of {', '.join(TRANSFORMS)}")
+    nodes = list(nodes)
+    blocks = detect_simplex_blocks(values, nodes)
+    info: dict = {
+        "transform_requested": transform,
+        "simplex_blocks": [b.name if b.name is not None else "all columns" for b in blocks],
+    }
+    chosen = transform
+    if transform == "auto":
+        chosen = AUTO_CHOICE if blocks else "none"
+    info["transform"] = chosen
+    if chosen == "none" or not blocks:
+        if chosen != "none":
+            warnings.warn(
+                f"--transform {chosen} applies to soft labels, but no block of columns sums to 1 "
+                "row by row; the data is used unchanged",
+                IlilabWarning,
+                stacklevel=2,
+            )
+            info["transform"] = "none"
+        x = np.asarray(values, dtype=np.float64)
+        return Dataset(tuple(nodes), covariance(x), x.shape[0], x, info)
+    if any(b.has_negative for b in blocks) and chosen != "none":
+        info["negative_values"] = True
+    x = np.array(values, dtype=np.float64)
+    keep = np.ones(len(nodes), dtype=bool)
+    ridge_columns: list[np.ndarray] = []
+    for block in blocks:
+        cols = block.columns
+        p_block = x[:, cols]
+        if chosen == "logit":
+            clipped = np.clip(p_block, LOGIT_EPSILON, 1 - LOGIT_EPSILON)
+            n_clipped = int(((p_block < LOGIT_EPSILON) | (p_block > 1 - LOGIT_EPSILON)).sum())
+            if n_clipped:
+                info["clipped_values"] = info.get("clipped_values", 0) + n_clipped
+            x[:, cols] = np.log(clipped) - np.log1p(-clipped)
+        elif chosen == "clr":
+            logs = _clipped_log(p_block, "clr", info)
+            x[:, cols] = logs - logs.mean(axis=1, keepdims=True)
+            ridge_columns.append(cols)
+        elif chosen == "alr":
+            logs = _clipped_log(p_block, "alr", info)
+            x[:, cols] = logs - logs[:, -1:]
+            keep[cols[-1]] = False
+    if info.get("clipped_values"):
+        warnings.warn(
+            f"{info['clipped_values']} soft-label values below {LOGIT_EPSILON:g} (or above "
+            f"1 - {LOGIT_EPSILON:g}) were clipped before taking logarithms",
+            IlilabWarning,
+            stacklevel=2,
+        )
+    if not keep.all():
+        dropped = [nodes[i].name for i in np.flatnonzero(~keep)]
+        info["reference_columns"] = dropped
+        warnings.warn(
+            "alr uses the last class of each block as reference; it has no coordinate of its own, "
+            f"so {', '.join(repr(d) for d in dropped)} stay in the graph without edges",
+            IlilabWarning,
+            stacklevel=2,
+        )
+    x = x[:, keep]
+    cov = covariance(x)
+    if ridge_columns:
+        kept_index = np.cumsum(keep) - 1
+        for cols in ridge_columns:
+            idx = kept_index[cols]
+            ridge = CLR_RIDGE * float(np.mean(np.diag(cov)[idx]))
+            cov[idx, idx] += ridge
+        info["clr_ridge"] = CLR_RIDGE
+    warnings.warn(
+        "the data are normalised probabilities (rows sum to 1): their normalisation acts like a "
+        "hidden common cause of every class, so the graph is less true than one from the "
+        "pre-softmax logits; pass the logits if you have them (see docs/soft-labels.md)",
+        IlilabWarning,
+        stacklevel=2,
+    )
+    kept_nodes = tuple(n for n, k in zip(nodes, keep) if k)
+    if x.shape[0] < 2:
+        raise DataError("need at least 2 rows")
+    output_nodes = tuple(nodes) if len(kept_nodes) != len(nodes) else None
+    return Dataset(kept_nodes, cov, x.shape[0], x, info, output_nodes)
