@@ -322,7 +322,10 @@ def make_nodes(
             nodes.append(Node(name, label if modality is not None else None, modality))
         return nodes
     parsed = [split_name(n) for n in names]
-    if all(m is not None for _, m in parsed) and len({m for _, m in parsed}) < n_columns:
+    # Every name needs a suffix, and the suffixes must look like modalities, not like
+    # parenthesised class names: a modality holds 2+ columns or a label recurs across them.
+    looks_like_modalities = len({m for _, m in parsed}) < n_columns or len({lab for lab, _ in parsed}) < n_columns
+    if all(m is not None for _, m in parsed) and looks_like_modalities:
         return [Node(n, label, m) for n, (label, m) in zip(names, parsed)]
     return [Node(n) for n in names]
 

@@ -103,6 +103,20 @@ def _background_knowledge(data: Dataset, knowledge: Knowledge | None):
     return bk, nodes
 
 
+def _add_required(graph: DependencyGraph, knowledge: Knowledge | None) -> DependencyGraph:
+    """Add required edges that causal-learn's PC dropped (it uses them only to orient).
+
+    A required edge is knowledge, not a hypothesis to test: it is put in the
+    graph as directed, replacing an edge of another orientation between the pair.
+    """
+    if knowledge is None or not knowledge.required:
+        return graph
+    edges = {frozenset((e.source, e.target)): e for e in graph.edges}
+    for source, target in sorted(knowledge.required):
+        edges[frozenset((source, target))] = Edge(source, target, "directed")
+    return graph.with_edges(edges.values())
+
+
 class PCLearner(Learner):
     """causal-learn's PC with the Fisher-z test."""
 
@@ -130,7 +144,8 @@ class PCLearner(Learner):
                 node_names=None if bk is None else [n.get_name() for n in bk[1]],
             )
         meta = {"learner": self.name, "params": params.model_dump()}
-        return graph_from_causallearn(result.G.graph, data, meta)
+        graph = graph_from_causallearn(result.G.graph, data, meta)
+        return _add_required(graph, knowledge)
 
 
 class GESLearner(Learner):

@@ -1,0 +1,64 @@
+"""Shared fixtures: small seeded data sets and a CLI runner that goes through `ililab.cli.main`."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from ililab.cli import main  # noqa: E402
+from ililab.simulate import simulate_linear_sem, simulate_soft_labels  # noqa: E402
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``ililab ARGS`` in-process; returns exit code, stdout and stderr."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as stop:
+            code = int(stop.code or 0)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sem_small():
+    return simulate_linear_sem(6, 3000, expected_degree=2.0, seed=3)
+
+
+@pytest.fixture(scope="session")
+def soft_small():
+    return simulate_soft_labels(5, 3000, seed=2)
+
+
+@pytest.fixture
+def soft_files(tmp_path: Path, soft_small):
+    paths = soft_small.save(tmp_path / "soft")
+    return paths
+
+
+@pytest.fixture
+def data_npy(tmp_path: Path, sem_small) -> Path:
+    path = tmp_path / "data.npy"
+    np.save(path, sem_small.data)
+    return path
