@@ -136,7 +136,7 @@ def infer_graph(
             "ililab_version": __version__,
         }
     )
-    diagnostics = {k: v for k, v in dataset.info.items() if k not in ("transform",)}
+    diagnostics = {k: v for k, v in dataset.info.items() if k not in ("transform",) and not k.startswith("_")}
     if diagnostics:
         meta["data"] = diagnostics
     if knowledge is not None and not knowledge.is_empty:

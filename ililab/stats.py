@@ -1,14 +1,43 @@
-"""Sufficient statistics: covariance and its conditioning checks."""
+"""Sufficient statistics: covariance (in memory or streamed in chunks) and its conditioning checks.
+
+Every score-based learner needs only the covariance and ``n``, so data size
+scales through them. :func:`streaming_moments` makes one pass over row chunks
+of one or more arrays (memory-mapped ``.npy`` shards read with plain file reads,
+so the resident memory stays near one chunk), applies an optional row-wise
+transform to each chunk, and combines per-chunk centred moments by pairwise
+merging (Chan, Golub & LeVeque's update, organised as a binary tree like pairwise
+summation) instead of raw sums of squares, which lose precision when the mean is
+large against the spread.
+
+Row weights (non-negative integers: how often each row is drawn) give the
+moments of a resample without materialising it; :func:`BootstrapCounts` draws
+them for a bootstrap replicate as a pure function of (seed, replicate, rows), so a
+resample does not depend on the chunk size, the shard layout or the engine.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import mmap
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from ililab.errors import DataError, SingularCovarianceError
 
-__all__ = ["covariance", "check_covariance", "CONDITION_LIMIT"]
+__all__ = [
+    "covariance",
+    "check_covariance",
+    "CONDITION_LIMIT",
+    "DEFAULT_CHUNK_ROWS",
+    "Moments",
+    "chunk_moments",
+    "merge_moments",
+    "iter_chunks",
+    "streaming_moments",
+    "streaming_covariance",
+    "BootstrapCounts",
+]
 
 # Above this condition number a Gaussian score is dominated by rounding error.
 CONDITION_LIMIT = 1e10
@@ -90,3 +119,268 @@ def check_covariance(
             f"linearly dependent, e.g. rows summing to a constant{suffix or '; drop one of them'}"
         )
     return float(condition)
+
+
+# -- streaming moments ----------------------------------------------------------------------
+
+DEFAULT_CHUNK_ROWS = 65536
+# Rows per block of bootstrap weights: fixed, so a resample never depends on the chunk size.
+WEIGHT_BLOCK_ROWS = 8192
+
+ChunkTransform = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Count, mean and centred cross-product matrix of a set of (weighted) rows.
+
+    Attributes
+    ----------
+    n : float
+        Number of rows (sum of the row weights).
+    mean : ndarray of shape (p,)
+    m2 : ndarray of shape (p, p)
+        ``sum_i w_i (x_i - mean)(x_i - mean)^T``.
+    """
+
+    n: float
+    mean: np.ndarray
+    m2: np.ndarray
+
+    def covariance(self) -> np.ndarray:
+        """Sample covariance ``m2 / (n - 1)`` (ddof = 1)."""
+        if self.n < 2:
+            raise DataError(f"need at least 2 rows for a covariance, got {self.n:g}")
+        return self.m2 / (self.n - 1)
+
+
+def chunk_moments(x: np.ndarray, weights: np.ndarray | None = None) -> Moments:
+    """Moments of one chunk of rows, optionally with integer frequency weights."""
+    x = np.asarray(x, dtype=np.float64)
+    if weights is None:
+        n = x.shape[0]
+        if n == 0:
+            return Moments(0.0, np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1])))
+        mean = x.mean(axis=0)
+        centred = x - mean
+        return Moments(float(n), mean, centred.T @ centred)
+    w = np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
+    if total == 0:
+        return Moments(0.0, np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1])))
+    mean = w @ x / total
+    centred = x - mean
+    return Moments(total, mean, centred.T @ (centred * w[:, None]))
+
+
+def merge_moments(a: Moments, b: Moments) -> Moments:
+    """Moments of the union of two disjoint sets of rows (pairwise update)."""
+    if a.n == 0:
+        return b
+    if b.n == 0:
+        return a
+    n = a.n + b.n
+    delta = b.mean - a.mean
+    mean = a.mean + delta * (b.n / n)
+    m2 = a.m2 + b.m2 + np.outer(delta, delta) * (a.n * b.n / n)
+    return Moments(n, mean, m2)
+
+
+class _PairwiseMerger:
+    """Merge a stream of moments as a balanced binary tree (error grows like log of the chunk count)."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, Moments]] = []
+
+    def add(self, m: Moments) -> None:
+        level = 0
+        while self._stack and self._stack[-1][0] == level:
+            _, previous = self._stack.pop()
+            m = merge_moments(previous, m)
+            level += 1
+        self._stack.append((level, m))
+
+    def result(self) -> Moments | None:
+        out: Moments | None = None
+        for _, m in reversed(self._stack):
+            out = m if out is None else merge_moments(m, out)
+        return out
+
+
+def _file_backing(array: np.ndarray) -> tuple[str, int] | None:
+    """(file name, byte offset) of a whole-file, C-ordered ``np.memmap`` (as ``np.load(mmap_mode='r')`` gives)."""
+    if not isinstance(array, np.memmap) or not isinstance(array.base, mmap.mmap):
+        return None
+    filename = getattr(array, "filename", None)
+    if not filename or not array.flags.c_contiguous or array.ndim != 2:
+        return None
+    return str(filename), int(array.offset)
+
+
+def iter_chunks(arrays: Sequence[np.ndarray], chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(first_row, chunk)`` over the rows of several arrays, in order, as float64.
+
+    A whole-file memory map is read with ordinary file reads into one reused
+    buffer, so the pass never maps the file into the process (its resident
+    memory stays near ``chunk_rows`` rows); other arrays are sliced.
+    """
+    if chunk_rows < 1:
+        raise DataError(f"chunk_rows must be at least 1, got {chunk_rows}")
+    first = 0
+    for array in arrays:
+        backing = _file_backing(array)
+        n, p = array.shape
+        if backing is None:
+            for start in range(0, n, chunk_rows):
+                yield first + start, np.asarray(array[start : start + chunk_rows], dtype=np.float64)
+        else:
+            filename, offset = backing
+            row_bytes = p * array.dtype.itemsize
+            buffer = np.empty((min(chunk_rows, n), p), dtype=array.dtype)
+            with open(filename, "rb", buffering=0) as handle:
+                for start in range(0, n, chunk_rows):
+                    rows = min(chunk_rows, n - start)
+                    view = buffer[:rows]
+                    handle.seek(offset + start * row_bytes)
+                    target = memoryview(view.reshape(-1).view(np.uint8))
+                    got = 0
+                    while got < target.nbytes:
+                        read = handle.readinto(target[got:])
+                        if not read:
+                            raise DataError(f"{filename!r} is shorter than its header says (truncated file?)")
+                        got += read
+                    chunk = view if array.dtype == np.float64 else view.astype(np.float64)
+                    if not array.dtype.isnative:
+                        chunk = chunk.astype(np.float64)
+                    yield first + start, chunk
+        first += n
+
+
+def _check_finite(chunk: np.ndarray, first_row: int, source: str) -> None:
+    bad = ~np.isfinite(chunk)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        what = "NaN" if np.isnan(chunk[r, c]) else "inf"
+        raise DataError(f"{source}: {what} at row {first_row + r}, column {c}; remove or impute it")
+
+
+def streaming_moments(
+    arrays: np.ndarray | Sequence[np.ndarray],
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    transform: ChunkTransform | None = None,
+    weights: Callable[[int, int], np.ndarray] | None = None,
+    progress: Callable[[int], None] | None = None,
+    source: str = "data",
+) -> Moments:
+    """Moments of the rows of ``arrays`` in one pass over chunks.
+
+    Parameters
+    ----------
+    arrays : ndarray or sequence of ndarray
+        One matrix, or shards with the same column count, concatenated by rows.
+    chunk_rows : int
+        Rows read per step; memory is bounded by about one chunk (plus p x p moments).
+    transform : callable, optional
+        Maps a float64 chunk of rows to a chunk of coordinates (row-wise, e.g. logit).
+    weights : callable, optional
+        ``weights(start, stop)`` gives the integer weight of rows ``start..stop-1``
+        (global row numbers); the moments are those of the resample.
+    progress : callable, optional
+        Called with the number of rows done after each chunk.
+    source : str
+        Name used in error messages.
+
+    Raises
+    ------
+    DataError
+        NaN or inf in the data (naming row and column), or fewer than 2 rows.
+    """
+    if isinstance(arrays, np.ndarray):
+        arrays = [arrays]
+    merger = _PairwiseMerger()
+    done = 0
+    shift: np.ndarray | None = None
+    for start, chunk in iter_chunks(arrays, chunk_rows):
+        _check_finite(chunk, start, source)
+        coords = transform(chunk) if transform is not None else chunk
+        if shift is None:
+            # Moments of data shifted by a fixed row close to the mean: the means merged
+            # below are then small, so their rounding error does not leak into m2.
+            shift = np.asarray(coords, dtype=np.float64).mean(axis=0)
+        w = weights(start, start + chunk.shape[0]) if weights is not None else None
+        merger.add(chunk_moments(coords - shift, w))
+        done += chunk.shape[0]
+        if progress is not None:
+            progress(done)
+    result = merger.result()
+    if result is None or result.n < 2:
+        raise DataError(f"{source}: need at least 2 rows, got {0 if result is None else result.n:g}")
+    return Moments(result.n, result.mean + shift, result.m2)
+
+
+def streaming_covariance(
+    arrays: np.ndarray | Sequence[np.ndarray],
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    transform: ChunkTransform | None = None,
+) -> tuple[np.ndarray, int]:
+    """Covariance (ddof = 1) and row count of ``arrays`` in one chunked pass.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(1000, 3))
+    >>> cov, n = streaming_covariance(x, chunk_rows=64)
+    >>> bool(np.allclose(cov, np.cov(x, rowvar=False))), n
+    (True, 1000)
+    """
+    m = streaming_moments(arrays, chunk_rows=chunk_rows, transform=transform)
+    return m.covariance(), int(m.n)
+
+
+def _block_totals(n_rows: int, seed: int, replicate: int) -> np.ndarray:
+    n_blocks = -(-n_rows // WEIGHT_BLOCK_ROWS)
+    sizes = np.full(n_blocks, WEIGHT_BLOCK_ROWS, dtype=np.float64)
+    sizes[-1] = n_rows - WEIGHT_BLOCK_ROWS * (n_blocks - 1)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replicate, 0)))
+    return rng.multinomial(n_rows, sizes / n_rows)
+
+
+class BootstrapCounts:
+    """How often each row is drawn in bootstrap replicate ``replicate`` (n draws with replacement).
+
+    The counts are an exact multinomial(n, 1/n) draw, made in two stages so any
+    range of rows can be produced on its own: totals per fixed block of
+    ``WEIGHT_BLOCK_ROWS`` rows, then a multinomial within each block from a
+    generator keyed by (seed, replicate, block). The result is a pure function
+    of (n_rows, seed, replicate): chunk size, shards and engine do not change it.
+
+    Examples
+    --------
+    >>> counts = BootstrapCounts(100, seed=0, replicate=3)
+    >>> int(counts(0, 100).sum())
+    100
+    >>> bool((counts(0, 100)[40:60] == counts(40, 60)).all())
+    True
+    """
+
+    def __init__(self, n_rows: int, seed: int, replicate: int) -> None:
+        if n_rows < 1:
+            raise DataError(f"cannot resample {n_rows} rows")
+        self.n_rows, self.seed, self.replicate = int(n_rows), int(seed), int(replicate)
+        self._totals = _block_totals(self.n_rows, self.seed, self.replicate)
+
+    def _block(self, k: int) -> np.ndarray:
+        size = min(WEIGHT_BLOCK_ROWS, self.n_rows - k * WEIGHT_BLOCK_ROWS)
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(self.replicate, 1, k)))
+        return rng.multinomial(int(self._totals[k]), np.full(size, 1.0 / size))
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        if not 0 <= start <= stop <= self.n_rows:
+            raise ValueError(f"rows {start}..{stop} outside 0..{self.n_rows}")
+        if start == stop:
+            return np.zeros(0, dtype=np.int64)
+        first, last = start // WEIGHT_BLOCK_ROWS, (stop - 1) // WEIGHT_BLOCK_ROWS
+        blocks = np.concatenate([self._block(k) for k in range(first, last + 1)])
+        offset = first * WEIGHT_BLOCK_ROWS
+        return blocks[start - offset : stop - offset]

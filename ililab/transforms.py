@@ -35,7 +35,7 @@ import numpy as np
 from ililab.dataset import Dataset
 from ililab.errors import DataError, UsageError
 from ililab.graph import Node
-from ililab.stats import covariance
+from ililab.stats import DEFAULT_CHUNK_ROWS, covariance, iter_chunks, streaming_moments
 
 __all__ = [
     "TRANSFORMS",
@@ -46,6 +46,7 @@ __all__ = [
     "IlilabWarning",
     "SimplexBlock",
     "detect_simplex_blocks",
+    "TransformPlan",
     "transform_dataset",
 ]
 
@@ -56,6 +57,9 @@ SIMPLEX_TOLERANCE = 1e-4
 LOGIT_EPSILON = 1e-6
 CLR_RIDGE = 1e-3
 _CHUNK = 65536
+# Transformed data up to this size is kept in memory as rows; larger data (memory maps,
+# shards) is only streamed to its covariance, and learners get data=None.
+IN_MEMORY_BYTES = 256 * 2**20
 
 
 class IlilabWarning(UserWarning):
@@ -81,12 +85,20 @@ def _blocks(nodes: Sequence[Node]) -> list[tuple[str | None, np.ndarray]]:
     return blocks
 
 
-def _row_sum_deviation(values: np.ndarray, columns: np.ndarray) -> tuple[float, bool]:
+def _as_shards(values: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    return [values] if isinstance(values, np.ndarray) else list(values)
+
+
+def _row_sum_deviation(
+    values: np.ndarray | Sequence[np.ndarray], columns: np.ndarray, stop_above: float = np.inf
+) -> tuple[float, bool]:
     deviation, negative = 0.0, False
-    for start in range(0, values.shape[0], _CHUNK):
-        chunk = np.asarray(values[start : start + _CHUNK][:, columns], dtype=np.float64)
+    for _, chunk in iter_chunks(_as_shards(values), _CHUNK):
+        chunk = chunk[:, columns]
         deviation = max(deviation, float(np.max(np.abs(chunk.sum(axis=1) - 1.0))))
         negative = negative or bool((chunk < 0).any())
+        if deviation > stop_above:  # not a simplex block: no need to read the rest
+            break
     return deviation, negative
 
 
@@ -110,7 +122,7 @@ def detect_simplex_blocks(
             blocks = [np.arange(b * width, (b + 1) * width) for b in range(k)]
             found = []
             for cols in blocks:
-                deviation, negative = _row_sum_deviation(values, cols)
+                deviation, negative = _row_sum_deviation(values, cols, tolerance)
                 if deviation > tolerance:
                     break
                 name = None if k == 1 else f"columns {cols[0]}-{cols[-1]}"
@@ -122,12 +134,12 @@ def detect_simplex_blocks(
     for name, columns in candidates:
         if columns.size < 2:
             continue
-        deviation, negative = _row_sum_deviation(values, columns)
+        deviation, negative = _row_sum_deviation(values, columns, tolerance)
         if deviation <= tolerance:
             found.append(SimplexBlock(name, columns, deviation, negative))
     if not found and len(candidates) > 1:
         columns = np.arange(len(nodes))
-        deviation, negative = _row_sum_deviation(values, columns)
+        deviation, negative = _row_sum_deviation(values, columns, tolerance)
         if deviation <= tolerance:
             found.append(SimplexBlock(None, columns, deviation, negative))
     return found
@@ -141,20 +153,99 @@ def _clipped_log(block: np.ndarray, what: str, info: dict) -> np.ndarray:
     return np.log(np.clip(block, LOGIT_EPSILON, None))
 
 
+@dataclass(frozen=True)
+class TransformPlan:
+    """A row-wise transform, fixed once the simplex blocks are known: chunk of rows -> chunk of coordinates.
+
+    Picklable, so the same plan runs on every chunk of a streaming pass, in
+    worker processes and on Dask workers.
+
+    Attributes
+    ----------
+    name : str
+        ``"none"``, ``"logit"``, ``"alr"`` or ``"clr"``.
+    blocks : tuple of ndarray
+        Column indices of each simplex block the transform applies to.
+    keep : ndarray of bool
+        Columns that have a coordinate (``alr`` drops each block's reference class).
+    """
+
+    name: str
+    blocks: tuple[np.ndarray, ...] = ()
+    keep: np.ndarray | None = None
+
+    def clipped(self, chunk: np.ndarray) -> int:
+        """How many values of ``chunk`` the transform clips before taking logarithms."""
+        if self.name == "none":
+            return 0
+        count = 0
+        for cols in self.blocks:
+            block = chunk[:, cols]
+            count += int((block < LOGIT_EPSILON).sum())
+            if self.name == "logit":
+                count += int((block > 1 - LOGIT_EPSILON).sum())
+        return count
+
+    def __call__(self, chunk: np.ndarray) -> np.ndarray:
+        """The coordinates of a float64 chunk of rows (a new array; ``chunk`` is left alone)."""
+        if self.name == "none":
+            return chunk
+        x = np.array(chunk, dtype=np.float64)
+        for cols in self.blocks:
+            p_block = x[:, cols]
+            if self.name == "logit":
+                clipped = np.clip(p_block, LOGIT_EPSILON, 1 - LOGIT_EPSILON)
+                x[:, cols] = np.log(clipped) - np.log1p(-clipped)
+            elif self.name == "clr":
+                logs = np.log(np.clip(p_block, LOGIT_EPSILON, None))
+                x[:, cols] = logs - logs.mean(axis=1, keepdims=True)
+            elif self.name == "alr":
+                logs = np.log(np.clip(p_block, LOGIT_EPSILON, None))
+                x[:, cols] = logs - logs[:, -1:]
+        return x if self.keep is None or self.keep.all() else x[:, self.keep]
+
+    def regularise(self, cov: np.ndarray) -> np.ndarray:
+        """Add the ``clr`` ridge (``CLR_RIDGE`` times the block's mean variance) to each block, in place."""
+        if self.name != "clr":
+            return cov
+        keep = self.keep if self.keep is not None else np.ones(cov.shape[0], dtype=bool)
+        kept_index = np.cumsum(keep) - 1
+        for cols in self.blocks:
+            idx = kept_index[cols]
+            cov[idx, idx] += CLR_RIDGE * float(np.mean(np.diag(cov)[idx]))
+        return cov
+
+
+def _in_memory(values: np.ndarray | Sequence[np.ndarray], n_columns: int) -> bool:
+    if not isinstance(values, np.ndarray) or isinstance(values, np.memmap):
+        shards = _as_shards(values)
+        return sum(s.shape[0] for s in shards) * n_columns * 8 <= IN_MEMORY_BYTES
+    return True
+
+
 def transform_dataset(
-    values: np.ndarray,
+    values: np.ndarray | Sequence[np.ndarray],
     nodes: Sequence[Node],
     transform: str = "auto",
+    chunk_rows: int | None = None,
+    progress=None,
 ) -> Dataset:
     """Apply a soft-label transform and build the :class:`Dataset` learners see.
 
     Parameters
     ----------
-    values : ndarray of shape (n, p)
-        The validated data (may be memory-mapped).
+    values : ndarray of shape (n, p), or a sequence of them (shards)
+        The validated data (may be memory-mapped). In-memory arrays, and data up
+        to ``IN_MEMORY_BYTES`` once transformed, are kept as rows; larger memory
+        maps and shards are streamed chunk by chunk to their covariance
+        (``Dataset.data`` is then None), never loaded whole.
     nodes : sequence of Node
         One per column; their modalities define the simplex blocks.
     transform : {"auto", "none", "logit", "alr", "clr"}
+    chunk_rows : int, optional
+        Rows per chunk of the streaming pass (default ``stats.DEFAULT_CHUNK_ROWS``).
+    progress : callable, optional
+        ``progress(rows_done)`` after each chunk of a streaming pass.
 
     Returns
     -------
@@ -182,30 +273,47 @@ def transform_dataset(
                 stacklevel=2,
             )
             info["transform"] = "none"
-        x = np.asarray(values, dtype=np.float64)
-        return Dataset(tuple(nodes), covariance(x), x.shape[0], x, info)
+        if _in_memory(values, len(nodes)):
+            x = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
+            info["_plan"] = TransformPlan("none")
+            return Dataset(tuple(nodes), covariance(x), x.shape[0], x, info)
+        moments = streaming_moments(
+            _as_shards(values), chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, progress=progress
+        )
+        info["streamed"] = True
+        info["_plan"] = TransformPlan("none")
+        return Dataset(tuple(nodes), moments.covariance(), int(moments.n), None, info)
     if any(b.has_negative for b in blocks) and chosen != "none":
         info["negative_values"] = True
-    x = np.array(values, dtype=np.float64)
     keep = np.ones(len(nodes), dtype=bool)
     ridge_columns: list[np.ndarray] = []
     for block in blocks:
-        cols = block.columns
-        p_block = x[:, cols]
-        if chosen == "logit":
-            clipped = np.clip(p_block, LOGIT_EPSILON, 1 - LOGIT_EPSILON)
-            n_clipped = int(((p_block < LOGIT_EPSILON) | (p_block > 1 - LOGIT_EPSILON)).sum())
-            if n_clipped:
-                info["clipped_values"] = info.get("clipped_values", 0) + n_clipped
-            x[:, cols] = np.log(clipped) - np.log1p(-clipped)
-        elif chosen == "clr":
-            logs = _clipped_log(p_block, "clr", info)
-            x[:, cols] = logs - logs.mean(axis=1, keepdims=True)
-            ridge_columns.append(cols)
+        if chosen == "clr":
+            ridge_columns.append(block.columns)
         elif chosen == "alr":
-            logs = _clipped_log(p_block, "alr", info)
-            x[:, cols] = logs - logs[:, -1:]
-            keep[cols[-1]] = False
+            keep[block.columns[-1]] = False
+    plan = TransformPlan(chosen, tuple(b.columns for b in blocks), keep)
+    if _in_memory(values, len(nodes)):
+        raw = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
+        n_clipped = plan.clipped(raw)
+        x = plan(raw)
+        cov = covariance(x) if x.shape[0] >= 2 else None
+        n_rows = x.shape[0]
+    else:
+        clipped = [0]
+
+        def counted(chunk: np.ndarray) -> np.ndarray:
+            clipped[0] += plan.clipped(chunk)
+            return plan(chunk)
+
+        moments = streaming_moments(
+            _as_shards(values), chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, transform=counted, progress=progress
+        )
+        x, cov, n_rows, n_clipped = None, moments.covariance(), int(moments.n), clipped[0]
+        info["streamed"] = True
+    if n_clipped:
+        info["clipped_values"] = n_clipped
+    info["_plan"] = plan  # private: what bootstrap replicates re-apply; not copied into graph meta
     if info.get("clipped_values"):
         warnings.warn(
             f"{info['clipped_values']} soft-label values below {LOGIT_EPSILON:g} (or above "
@@ -222,14 +330,8 @@ def transform_dataset(
             IlilabWarning,
             stacklevel=2,
         )
-    x = x[:, keep]
-    cov = covariance(x)
-    if ridge_columns:
-        kept_index = np.cumsum(keep) - 1
-        for cols in ridge_columns:
-            idx = kept_index[cols]
-            ridge = CLR_RIDGE * float(np.mean(np.diag(cov)[idx]))
-            cov[idx, idx] += ridge
+    if ridge_columns and cov is not None:
+        cov = plan.regularise(cov)
         info["clr_ridge"] = CLR_RIDGE
     warnings.warn(
         "the data are normalised probabilities (rows sum to 1): their normalisation acts like a "
@@ -239,7 +341,7 @@ def transform_dataset(
         stacklevel=2,
     )
     kept_nodes = tuple(n for n, k in zip(nodes, keep) if k)
-    if x.shape[0] < 2:
+    if n_rows < 2 or cov is None:
         raise DataError("need at least 2 rows")
     output_nodes = tuple(nodes) if len(kept_nodes) != len(nodes) else None
-    return Dataset(kept_nodes, cov, x.shape[0], x, info, output_nodes)
+    return Dataset(kept_nodes, cov, n_rows, x, info, output_nodes)
