@@ -36,7 +36,7 @@ dev: $(DEV_STAMP)
 demo: $(STAMP)
 	mkdir -p demo
 	$(VENV)/bin/ililab simulate soft-labels --classes 10 --samples 20000 --seed 0 -o demo
-	$(VENV)/bin/ililab infer-graph demo/soft_labels_logits.npy --names demo/names.txt --seed 0 -o demo/graph.json
+	$(VENV)/bin/ililab infer-graph demo/soft_labels.npy --names demo/names.txt --seed 0 -o demo/graph.json
 	$(VENV)/bin/ililab show demo/graph.json
 
 test: $(DEV_STAMP)

@@ -14,7 +14,7 @@ from ililab import __version__
 from ililab.dataset import Dataset
 from ililab.errors import DataError
 from ililab.graph import DependencyGraph
-from ililab.io import load_matrix, make_nodes, read_graph, validate_matrix
+from ililab.io import load_matrix, make_nodes, read_graph, read_names, validate_matrix
 from ililab.knowledge import Knowledge
 from ililab.learners import DEFAULT_LEARNER, get
 from ililab.stats import check_covariance
@@ -27,7 +27,7 @@ logger = logging.getLogger("ililab")
 
 def prepare_dataset(
     data: np.ndarray | str | Path,
-    names: Sequence[str] | None = None,
+    names: Sequence[str] | str | Path | None = None,
     modalities: Sequence[str | None] | str | None = None,
     transform: str = "auto",
     key: str | None = None,
@@ -38,6 +38,8 @@ def prepare_dataset(
     conditioned one is a :class:`~ililab.errors.SingularCovarianceError` that
     names the columns at fault.
     """
+    if isinstance(names, (str, Path)):
+        names = read_names(names)
     if isinstance(data, (str, Path)):
         matrix = load_matrix(data, key=key)
         values, file_names = matrix.values, matrix.names
@@ -63,7 +65,7 @@ def prepare_dataset(
 
 def infer_graph(
     data: np.ndarray | str | Path | Dataset,
-    names: Sequence[str] | None = None,
+    names: Sequence[str] | str | Path | None = None,
     modalities: Sequence[str | None] | str | None = None,
     learner: str = DEFAULT_LEARNER,
     transform: str = "auto",
@@ -79,8 +81,9 @@ def infer_graph(
     data : ndarray of shape (n, p), path, or Dataset
         Rows are samples (clips), columns variables (class scores). A path is
         read with :func:`ililab.io.load_matrix` (``.npy``, ``.npz``, ``.csv``).
-    names : sequence of str, optional
-        Column names; ``"Class (modality)"`` names give modalities.
+    names : sequence of str, or path, optional
+        Column names, or a file with one name per line; ``"Class (modality)"``
+        names give modalities.
     modalities : sequence or str, optional
         One modality per column, or a spec such as ``"audio=0:28,visual=28:56"``.
     learner : str
