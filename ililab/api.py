@@ -12,12 +12,14 @@ import numpy as np
 
 from ililab import __version__
 from ililab.dataset import Dataset
-from ililab.errors import DataError
+from ililab.engines import make_engine
+from ililab.errors import DataError, UsageError
 from ililab.graph import DependencyGraph
-from ililab.io import load_matrix, make_nodes, read_graph, read_names, validate_matrix
+from ililab.io import is_shard_pattern, load_matrix, load_shards, make_nodes, read_graph, read_names, validate_matrix
 from ililab.knowledge import Knowledge
 from ililab.learners import DEFAULT_LEARNER, get
-from ililab.stats import check_covariance
+from ililab.progress import Progress
+from ililab.stats import DEFAULT_CHUNK_ROWS, check_covariance
 from ililab.transforms import transform_dataset
 
 __all__ = ["infer_graph", "load_graph", "prepare_dataset"]
@@ -31,16 +33,32 @@ def prepare_dataset(
     modalities: Sequence[str | None] | str | None = None,
     transform: str = "auto",
     key: str | None = None,
+    chunk_rows: int | None = None,
+    engine: Any = None,
+    progress: bool | None = None,
 ) -> Dataset:
     """Load (if a path), validate and transform data into the :class:`Dataset` learners use.
 
     The covariance is checked before any learner runs: a singular or badly
     conditioned one is a :class:`~ililab.errors.SingularCovarianceError` that
     names the columns at fault.
+
+    ``data`` may also be a glob pattern (``"shards/*.npy"``) or a list of ``.npy``
+    paths: shards are memory-mapped and streamed to their covariance in chunks of
+    ``chunk_rows`` rows (on ``engine`` when given, e.g. a Dask cluster), as are
+    memory-mapped files too large to hold in memory. ``progress=False`` silences
+    the progress bar of long passes (shown on a terminal's stderr only).
     """
     if isinstance(names, (str, Path)):
         names = read_names(names)
-    if isinstance(data, (str, Path)):
+    if isinstance(data, (list, tuple)) and data and all(isinstance(d, (str, Path)) for d in data) or (
+        isinstance(data, (str, Path)) and is_shard_pattern(data)
+    ):
+        if key is not None:
+            raise DataError("--key applies to one .npz archive, not to .npy shards")
+        shards = load_shards(data)
+        values, file_names = shards.arrays, None
+    elif isinstance(data, (str, Path)):
         matrix = load_matrix(data, key=key)
         values, file_names = matrix.values, matrix.names
     else:
@@ -50,8 +68,11 @@ def prepare_dataset(
         names = file_names
     elif file_names is not None and list(names) != list(file_names):
         raise DataError("names given differ from the CSV header; give one or the other")
-    nodes = make_nodes(values.shape[1], names, modalities)
-    dataset = transform_dataset(values, nodes, transform)
+    n_columns = values[0].shape[1] if isinstance(values, list) else values.shape[1]
+    nodes = make_nodes(n_columns, names, modalities)
+    n_rows = sum(v.shape[0] for v in values) if isinstance(values, list) else values.shape[0]
+    with Progress(n_rows, "covariance", enabled=progress is not False) as bar:
+        dataset = transform_dataset(values, nodes, transform, chunk_rows=chunk_rows, progress=bar.update, engine=engine)
     hint = "--transform auto" if dataset.info.get("simplex_blocks") and dataset.info["transform"] == "none" else ""
     if hint:
         hint = (
@@ -72,6 +93,13 @@ def infer_graph(
     seed: int | None = None,
     knowledge: Knowledge | None = None,
     key: str | None = None,
+    bootstrap: int = 0,
+    min_confidence: float | None = None,
+    engine: str | Any = "local",
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    chunk_rows: int | None = None,
+    progress: bool | None = None,
     **params: Any,
 ) -> DependencyGraph:
     """Infer a class dependency graph from a data matrix (typically soft labels).
@@ -96,6 +124,21 @@ def infer_graph(
         Required / forbidden edges and tiers.
     key : str, optional
         Array name inside an ``.npz`` archive.
+    bootstrap : int
+        Number B of bootstrap replicates; > 0 annotates each edge with its
+        ``confidence`` (see :mod:`ililab.bootstrap`). Seeds come from ``seed``.
+    min_confidence : float, optional
+        With ``bootstrap``: drop edges whose confidence is lower.
+    engine : {"local", "dask"} or an engine object
+        Where replicates (and the covariance of shards) run; see :mod:`ililab.engines`.
+    jobs : int, optional
+        Worker processes (local) or workers of a new Dask ``LocalCluster``.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``), with ``engine="dask"``.
+    chunk_rows : int, optional
+        Rows per chunk of streaming passes (memory is bounded by about one chunk).
+    progress : bool, optional
+        False silences progress bars; by default they show on a terminal's stderr.
     **params
         Learner parameters, validated against the learner's ``Params``.
 
@@ -117,10 +160,35 @@ def infer_graph(
     if seed is not None:
         params["seed"] = seed
     validated = learner_cls.validate_params(params)
+    if min_confidence is not None and not bootstrap:
+        raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
+    if bootstrap < 0:
+        raise UsageError(f"--bootstrap must be a positive number of replicates, got {bootstrap}")
+    if chunk_rows is not None and chunk_rows < 1:
+        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+    own_engine = isinstance(engine, str)
+    runner = make_engine(engine, jobs=jobs, scheduler=scheduler) if own_engine else engine
+    try:
+        return _infer(
+            data, names, modalities, learner, learner_cls, validated, transform, knowledge, key,
+            bootstrap, min_confidence, runner, chunk_rows, progress,
+        )
+    finally:
+        if own_engine:
+            runner.close()
+
+
+def _infer(
+    data, names, modalities, learner, learner_cls, validated, transform, knowledge, key,
+    bootstrap, min_confidence, engine, chunk_rows, progress,
+) -> DependencyGraph:
     if isinstance(data, Dataset):
         dataset = data
     else:
-        dataset = prepare_dataset(data, names, modalities, transform, key)
+        streaming_engine = engine if getattr(engine, "name", "local") != "local" else None
+        dataset = prepare_dataset(
+            data, names, modalities, transform, key, chunk_rows=chunk_rows, engine=streaming_engine, progress=progress
+        )
     if knowledge is not None:
         knowledge.check_names(dataset.names)
     started = time.perf_counter()
@@ -144,7 +212,26 @@ def infer_graph(
         meta["data"] = diagnostics
     if knowledge is not None and not knowledge.is_empty:
         meta["knowledge"] = knowledge.to_dict()
-    return graph.with_meta(**meta)
+    graph = graph.with_meta(**meta)
+    if bootstrap:
+        from ililab.bootstrap import bootstrap_graph
+
+        params = validated.model_dump(by_alias=True)
+        with Progress(bootstrap, "bootstrap", enabled=progress is not False) as bar:
+            graph = bootstrap_graph(
+                graph,
+                dataset,
+                learner=learner,
+                params=params,
+                knowledge=knowledge,
+                replicates=bootstrap,
+                seed=int(params.get("seed") or 0),
+                engine=engine,
+                chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+                min_confidence=min_confidence,
+                on_result=bar.update,
+            )
+    return graph
 
 
 def load_graph(path: str | Path, format: str | None = None) -> DependencyGraph:

@@ -22,6 +22,9 @@ from ililab.graph import DependencyGraph, Node, split_name
 __all__ = [
     "Matrix",
     "load_matrix",
+    "Shards",
+    "is_shard_pattern",
+    "load_shards",
     "validate_matrix",
     "read_names",
     "parse_modalities",
@@ -93,6 +96,86 @@ def load_matrix(path: str | Path, key: str | None = None) -> Matrix:
         raise UsageError("--key applies to .npz archives only")
     validate_matrix(values, str(path))
     return Matrix(values, names, str(path))
+
+
+@dataclass(frozen=True)
+class Shards:
+    """Row blocks of one matrix in several ``.npy`` files, each memory-mapped (never loaded whole)."""
+
+    arrays: list[np.ndarray]
+    paths: list[str]
+    source: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return sum(a.shape[0] for a in self.arrays), self.arrays[0].shape[1]
+
+
+def is_shard_pattern(path: str | Path) -> bool:
+    """Whether ``path`` is a glob pattern (``*``, ``?`` or ``[``) naming shard files."""
+    return any(c in str(path) for c in "*?[")
+
+
+def load_shards(pattern: str | Path | Sequence[str | Path]) -> Shards:
+    """Memory-map ``.npy`` shards (a glob pattern, in sorted name order, or a list of paths).
+
+    Every shard must be a 2-D numeric ``.npy`` with the same number of columns;
+    finiteness is checked chunk by chunk with plain file reads, so memory stays
+    bounded by one chunk whatever the total size.
+
+    Raises
+    ------
+    DataError
+        No file matches, a missing or unreadable shard, a shard with another
+        column count or dtype kind, NaN / inf (naming shard, row and column), fewer than 2 rows.
+    UsageError
+        A shard that is not ``.npy``.
+    """
+    import glob
+
+    from ililab.stats import iter_chunks
+
+    if isinstance(pattern, (str, Path)):
+        text = str(pattern)
+        paths = sorted(glob.glob(text)) if is_shard_pattern(text) else [text]
+        if not paths:
+            raise DataError(f"no file matches {text!r}; check the pattern (quote it so the shell does not expand it)")
+        source = text
+    else:
+        paths = [str(p) for p in pattern]
+        if not paths:
+            raise DataError("no shard files given")
+        source = ", ".join(paths)
+    arrays: list[np.ndarray] = []
+    for path in paths:
+        if Path(path).suffix.lower() != ".npy":
+            raise UsageError(f"shard {path!r} is not a .npy file; shards must be .npy (np.save) files")
+        if not Path(path).exists():
+            raise DataError(f"no such file: {path!r} (a shard is missing)")
+        if Path(path).is_dir():
+            raise DataError(f"{path!r} is a directory, not a shard file")
+        values = _load_npy(Path(path))
+        if values.dtype == object or values.dtype.kind not in "iuf" or values.ndim != 2:
+            raise DataError(f"shard {path!r}: expected a 2-D real numeric matrix, got {values.ndim}-D {values.dtype}")
+        if arrays and values.shape[1] != arrays[0].shape[1]:
+            raise DataError(
+                f"shard {path!r} has {values.shape[1]} columns but {paths[0]!r} has {arrays[0].shape[1]}; "
+                "every shard must hold the same columns"
+            )
+        for start, chunk in iter_chunks([values], _CHECK_ROWS):
+            bad = ~np.isfinite(chunk)
+            if bad.any():
+                r, c = np.argwhere(bad)[0]
+                what = "NaN" if np.isnan(chunk[r, c]) else "inf"
+                raise DataError(f"shard {path!r}: {what} at row {start + r}, column {c}; remove or impute it")
+        arrays.append(values)
+    shards = Shards(arrays, paths, source)
+    n, p = shards.shape
+    if n < 2:
+        raise DataError(f"{source}: need at least 2 rows (samples), got {n}")
+    if p < 2:
+        raise DataError(f"{source}: need at least 2 columns (variables), got {p}")
+    return shards
 
 
 def _pickle_error(path: Path) -> DataError:

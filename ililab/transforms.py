@@ -223,12 +223,20 @@ def _in_memory(values: np.ndarray | Sequence[np.ndarray], n_columns: int) -> boo
     return True
 
 
+def _moments(values, chunk_rows, transform, progress, engine):
+    rows = chunk_rows or DEFAULT_CHUNK_ROWS
+    if engine is not None:
+        return engine.moments(_as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
+    return streaming_moments(_as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
+
+
 def transform_dataset(
     values: np.ndarray | Sequence[np.ndarray],
     nodes: Sequence[Node],
     transform: str = "auto",
     chunk_rows: int | None = None,
     progress=None,
+    engine=None,
 ) -> Dataset:
     """Apply a soft-label transform and build the :class:`Dataset` learners see.
 
@@ -246,6 +254,9 @@ def transform_dataset(
         Rows per chunk of the streaming pass (default ``stats.DEFAULT_CHUNK_ROWS``).
     progress : callable, optional
         ``progress(rows_done)`` after each chunk of a streaming pass.
+    engine : ililab.engines.Engine, optional
+        Computes the moments of streamed data (e.g. with ``dask.array`` on a cluster);
+        default: one streaming pass in this process.
 
     Returns
     -------
@@ -277,11 +288,10 @@ def transform_dataset(
             x = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
             info["_plan"] = TransformPlan("none")
             return Dataset(tuple(nodes), covariance(x), x.shape[0], x, info)
-        moments = streaming_moments(
-            _as_shards(values), chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, progress=progress
-        )
+        moments = _moments(values, chunk_rows, None, progress, engine)
         info["streamed"] = True
         info["_plan"] = TransformPlan("none")
+        info["_source"] = _as_shards(values)
         return Dataset(tuple(nodes), moments.covariance(), int(moments.n), None, info)
     if any(b.has_negative for b in blocks) and chosen != "none":
         info["negative_values"] = True
@@ -306,11 +316,15 @@ def transform_dataset(
             clipped[0] += plan.clipped(chunk)
             return plan(chunk)
 
-        moments = streaming_moments(
-            _as_shards(values), chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, transform=counted, progress=progress
-        )
-        x, cov, n_rows, n_clipped = None, moments.covariance(), int(moments.n), clipped[0]
+        if engine is not None:  # the pass runs elsewhere: count clipped values in the moments' stead
+            n_clipped = sum(plan.clipped(chunk) for _, chunk in iter_chunks(_as_shards(values), chunk_rows or _CHUNK))
+            moments = _moments(values, chunk_rows, plan, progress, engine)
+        else:
+            moments = _moments(values, chunk_rows, counted, progress, None)
+            n_clipped = clipped[0]
+        x, cov, n_rows = None, moments.covariance(), int(moments.n)
         info["streamed"] = True
+        info["_source"] = _as_shards(values)
     if n_clipped:
         info["clipped_values"] = n_clipped
     info["_plan"] = plan  # private: what bootstrap replicates re-apply; not copied into graph meta

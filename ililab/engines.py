@@ -1,0 +1,408 @@
+"""Where independent jobs run: in this process / a local process pool, or on a Dask cluster.
+
+An engine maps a pure, module-level function ``fn(shared, task)`` over a list
+of tasks and returns the results **in task order**, whatever order they finish
+in; ``shared`` (the data every task reads) is sent to each worker once. Inside
+every task BLAS is pinned to one thread, so a task computes the same bits on
+every engine and any number of workers: a bootstrap or a set of restarts gives
+identical results locally and on Dask.
+
+``LocalEngine(jobs=1)`` runs tasks in this process; ``jobs > 1`` uses a
+``ProcessPoolExecutor`` (``forkserver`` where available, else ``spawn``).
+``DaskEngine(scheduler=None)`` starts a ``distributed.LocalCluster``;
+``DaskEngine("tcp://host:8786")`` connects to a running scheduler. Dask is an
+optional extra (``pip install 'ililab[dask]'``), imported only here and only
+when a Dask engine is made.
+
+Engines also compute the moments of sharded data: locally by one streaming pass,
+on Dask with ``dask.array`` over the shards (one block per chunk of rows, merged
+as a tree), with the shards read by the workers (paths must be readable there).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+import numpy as np
+
+from ililab.errors import IlilabError, UsageError
+from ililab.stats import DEFAULT_CHUNK_ROWS, ChunkTransform, Moments, merge_moments, streaming_moments
+
+__all__ = [
+    "Engine",
+    "EngineError",
+    "LocalEngine",
+    "DaskEngine",
+    "make_engine",
+    "ENGINES",
+    "ShardSource",
+    "open_source",
+    "pin_blas",
+]
+
+ENGINES = ("local", "dask")
+logger = logging.getLogger("ililab")
+_BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+# Seconds to wait for a scheduler before saying it is unreachable.
+CONNECT_TIMEOUT = 10.0
+
+
+class EngineError(IlilabError):
+    """The engine cannot run: an unreachable scheduler, a worker pool that died."""
+
+    exit_code = 1
+
+
+# -- data every task reads ------------------------------------------------------------------
+
+ShardSource = list  # list of str (a .npy path, opened memory-mapped) or ndarray (rows in memory)
+
+
+def _as_source(arrays: Sequence[np.ndarray]) -> ShardSource:
+    """Replace whole-file memory maps by their paths, so no task ships a file's contents."""
+    from ililab.stats import _file_backing
+
+    out: ShardSource = []
+    for array in arrays:
+        backing = _file_backing(array)
+        out.append(backing[0] if backing is not None and _is_npy_of(backing[0], array) else array)
+    return out
+
+
+def _is_npy_of(path: str, array: np.ndarray) -> bool:
+    """Whether ``np.load(path, mmap_mode="r")`` gives the same file region as ``array``."""
+    try:
+        again = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception:  # not a .npy file (a raw np.memmap): ship the array itself
+        return False
+    return (
+        isinstance(again, np.memmap)
+        and again.offset == array.offset
+        and again.shape == array.shape
+        and again.dtype == array.dtype
+    )
+
+
+def open_source(source: ShardSource) -> list[np.ndarray]:
+    """The arrays of a source: paths are opened memory-mapped, arrays passed through."""
+    return [np.load(s, mmap_mode="r", allow_pickle=False) if isinstance(s, str) else s for s in source]
+
+
+# -- BLAS pinning ---------------------------------------------------------------------------
+
+
+def pin_blas() -> None:
+    """Limit BLAS / OpenMP to one thread in this process (worker initialiser)."""
+    for name in _BLAS_VARIABLES:
+        os.environ[name] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return
+    threadpool_limits(1)
+
+
+def _call(fn: Callable[[Any, Any], Any], shared: Any, task: Any) -> Any:
+    """Run one task with BLAS on one thread (so the same task gives the same bits anywhere)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return fn(shared, task)
+    with threadpool_limits(1):
+        return fn(shared, task)
+
+
+# -- protocol -------------------------------------------------------------------------------
+
+
+class Engine(Protocol):
+    """What ililab asks of an engine."""
+
+    name: str
+
+    def map(
+        self,
+        fn: Callable[[Any, Any], Any],
+        tasks: Sequence[Any],
+        *,
+        shared: Any = None,
+        on_result: Callable[[int], None] | None = None,
+    ) -> list[Any]:
+        """``[fn(shared, t) for t in tasks]``, computed in parallel; ``on_result(done)`` after each."""
+        ...
+
+    def moments(
+        self,
+        arrays: Sequence[np.ndarray],
+        *,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        transform: ChunkTransform | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Moments:
+        """Moments of the rows of ``arrays`` (shards, in order)."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
+
+
+# -- local ----------------------------------------------------------------------------------
+
+_worker_shared: Any = None
+
+
+def _init_local_worker(shared: Any) -> None:
+    global _worker_shared
+    pin_blas()
+    _worker_shared = shared
+
+
+def _local_task(fn: Callable[[Any, Any], Any], task: Any) -> Any:
+    return _call(fn, _worker_shared, task)
+
+
+def _mp_context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class LocalEngine:
+    """Tasks in this process (``jobs=1``) or in a pool of ``jobs`` worker processes.
+
+    Parameters
+    ----------
+    jobs : int
+        Worker processes; 1 runs every task here, one after another.
+    """
+
+    name = "local"
+
+    def __init__(self, jobs: int = 1) -> None:
+        if jobs < 1:
+            raise UsageError(f"--jobs must be at least 1, got {jobs}")
+        self.jobs = int(jobs)
+
+    def map(self, fn, tasks, *, shared=None, on_result=None):
+        tasks = list(tasks)
+        if self.jobs == 1 or len(tasks) <= 1:
+            results = []
+            for i, task in enumerate(tasks):
+                results.append(_call(fn, shared, task))
+                if on_result is not None:
+                    on_result(i + 1)
+            return results
+        results: list[Any] = [None] * len(tasks)
+        executor = ProcessPoolExecutor(
+            max_workers=min(self.jobs, len(tasks)),
+            mp_context=_mp_context(),
+            initializer=_init_local_worker,
+            initargs=(shared,),
+        )
+        try:
+            pending = {executor.submit(_local_task, fn, task): i for i, task in enumerate(tasks)}
+            done_count = 0
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = pending.pop(future)
+                    results[i] = future.result()
+                    done_count += 1
+                    if on_result is not None:
+                        on_result(done_count)
+        except BaseException as error:
+            executor.shutdown(wait=False, cancel_futures=True)
+            from concurrent.futures.process import BrokenProcessPool
+
+            if isinstance(error, BrokenProcessPool):
+                raise EngineError(f"a worker process died ({error}); rerun, or lower --jobs if memory ran out") from None
+            raise
+        executor.shutdown(wait=True)
+        return results
+
+    def moments(self, arrays, *, chunk_rows=DEFAULT_CHUNK_ROWS, transform=None, progress=None):
+        return streaming_moments(list(arrays), chunk_rows=chunk_rows, transform=transform, progress=progress)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# -- dask -----------------------------------------------------------------------------------
+
+
+def _import_distributed():
+    try:
+        import dask  # noqa: F401
+        import distributed
+    except ImportError:
+        raise UsageError("--engine dask needs Dask: pip install 'ililab[dask]'") from None
+    return distributed
+
+
+def _read_block(item: str | np.ndarray, start: int, stop: int) -> np.ndarray:
+    array = np.load(item, mmap_mode="r", allow_pickle=False) if isinstance(item, str) else item
+    return np.asarray(array[start:stop], dtype=np.float64)
+
+
+def _moments_of(block: np.ndarray, transform: ChunkTransform | None) -> Moments:
+    return streaming_moments(block, chunk_rows=max(block.shape[0], 1), transform=transform, source="a block of rows")
+
+
+def _block_moments(block: np.ndarray, transform: ChunkTransform | None) -> Moments:
+    return _call(_moments_of, block, transform)
+
+
+def _merge_pair(a: Moments, b: Moments) -> Moments:
+    return merge_moments(a, b)
+
+
+class DaskEngine:
+    """Tasks on a Dask cluster: a new ``distributed.LocalCluster`` or a running scheduler.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Scheduler address such as ``tcp://10.0.0.5:8786``; without one a
+        ``LocalCluster`` of ``jobs`` single-threaded worker processes starts on loopback.
+    jobs : int, optional
+        Workers of the local cluster (default 2).
+    client : distributed.Client, optional
+        An existing client to use (not closed by :meth:`close`).
+
+    Raises
+    ------
+    EngineError
+        The scheduler cannot be reached within ``CONNECT_TIMEOUT`` seconds.
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, jobs: int | None = None, client: Any = None) -> None:
+        distributed = _import_distributed()
+        self._own_cluster = None
+        self._own_client = client is None
+        if client is not None:
+            self.client = client
+            return
+        if scheduler:
+            try:
+                self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError) as error:
+                raise EngineError(
+                    f"cannot reach the Dask scheduler at {scheduler!r} ({type(error).__name__}: {error}); "
+                    "check the address (tcp://HOST:PORT) and that `dask scheduler` runs there"
+                ) from None
+            except ValueError as error:
+                raise UsageError(f"bad --scheduler address {scheduler!r}: {error}") from None
+            return
+        workers = jobs or 2
+        self._own_cluster = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        self.client = distributed.Client(self._own_cluster, set_as_default=False)
+
+    def map(self, fn, tasks, *, shared=None, on_result=None):
+        from distributed import as_completed
+
+        tasks = list(tasks)
+        if not tasks:
+            return []
+        shared_future = self.client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
+        futures = self.client.map(
+            _call, [fn] * len(tasks), [shared_future] * len(tasks), tasks, pure=False, retries=2
+        )
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[Any] = [None] * len(tasks)
+        try:
+            for done_count, future in enumerate(as_completed(futures, loop=self.client.loop), start=1):
+                results[index[future.key]] = future.result()
+                if on_result is not None:
+                    on_result(done_count)
+        except BaseException as error:
+            self.client.cancel(futures)
+            if type(error).__name__ == "KilledWorker":
+                raise EngineError(f"Dask workers kept dying on a task ({error}); check worker memory") from None
+            raise
+        finally:
+            if shared_future is not None:
+                self.client.cancel([shared_future])
+        return results
+
+    def moments(self, arrays, *, chunk_rows=DEFAULT_CHUNK_ROWS, transform=None, progress=None):
+        """Moments with ``dask.array`` over the shards: one block per ``chunk_rows`` rows, merged as a tree."""
+        import dask
+        import dask.array as da
+
+        source = _as_source(arrays)
+        blocks = []
+        first = 0
+        for item, array in zip(source, arrays):
+            n, p = array.shape
+            for start in range(0, n, chunk_rows):
+                stop = min(start + chunk_rows, n)
+                block = dask.delayed(_read_block, pure=True)(item, start, stop)
+                blocks.append(da.from_delayed(block, shape=(stop - start, p), dtype=np.float64))
+            first += n
+        stacked = da.concatenate(blocks, axis=0)
+        parts = [dask.delayed(_block_moments, pure=True)(piece, transform) for piece in stacked.to_delayed().ravel()]
+        while len(parts) > 1:  # fixed pairing in shard order: the same tree on every cluster
+            merged = [dask.delayed(_merge_pair, pure=True)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+            if len(parts) % 2:
+                merged.append(parts[-1])
+            parts = merged
+        future = self.client.compute(parts[0])
+        result = future.result()
+        if progress is not None:
+            progress(first)
+        return result
+
+    def close(self) -> None:
+        if self._own_client:
+            try:
+                self.client.close()
+            finally:
+                if self._own_cluster is not None:
+                    self._own_cluster.close()
+
+    def __enter__(self) -> DaskEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def make_engine(name: str = "local", *, jobs: int | None = None, scheduler: str | None = None) -> LocalEngine | DaskEngine:
+    """An engine by name (``--engine``, ``--jobs``, ``--scheduler``).
+
+    Raises
+    ------
+    UsageError
+        An unknown engine, ``--scheduler`` without ``--engine dask``, or Dask not installed.
+    EngineError
+        An unreachable scheduler.
+    """
+    if name not in ENGINES:
+        raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    if name == "local":
+        if scheduler:
+            raise UsageError("--scheduler needs --engine dask")
+        return LocalEngine(jobs or 1)
+    return DaskEngine(scheduler, jobs)

@@ -1,0 +1,158 @@
+"""A small progress bar on stderr for long searches, bootstraps and streaming passes.
+
+The bar appears only when the work has taken more than ``delay`` seconds (about
+one by default), only on a terminal unless forced (``force=True`` or the
+environment variable ``ILILAB_PROGRESS=1``), never on stdout, and never when
+``enabled=False`` (the CLI's ``--quiet``)::
+
+    with Progress(total=100, label="bootstrap") as bar:
+        for _ in range(100):
+            ...
+            bar.advance()
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import IO
+
+__all__ = ["Progress", "format_seconds"]
+
+_WIDTH = 24
+
+
+def format_seconds(seconds: float) -> str:
+    """``m:ss`` (or ``h:mm:ss``) for a duration in seconds.
+
+    Examples
+    --------
+    >>> format_seconds(75.2)
+    '1:15'
+    >>> format_seconds(3725)
+    '1:02:05'
+    """
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class Progress:
+    """Percent done, elapsed time and an estimate of the time left, redrawn in place on stderr.
+
+    Parameters
+    ----------
+    total : int
+        Units of work (replicates, rows, ...).
+    label : str
+        Shown before the bar.
+    enabled : bool
+        False silences the bar whatever else is set (``--quiet``).
+    force : bool
+        Draw even when the stream is not a terminal (also ``ILILAB_PROGRESS=1``).
+    delay : float
+        Seconds of work before the bar first appears.
+    stream : file, optional
+        Where to draw (default: ``sys.stderr`` at the time of each draw).
+    min_interval : float
+        Seconds between redraws.
+    clock : callable
+        Source of time in seconds (tests pass a fake clock).
+    """
+
+    def __init__(
+        self,
+        total: int,
+        label: str = "",
+        *,
+        enabled: bool = True,
+        force: bool = False,
+        delay: float = 1.0,
+        stream: IO[str] | None = None,
+        min_interval: float = 0.2,
+        clock=time.monotonic,
+    ) -> None:
+        self.total = max(int(total), 0)
+        self.label = label
+        self.done = 0
+        self._stream = stream
+        self._clock = clock
+        self._start = clock()
+        self._delay = delay
+        self._min_interval = min_interval
+        self._last_draw: float | None = None
+        self._shown = False
+        forced = force or os.environ.get("ILILAB_PROGRESS", "") == "1"
+        self._enabled = enabled and (forced or self._isatty())
+
+    @property
+    def stream(self) -> IO[str]:
+        return self._stream if self._stream is not None else sys.stderr
+
+    def _isatty(self) -> bool:
+        try:
+            return bool(self.stream.isatty())
+        except (AttributeError, ValueError):
+            return False
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar has been drawn at least once."""
+        return self._shown
+
+    def render(self, now: float | None = None) -> str:
+        """The text of the bar for the current state."""
+        now = self._clock() if now is None else now
+        elapsed = now - self._start
+        fraction = self.done / self.total if self.total else 1.0
+        fraction = min(max(fraction, 0.0), 1.0)
+        filled = int(round(fraction * _WIDTH))
+        bar = "#" * filled + "-" * (_WIDTH - filled)
+        eta = format_seconds(elapsed * (1 - fraction) / fraction) if fraction > 0 else "?"
+        prefix = f"{self.label}: " if self.label else ""
+        return (
+            f"{prefix}{fraction * 100:3.0f}% |{bar}| {self.done}/{self.total} "
+            f"elapsed {format_seconds(elapsed)} eta {eta}"
+        )
+
+    def update(self, done: int) -> None:
+        """Set the units done so far and redraw if it is time to."""
+        self.done = int(done)
+        if not self._enabled:
+            return
+        now = self._clock()
+        if now - self._start < self._delay:
+            return
+        finished = self.done >= self.total
+        if not finished and self._last_draw is not None and now - self._last_draw < self._min_interval:
+            return
+        self._last_draw = now
+        self._shown = True
+        try:
+            self.stream.write("\r" + self.render(now) + "\x1b[K")
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed stderr must not break the work
+            self._enabled = False
+
+    def advance(self, step: int = 1) -> None:
+        """Count ``step`` more units done."""
+        self.update(self.done + step)
+
+    def close(self) -> None:
+        """End the bar's line (if it was drawn)."""
+        if self._shown:
+            try:
+                self.stream.write("\n")
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+            self._shown = False
+        self._enabled = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
