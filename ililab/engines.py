@@ -267,6 +267,32 @@ def _merge_pair(a: Moments, b: Moments) -> Moments:
     return merge_moments(a, b)
 
 
+def _probe(address: str) -> None:
+    """Fail fast, with a clear message, when nothing listens at a ``tcp://host:port`` address."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if "://" not in address:
+        address = "tcp://" + address
+    parts = urlsplit(address)
+    if parts.scheme != "tcp":
+        return  # other protocols (tls, inproc, ucx): let distributed connect and report
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        raise UsageError(f"bad --scheduler address {address!r}: {error}") from None
+    if not host or port is None:
+        raise UsageError(f"bad --scheduler address {address!r}: expected tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+            pass
+    except OSError as error:
+        raise EngineError(
+            f"cannot reach the Dask scheduler at {address!r} ({error.strerror or error}); "
+            "check the address (tcp://HOST:PORT) and that `dask scheduler` runs there"
+        ) from None
+
+
 class DaskEngine:
     """Tasks on a Dask cluster: a new ``distributed.LocalCluster`` or a running scheduler.
 
@@ -296,6 +322,7 @@ class DaskEngine:
             self.client = client
             return
         if scheduler:
+            _probe(scheduler)
             try:
                 self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
             except (OSError, TimeoutError) as error:

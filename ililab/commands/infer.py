@@ -38,17 +38,28 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
 @click.option("--tiers-from-modalities", metavar="A,B", help="Modalities as tiers in this order (no edge B -> A).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Output file (default: JSON on stdout).")
 @click.option("--format", "-f", "fmt", help="Output format (default: from the extension, else json).")
+@click.option("--bootstrap", "-b", "bootstrap", type=int, default=0, metavar="B",
+              help="Bootstrap replicates: each edge's confidence = its frequency over B row resamples.")
+@click.option("--min-confidence", type=float, metavar="F", help="With --bootstrap: drop edges with confidence below F.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where replicates and shard covariances run: local processes or a Dask cluster.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler (with --engine dask); default: a new LocalCluster.")
+@click.option("--jobs", "-j", type=int, help="Worker processes (local, default 1) or LocalCluster workers (dask, default 2).")
+@click.option("--chunk-rows", type=int, help="Rows per chunk when streaming memory-mapped or sharded data (default 65536).")
 def infer_graph_command(
     data, learner, names_file, modalities, key, transform, penalty, lambda_, seed, params,
     knowledge_file, forbid_within_modality, tiers_from_modalities, output, fmt,
+    bootstrap, min_confidence, engine, scheduler, jobs, chunk_rows,
 ):
-    """Infer a class dependency graph from DATA (.npy, .npz or .csv).
+    """Infer a class dependency graph from DATA (.npy, .npz or .csv, or a quoted glob of .npy shards).
 
     Rows are samples, columns variables (e.g. soft-label classes named
     "Class (modality)"). Without -o the graph JSON goes to stdout and a short
     summary to stderr.
     """
     from ililab.api import infer_graph, prepare_dataset
+    from ililab.engines import make_engine
+    from ililab.errors import UsageError
     from ililab.io import graph_format_for, read_names
     from ililab.learners import get
 
@@ -67,9 +78,18 @@ def infer_graph_command(
     elif fmt is not None:
         graph_format_for("stdout", fmt)
     names = read_names(names_file) if names_file else None
-    dataset = prepare_dataset(data, names, modalities, transform, key)
-    knowledge = _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, dataset.graph_nodes)
-    graph = infer_graph(dataset, learner=learner, knowledge=knowledge, **values)
+    if min_confidence is not None and not bootstrap:
+        raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
+    with make_engine(engine, jobs=jobs, scheduler=scheduler) as runner:
+        dataset = prepare_dataset(
+            data, names, modalities, transform, key, chunk_rows=chunk_rows, progress=not is_quiet(),
+            engine=runner if engine != "local" else None,
+        )
+        knowledge = _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, dataset.graph_nodes)
+        graph = infer_graph(
+            dataset, learner=learner, knowledge=knowledge, bootstrap=bootstrap, min_confidence=min_confidence,
+            engine=runner, chunk_rows=chunk_rows, progress=not is_quiet(), **values,
+        )
     if output is not None:
         graph.save(output, format=fmt)
     else:
