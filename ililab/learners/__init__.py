@@ -21,6 +21,7 @@ _BUILTIN: dict[str, str] = {
     "pc": "ililab.learners.causallearn:PCLearner",
     "ges": "ililab.learners.causallearn:GESLearner",
     "cl-grasp": "ililab.learners.causallearn:CLGraspLearner",
+    "boss": "ililab.learners.boss:BossLearner",
 }
 _registered: dict[str, type[Learner]] = {}
 _plugins_loaded = False

@@ -1,0 +1,98 @@
+"""Pieces shared by the native score-based learners (``boss``; usable by ``grasp``).
+
+* :func:`knowledge_matrices` — a :class:`~ililab.knowledge.Knowledge` as the boolean matrices
+  the search kernels take (forbidden, required, order precedence), with a clear error when
+  required edges and tiers cannot all hold (a cycle).
+* :func:`graph_from_dag` — a search's DAG as a :class:`~ililab.graph.DependencyGraph`: the DAG
+  itself, or its CPDAG oriented further by the knowledge; edge weights are standardised
+  regression coefficients of each child on its parents in the DAG.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from ililab.cpdag import dag_to_cpdag, is_dag
+from ililab.dataset import Dataset
+from ililab.errors import DataError
+from ililab.graph import DependencyGraph, Edge
+from ililab.knowledge import Knowledge
+from ililab.scores.bic import BICScore
+
+__all__ = ["KnowledgeMatrices", "knowledge_matrices", "graph_from_dag"]
+
+
+class KnowledgeMatrices:
+    """Boolean ``(p, p)`` matrices: ``forbidden[x, y]``, ``required[x, y]`` for ``x -> y``, and
+    ``precedence[a, b]`` when ``a`` must come before ``b`` in every order (tiers and required edges)."""
+
+    def __init__(self, forbidden: np.ndarray, required: np.ndarray, precedence: np.ndarray) -> None:
+        self.forbidden = forbidden
+        self.required = required
+        self.precedence = precedence
+
+    @property
+    def any(self) -> bool:
+        """Whether there is any constraint."""
+        return bool(self.forbidden.any() or self.required.any() or self.precedence.any())
+
+
+def knowledge_matrices(knowledge: Knowledge | None, names: list[str]) -> KnowledgeMatrices:
+    """The matrices of ``knowledge`` over the variables ``names``.
+
+    Raises
+    ------
+    DataError
+        If the knowledge names unknown variables, both requires and forbids an edge, or its
+        required edges and tiers form a cycle.
+    """
+    p = len(names)
+    if knowledge is None or knowledge.is_empty:
+        empty = np.zeros((p, p), dtype=bool)
+        return KnowledgeMatrices(empty, empty.copy(), empty.copy())
+    forbidden = knowledge.forbidden_matrix(names)
+    required = knowledge.required_matrix(names)
+    tier_of = {name: k for k, tier in enumerate(knowledge.tiers) for name in tier}
+    rank = np.array([tier_of.get(name, -1) for name in names])
+    tiered = rank >= 0
+    precedence = required | (tiered[:, None] & tiered[None, :] & (rank[:, None] < rank[None, :]))
+    np.fill_diagonal(precedence, False)
+    if not is_dag(precedence):
+        raise DataError("knowledge: the required edges (with the tiers) form a cycle; no DAG can satisfy them")
+    return KnowledgeMatrices(forbidden, required, precedence)
+
+
+def graph_from_dag(
+    data: Dataset,
+    dag: np.ndarray,
+    score: BICScore,
+    matrices: KnowledgeMatrices,
+    output: Literal["cpdag", "dag"],
+    meta: dict[str, Any],
+) -> DependencyGraph:
+    """The :class:`DependencyGraph` of a search result.
+
+    With ``output="cpdag"`` reversible edges are undirected, except those the knowledge orients
+    (an edge whose other orientation is forbidden, or that is required), after which Meek's
+    rules propagate. Weights are standardised regression coefficients in the DAG.
+    """
+    names = data.names
+    p = len(names)
+    weight = np.zeros((p, p))
+    for j in range(p):
+        parents = np.flatnonzero(dag[:, j])
+        if len(parents):
+            weight[parents, j] = score.regression(j, parents, standardized=True)
+    if output == "dag":
+        directed, undirected = np.asarray(dag, dtype=bool), np.zeros((p, p), dtype=bool)
+    else:
+        directed, undirected = dag_to_cpdag(dag, forbidden=matrices.forbidden | matrices.required.T)
+    edges = []
+    for i, j in zip(*np.nonzero(directed)):
+        edges.append(Edge(names[i], names[j], "directed", float(weight[i, j])))
+    for i, j in zip(*np.nonzero(np.triu(undirected))):
+        w = weight[i, j] if dag[i, j] else weight[j, i]
+        edges.append(Edge(names[i], names[j], "undirected", float(w)))
+    return DependencyGraph(data.nodes, edges, meta)
