@@ -43,6 +43,7 @@ __all__ = [
     "ShardSource",
     "open_source",
     "pin_blas",
+    "blas_threads",
 ]
 
 ENGINES = ("local", "dask")
@@ -105,6 +106,15 @@ def pin_blas() -> None:
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         return
     threadpool_limits(1)
+
+
+def blas_threads(shared: Any = None, task: Any = None) -> int:
+    """Largest thread count of the BLAS / OpenMP pools loaded here (a task: checks pinning on workers)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover
+        return int(os.environ.get("OPENBLAS_NUM_THREADS", "0") or 0)
+    return max((int(pool["num_threads"]) for pool in threadpool_info()), default=1)
 
 
 def _call(fn: Callable[[Any, Any], Any], shared: Any, task: Any) -> Any:

@@ -18,9 +18,11 @@ import sys
 import time
 from typing import IO
 
-__all__ = ["Progress", "format_seconds"]
+__all__ = ["Progress", "format_seconds", "DEFAULT_DELAY"]
 
 _WIDTH = 24
+# Seconds of work before a bar appears (short jobs never show one).
+DEFAULT_DELAY = 1.0
 
 
 def format_seconds(seconds: float) -> str:
@@ -52,8 +54,8 @@ class Progress:
         False silences the bar whatever else is set (``--quiet``).
     force : bool
         Draw even when the stream is not a terminal (also ``ILILAB_PROGRESS=1``).
-    delay : float
-        Seconds of work before the bar first appears.
+    delay : float, optional
+        Seconds of work before the bar first appears (default ``DEFAULT_DELAY``).
     stream : file, optional
         Where to draw (default: ``sys.stderr`` at the time of each draw).
     min_interval : float
@@ -69,7 +71,7 @@ class Progress:
         *,
         enabled: bool = True,
         force: bool = False,
-        delay: float = 1.0,
+        delay: float | None = None,
         stream: IO[str] | None = None,
         min_interval: float = 0.2,
         clock=time.monotonic,
@@ -80,7 +82,7 @@ class Progress:
         self._stream = stream
         self._clock = clock
         self._start = clock()
-        self._delay = delay
+        self._delay = DEFAULT_DELAY if delay is None else delay
         self._min_interval = min_interval
         self._last_draw: float | None = None
         self._shown = False

@@ -1,0 +1,181 @@
+"""Covariance: in memory, streamed in chunks over memory maps and shards, weighted by bootstrap counts."""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+from ililab import transforms
+from ililab.errors import DataError, SingularCovarianceError
+from ililab.graph import Node
+from ililab.stats import (
+    WEIGHT_BLOCK_ROWS,
+    BootstrapCounts,
+    chunk_moments,
+    check_covariance,
+    covariance,
+    merge_moments,
+    streaming_covariance,
+    streaming_moments,
+)
+
+
+def _relative(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+@pytest.fixture(scope="module")
+def rows():
+    rng = np.random.default_rng(7)
+    mixing = rng.normal(size=(12, 12))
+    return rng.normal(size=(5003, 12)) @ mixing + 10.0
+
+
+def test_covariance_matches_numpy(rows):
+    assert _relative(covariance(rows), np.cov(rows, rowvar=False)) < 1e-12
+    with pytest.raises(DataError):
+        covariance(rows[:1])
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 64, 1000, 5003, 10**6])
+def test_streaming_matches_numpy_cov(rows, chunk_rows):
+    cov, n = streaming_covariance(rows, chunk_rows=chunk_rows)
+    assert n == rows.shape[0]
+    assert _relative(cov, np.cov(rows, rowvar=False)) < 1e-10
+
+
+def test_streaming_is_stable_with_a_large_mean():
+    # Raw sums of squares lose every digit here; centred moments with a shift do not.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20000, 3)) * 1e-3 + 1e8
+    exact = x.astype(np.longdouble)
+    centred = exact - exact.mean(axis=0)
+    reference = np.asarray(centred.T @ centred / (len(x) - 1), dtype=np.float64)
+    cov, _ = streaming_covariance(x, chunk_rows=333)
+    assert _relative(cov, reference) < 1e-10
+    naive = (x.T @ x - len(x) * np.outer(x.mean(0), x.mean(0))) / (len(x) - 1)
+    assert _relative(naive, reference) > 1e-3  # the naive formula really fails on this data
+
+
+def test_shards_equal_the_whole(rows, tmp_path):
+    parts = np.array_split(rows, 4)
+    paths = []
+    for i, part in enumerate(parts):
+        np.save(tmp_path / f"s{i}.npy", part)
+        paths.append(tmp_path / f"s{i}.npy")
+    maps = [np.load(p, mmap_mode="r") for p in paths]
+    cov, n = streaming_covariance(maps, chunk_rows=500)
+    assert n == rows.shape[0]
+    assert _relative(cov, np.cov(rows, rowvar=False)) < 1e-10
+
+
+def test_merge_is_the_moments_of_the_union(rows):
+    a, b = chunk_moments(rows[:100]), chunk_moments(rows[100:])
+    merged = merge_moments(a, b)
+    assert merged.n == rows.shape[0]
+    assert _relative(merged.covariance(), np.cov(rows, rowvar=False)) < 1e-12
+    assert np.allclose(merged.mean, rows.mean(axis=0))
+    empty = chunk_moments(rows[:0])
+    assert merge_moments(empty, a) is a and merge_moments(a, empty) is a
+
+
+def test_nan_in_a_later_chunk_names_the_global_row(rows):
+    x = rows.copy()
+    x[4321, 5] = np.nan
+    with pytest.raises(DataError, match="NaN at row 4321, column 5"):
+        streaming_moments(x, chunk_rows=1000)
+    with pytest.raises(DataError, match="at least 2 rows"):
+        streaming_moments(rows[:1])
+
+
+def test_float32_and_big_endian_files_are_read_as_float64(rows, tmp_path):
+    for dtype in ("<f4", ">f8", "<i4"):
+        path = tmp_path / f"x{dtype.replace('<', 'l').replace('>', 'b')}.npy"
+        np.save(path, (rows * 10).astype(dtype))
+        expected = np.cov(np.load(path).astype(np.float64), rowvar=False)
+        cov, _ = streaming_covariance(np.load(path, mmap_mode="r"), chunk_rows=999)
+        assert _relative(cov, expected) < 1e-10
+
+
+def test_memory_mapped_pass_stays_near_the_chunk_size(tmp_path):
+    rows, p, chunk_rows = 200_000, 20, 2048
+    path = tmp_path / "big.npy"
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(rows, p))
+    rng = np.random.default_rng(0)
+    for start in range(0, rows, 50_000):
+        out[start : start + 50_000] = rng.normal(size=(50_000, p))
+    out.flush()
+    del out
+    data = np.load(path, mmap_mode="r")
+    chunk_bytes = chunk_rows * p * 8
+    file_bytes = rows * p * 8
+    assert file_bytes > 90 * chunk_bytes
+    tracemalloc.start()
+    try:
+        moments = streaming_moments(data, chunk_rows=chunk_rows)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert moments.n == rows
+    assert peak < 6 * chunk_bytes, (peak, chunk_bytes)  # a chunk, its shifted and centred copies
+    # and the result is right
+    sample = np.asarray(data[:]).copy()
+    assert _relative(moments.covariance(), np.cov(sample, rowvar=False)) < 1e-10
+
+
+def test_bootstrap_counts_are_an_exact_resample_independent_of_chunking():
+    n = 3 * WEIGHT_BLOCK_ROWS + 17
+    counts = BootstrapCounts(n, seed=5, replicate=2)
+    full = counts(0, n)
+    assert full.sum() == n and full.min() >= 0 and full.shape == (n,)
+    for start, stop in [(0, 1), (100, WEIGHT_BLOCK_ROWS + 5), (n - 3, n), (7, 7)]:
+        assert np.array_equal(counts(start, stop), full[start:stop])
+    again = BootstrapCounts(n, seed=5, replicate=2)(0, n)
+    assert np.array_equal(full, again)
+    other = BootstrapCounts(n, seed=5, replicate=3)(0, n)
+    assert not np.array_equal(full, other)
+    # about a fraction 1 - 1/e of the rows appear at least once
+    assert abs((full > 0).mean() - (1 - np.exp(-1))) < 0.02
+    with pytest.raises(ValueError):
+        counts(0, n + 1)
+
+
+def test_weighted_moments_equal_the_materialised_resample(rows):
+    counts = BootstrapCounts(rows.shape[0], seed=1, replicate=0)
+    resample = np.repeat(rows, counts(0, rows.shape[0]), axis=0)
+    for chunk_rows in (100, 4096):
+        moments = streaming_moments(rows, chunk_rows=chunk_rows, weights=counts)
+        assert moments.n == rows.shape[0]
+        assert _relative(moments.covariance(), np.cov(resample, rowvar=False)) < 1e-10
+
+
+def test_check_covariance_names_the_columns_at_fault():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 3))
+    names = ["a", "b", "c"]
+    assert check_covariance(np.cov(x, rowvar=False), names) < 10
+    constant = np.column_stack([x, np.ones(500)])
+    with pytest.raises(SingularCovarianceError, match="constant column 'd'"):
+        check_covariance(np.cov(constant, rowvar=False), [*names, "d"])
+    dependent = np.column_stack([x, x[:, 0] + x[:, 1]])
+    with pytest.raises(SingularCovarianceError, match="linearly dependent"):
+        check_covariance(np.cov(dependent, rowvar=False), [*names, "d"])
+
+
+@pytest.mark.parametrize("transform", ["none", "logit", "clr", "alr"])
+def test_transform_streamed_equals_in_memory(soft_small, tmp_path, monkeypatch, transform):
+    path = tmp_path / "p.npy"
+    np.save(path, soft_small.probabilities)
+    nodes = [Node.from_name(n) for n in soft_small.names]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        in_memory = transforms.transform_dataset(soft_small.probabilities, nodes, transform)
+        monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 0)
+        streamed = transforms.transform_dataset(np.load(path, mmap_mode="r"), nodes, transform, chunk_rows=257)
+    assert streamed.data is None and in_memory.data is not None
+    assert streamed.info["streamed"] is True
+    assert streamed.n_samples == in_memory.n_samples
+    assert streamed.names == in_memory.names
+    assert _relative(streamed.covariance, in_memory.covariance) < 1e-10
+    assert streamed.info.get("clipped_values") == in_memory.info.get("clipped_values")
