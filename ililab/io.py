@@ -551,3 +551,6 @@ def read_graph(path: str | Path, format: str | None = None) -> DependencyGraph:
         return reader(text)
     except GraphFormatError as error:
         raise GraphFormatError(f"{str(path)!r}: {error}") from None
+
+
+import ililab.formats  # noqa: E402,F401  (registers gml, graphml, dot, csv, adjacency-csv in GRAPH_FORMATS)
