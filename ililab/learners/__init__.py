@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 from ililab.errors import UnknownLearnerError
 from ililab.learners.base import Learner, LearnerParams, LearnerTags
 
-__all__ = ["Learner", "LearnerParams", "LearnerTags", "register", "get", "available", "DEFAULT_LEARNER"]
+__all__ = ["Learner", "LearnerParams", "LearnerTags", "register", "get", "available", "check_learner", "DEFAULT_LEARNER"]
 
 DEFAULT_LEARNER = "grasp"
 ENTRY_POINT_GROUP = "ililab.learners"
@@ -61,6 +61,17 @@ def _load_plugins() -> None:
                 RuntimeWarning,
                 stacklevel=2,
             )
+
+
+def check_learner(cls: type[Learner]) -> list[str]:
+    """Run the learner conformance suite on ``cls`` (see :mod:`ililab.learners.conformance`).
+
+    Third-party learners call this in their own tests; it raises ``AssertionError`` naming the
+    failed check and returns the names of the checks run.
+    """
+    from ililab.learners.conformance import check_learner as run
+
+    return run(cls)
 
 
 def available() -> list[str]:

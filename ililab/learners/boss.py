@@ -11,7 +11,7 @@ from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
 from ililab.learners._scorebased import graph_from_dag, knowledge_matrices
 from ililab.learners.base import Learner, LearnerTags
-from ililab.learners.causallearn import _PenaltyParams, _penalty_from
+from ililab.learners.causallearn import _penalty_from, _PenaltyParams
 
 __all__ = ["BossLearner"]
 
