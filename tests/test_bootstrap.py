@@ -1,0 +1,191 @@
+"""Bootstrap edge confidence: seeds, determinism, the streamed path, aggregation, CLI and API."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import ililab
+from ililab import transforms
+from ililab.api import prepare_dataset
+from ililab.bootstrap import BootstrapResult, annotate, replicate_seed, run_bootstrap
+from ililab.dataset import Dataset
+from ililab.engines import LocalEngine
+from ililab.errors import UsageError
+from ililab.graph import DependencyGraph, Edge
+from ililab.simulate import simulate_linear_sem
+
+
+@pytest.fixture(scope="module")
+def weak():
+    # Few rows and weak edges: replicates disagree, so confidences are informative.
+    return simulate_linear_sem(7, 300, expected_degree=2.0, seed=11)
+
+
+def _confidences(graph):
+    return {(e.source, e.target): e.confidence for e in graph.edges}
+
+
+def test_replicate_seed_comes_from_seedsequence_spawn():
+    children = np.random.SeedSequence(42).spawn(5)
+    assert [replicate_seed(42, b) for b in range(5)] == [int(c.generate_state(1, np.uint32)[0]) for c in children]
+    assert len({replicate_seed(0, b) for b in range(50)}) == 50
+
+
+def test_same_seed_same_confidences_other_seed_other_counts(weak):
+    dataset = prepare_dataset(weak.data)
+    a = run_bootstrap(dataset, learner="ges", replicates=12, seed=1)
+    b = run_bootstrap(dataset, learner="ges", replicates=12, seed=1)
+    c = run_bootstrap(dataset, learner="ges", replicates=12, seed=2)
+    assert np.array_equal(a.adjacency, b.adjacency) and np.array_equal(a.forward, b.forward)
+    assert not np.array_equal(a.adjacency, c.adjacency)
+    # counts are whole replicates, orientation counts add up to adjacency
+    assert a.adjacency.max() <= 12 and np.array_equal(a.forward + a.backward + a.undirected, a.adjacency)
+    assert np.all(np.tril(a.adjacency) == 0)
+    assert 0 < (a.adjacency == 12).sum() < (a.adjacency > 0).sum()  # some stable, some unstable pairs
+
+
+def test_confidence_is_the_frequency_among_replicate_graphs(weak):
+    """Recompute each replicate by hand (resample rows, run GES) and count."""
+    from ililab.learners import get
+    from ililab.stats import BootstrapCounts
+
+    dataset = prepare_dataset(weak.data)
+    result = run_bootstrap(dataset, learner="ges", replicates=4, seed=9)
+    n = weak.data.shape[0]
+    counts = np.zeros((7, 7))
+    for b in range(4):
+        rows = np.repeat(weak.data, BootstrapCounts(n, 9, b)(0, n), axis=0)
+        graph = get("ges")().fit(Dataset.from_array(rows), None, {"seed": replicate_seed(9, b)})
+        for e in graph.edges:
+            i, j = sorted((graph.index(e.source), graph.index(e.target)))
+            counts[i, j] += 1
+    assert np.array_equal(counts, result.adjacency)
+
+
+def test_infer_graph_annotates_the_full_data_graph(weak):
+    plain = ililab.infer_graph(weak.data, learner="ges", seed=3)
+    boot = ililab.infer_graph(weak.data, learner="ges", seed=3, bootstrap=10)
+    assert [(e.source, e.target, e.kind) for e in boot.edges] == [(e.source, e.target, e.kind) for e in plain.edges]
+    assert all(e.confidence is not None and 0 <= e.confidence <= 1 for e in boot.edges)
+    assert all(abs(e.confidence * 10 - round(e.confidence * 10)) < 1e-12 for e in boot.edges)
+    summary = boot.meta["bootstrap"]
+    assert summary["replicates"] == 10 and summary["seed"] == 3
+    pairs = {(p["source"], p["target"]): p for p in summary["pairs"]}
+    for e in boot.edges:
+        key = (e.source, e.target) if (e.source, e.target) in pairs else (e.target, e.source)
+        assert pairs[key]["adjacency"] == e.confidence
+        assert abs(pairs[key]["forward"] + pairs[key]["backward"] + pairs[key]["undirected"] - e.confidence) < 1e-12
+    threshold = 0.75
+    kept = ililab.infer_graph(weak.data, learner="ges", seed=3, bootstrap=10, min_confidence=threshold)
+    assert {(e.source, e.target) for e in kept.edges} == {
+        (e.source, e.target) for e in boot.edges if e.confidence >= threshold
+    }
+    assert kept.meta["bootstrap"]["edges_dropped"] == len(boot.edges) - len(kept.edges)
+    DependencyGraph.from_json(kept.to_json())  # still valid ililab.graph/v1
+
+
+def test_streamed_memmap_gives_the_same_confidences_as_in_memory(soft_small, tmp_path, monkeypatch):
+    path = tmp_path / "p.npy"
+    np.save(path, soft_small.probabilities)
+    kwargs = dict(names=soft_small.names, learner="ges", seed=0, bootstrap=3, transform="clr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        in_memory = ililab.infer_graph(soft_small.probabilities, **kwargs)
+        monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 0)
+        streamed = ililab.infer_graph(str(path), chunk_rows=500, **kwargs)
+    assert streamed.meta["data"]["streamed"] is True
+    assert _confidences(streamed) == _confidences(in_memory)
+    assert streamed.meta["bootstrap"]["pairs"] == in_memory.meta["bootstrap"]["pairs"]
+
+
+def test_learner_needing_rows_gets_the_resampled_rows(weak):
+    result = run_bootstrap(prepare_dataset(weak.data), learner="pc", replicates=2, seed=0)
+    assert result.adjacency.sum() > 0
+
+
+def test_bad_requests_are_usage_errors(weak):
+    dataset = prepare_dataset(weak.data)
+    with pytest.raises(UsageError, match="at least 1"):
+        run_bootstrap(dataset, learner="ges", replicates=0)
+    with pytest.raises(UsageError, match="needs --bootstrap"):
+        ililab.infer_graph(weak.data, learner="ges", min_confidence=0.5)
+    covariance_only = Dataset(dataset.nodes, dataset.covariance, dataset.n_samples)
+    with pytest.raises(UsageError, match="holds only a covariance"):
+        run_bootstrap(covariance_only, learner="ges", replicates=2)
+    graph = ililab.infer_graph(weak.data, learner="ges")
+    result = run_bootstrap(dataset, learner="ges", replicates=2)
+    with pytest.raises(UsageError, match=r"\[0, 1\]"):
+        annotate(graph, result, min_confidence=1.5)
+
+
+def test_annotate_by_hand():
+    names = ("a", "b", "c")
+    z = np.zeros((3, 3), dtype=int)
+    forward, backward, undirected = z.copy(), z.copy(), z.copy()
+    forward[0, 1], backward[0, 1], undirected[1, 2] = 3, 1, 2
+    result = BootstrapResult(names, 4, 0, forward, backward, undirected)
+    graph = DependencyGraph(list(names), [Edge("b", "a"), Edge("b", "c", "undirected")])
+    out = annotate(graph, result)
+    assert _confidences(out) == {("b", "a"): 1.0, ("b", "c"): 0.5}
+    assert out.meta["bootstrap"]["pairs"][0] == {
+        "source": "a", "target": "b", "adjacency": 1.0, "forward": 0.75, "backward": 0.25, "undirected": 0.0
+    }
+    assert [(e.source, e.target) for e in annotate(graph, result, 0.6).edges] == [("b", "a")]
+
+
+def test_cli_bootstrap_writes_confidences(run_cli, tmp_path, data_npy):
+    out = tmp_path / "g.json"
+    result = run_cli("infer-graph", data_npy, "-l", "ges", "--bootstrap", "4", "--min-confidence", "0.5", "-o", out)
+    assert result.code == 0, result.err
+    document = json.loads(out.read_text())
+    assert document["meta"]["bootstrap"]["replicates"] == 4
+    assert all(e["confidence"] >= 0.5 for e in document["edges"])
+
+
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["--min-confidence", "0.5"], 2, "needs --bootstrap"),
+        (["--bootstrap", "-2"], 2, "--bootstrap"),
+        (["--bootstrap", "2", "--min-confidence", "2"], 2, "[0, 1]"),
+        (["--jobs", "0"], 2, "--jobs"),
+        (["--chunk-rows", "0"], 2, "--chunk-rows"),
+        (["--engine", "spark"], 2, "spark"),
+        (["--scheduler", "tcp://127.0.0.1:1"], 2, "--engine dask"),
+    ],
+)
+def test_cli_bad_bootstrap_options(run_cli, data_npy, args, code, fragment):
+    result = run_cli("infer-graph", data_npy, "-l", "ges", *args)
+    assert result.code == code, result.err
+    assert fragment in result.err and "Traceback" not in result.err
+
+
+def test_ctrl_c_during_bootstrap_leaves_no_file(run_cli, tmp_path, data_npy, monkeypatch):
+    from ililab.learners.causallearn import GESLearner
+
+    calls = []
+    original = GESLearner.fit
+
+    def interrupted(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:  # the full-data fit and one replicate succeed, then Ctrl-C
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GESLearner, "fit", interrupted)
+    out = tmp_path / "g.json"
+    result = run_cli("infer-graph", data_npy, "-l", "ges", "--bootstrap", "5", "-o", out)
+    assert result.code == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.npy"]
+
+
+@pytest.mark.slow
+def test_local_process_pool_equals_in_process(weak):
+    dataset = prepare_dataset(weak.data)
+    one = run_bootstrap(dataset, learner="ges", replicates=6, seed=4, engine=LocalEngine(1))
+    two = run_bootstrap(dataset, learner="ges", replicates=6, seed=4, engine=LocalEngine(2))
+    assert np.array_equal(one.forward, two.forward)
+    assert np.array_equal(one.backward, two.backward)
+    assert np.array_equal(one.undirected, two.undirected)
