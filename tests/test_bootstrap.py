@@ -86,13 +86,16 @@ def test_infer_graph_annotates_the_full_data_graph(weak):
     DependencyGraph.from_json(kept.to_json())  # still valid ililab.graph/v1
 
 
-def test_streamed_memmap_gives_the_same_confidences_as_in_memory(soft_small, tmp_path, monkeypatch):
+def test_streamed_memmap_gives_the_same_confidences_as_in_memory(tmp_path, monkeypatch):
+    from ililab.simulate import simulate_soft_labels
+
+    soft = simulate_soft_labels(3, 1500, seed=4)
     path = tmp_path / "p.npy"
-    np.save(path, soft_small.probabilities)
-    kwargs = dict(names=soft_small.names, learner="ges", seed=0, bootstrap=3, transform="clr")
+    np.save(path, soft.probabilities)
+    kwargs = dict(names=soft.names, learner="ges", seed=0, bootstrap=4, transform="clr")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        in_memory = ililab.infer_graph(soft_small.probabilities, **kwargs)
+        in_memory = ililab.infer_graph(soft.probabilities, **kwargs)
         monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 0)
         streamed = ililab.infer_graph(str(path), chunk_rows=500, **kwargs)
     assert streamed.meta["data"]["streamed"] is True

@@ -1,0 +1,201 @@
+"""Engines: the local process pool and a real distributed.LocalCluster on loopback (2 worker processes)."""
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+import ililab
+from ililab.api import prepare_dataset
+from ililab.bootstrap import run_bootstrap
+from ililab.engines import DaskEngine, EngineError, LocalEngine, blas_threads, make_engine
+from ililab.errors import DataError, UsageError
+from ililab.simulate import simulate_linear_sem
+
+
+def _relative(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+@pytest.fixture(scope="module")
+def weak():
+    return simulate_linear_sem(7, 300, expected_degree=2.0, seed=11)
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory, weak):
+    directory = tmp_path_factory.mktemp("shards")
+    big = simulate_linear_sem(6, 4000, seed=5).data + 3.0
+    for i, part in enumerate(np.array_split(big, 4)):
+        np.save(directory / f"part-{i}.npy", part)
+    return directory, big
+
+
+# -- local ------------------------------------------------------------------------------------
+
+
+def test_local_map_keeps_task_order_and_reports_progress():
+    done = []
+    assert LocalEngine(1).map(max, [5, 1, 7, 2], shared=3, on_result=done.append) == [5, 3, 7, 3]
+    assert done == [1, 2, 3, 4]
+    assert LocalEngine(1).map(max, [], shared=0) == []
+
+
+@pytest.mark.slow
+def test_local_pool_runs_in_order_with_blas_pinned():
+    engine = LocalEngine(2)
+    assert engine.map(max, list(range(8)), shared=4) == [4, 4, 4, 4, 4, 5, 6, 7]
+    assert engine.map(blas_threads, [0, 1, 2]) == [1, 1, 1]
+
+
+def test_make_engine_rejects_bad_requests():
+    with pytest.raises(UsageError, match="unknown engine"):
+        make_engine("spark")
+    with pytest.raises(UsageError, match="--engine dask"):
+        make_engine("local", scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(UsageError, match="--jobs"):
+        make_engine("local", jobs=0)
+    assert isinstance(make_engine("local", jobs=3), LocalEngine)
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    with pytest.raises(EngineError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'") as info:
+        DaskEngine("tcp://127.0.0.1:1")
+    assert info.value.exit_code == 1
+    with pytest.raises(UsageError, match="bad --scheduler"):
+        DaskEngine("tcp://127.0.0.1:notaport")
+
+
+def test_cli_unreachable_scheduler_exits_1(run_cli, data_npy, tmp_path):
+    out = tmp_path / "g.json"
+    result = run_cli("infer-graph", data_npy, "-l", "ges", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "-o", out)
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and "cannot reach the Dask scheduler" in result.err
+    assert not out.exists()
+
+
+# -- bad shard inputs (local path) -------------------------------------------------------------
+
+
+def test_shard_with_another_column_count(run_cli, tmp_path, weak):
+    np.save(tmp_path / "a.npy", weak.data[:100])
+    np.save(tmp_path / "b.npy", weak.data[100:, :5])
+    result = run_cli("infer-graph", str(tmp_path / "*.npy"), "-l", "ges")
+    assert result.code == 1 and "has 5 columns" in result.err and "b.npy" in result.err
+
+
+def test_missing_shard_and_empty_glob(run_cli, tmp_path, weak):
+    np.save(tmp_path / "a.npy", weak.data[:100])
+    with pytest.raises(DataError, match="a shard is missing"):
+        prepare_dataset([str(tmp_path / "a.npy"), str(tmp_path / "gone.npy")])
+    result = run_cli("infer-graph", str(tmp_path / "nothing-*.npy"), "-l", "ges")
+    assert result.code == 1 and "no file matches" in result.err
+
+
+def test_nan_and_wrong_kind_of_shard(run_cli, tmp_path, weak):
+    bad = weak.data[100:].copy()
+    bad[7, 2] = np.inf
+    np.save(tmp_path / "a.npy", weak.data[:100])
+    np.save(tmp_path / "b.npy", bad)
+    result = run_cli("infer-graph", str(tmp_path / "*.npy"), "-l", "ges")
+    assert result.code == 1 and "inf at row 7, column 2" in result.err and "b.npy" in result.err
+    np.savetxt(tmp_path / "c.csv", weak.data[:10], delimiter=",")
+    with pytest.raises(UsageError, match="not a .npy"):
+        prepare_dataset([str(tmp_path / "a.npy"), str(tmp_path / "c.csv")])
+
+
+def test_local_shards_equal_in_memory(shards):
+    directory, big = shards
+    dataset = prepare_dataset(str(directory / "*.npy"), chunk_rows=300)
+    assert dataset.n_samples == big.shape[0]
+    assert _relative(dataset.covariance, np.cov(big, rowvar=False)) < 1e-10
+
+
+# -- a real LocalCluster -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    local = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = distributed.Client(local, set_as_default=False)
+    try:
+        client.wait_for_workers(2, timeout=120)
+        yield local, client
+    finally:
+        client.close()
+        local.close()
+
+
+@pytest.mark.slow
+def test_dask_covariance_over_four_shards_equals_in_memory(cluster, shards):
+    _, client = cluster
+    directory, big = shards
+    engine = DaskEngine(client=client)
+    arrays = [np.load(p, mmap_mode="r") for p in sorted(directory.glob("*.npy"))]
+    moments = engine.moments(arrays, chunk_rows=700)
+    assert moments.n == big.shape[0]
+    assert _relative(moments.covariance(), np.cov(big, rowvar=False)) < 1e-10
+    dataset = prepare_dataset(str(directory / "*.npy"), engine=engine, chunk_rows=700)
+    assert _relative(dataset.covariance, np.cov(big, rowvar=False)) < 1e-10
+    assert engine.map(blas_threads, [0, 1, 2, 3]) == [1, 1, 1, 1]  # BLAS pinned inside workers
+
+
+@pytest.mark.slow
+def test_dask_bootstrap_equals_local(cluster, weak):
+    _, client = cluster
+    local = ililab.infer_graph(weak.data, learner="ges", seed=6, bootstrap=8)
+    remote = ililab.infer_graph(weak.data, learner="ges", seed=6, bootstrap=8, engine=DaskEngine(client=client))
+    assert [(e.source, e.target, e.confidence) for e in remote.edges] == [
+        (e.source, e.target, e.confidence) for e in local.edges
+    ]
+    assert remote.meta["bootstrap"] == local.meta["bootstrap"]
+
+
+@pytest.mark.slow
+def test_dask_cli_with_shards_and_scheduler_address(cluster, shards, run_cli, tmp_path):
+    local_cluster, _ = cluster
+    directory, _ = shards
+    common = ["infer-graph", str(directory / "*.npy"), "-l", "ges", "--bootstrap", "4", "--seed", "2", "--chunk-rows", "500"]
+    out_local, out_dask = tmp_path / "local.json", tmp_path / "dask.json"
+    assert run_cli(*common, "-o", out_local).code == 0
+    result = run_cli(*common, "--engine", "dask", "--scheduler", local_cluster.scheduler_address, "-o", out_dask)
+    assert result.code == 0, result.err
+    a, b = ililab.load_graph(out_local), ililab.load_graph(out_dask)
+    assert [(e.source, e.target, e.confidence) for e in a.edges] == [(e.source, e.target, e.confidence) for e in b.edges]
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_bootstrap_still_completes_with_the_same_result(cluster, weak):
+    _, client = cluster
+    dataset = prepare_dataset(weak.data)
+    expected = run_bootstrap(dataset, learner="ges", replicates=10, seed=3)
+    pids = client.run(os.getpid)
+    victim = sorted(pids.values())[0]
+    killed = threading.Event()
+
+    def kill_after_first(done: int) -> None:
+        if done == 1 and not killed.is_set():
+            killed.set()
+            os.kill(victim, signal.SIGKILL)
+
+    result = run_bootstrap(
+        dataset, learner="ges", replicates=10, seed=3, engine=DaskEngine(client=client), on_result=kill_after_first
+    )
+    assert killed.is_set()
+    assert np.array_equal(result.forward, expected.forward)
+    assert np.array_equal(result.backward, expected.backward)
+    assert np.array_equal(result.undirected, expected.undirected)
+    client.wait_for_workers(2, timeout=120)  # the nanny restarts the killed worker
+    assert victim not in client.run(os.getpid).values()
