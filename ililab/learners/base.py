@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 import pydantic
 
@@ -91,7 +91,7 @@ class Learner:
             for item in error.errors():
                 key = ".".join(str(p) for p in item["loc"]) or "?"
                 if item["type"] == "extra_forbidden":
-                    known = ", ".join(cls.Params.model_fields) or "none"
+                    known = ", ".join(f.alias or k for k, f in cls.Params.model_fields.items()) or "none"
                     problems.append(f"unknown parameter {key!r} (known: {known})")
                 else:
                     problems.append(f"parameter {key!r}: {item['msg']} (got {item.get('input')!r})")
@@ -102,7 +102,10 @@ class Learner:
         """(name, type, default, description) of each parameter, for ``ililab learners``."""
         rows = []
         for key, info in cls.Params.model_fields.items():
-            annotation = getattr(info.annotation, "__name__", None) or str(info.annotation)
+            if get_origin(info.annotation) is Literal:  # show the choices, e.g. "cpdag|dag"
+                annotation = "|".join(str(choice) for choice in get_args(info.annotation))
+            else:
+                annotation = getattr(info.annotation, "__name__", None) or str(info.annotation)
             annotation = annotation.replace("typing.", "")
             shown = info.alias or key
             rows.append((shown, annotation, info.get_default(call_default_factory=True), info.description or ""))
