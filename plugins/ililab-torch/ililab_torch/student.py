@@ -1,0 +1,254 @@
+"""The LIR student: audio and visual projection networks into a common embedding space.
+
+Loss: ``L = L_triplet + lam * L_LIR`` (see :mod:`ililab_torch.losses` and
+:mod:`ililab_torch.adapters`). LIR is switched on from epoch ``lir_start`` (the
+authors switched it on at epoch E_teach after dumping soft labels; with a separate
+teacher the default is from the first epoch). With ``lam = 0`` or a graph whose edges
+are all filtered away, training is *exactly* the metric-only baseline for the same seed:
+the regularizer consumes no randomness.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from ililab.errors import DataError, UsageError
+from ililab.graph import DependencyGraph
+from ililab.io import atomic_write
+from torch import nn
+
+from ililab_torch._common import Progress, batches, check_positive, log, mlp, resolve_device, seed_everything
+from ililab_torch.adapters import EdgeFilter, GraphRegularizer
+from ililab_torch.data import AVFeatures
+from ililab_torch.losses import cross_modal_triplet_loss
+from ililab_torch.retrieval import cross_modal_map
+
+__all__ = ["StudentConfig", "AVStudent", "train_student", "embed", "evaluate", "save_student", "load_student"]
+
+CHECKPOINT_FORMAT = "ililab-torch.student/v1"
+
+
+@dataclass
+class StudentConfig:
+    """Hyper-parameters of the student and of its LIR term."""
+
+    embed_dim: int = 64
+    hidden: int = 256
+    dropout: float = 0.1
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    margin: float = 0.2
+    lam: float = 1.0
+    lir_start: int = 1
+    tau: float = 0.1
+    top_k: int | None = 3
+    min_weight: float | None = None
+    min_confidence: float | None = None
+    same_class: str = "drop"
+    sign: str = "positive"
+    cross_modal_only: bool = False
+    edge_weight: str = "binary"
+    seed: int = 0
+
+    def validate(self) -> StudentConfig:
+        for name in ("embed_dim", "hidden", "epochs", "batch_size", "lr"):
+            check_positive(getattr(self, name), name)
+        for name in ("weight_decay", "margin", "lam"):
+            check_positive(getattr(self, name), name, allow_zero=True)
+        if not 0.0 <= self.dropout < 1.0:
+            raise UsageError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if self.batch_size < 2:
+            raise UsageError("batch size must be at least 2 (LIR and the triplet loss need pairs)")
+        self.edge_filter()
+        return self
+
+    def edge_filter(self) -> EdgeFilter:
+        return EdgeFilter(self.top_k, self.min_weight, self.min_confidence, self.same_class,  # type: ignore[arg-type]
+                          self.sign, self.cross_modal_only, self.edge_weight)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> StudentConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UsageError(f"unknown student parameter(s): {', '.join(unknown)}")
+        return cls(**values)
+
+
+class AVStudent(nn.Module):
+    """Audio and visual MLP projections to unit-norm ``embed_dim`` embeddings."""
+
+    def __init__(self, dim_audio: int, dim_visual: int, embed_dim: int = 64, hidden: int = 256, dropout: float = 0.1):
+        super().__init__()
+        self.dims = {"dim_audio": dim_audio, "dim_visual": dim_visual, "embed_dim": embed_dim, "hidden": hidden,
+                     "dropout": dropout}
+        self.audio = mlp([dim_audio, hidden, embed_dim], dropout)
+        self.visual = mlp([dim_visual, hidden, embed_dim], dropout)
+
+    def forward(self, audio: torch.Tensor, visual: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        za = nn.functional.normalize(self.audio(audio), dim=1)
+        zv = nn.functional.normalize(self.visual(visual), dim=1)
+        return za, zv
+
+
+def _check_soft(soft: np.ndarray, rows: int, n_classes: int) -> np.ndarray:
+    soft = np.asarray(soft, dtype=np.float32)
+    if soft.ndim != 2 or soft.shape != (rows, 2 * n_classes):
+        raise DataError(
+            f"soft labels must be {rows} x {2 * n_classes} (train clips x [audio | visual] classes), got {soft.shape}"
+        )
+    if not np.isfinite(soft).all():
+        raise DataError("soft labels hold NaN or inf")
+    if soft.min() < -1e-4 or soft.max() > 1 + 1e-4:
+        raise DataError(
+            "soft labels must be probabilities in [0, 1]; these look like logits: pass the probabilities "
+            "file (the teacher's -o output), not *_logits.npy"
+        )
+    return soft
+
+
+def train_student(
+    data: AVFeatures,
+    rows: np.ndarray | None = None,
+    soft_labels: np.ndarray | None = None,
+    graph: DependencyGraph | None = None,
+    config: StudentConfig | None = None,
+    device: str | torch.device | None = None,
+    progress: Progress | None = None,
+) -> AVStudent:
+    """Train a student on the clips ``rows`` (default: the train split).
+
+    Parameters
+    ----------
+    data : AVFeatures
+    rows : array of int, optional
+        Clip indices to train on.
+    soft_labels : ndarray (len(rows) x 2C), optional
+        The teacher's probabilities for those clips, columns ``data.soft_label_names()``.
+        Needed when ``graph`` is given and ``config.lam > 0``.
+    graph : DependencyGraph, optional
+        The ILI graph; None trains the metric-only baseline.
+    """
+    config = (config or StudentConfig()).validate()
+    dev = resolve_device(device)
+    if rows is None:
+        rows, _ = data.split_indices(seed=config.seed)
+    rows = np.asarray(rows)
+    regularizer = None
+    use_lir = graph is not None and config.lam > 0
+    if use_lir:
+        if soft_labels is None:
+            raise UsageError("LIR needs the teacher's soft labels of the training clips")
+        soft = _check_soft(soft_labels, rows.size, data.n_classes)
+        regularizer = GraphRegularizer(graph, data.soft_label_names(), tau=config.tau, reference=soft,
+                                       edge_filter=config.edge_filter()).to(dev)
+        log.info("LIR: %d of %d graph edges kept", len(regularizer.weights.edges), len(graph.edges))
+        if regularizer.is_empty:
+            regularizer = None
+        soft_t = torch.as_tensor(soft, device=dev)
+    generator = seed_everything(config.seed)
+    model = AVStudent(data.dims["audio"], data.dims["visual"], config.embed_dim, config.hidden, config.dropout).to(dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    a = torch.as_tensor(np.asarray(data.audio[rows], dtype=np.float32), device=dev)
+    v = torch.as_tensor(np.asarray(data.visual[rows], dtype=np.float32), device=dev)
+    y = torch.as_tensor(np.asarray(data.label[rows], dtype=np.int64), device=dev)
+    c = data.n_classes
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        sums = {"metric": 0.0, "lir": 0.0}
+        for idx in batches(rows.size, config.batch_size, generator):
+            idx = idx.to(dev)
+            za, zv = model(a[idx], v[idx])
+            metric = cross_modal_triplet_loss(za, zv, y[idx], config.margin)
+            loss = metric
+            if regularizer is not None and epoch >= config.lir_start:
+                s = soft_t[idx]
+                lir = regularizer(za, zv, s[:, :c], s[:, c:], y[idx])
+                loss = metric + config.lam * lir
+                sums["lir"] += lir.item() * len(idx)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            sums["metric"] += metric.item() * len(idx)
+        record = {"stage": "student", "epoch": epoch, "epochs": config.epochs,
+                  "metric_loss": sums["metric"] / rows.size, "lir": sums["lir"] / rows.size}
+        log.debug("student epoch %d: %s", epoch, record)
+        if progress is not None:
+            progress(record)
+    model.eval()
+    model.config = asdict(config)  # type: ignore[assignment]
+    return model
+
+
+@torch.no_grad()
+def embed(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
+          device: str | torch.device | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-norm audio and visual embeddings of the clips ``rows`` (default: all)."""
+    dev = resolve_device(device)
+    expected = (model.dims["dim_audio"], model.dims["dim_visual"])
+    if (data.dims["audio"], data.dims["visual"]) != expected:
+        raise DataError(
+            f"{data.source}: features are {data.dims['audio']}-d audio / {data.dims['visual']}-d visual but the "
+            f"checkpoint expects {expected[0]}-d / {expected[1]}-d; use features of the kind the student was trained on"
+        )
+    rows = np.arange(data.n_clips) if rows is None else np.asarray(rows)
+    model = model.to(dev).eval()
+    a = torch.as_tensor(np.asarray(data.audio[rows], dtype=np.float32), device=dev)
+    v = torch.as_tensor(np.asarray(data.visual[rows], dtype=np.float32), device=dev)
+    za, zv = model(a, v)
+    return za.cpu().numpy(), zv.cpu().numpy()
+
+
+def evaluate(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
+             device: str | torch.device | None = None) -> dict[str, float]:
+    """mAP audio->visual, visual->audio and their mean on the clips ``rows`` (default: the test split)."""
+    if rows is None:
+        _, rows = data.split_indices(seed=getattr(model, "config", {}).get("seed", 0))
+    rows = np.asarray(rows)
+    if rows.size < 2:
+        raise DataError(f"{data.source}: the evaluation split has {rows.size} clips; need at least 2")
+    za, zv = embed(model, data, rows, device)
+    return cross_modal_map(za, zv, np.asarray(data.label[rows]))
+
+
+def save_student(model: AVStudent, path: str | Path, meta: dict[str, Any] | None = None) -> Path:
+    """Write ``{"format", "config" (JSON text), "state_dict"}`` with ``torch.save``, atomically."""
+    config = {"format": CHECKPOINT_FORMAT, "dims": model.dims, "student": getattr(model, "config", {}),
+              "meta": meta or {}}
+    payload = {"format": CHECKPOINT_FORMAT, "config": json.dumps(config, sort_keys=True),
+               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+
+    def write(tmp: Path) -> None:
+        torch.save(payload, tmp)
+
+    return atomic_write(path, write)
+
+
+def load_student(path: str | Path, device: str | torch.device | None = None) -> tuple[AVStudent, dict[str, Any]]:
+    """Load a student checkpoint with ``torch.load(weights_only=True)``; return the model and its config."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such checkpoint: {str(path)!r}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise DataError(f"{str(path)!r} is not a loadable student checkpoint: {str(error).splitlines()[0]}") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise DataError(f"{str(path)!r} is not an {CHECKPOINT_FORMAT} checkpoint")
+    try:
+        config = json.loads(payload["config"])
+        dims = config["dims"]
+        model = AVStudent(int(dims["dim_audio"]), int(dims["dim_visual"]), int(dims["embed_dim"]), int(dims["hidden"]),
+                          float(dims["dropout"]))
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise DataError(f"{str(path)!r}: malformed checkpoint ({type(error).__name__}: {str(error).splitlines()[0]})") from None
+    model.config = config.get("student", {})  # type: ignore[assignment]
+    return model.to(resolve_device(device)).eval(), config
