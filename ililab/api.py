@@ -19,7 +19,7 @@ from ililab.io import is_shard_pattern, load_matrix, load_shards, make_nodes, re
 from ililab.knowledge import Knowledge
 from ililab.learners import DEFAULT_LEARNER, get
 from ililab.progress import Progress
-from ililab.stats import DEFAULT_CHUNK_ROWS, check_covariance
+from ililab.stats import check_covariance
 from ililab.transforms import transform_dataset
 
 __all__ = ["infer_graph", "load_graph", "prepare_dataset"]
@@ -227,7 +227,7 @@ def _infer(
                 replicates=bootstrap,
                 seed=int(params.get("seed") or 0),
                 engine=engine,
-                chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+                chunk_rows=chunk_rows,
                 min_confidence=min_confidence,
                 on_result=bar.update,
             )

@@ -40,7 +40,7 @@ from ililab.engines import LocalEngine, ShardSource, _as_source, open_source
 from ililab.errors import DataError, IlilabError, UsageError
 from ililab.graph import DependencyGraph, Edge, Node
 from ililab.knowledge import Knowledge
-from ililab.stats import DEFAULT_CHUNK_ROWS, BootstrapCounts, streaming_moments
+from ililab.stats import BootstrapCounts, streaming_moments
 
 __all__ = ["BootstrapResult", "replicate_seed", "run_bootstrap", "annotate", "bootstrap_graph"]
 
@@ -70,7 +70,7 @@ class _Shared:
     params: Mapping[str, Any]
     knowledge: Knowledge | None
     seed: int
-    chunk_rows: int
+    chunk_rows: int | None
 
 
 def _replicate_dataset(shared: _Shared, b: int, needs_rows: bool) -> Dataset:
@@ -167,7 +167,7 @@ def _shared_for(
     params: Mapping[str, Any],
     knowledge: Knowledge | None,
     seed: int,
-    chunk_rows: int,
+    chunk_rows: int | None,
 ) -> _Shared:
     plan = dataset.info.get("_plan")
     regularise = plan.regularise if plan is not None and getattr(plan, "name", "none") == "clr" else None
@@ -194,7 +194,7 @@ def _shared_for(
         params=dict(params),
         knowledge=knowledge,
         seed=int(seed),
-        chunk_rows=int(chunk_rows),
+        chunk_rows=chunk_rows,
     )
 
 
@@ -207,7 +207,7 @@ def run_bootstrap(
     replicates: int = 100,
     seed: int = 0,
     engine: Any = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     on_result: Callable[[int], None] | None = None,
 ) -> BootstrapResult:
     """Run ``replicates`` bootstrap replicates of ``learner`` on ``dataset`` and count edges.
@@ -227,8 +227,8 @@ def run_bootstrap(
         Root of every replicate's seed.
     engine : Engine, optional
         Where replicates run (default: ``LocalEngine(1)``, this process).
-    chunk_rows : int
-        Rows per chunk of each replicate's pass.
+    chunk_rows : int, optional
+        Rows per chunk of each replicate's pass (default: automatic).
     on_result : callable, optional
         ``on_result(done)`` after each finished replicate (a progress bar).
 
@@ -288,7 +288,7 @@ def bootstrap_graph(
     replicates: int = 100,
     seed: int = 0,
     engine: Any = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     min_confidence: float | None = None,
     on_result: Callable[[int], None] | None = None,
 ) -> DependencyGraph:

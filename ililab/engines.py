@@ -150,7 +150,7 @@ class Engine(Protocol):
         self,
         arrays: Sequence[np.ndarray],
         *,
-        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        chunk_rows: int | None = None,
         transform: ChunkTransform | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> Moments:
@@ -235,7 +235,7 @@ class LocalEngine:
         executor.shutdown(wait=True)
         return results
 
-    def moments(self, arrays, *, chunk_rows=DEFAULT_CHUNK_ROWS, transform=None, progress=None):
+    def moments(self, arrays, *, chunk_rows=None, transform=None, progress=None):
         return streaming_moments(list(arrays), chunk_rows=chunk_rows, transform=transform, progress=progress)
 
     def close(self) -> None:
@@ -266,7 +266,7 @@ def _read_block(item: str | np.ndarray, start: int, stop: int) -> np.ndarray:
 
 
 def _moments_of(block: np.ndarray, transform: ChunkTransform | None) -> Moments:
-    return streaming_moments(block, chunk_rows=max(block.shape[0], 1), transform=transform, source="a block of rows")
+    return streaming_moments(block, transform=transform, source="a block of rows")
 
 
 def _block_moments(block: np.ndarray, transform: ChunkTransform | None) -> Moments:
@@ -381,11 +381,12 @@ class DaskEngine:
                 self.client.cancel([shared_future])
         return results
 
-    def moments(self, arrays, *, chunk_rows=DEFAULT_CHUNK_ROWS, transform=None, progress=None):
+    def moments(self, arrays, *, chunk_rows=None, transform=None, progress=None):
         """Moments with ``dask.array`` over the shards: one block per ``chunk_rows`` rows, merged as a tree."""
         import dask
         import dask.array as da
 
+        chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS
         source = _as_source(arrays)
         blocks = []
         first = 0

@@ -30,6 +30,8 @@ __all__ = [
     "check_covariance",
     "CONDITION_LIMIT",
     "DEFAULT_CHUNK_ROWS",
+    "CHUNK_BYTES",
+    "auto_chunk_rows",
     "Moments",
     "chunk_moments",
     "merge_moments",
@@ -123,7 +125,11 @@ def check_covariance(
 
 # -- streaming moments ----------------------------------------------------------------------
 
+# Rows per block of a Dask pass (one task each) and the most rows of a local chunk.
 DEFAULT_CHUNK_ROWS = 65536
+# A local chunk is sized to about this many bytes (chunk_rows=None): several passes over
+# a chunk (mean, centring, rank-k update) then run from the CPU cache, not main memory.
+CHUNK_BYTES = 8 * 2**20
 # Rows per block of bootstrap weights: fixed, so a resample never depends on the chunk size.
 WEIGHT_BLOCK_ROWS = 8192
 
@@ -154,23 +160,31 @@ class Moments:
         return self.m2 / (self.n - 1)
 
 
-def chunk_moments(x: np.ndarray, weights: np.ndarray | None = None) -> Moments:
-    """Moments of one chunk of rows, optionally with integer frequency weights."""
+def chunk_moments(x: np.ndarray, weights: np.ndarray | None = None, shift: np.ndarray | None = None) -> Moments:
+    """Moments of one chunk of rows, optionally with integer frequency weights.
+
+    The mean is refined by the mean of the centred rows (one extra reduction, no
+    extra copy), and returned relative to ``shift`` (a fixed point near the data,
+    e.g. the first chunk's mean) so merged means stay small and exact. The
+    cross-product is a symmetric rank-k update (``c.T @ c``, BLAS syrk), with the
+    weights folded in as ``sqrt(w)``.
+    """
     x = np.asarray(x, dtype=np.float64)
-    if weights is None:
-        n = x.shape[0]
-        if n == 0:
-            return Moments(0.0, np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1])))
-        mean = x.mean(axis=0)
-        centred = x - mean
-        return Moments(float(n), mean, centred.T @ centred)
-    w = np.asarray(weights, dtype=np.float64)
-    total = float(w.sum())
+    p = x.shape[1]
+    total = float(x.shape[0]) if weights is None else float(np.sum(weights))
     if total == 0:
-        return Moments(0.0, np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1])))
-    mean = w @ x / total
-    centred = x - mean
-    return Moments(total, mean, centred.T @ (centred * w[:, None]))
+        return Moments(0.0, np.zeros(p), np.zeros((p, p)))
+    # Column sums as BLAS matrix-vector products (faster than ufunc reductions over axis 0).
+    w = np.ones(x.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    rough = w @ x / total
+    centred = x - rough
+    residual = w @ centred / total
+    if weights is not None:
+        centred *= np.sqrt(w)[:, None]
+    m2 = centred.T @ centred
+    m2 -= np.outer(residual, residual) * total
+    mean = (rough - shift if shift is not None else rough) + residual
+    return Moments(total, mean, m2)
 
 
 def merge_moments(a: Moments, b: Moments) -> Moments:
@@ -217,19 +231,26 @@ def _file_backing(array: np.ndarray) -> tuple[str, int] | None:
     return str(filename), int(array.offset)
 
 
-def iter_chunks(arrays: Sequence[np.ndarray], chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
+def auto_chunk_rows(n_columns: int) -> int:
+    """Rows per chunk of about ``CHUNK_BYTES`` of float64 (between 256 and ``DEFAULT_CHUNK_ROWS``)."""
+    return int(min(DEFAULT_CHUNK_ROWS, max(256, CHUNK_BYTES // (8 * max(n_columns, 1)))))
+
+
+def iter_chunks(arrays: Sequence[np.ndarray], chunk_rows: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(first_row, chunk)`` over the rows of several arrays, in order, as float64.
 
     A whole-file memory map is read with ordinary file reads into one reused
     buffer, so the pass never maps the file into the process (its resident
     memory stays near ``chunk_rows`` rows); other arrays are sliced.
     """
-    if chunk_rows < 1:
+    if chunk_rows is not None and chunk_rows < 1:
         raise DataError(f"chunk_rows must be at least 1, got {chunk_rows}")
     first = 0
+    requested = chunk_rows
     for array in arrays:
         backing = _file_backing(array)
         n, p = array.shape
+        chunk_rows = requested if requested is not None else auto_chunk_rows(p)
         if backing is None:
             for start in range(0, n, chunk_rows):
                 yield first + start, np.asarray(array[start : start + chunk_rows], dtype=np.float64)
@@ -257,6 +278,8 @@ def iter_chunks(arrays: Sequence[np.ndarray], chunk_rows: int = DEFAULT_CHUNK_RO
 
 
 def _check_finite(chunk: np.ndarray, first_row: int, source: str) -> None:
+    if np.isfinite(chunk.sum(axis=0)).all():  # one cheap reduction; NaN / inf propagate into the sums
+        return
     bad = ~np.isfinite(chunk)
     if bad.any():
         r, c = np.argwhere(bad)[0]
@@ -267,7 +290,7 @@ def _check_finite(chunk: np.ndarray, first_row: int, source: str) -> None:
 def streaming_moments(
     arrays: np.ndarray | Sequence[np.ndarray],
     *,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     transform: ChunkTransform | None = None,
     weights: Callable[[int, int], np.ndarray] | None = None,
     progress: Callable[[int], None] | None = None,
@@ -279,8 +302,9 @@ def streaming_moments(
     ----------
     arrays : ndarray or sequence of ndarray
         One matrix, or shards with the same column count, concatenated by rows.
-    chunk_rows : int
-        Rows read per step; memory is bounded by about one chunk (plus p x p moments).
+    chunk_rows : int, optional
+        Rows read per step (default: about ``CHUNK_BYTES`` per chunk); memory is
+        bounded by a few chunks (plus p x p moments).
     transform : callable, optional
         Maps a float64 chunk of rows to a chunk of coordinates (row-wise, e.g. logit).
     weights : callable, optional
@@ -302,14 +326,19 @@ def streaming_moments(
     done = 0
     shift: np.ndarray | None = None
     for start, chunk in iter_chunks(arrays, chunk_rows):
-        _check_finite(chunk, start, source)
+        if transform is not None:
+            _check_finite(chunk, start, source)
         coords = transform(chunk) if transform is not None else chunk
         if shift is None:
-            # Moments of data shifted by a fixed row close to the mean: the means merged
-            # below are then small, so their rounding error does not leak into m2.
+            # Means are kept relative to a fixed point near the data (the first chunk's
+            # mean): merged means are then small, so their rounding does not leak into m2.
             shift = np.asarray(coords, dtype=np.float64).mean(axis=0)
         w = weights(start, start + chunk.shape[0]) if weights is not None else None
-        merger.add(chunk_moments(coords - shift, w))
+        moments = chunk_moments(coords, w, shift)
+        if not (np.isfinite(moments.mean).all() and np.isfinite(np.diag(moments.m2)).all()):
+            _check_finite(chunk, start, source)  # names the NaN / inf, else:
+            raise DataError(f"{source}: values too large for float64 arithmetic in rows {start}-{start + len(chunk) - 1}")
+        merger.add(moments)
         done += chunk.shape[0]
         if progress is not None:
             progress(done)
@@ -322,7 +351,7 @@ def streaming_moments(
 def streaming_covariance(
     arrays: np.ndarray | Sequence[np.ndarray],
     *,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     transform: ChunkTransform | None = None,
 ) -> tuple[np.ndarray, int]:
     """Covariance (ddof = 1) and row count of ``arrays`` in one chunked pass.

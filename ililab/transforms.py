@@ -35,7 +35,7 @@ import numpy as np
 from ililab.dataset import Dataset
 from ililab.errors import DataError, UsageError
 from ililab.graph import Node
-from ililab.stats import DEFAULT_CHUNK_ROWS, covariance, iter_chunks, streaming_moments
+from ililab.stats import covariance, iter_chunks, streaming_moments
 
 __all__ = [
     "TRANSFORMS",
@@ -224,7 +224,7 @@ def _in_memory(values: np.ndarray | Sequence[np.ndarray], n_columns: int) -> boo
 
 
 def _moments(values, chunk_rows, transform, progress, engine):
-    rows = chunk_rows or DEFAULT_CHUNK_ROWS
+    rows = chunk_rows or None
     if engine is not None:
         return engine.moments(_as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
     return streaming_moments(_as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
@@ -251,7 +251,7 @@ def transform_dataset(
         One per column; their modalities define the simplex blocks.
     transform : {"auto", "none", "logit", "alr", "clr"}
     chunk_rows : int, optional
-        Rows per chunk of the streaming pass (default ``stats.DEFAULT_CHUNK_ROWS``).
+        Rows per chunk of the streaming pass (default: about ``stats.CHUNK_BYTES`` per chunk).
     progress : callable, optional
         ``progress(rows_done)`` after each chunk of a streaming pass.
     engine : ililab.engines.Engine, optional
@@ -317,7 +317,7 @@ def transform_dataset(
             return plan(chunk)
 
         if engine is not None:  # the pass runs elsewhere: count clipped values in the moments' stead
-            n_clipped = sum(plan.clipped(chunk) for _, chunk in iter_chunks(_as_shards(values), chunk_rows or _CHUNK))
+            n_clipped = sum(plan.clipped(chunk) for _, chunk in iter_chunks(_as_shards(values), chunk_rows or None))
             moments = _moments(values, chunk_rows, plan, progress, engine)
         else:
             moments = _moments(values, chunk_rows, counted, progress, None)

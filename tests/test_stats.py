@@ -12,8 +12,8 @@ from ililab.graph import Node
 from ililab.stats import (
     WEIGHT_BLOCK_ROWS,
     BootstrapCounts,
-    chunk_moments,
     check_covariance,
+    chunk_moments,
     covariance,
     merge_moments,
     streaming_covariance,
