@@ -290,8 +290,9 @@ def validate_matrix(values: np.ndarray, source: str = "data") -> None:
     if p < 2:
         raise DataError(f"{source}: need at least 2 columns (variables), got {p}")
     if values.dtype.kind == "f":
-        for start in range(0, n, _CHECK_ROWS):
-            chunk = np.asarray(values[start : start + _CHECK_ROWS])
+        from ililab.stats import iter_chunks  # plain file reads for memory maps: RSS stays near one chunk
+
+        for start, chunk in iter_chunks([values], _CHECK_ROWS):
             bad = ~np.isfinite(chunk)
             if bad.any():
                 r, c = np.argwhere(bad)[0]
