@@ -34,6 +34,13 @@ Kernel API (shared by GRaSP and BOSS)
   addition); ``score`` is ``y``'s local score with those parents. In a permutation search pass
   ``rank = pos`` (position of each node) and ``limit = pos[y]``.
 * ``grow_shrink_direct(ctx, y, rank, limit, out)`` — the same result without memoisation.
+* Hot loops: taking arrays out of a tuple costs an atomic reference-count update each time,
+  which dominates a memoised trace (~10 ns). A loop tracing many nodes should take
+  ``f_add, f_first, f_nch, f_shs, f_sho, f_shl, pool = forest[0], forest[4], forest[5],
+  forest[6], forest[7], forest[8], forest[9]`` once and inline the fast path of :func:`trace`:
+  ``node = walk(f_add, f_first, f_nch, y, rank, limit)``; if ``node >= 0 and f_sho[node] >= 0``
+  the parents are ``pool[f_sho[node]:f_sho[node] + f_shl[node]]`` with score ``f_shs[node]``,
+  else call ``trace_slow(forest, ctx, y, rank, limit, out)`` (see ``ililab.search.grasp._update``).
 * ``forest[-1]`` is a statistics array, see ``STAT_*``.
 
 :class:`GrowShrinkForest` wraps these for Python callers and tests.
@@ -53,6 +60,8 @@ __all__ = [
     "forest_init",
     "forest_clear",
     "trace",
+    "walk",
+    "trace_slow",
     "grow_shrink_direct",
     "STAT_NODES",
     "STAT_POOL",
@@ -100,16 +109,16 @@ def new_forest(p: int, capacity: int = DEFAULT_CAPACITY):
     """Empty forest arrays for ``p`` nodes and ``capacity`` tree nodes (at least ``4p``)."""
     cap = max(int(capacity), 4 * p)
     return (
-        np.full(cap, -1, dtype=np.int32),  # 0 add: variable added to reach the node (-1: root)
-        np.full(cap, -1, dtype=np.int32),  # 1 up: parent tree node
-        np.zeros(cap, dtype=np.int32),  # 2 size: number of parents at the node
-        np.zeros(cap, dtype=np.float64),  # 3 score: grow score of the node
-        np.zeros(cap, dtype=np.int32),  # 4 first child
-        np.full(cap, -1, dtype=np.int32),  # 5 number of children (-1: not expanded)
-        np.zeros(cap, dtype=np.float64),  # 6 shrink score
-        np.full(cap, -1, dtype=np.int32),  # 7 shrink result offset in pool (-1: not computed)
-        np.zeros(cap, dtype=np.int32),  # 8 shrink result length
-        np.zeros(cap, dtype=np.int32),  # 9 pool of shrink results
+        np.empty(cap, dtype=np.int32),  # 0 add: variable added to reach the node (-1: root)
+        np.empty(cap, dtype=np.int32),  # 1 up: parent tree node
+        np.empty(cap, dtype=np.int32),  # 2 size: number of parents at the node
+        np.empty(cap, dtype=np.float64),  # 3 score: grow score of the node
+        np.empty(cap, dtype=np.int32),  # 4 first child
+        np.empty(cap, dtype=np.int32),  # 5 number of children (-1: not expanded)
+        np.empty(cap, dtype=np.float64),  # 6 shrink score
+        np.empty(cap, dtype=np.int32),  # 7 shrink result offset in pool (-1: not computed)
+        np.empty(cap, dtype=np.int32),  # 8 shrink result length
+        np.empty(cap, dtype=np.int32),  # 9 pool of shrink results
         np.zeros(8, dtype=np.int64),  # 10 statistics
     )
 
@@ -306,6 +315,54 @@ def grow_shrink_direct(ctx, y, rank, limit, out):
 
 
 @njit(cache=True)
+def walk(f_add, f_first, f_nch, y, rank, limit):
+    """Follow ``y``'s tree as far as it is expanded; returns the node reached, or ``-node - 1``
+    for an unexpanded node on the way."""
+    node = y
+    while True:
+        count = f_nch[node]
+        if count < 0:
+            return -node - 1
+        found = -1
+        start = f_first[node]
+        for c in range(start, start + count):
+            if rank[f_add[c]] < limit:
+                found = c
+                break
+        if found < 0:
+            return node
+        node = found
+
+
+@njit(cache=True)
+def trace_slow(forest, ctx, y, rank, limit, out):
+    """:func:`trace` when the tree must grow: expands, shrinks, clears when full, falls back."""
+    f_add, f_first, f_nch = forest[0], forest[4], forest[5]
+    f_shs, f_sho, f_shl, pool, st = forest[6], forest[7], forest[8], forest[9], forest[10]
+    p = ctx[0].shape[0]
+    for attempt in range(2):
+        ok = True
+        while True:
+            node = walk(f_add, f_first, f_nch, y, rank, limit)
+            if node >= 0:
+                break
+            if not _expand(forest, ctx, -node - 1, y):
+                ok = False
+                break
+        if ok and f_sho[node] < 0:
+            ok = _shrink(forest, ctx, node, y)
+        if ok:
+            off = f_sho[node]
+            k = np.int64(f_shl[node])
+            for a in range(k):
+                out[a] = pool[off + a]
+            return f_shs[node], k
+        forest_clear(forest, p)
+    st[STAT_FALLBACKS] += 1
+    return grow_shrink_direct(ctx, y, rank, limit, out)
+
+
+@njit(cache=True)
 def trace(forest, ctx, y, rank, limit, out):
     """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}``, memoised in ``forest``.
 
@@ -313,36 +370,15 @@ def trace(forest, ctx, y, rank, limit, out):
     """
     f_add, f_first, f_nch = forest[0], forest[4], forest[5]
     f_shs, f_sho, f_shl, pool, st = forest[6], forest[7], forest[8], forest[9], forest[10]
-    p = ctx[0].shape[0]
     st[STAT_TRACES] += 1
-    for attempt in range(2):
-        ok = True
-        node = y
-        while True:
-            if f_nch[node] < 0:
-                if not _expand(forest, ctx, node, y):
-                    ok = False
-                    break
-            found = -1
-            start = f_first[node]
-            for c in range(start, start + f_nch[node]):
-                if rank[f_add[c]] < limit:
-                    found = c
-                    break
-            if found < 0:
-                break
-            node = found
-        if ok and f_sho[node] < 0:
-            ok = _shrink(forest, ctx, node, y)
-        if ok:
-            off = f_sho[node]
-            k = f_shl[node]
-            for a in range(k):
-                out[a] = pool[off + a]
-            return f_shs[node], k
-        forest_clear(forest, p)
-    st[STAT_FALLBACKS] += 1
-    return grow_shrink_direct(ctx, y, rank, limit, out)
+    node = walk(f_add, f_first, f_nch, y, rank, limit)
+    if node < 0 or f_sho[node] < 0:
+        return trace_slow(forest, ctx, y, rank, limit, out)
+    off = f_sho[node]
+    k = np.int64(f_shl[node])
+    for a in range(k):
+        out[a] = pool[off + a]
+    return f_shs[node], k
 
 
 class GrowShrinkForest:

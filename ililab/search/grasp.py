@@ -57,6 +57,8 @@ from ililab.search._growshrink import (
     make_context,
     new_forest,
     trace,
+    trace_slow,
+    walk,
 )
 
 __all__ = ["GraspResult", "grasp_search", "TUCKS", "DEFAULT_RESTARTS", "DEFAULT_DEPTH"]
@@ -74,6 +76,7 @@ _MASK64 = (1 << 64) - 1
 _S_TUCKS = 0
 _S_IMPROVEMENTS = 1
 _S_DFS_CALLS = 2
+_S_TRACED = 3
 
 
 # -- random numbers (splitmix64; the same on every platform) -------------------------------
@@ -157,21 +160,101 @@ def _new_state(p, depth):
         np.full(depth + 1, -1, dtype=np.int64),  # 11 path: tucked x per level
         np.full(depth + 1, -1, dtype=np.int64),  # 12 path: tucked y per level
         np.zeros(4, dtype=np.int64),  # 13 statistics
+        np.zeros((depth + 1, max(p * (p - 1) // 2, 1), 2), dtype=np.int32),  # 14 edges to try per level
+        np.zeros((depth + 1, 4), dtype=np.int64),  # 15 per level: #edges, next, j, i
+        np.zeros((2, p + 1), dtype=np.uint64),  # 16 hashes of the set of nodes before each position
     )
+
+
+def _new_memo(p: int):
+    """The segment-score memo (see below): keys, values, counters, node hashes, powers."""
+    size = 1 << int(np.clip(np.ceil(np.log2(max(2 * p * p, 1))), 12, 20))
+    rng = np.random.default_rng(0x5EED)
+    node_hashes = rng.integers(0, np.iinfo(np.uint64).max, size=(4, p), dtype=np.uint64, endpoint=True)
+    powers = np.empty((2, p + 1), dtype=np.uint64)
+    for h, base in enumerate((0x9E3779B97F4A7C15, 0xD1B54A32D192ED03)):
+        value = 1
+        for t in range(p + 1):
+            powers[h, t] = value
+            value = (value * base) & _MASK64
+    return (
+        np.zeros((size, 2), dtype=np.uint64),
+        np.empty(size, dtype=np.float64),
+        np.zeros(4, dtype=np.int64),
+        node_hashes,
+        powers,
+    )
+
+
+# -- the segment memo ------------------------------------------------------------------------
+#
+# After a tuck on positions j..i, the parents (and scores) of the nodes there depend only on the
+# set of nodes before j and on the new sequence at j..i (grow-shrink of the node at k draws from
+# the nodes before k). So the new total score of the segment is memoised under a 128-bit key
+# made of a hash of the set before j (XOR of random node hashes, kept per position in ``ph``)
+# and a polynomial hash of the sequence. A tuck whose memoised outcome is a loss, or a tie at the
+# last DFS level, is skipped without re-tracing anything: the search makes the same decisions.
+
+
+@njit(cache=True)
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _prefix_hashes(pi, ph, nh, a, b):
+    """Recompute the prefix-set hashes at positions a+1..b from the order."""
+    for k in range(a + 1, b + 1):
+        v = pi[k - 1]
+        ph[0, k] = ph[0, k - 1] ^ nh[0, v]
+        ph[1, k] = ph[1, k - 1] ^ nh[1, v]
+
+
+@njit(cache=True)
+def _memo_slot(memo, k1, k2):
+    """Slot holding (k1, k2), or -(free slot) - 1 for inserting it."""
+    keys = memo[0]
+    mask = keys.shape[0] - 1
+    home = np.int64(k1 & np.uint64(mask))
+    free = -1
+    for t in range(8):
+        s = (home + t) & mask
+        if keys[s, 0] == k1 and keys[s, 1] == k2:
+            return s
+        if keys[s, 0] == 0:
+            free = s
+            break
+    if free < 0:
+        free = home
+    return -free - 1
 
 
 @njit(cache=True)
 def _update(forest, ctx, st, j, i):
-    """Re-select the parents of the nodes at positions j..i; return the change of total score."""
+    """Re-select the parents of the nodes at positions j..i; return their new total score."""
     pi, pos, par, npar, loc = st[0], st[1], st[2], st[3], st[4]
-    delta = 0.0
+    # the memoised fast path of `trace`, inlined (arrays taken out of the tuple once)
+    f_add, f_first, f_nch, f_shs, f_sho, f_shl, pool = (
+        forest[0], forest[4], forest[5], forest[6], forest[7], forest[8], forest[9]
+    )
+    total = 0.0
     for k in range(j, i + 1):
         z = pi[k]
-        score, kk = trace(forest, ctx, z, pos, k, par[z])
+        node = walk(f_add, f_first, f_nch, z, pos, k)
+        if node >= 0 and f_sho[node] >= 0:
+            off = f_sho[node]
+            kk = f_shl[node]
+            for a in range(kk):
+                par[z, a] = pool[off + a]
+            score = f_shs[node]
+        else:
+            score, kk = trace_slow(forest, ctx, z, pos, k, par[z])
         npar[z] = kk
-        delta += score - loc[z]
         loc[z] = score
-    return delta
+        total += score
+    return total
 
 
 @njit(cache=True)
@@ -202,9 +285,8 @@ def _restore(st, level, j, i):
 
 
 @njit(cache=True)
-def _covered(st, x, y):
+def _covered(par, npar, mark, stamp, x, y):
     """Whether ``x -> y`` is covered: pa(y) = pa(x) ∪ {x}."""
-    par, npar, mark, stamp = st[2], st[3], st[9], st[10]
     if npar[y] != npar[x] + 1:
         return False
     stamp[0] += 1
@@ -218,21 +300,13 @@ def _covered(st, x, y):
 
 
 @njit(cache=True)
-def _dfs(forest, ctx, st, prec, has_prec, rng, level, depth, unc_depth, nonsing_depth, tol):
-    """One level of the depth-first search over tucks; True once the score has improved."""
-    pi, pos, par, npar, mark, stamp = st[0], st[1], st[2], st[3], st[9], st[10]
-    path_x, path_y, stats = st[11], st[12], st[13]
+def _candidates_at(st, rng, cand, level):
+    """Fill ``cand[level]`` with the edges (x, y) of the current DAG, nodes and parents shuffled."""
+    pi, par, npar = st[0], st[2], st[3]
     p = pi.shape[0]
-    stats[_S_DFS_CALLS] += 1
-    # the edges to try, nodes and their parents in random order
-    ne = 0
-    for v in range(p):
-        ne += npar[v]
-    cy = np.empty(ne, dtype=np.int64)
-    cx = np.empty(ne, dtype=np.int64)
     nodes = np.arange(p)
     _shuffle(rng, nodes, p)
-    buf = np.empty(p, dtype=np.int64)
+    buf = np.empty(p, dtype=np.int32)
     e = 0
     for q in range(p):
         y = nodes[q]
@@ -241,15 +315,43 @@ def _dfs(forest, ctx, st, prec, has_prec, rng, level, depth, unc_depth, nonsing_
             buf[a] = par[y, a]
         _shuffle(rng, buf, m)
         for a in range(m):
-            cy[e] = y
-            cx[e] = buf[a]
+            cand[level, e, 0] = buf[a]
+            cand[level, e, 1] = y
             e += 1
+    return e
+
+
+@njit(cache=True)
+def _dfs(forest, ctx, st, memo, prec, has_prec, rng, depth, unc_depth, nonsing_depth, tol):
+    """Depth-first search over sequences of tucks (iterative); True once the score has improved.
+
+    On success the improved state is kept; otherwise every tuck tried has been undone.
+    """
+    pi, pos, par, npar, loc, mark, stamp = st[0], st[1], st[2], st[3], st[4], st[9], st[10]
+    path_x, path_y, stats, cand, lvl, ph = st[11], st[12], st[13], st[14], st[15], st[16]
+    mkeys, mvals, mstats, nh, pw = memo
+    p = pi.shape[0]
     stack = np.empty(p, dtype=np.int64)
     seg = np.empty(p, dtype=np.int64)
-    for e in range(ne):
-        y = cy[e]
-        x = cx[e]
-        covered = _covered(st, x, y)
+    # lvl[level] = (number of candidates, next candidate, j, i) of each open level
+    level = 1
+    stats[_S_DFS_CALLS] += 1
+    lvl[level, 0] = _candidates_at(st, rng, cand, level)
+    lvl[level, 1] = 0
+    while level >= 1:
+        if lvl[level, 1] >= lvl[level, 0]:
+            level -= 1
+            if level >= 1:
+                path_x[level] = -1
+                path_y[level] = -1
+                _restore(st, level, lvl[level, 2], lvl[level, 3])
+                _prefix_hashes(pi, ph, nh, lvl[level, 2], lvl[level, 3])
+            continue
+        e = lvl[level, 1]
+        lvl[level, 1] = e + 1
+        x = np.int64(cand[level, e, 0])
+        y = np.int64(cand[level, e, 1])
+        covered = _covered(par, npar, mark, stamp, x, y)
         if not covered and level > unc_depth:
             continue
         if covered:
@@ -262,76 +364,131 @@ def _dfs(forest, ctx, st, prec, has_prec, rng, level, depth, unc_depth, nonsing_
                 continue
         i = pos[y]
         j = pos[x]
-        # ancestors of y placed strictly after x
-        stamp[0] += 1
-        s = stamp[0]
-        mark[y] = s
-        top = 1
-        stack[0] = y
-        while top > 0:
-            top -= 1
-            z = stack[top]
-            for a in range(npar[z]):
-                w = par[z, a]
-                if pos[w] > j and mark[w] != s:
-                    mark[w] = s
-                    stack[top] = w
-                    top += 1
-        singular = True
-        nm = 0
-        for t in range(j + 1, i + 1):
-            z = pi[t]
-            if mark[z] == s:
-                seg[nm] = z
-                nm += 1
-                if z != y and singular:
-                    for a in range(npar[z]):
-                        if par[z, a] == x:
-                            singular = False
-                            break
-        if not singular and level > nonsing_depth:
-            continue
-        seg[nm] = x
-        c = nm + 1
-        for t in range(j + 1, i):
-            z = pi[t]
-            if mark[z] != s:
-                seg[c] = z
-                c += 1
-        if has_prec:
-            bad = False
-            for a in range(nm):
-                for b in range(nm, c):
-                    if prec[seg[b], seg[a]]:
+        c = i - j + 1
+        if covered:
+            # the parents of y other than x come before x: only y moves, to just before x
+            if has_prec:
+                bad = False
+                for t in range(j, i):
+                    if prec[pi[t], y]:
                         bad = True
                         break
                 if bad:
-                    break
-            if bad:
+                    continue
+            h1 = nh[2, y]
+            h2 = nh[3, y]
+            for t in range(j, i):
+                v = pi[t]
+                h1 += nh[2, v] * pw[0, t - j + 1]
+                h2 += nh[3, v] * pw[1, t - j + 1]
+        else:
+            # ancestors of y placed strictly after x move, in order, to just before x
+            stamp[0] += 1
+            s = stamp[0]
+            mark[y] = s
+            top = 1
+            stack[0] = y
+            while top > 0:
+                top -= 1
+                z = stack[top]
+                for a in range(npar[z]):
+                    w = par[z, a]
+                    if pos[w] > j and mark[w] != s:
+                        mark[w] = s
+                        stack[top] = w
+                        top += 1
+            singular = True
+            nm = 0
+            for t in range(j + 1, i + 1):
+                z = pi[t]
+                if mark[z] == s:
+                    seg[nm] = z
+                    nm += 1
+                    if z != y and singular:
+                        for a in range(npar[z]):
+                            if par[z, a] == x:
+                                singular = False
+                                break
+            if not singular and level > nonsing_depth:
+                continue
+            seg[nm] = x
+            m = nm + 1
+            for t in range(j + 1, i):
+                z = pi[t]
+                if mark[z] != s:
+                    seg[m] = z
+                    m += 1
+            if has_prec:
+                bad = False
+                for a in range(nm):
+                    for b in range(nm, c):
+                        if prec[seg[b], seg[a]]:
+                            bad = True
+                            break
+                    if bad:
+                        break
+                if bad:
+                    continue
+            h1 = np.uint64(0)
+            h2 = np.uint64(0)
+            for t in range(c):
+                h1 += nh[2, seg[t]] * pw[0, t]
+                h2 += nh[3, seg[t]] * pw[1, t]
+        k1 = (ph[0, j] ^ _mix(h1)) | np.uint64(1)
+        k2 = ph[1, j] ^ _mix(h2)
+        old_sum = 0.0
+        for t in range(j, i + 1):
+            old_sum += loc[pi[t]]
+        slot = _memo_slot(memo, k1, k2)
+        if slot >= 0:
+            mstats[0] += 1
+            delta = mvals[slot] - old_sum
+            if delta <= -tol or (delta <= tol and level >= depth):
                 continue
         _save(st, level, j, i)
-        for t in range(c):
-            pi[j + t] = seg[t]
-            pos[seg[t]] = j + t
-        delta = _update(forest, ctx, st, j, i)
+        if covered:
+            for t in range(i, j, -1):
+                pi[t] = pi[t - 1]
+                pos[pi[t]] = t
+            pi[j] = y
+            pos[y] = j
+        else:
+            for t in range(c):
+                pi[j + t] = seg[t]
+                pos[seg[t]] = j + t
+        new_sum = _update(forest, ctx, st, j, i)
+        _prefix_hashes(pi, ph, nh, j, i)
+        stats[_S_TRACED] += c
+        if slot < 0:
+            mstats[1] += 1
+            slot = -slot - 1
+            mkeys[slot, 0] = k1
+            mkeys[slot, 1] = k2
+            mvals[slot] = new_sum
+        delta = new_sum - old_sum
         stats[_S_TUCKS] += 1
         if delta > tol:
             stats[_S_IMPROVEMENTS] += 1
+            for d in range(1, level):
+                path_x[d] = -1
+                path_y[d] = -1
             return True
         if delta > -tol and level < depth:
+            lvl[level, 2] = j
+            lvl[level, 3] = i
             path_x[level] = x
             path_y[level] = y
-            improved = _dfs(forest, ctx, st, prec, has_prec, rng, level + 1, depth, unc_depth, nonsing_depth, tol)
-            path_x[level] = -1
-            path_y[level] = -1
-            if improved:
-                return True
+            level += 1
+            lvl[level, 0] = _candidates_at(st, rng, cand, level)
+            lvl[level, 1] = 0
+            continue
         _restore(st, level, j, i)
+        _prefix_hashes(pi, ph, nh, j, i)
     return False
 
 
 @njit(cache=True)
-def _grasp_once(forest, ctx, st, prec, has_prec, rng, depth, first_variant, last_variant, tol):
+def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, last_variant, tol):
     """One GRaSP run from a random order; returns the total score (state holds the DAG)."""
     pi, pos, par, npar, loc = st[0], st[1], st[2], st[3], st[4]
     p = pi.shape[0]
@@ -339,6 +496,7 @@ def _grasp_once(forest, ctx, st, prec, has_prec, rng, depth, first_variant, last
     for k in range(p):
         pi[k] = order[k]
         pos[order[k]] = k
+    _prefix_hashes(pi, st[16], memo[3], 0, p)
     for k in range(p):
         z = pi[k]
         score, kk = trace(forest, ctx, z, pos, k, par[z])
@@ -347,7 +505,7 @@ def _grasp_once(forest, ctx, st, prec, has_prec, rng, depth, first_variant, last
     for variant in range(first_variant, last_variant + 1):
         unc_depth = 0 if variant == 0 else 1
         nonsing_depth = 1 if variant == 2 else 0
-        while _dfs(forest, ctx, st, prec, has_prec, rng, 1, depth, unc_depth, nonsing_depth, tol):
+        while _dfs(forest, ctx, st, memo, prec, has_prec, rng, depth, unc_depth, nonsing_depth, tol):
             pass
     total = 0.0
     for v in range(p):
@@ -469,11 +627,12 @@ def grasp_search(
     forest = new_forest(p, cache_size)
     forest_init(forest, ctx)
     st = _new_state(p, depth)
+    memo = _new_memo(p)
     best = None
     restart_scores: list[float] = []
     for r in range(restarts):
         rng = np.array([_stream_seed(seed, r)], dtype=np.uint64)
-        total = float(_grasp_once(forest, ctx, st, prec, has_prec, rng, depth, first_variant, variant, float(tol)))
+        total = float(_grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, variant, float(tol)))
         restart_scores.append(total)
         if best is None or total > best[0]:
             best = (total, st[0].copy(), st[2].copy(), st[3].copy(), r)
@@ -488,11 +647,14 @@ def grasp_search(
         "tucks": int(st[13][_S_TUCKS]),
         "improvements": int(st[13][_S_IMPROVEMENTS]),
         "dfs_calls": int(st[13][_S_DFS_CALLS]),
+        "traced_nodes": int(st[13][_S_TRACED]),
         "tree_nodes": int(fstats[0]),
         "cache_clears": int(fstats[STAT_CLEARS]),
         "rejected_parent_sets": int(fstats[STAT_REJECTED]),
         "score_evaluations": int(fstats[5]),
         "traces": int(fstats[7]),
+        "memo_hits": int(memo[2][0]),
+        "memo_entries": int(memo[2][1]),
         "fallbacks": int(fstats[STAT_FALLBACKS]),
     }
     if stats["rejected_parent_sets"]:
