@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from ililab.errors import UsageError
 from torch import nn
+
+from ililab.errors import UsageError
 
 __all__ = ["seed_everything", "resolve_device", "mlp", "Progress", "batches", "log"]
 

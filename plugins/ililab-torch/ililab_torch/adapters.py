@@ -34,9 +34,10 @@ from typing import Literal
 
 import numpy as np
 import torch
+from torch import nn
+
 from ililab.errors import DataError, UsageError
 from ililab.graph import DependencyGraph, Edge, split_name
-from torch import nn
 
 __all__ = ["EdgeFilter", "PairWeights", "GraphRegularizer", "kept_edges"]
 

@@ -132,6 +132,7 @@ def student_command() -> None:
 
 def _read_soft_labels(path: str, names_file: str | None, data, train_rows):
     import numpy as np
+
     from ililab.errors import DataError
     from ililab.io import load_matrix, read_names
 
@@ -207,7 +208,6 @@ def student_train(features, graph_file, soft_file, names_file, output, lam, top_
     """Train the student on FEATURES.npz and write a checkpoint (state_dict + JSON config)."""
     from ililab.api import load_graph
     from ililab.errors import UsageError
-
     from ililab_torch.data import load_features
     from ililab_torch.student import StudentConfig, evaluate, save_student, train_student
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from ililab.errors import DataError, UsageError
 from ililab.io import atomic_write
 
@@ -226,7 +227,9 @@ def save_features(data: AVFeatures, path: str | Path, **extra: np.ndarray) -> Pa
     return atomic_write(path, write)
 
 
-def stratified_split(labels: Sequence[int] | np.ndarray, test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    labels: Sequence[int] | np.ndarray, test_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Seeded stratified train/test indices: ``test_fraction`` of each class (at least one clip of a class of 2+)."""
     if not 0.0 < test_fraction < 1.0:
         raise UsageError(f"test fraction must lie strictly between 0 and 1, got {test_fraction}")

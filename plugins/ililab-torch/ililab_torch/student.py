@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
+
 from ililab.errors import DataError, UsageError
 from ililab.graph import DependencyGraph
 from ililab.io import atomic_write
-from torch import nn
-
 from ililab_torch._common import Progress, batches, check_positive, log, mlp, resolve_device, seed_everything
 from ililab_torch.adapters import EdgeFilter, GraphRegularizer
 from ililab_torch.data import AVFeatures

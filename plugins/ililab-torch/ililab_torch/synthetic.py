@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from ililab.errors import UsageError
 from ililab.graph import DependencyGraph, Edge, Node
 from ililab.io import atomic_write, write_names
 from ililab.simulate import class_names as default_class_names
-
 from ililab_torch.data import MODALITIES, AVFeatures, save_features, stratified_split
 
 __all__ = ["Cooccurrence", "SimulatedAV", "simulate_av", "truth_graph", "recovery"]
@@ -185,7 +185,7 @@ def simulate_av(
         protos = _unit_rows(rng, n_classes, d) * signal * np.sqrt(d)
         basis = _unit_rows(rng, nuisance_rank, d) * signal * np.sqrt(d)
         in_mod = np.zeros(n, dtype=bool)
-        for c, partner, mods in plan:
+        for c, _partner, mods in plan:
             if m in mods:
                 in_mod |= carries_event & (labels == c)
         mix = protos[labels].copy()

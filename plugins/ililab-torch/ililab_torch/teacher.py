@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from ililab.errors import DataError, UsageError
-from ililab.io import write_array, write_names
 from torch import nn
 
+from ililab.errors import DataError, UsageError
+from ililab.io import write_array, write_names
 from ililab_torch._common import Progress, batches, check_positive, log, mlp, resolve_device, seed_everything
 from ililab_torch.data import AVFeatures
 
@@ -175,7 +175,9 @@ def train_teacher(
 
 
 @torch.no_grad()
-def predict_logits(model: AVSALTeacher, data: AVFeatures, rows: np.ndarray, device: str | torch.device | None = None) -> np.ndarray:
+def predict_logits(
+    model: AVSALTeacher, data: AVFeatures, rows: np.ndarray, device: str | torch.device | None = None
+) -> np.ndarray:
     """``[audio logits | visual logits]`` (n x 2C) for the clips ``rows``."""
     dev = resolve_device(device)
     expected = (model.config["dim_audio"], model.config["dim_visual"])

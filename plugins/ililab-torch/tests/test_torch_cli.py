@@ -1,0 +1,86 @@
+"""The plugin's CLI commands through the real `ililab` entry point (entry-point group ililab.commands)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ILILAB = [sys.executable, "-c", "from ililab.cli import main; main()"]
+FAST = ["--epochs", "2", "--hidden", "16", "--threads", "1"]
+
+
+def run(*args, ok=True):
+    result = subprocess.run([*ILILAB, *map(str, args)], capture_output=True, text=True, timeout=120)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_teacher_graph_student_evaluate(tmp_path, features_file):
+    soft = tmp_path / "soft_labels.npy"
+    r = run("teacher", "train", features_file, "-o", soft, *FAST, "--folds", "2", "--seed", "1")
+    assert "teacher fold 1/2 epoch 1/2" in r.stderr and r.stdout == ""
+    probs = np.load(soft, allow_pickle=False)
+    names = (tmp_path / "soft_labels_names.txt").read_text().splitlines()
+    assert probs.shape[1] == len(names) == 8 and names[0].endswith("(audio)")
+    assert (tmp_path / "soft_labels_logits.npy").is_file()
+    run("infer-graph", tmp_path / "soft_labels_logits.npy", "--names", tmp_path / "soft_labels_names.txt",
+        "--learner", "ges", "-o", tmp_path / "graph.json")
+    r = run("student", "train", features_file, "--graph", tmp_path / "graph.json", "--soft-labels", soft,
+            "-o", tmp_path / "student.pt", *FAST, "--embed-dim", "8", "--lam", "2", "--seed", "1")
+    assert "student epoch 2/2" in r.stderr and "LIR, lambda 2.0" in r.stderr
+    r = run("student", "evaluate", features_file, "--checkpoint", tmp_path / "student.pt", "--json")
+    result = json.loads(r.stdout)
+    assert set(result) >= {"audio_to_visual", "visual_to_audio", "mean"} and 0 < result["mean"] <= 1
+    r = run("student", "evaluate", features_file, "-c", tmp_path / "student.pt")
+    assert r.stdout.splitlines()[0].startswith("mAP audio->visual ")
+
+
+def test_baseline_student_and_simulate(tmp_path):
+    r = run("simulate-av", "-o", tmp_path / "sim", "--classes", "4", "--clips-per-class", "10", "--dim-audio", "6",
+            "--dim-visual", "6", "--seed", "2")
+    assert "planted co-occurrences" in r.stderr
+    assert (tmp_path / "sim" / "true_graph.json").is_file()
+    r = run("student", "train", tmp_path / "sim" / "features.npz", "-o", tmp_path / "s.pt", *FAST, "--embed-dim", "4")
+    assert "metric only" in r.stderr
+
+
+def test_bad_inputs_give_one_line_errors(tmp_path, features_file, tiny_sim):
+    names = tiny_sim.features.soft_label_names()
+    soft = np.full((tiny_sim.features.split_indices()[0].size, len(names)), 0.25)
+    np.save(tmp_path / "soft.npy", soft)
+    (tmp_path / "soft_names.txt").write_text("\n".join(names) + "\n")
+    other = tiny_sim.true_graph.to_dict()
+    for node in other["nodes"]:
+        node["name"] = node["name"].replace("(audio)", "(sound)")
+        node["modality"] = "sound" if node["modality"] == "audio" else node["modality"]
+    for edge in other["edges"]:
+        edge["source"] = edge["source"].replace("(audio)", "(sound)")
+        edge["target"] = edge["target"].replace("(audio)", "(sound)")
+    (tmp_path / "wrong.json").write_text(json.dumps(other))
+    r = run("student", "train", features_file, "--graph", tmp_path / "wrong.json", "--soft-labels", tmp_path / "soft.npy",
+            "-o", tmp_path / "x.pt", *FAST, ok=False)
+    assert r.returncode == 1 and "do not match" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.pt").exists()
+    r = run("student", "train", features_file, "--graph", tmp_path / "wrong.json", "-o", tmp_path / "x.pt", ok=False)
+    assert r.returncode == 2 and "--soft-labels" in r.stderr
+    np.savez(tmp_path / "bad.npz", audio=np.ones((4, 2)), visual=np.ones((4, 2)), label=np.array([0, 1, 2, 9]),
+             class_names=np.array(["a", "b", "c"]))
+    r = run("teacher", "train", tmp_path / "bad.npz", "-o", tmp_path / "s.npy", ok=False)
+    assert r.returncode == 1 and "label 9 is out of range for 3 classes" in r.stderr
+    # a checkpoint evaluated on features of another width
+    run("student", "train", features_file, "-o", tmp_path / "s.pt", *FAST, "--embed-dim", "4")
+    np.savez(tmp_path / "narrow.npz", audio=np.ones((6, 3)), visual=np.ones((6, 16)), label=np.arange(6) % 2)
+    r = run("student", "evaluate", tmp_path / "narrow.npz", "-c", tmp_path / "s.pt", ok=False)
+    assert r.returncode == 1 and "checkpoint expects 12-d" in r.stderr
+
+
+def test_commands_are_listed():
+    r = run("--help")
+    for name in ("teacher", "student", "simulate-av"):
+        assert name in r.stdout
