@@ -28,7 +28,7 @@ Kernel API (shared by GRaSP and BOSS)
 -------------------------------------
 * ``ctx = make_context(score, forbidden, required, max_parents)`` — a tuple
   ``(cov, n, penalty, forbidden_u8, req, nreq, max_parents)``.
-* ``forest = new_forest(p, capacity)`` then ``forest_init(forest, ctx)``.
+* ``forest = new_forest(p, capacity)`` (Python or Numba) then ``forest_init(forest, ctx)``.
 * ``trace(forest, ctx, y, rank, limit, out) -> (score, k)`` — parents of ``y`` with
   ``P = {v : rank[v] < limit}`` written to ``out[:k]`` (required first, then in order of
   addition); ``score`` is ``y``'s local score with those parents. In a permutation search pass
@@ -105,9 +105,10 @@ def make_context(score: BICScore, forbidden=None, required=None, max_parents: in
     return (score.cov, float(score.n), float(score.penalty), np.ascontiguousarray(f), req, nreq, mp)
 
 
-def new_forest(p: int, capacity: int = DEFAULT_CAPACITY):
+@njit(cache=True)
+def new_forest(p, capacity):
     """Empty forest arrays for ``p`` nodes and ``capacity`` tree nodes (at least ``4p``)."""
-    cap = max(int(capacity), 4 * p)
+    cap = max(capacity, 4 * p)
     return (
         np.empty(cap, dtype=np.int32),  # 0 add: variable added to reach the node (-1: root)
         np.empty(cap, dtype=np.int32),  # 1 up: parent tree node
@@ -340,7 +341,7 @@ def trace_slow(forest, ctx, y, rank, limit, out):
     f_add, f_first, f_nch = forest[0], forest[4], forest[5]
     f_shs, f_sho, f_shl, pool, st = forest[6], forest[7], forest[8], forest[9], forest[10]
     p = ctx[0].shape[0]
-    for attempt in range(2):
+    for _attempt in range(2):
         ok = True
         while True:
             node = walk(f_add, f_first, f_nch, y, rank, limit)
@@ -397,7 +398,7 @@ class GrowShrinkForest:
     def __init__(self, score: BICScore, forbidden=None, required=None, max_parents=None, capacity=DEFAULT_CAPACITY):
         self.score = score
         self.ctx = make_context(score, forbidden, required, max_parents)
-        self.forest = new_forest(score.p, capacity)
+        self.forest = new_forest(score.p, int(capacity))
         forest_init(self.forest, self.ctx)
 
     def _rank(self, predecessors):

@@ -166,17 +166,31 @@ def _new_state(p, depth):
     )
 
 
-def _new_memo(p: int):
+@njit(cache=True)
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _new_memo(p):
     """The segment-score memo (see below): keys, values, counters, node hashes, powers."""
-    size = 1 << int(np.clip(np.ceil(np.log2(max(2 * p * p, 1))), 12, 20))
-    rng = np.random.default_rng(0x5EED)
-    node_hashes = rng.integers(0, np.iinfo(np.uint64).max, size=(4, p), dtype=np.uint64, endpoint=True)
+    bits = 12
+    while (1 << bits) < 2 * p * p and bits < 20:
+        bits += 1
+    size = 1 << bits
+    node_hashes = np.empty((4, p), dtype=np.uint64)
+    for h in range(4):
+        for v in range(p):
+            node_hashes[h, v] = _mix(np.uint64(v) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x243F6A8885A308D3 + h))
     powers = np.empty((2, p + 1), dtype=np.uint64)
-    for h, base in enumerate((0x9E3779B97F4A7C15, 0xD1B54A32D192ED03)):
-        value = 1
+    bases = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03))
+    for h in range(2):
+        value = np.uint64(1)
         for t in range(p + 1):
             powers[h, t] = value
-            value = (value * base) & _MASK64
+            value = value * bases[h]
     return (
         np.zeros((size, 2), dtype=np.uint64),
         np.empty(size, dtype=np.float64),
@@ -194,13 +208,6 @@ def _new_memo(p: int):
 # made of a hash of the set before j (XOR of random node hashes, kept per position in ``ph``)
 # and a polynomial hash of the sequence. A tuck whose memoised outcome is a loss, or a tie at the
 # last DFS level, is skipped without re-tracing anything: the search makes the same decisions.
-
-
-@njit(cache=True)
-def _mix(z):
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
 
 
 @njit(cache=True)
@@ -523,6 +530,35 @@ def _exact_total(ctx, par, npar):
     return total
 
 
+@njit(cache=True)
+def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant, tol, capacity):
+    """All restarts in one call; returns (order, parents, #parents, restart scores, exact score,
+    best restart, search statistics, forest statistics, memo statistics)."""
+    p = ctx[0].shape[0]
+    forest = new_forest(p, capacity)
+    forest_init(forest, ctx)
+    st = _new_state(p, depth)
+    memo = _new_memo(p)
+    restarts = seeds.shape[0]
+    scores = np.empty(restarts)
+    best_order = np.arange(p)
+    best_par = np.zeros((p, p), dtype=np.int32)
+    best_np = np.zeros(p, dtype=np.int64)
+    best_r = -1
+    for r in range(restarts):
+        rng = np.empty(1, dtype=np.uint64)
+        rng[0] = seeds[r]
+        total = _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, last_variant, tol)
+        scores[r] = total
+        if best_r < 0 or total > scores[best_r]:
+            best_r = r
+            best_order[:] = st[0]
+            best_par[:, :] = st[2]
+            best_np[:] = st[3]
+    exact = _exact_total(ctx, best_par, best_np)
+    return best_order, best_par, best_np, scores, exact, best_r, st[13], forest[10], memo[2]
+
+
 # -- Python driver ---------------------------------------------------------------------------
 
 
@@ -624,38 +660,25 @@ def grasp_search(
     np.fill_diagonal(prec, 0)
     has_prec = bool(prec.any())
     ctx = make_context(score, forbidden, required, max_parents)
-    forest = new_forest(p, cache_size)
-    forest_init(forest, ctx)
-    st = _new_state(p, depth)
-    memo = _new_memo(p)
-    best = None
-    restart_scores: list[float] = []
-    for r in range(restarts):
-        rng = np.array([_stream_seed(seed, r)], dtype=np.uint64)
-        total = float(_grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, variant, float(tol)))
-        restart_scores.append(total)
-        if best is None or total > best[0]:
-            best = (total, st[0].copy(), st[2].copy(), st[3].copy(), r)
-    assert best is not None
-    _, order, par, npar, best_r = best
+    seeds = np.array([_stream_seed(seed, r) for r in range(restarts)], dtype=np.uint64)
+    order, par, npar, scores, exact, best_r, sstats, fstats, mstats = _grasp_driver(
+        ctx, prec, has_prec, seeds, int(depth), first_variant, variant, float(tol), int(cache_size)
+    )
     dag = np.zeros((p, p), dtype=bool)
     for v in range(p):
         dag[par[v, : npar[v]], v] = True
-    exact = float(_exact_total(ctx, par, npar))
-    fstats = forest[-1]
     stats = {
-        "tucks": int(st[13][_S_TUCKS]),
-        "improvements": int(st[13][_S_IMPROVEMENTS]),
-        "dfs_calls": int(st[13][_S_DFS_CALLS]),
-        "traced_nodes": int(st[13][_S_TRACED]),
+        "tucks": int(sstats[_S_TUCKS]),
+        "improvements": int(sstats[_S_IMPROVEMENTS]),
+        "dfs_calls": int(sstats[_S_DFS_CALLS]),
+        "traced_nodes": int(sstats[_S_TRACED]),
         "tree_nodes": int(fstats[0]),
         "cache_clears": int(fstats[STAT_CLEARS]),
         "rejected_parent_sets": int(fstats[STAT_REJECTED]),
         "score_evaluations": int(fstats[5]),
-        "traces": int(fstats[7]),
-        "memo_hits": int(memo[2][0]),
-        "memo_entries": int(memo[2][1]),
         "fallbacks": int(fstats[STAT_FALLBACKS]),
+        "memo_hits": int(mstats[0]),
+        "memo_entries": int(mstats[1]),
     }
     if stats["rejected_parent_sets"]:
         log.warning(
@@ -665,4 +688,4 @@ def grasp_search(
         )
     if stats["cache_clears"]:
         log.info("grow-shrink cache was full and cleared %d times; raise cache_size", stats["cache_clears"])
-    return GraspResult(dag, order, exact, restart_scores, best_r, stats)
+    return GraspResult(dag, order, float(exact), [float(v) for v in scores], int(best_r), stats)
