@@ -92,7 +92,8 @@ IDENTIFICATION_LIMIT = 0.25
 ZERO_THRESHOLD = 2.0
 #: Refinement fits b over the entries within this many standard errors of 0.
 REFINE_THRESHOLD = 2.5
-#: At most this many node triples are tried per block (a seeded random subset beyond).
+#: At most this many node triples are tried (a seeded random subset beyond); with M blocks,
+#: this many divided by 2M anchor sets of 2M + 1 nodes.
 MAX_TRIPLES = 2000
 #: At most this many distinct candidates per block are scored with GRaSP (fewer for many
 #: classes, where counting zeros alone is already reliable: ``CANDIDATE_BUDGET // C``, at least 6).
@@ -100,8 +101,10 @@ MAX_CANDIDATES = 24
 CANDIDATE_BUDGET = 240
 #: At most this many structural-EM steps.
 EM_STEPS = 8
-#: Coordinate sweeps over b run while ``sweeps · C² < COORDINATE_BUDGET`` (GRaSP fits: C² per sweep).
-COORDINATE_BUDGET = 400
+#: Row moves of B (see ``_row_search``) may cost up to ``COORDINATE_BUDGET / p²`` GRaSP fits
+#: (400 at p = 10, 13 at p = 56: about 0.2-0.4 s), trying ``ROW_CANDIDATES`` values per row.
+COORDINATE_BUDGET = 40000
+ROW_CANDIDATES = 3
 
 
 # -- the observable ------------------------------------------------------------------------
@@ -262,159 +265,248 @@ def _structural_em(best: _Fit, cov_w, u, n, penalty, seed, steps) -> tuple[_Fit,
     return best, done
 
 
-# -- candidates for b (one block) ----------------------------------------------------------
+# -- candidates for B ----------------------------------------------------------------------
+#
+# Candidates are (R, p, M) arrays: R candidate matrices B (a column per softmax block). For one
+# block this is the vector b; for M blocks B is defined up to a rotation (only BBᵀ matters).
+
+
+def _gram(bs: np.ndarray) -> np.ndarray:
+    return np.einsum("rim,rjm->rij", bs, bs)
+
+
+def _entry_variance(k: np.ndarray, bs: np.ndarray, n: int) -> np.ndarray:
+    """Sampling variance of each entry of the precision ``K + BBᵀ`` (``Ω_ii Ω_jj / n``), per candidate."""
+    d = np.diag(k)[None, :] + np.einsum("rim,rim->ri", bs, bs)
+    return d[:, :, None] * d[:, None, :] / n
 
 
 def _zero_counts(k: np.ndarray, bs: np.ndarray, n: int, threshold: float) -> np.ndarray:
-    d = np.diag(k)[None, :] + bs * bs
-    resid = np.abs(k[None] + bs[:, :, None] * bs[:, None, :])
-    within = resid * resid * n < threshold**2 * d[:, :, None] * d[:, None, :]
-    c = k.shape[0]
-    within[:, np.arange(c), np.arange(c)] = False
+    resid = k[None] + _gram(bs)
+    within = resid * resid < threshold**2 * _entry_variance(k, bs, n)
+    p = k.shape[0]
+    within[:, np.arange(p), np.arange(p)] = False
     return within.sum(axis=(1, 2)) // 2
 
 
-def _triple_candidates(k: np.ndarray, rng: np.random.Generator, max_triples: int) -> np.ndarray:
-    c = k.shape[0]
-    total = c * (c - 1) * (c - 2) // 6
-    if total <= max_triples:
-        triples = np.array(list(combinations(range(c), 3)), dtype=int)
-    else:
-        draws = np.sort(np.argpartition(rng.random((2 * max_triples, c)), 3, axis=1)[:, :3], axis=1)
-        triples = np.unique(draws, axis=0)[:max_triples]
-    i, j, m = triples.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        square = -k[i, j] * k[i, m] / k[j, m]
-    ok = np.isfinite(square) & (square > 0)
-    i, j, m = i[ok], j[ok], m[ok]
-    if i.size == 0:
-        return np.zeros((0, c))
-    bi = np.sqrt(square[ok])
-    bj = -k[i, j] / bi
-    bm = -k[i, m] / bi
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = np.stack([-k[i] / bi[:, None], -k[j] / bj[:, None], -k[m] / bm[:, None]])
-    bs = np.median(ratios, axis=0)
-    rows = np.arange(i.size)
-    bs[rows, i], bs[rows, j], bs[rows, m] = bi, bj, bm
-    return bs[np.all(np.isfinite(bs), axis=1)]
+def _anchor_sets(p: int, size: int, rng: np.random.Generator, max_sets: int) -> np.ndarray:
+    total = 1
+    for t in range(size):
+        total = total * (p - t) // (t + 1)
+    if total <= max_sets:
+        return np.array(list(combinations(range(p), size)), dtype=int).reshape(-1, size)
+    draws = np.sort(np.argpartition(rng.random((2 * max_sets, p)), size, axis=1)[:, :size], axis=1)
+    return np.unique(draws, axis=0)[:max_sets]
+
+
+def _low_rank_with_free_diagonal(g: np.ndarray, m: int, iterations: int = 25) -> tuple[np.ndarray, np.ndarray]:
+    """Rank-``m`` factors ``F`` (R, s, m) with ``F Fᵀ`` matching ``g`` off the diagonal, and a validity mask."""
+    s = g.shape[1]
+    idx = np.arange(s)
+    if m == 1:  # closed form for triples: f_0² = g_01 g_02 / g_12, f_1 = g_01 / f_0, f_2 = g_02 / f_0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            square = g[:, 0, 1] * g[:, 0, 2] / g[:, 1, 2]
+        ok = np.isfinite(square) & (square > 0)
+        f0 = np.sqrt(np.where(ok, square, 1.0))
+        f = np.stack([f0, g[:, 0, 1] / f0, g[:, 0, 2] / f0], axis=1)[:, :, None]
+        return f, ok & np.all(np.isfinite(f[:, :, 0]), axis=1)
+    work = g.copy()
+    work[:, idx, idx] = np.max(np.abs(np.where(np.eye(s, dtype=bool), 0.0, g)), axis=2)
+    for _ in range(iterations):
+        vals, vecs = np.linalg.eigh(work)
+        top = np.clip(vals[:, -m:], 0.0, None)
+        low = np.einsum("rik,rk,rjk->rij", vecs[:, :, -m:], top, vecs[:, :, -m:])
+        work[:, idx, idx] = low[:, idx, idx]
+    vals, vecs = np.linalg.eigh(work)
+    ok = np.all(vals[:, -m:] > 0, axis=1)
+    f = vecs[:, :, -m:] * np.sqrt(np.clip(vals[:, None, -m:], 0.0, None))
+    return f, ok
+
+
+def _anchor_candidates(k: np.ndarray, m: int, rng: np.random.Generator, max_sets: int) -> np.ndarray:
+    """Candidates for B from sets of ``2M + 1`` nodes, each assumed mutually non-adjacent.
+
+    On such a set the off-diagonal of ``-K`` is ``BBᵀ``: a rank-``M`` matrix with free diagonal,
+    which gives the set's rows of B. Every other node's row solves ``K_la = -B_l·B_a`` on each
+    ``M``-subset of the anchors; the median over subsets tolerates anchors adjacent to ``l``
+    (for one block: the median of three ratios ``-K_la / b_a``).
+    """
+    p = k.shape[0]
+    size = 2 * m + 1
+    if p < size:
+        return np.zeros((0, p, m))
+    sets = _anchor_sets(p, size, rng, max_sets)
+    g = -k[sets[:, :, None], sets[:, None, :]]
+    f, ok = _low_rank_with_free_diagonal(g, m)
+    sets, f = sets[ok], f[ok]
+    if not len(sets):
+        return np.zeros((0, p, m))
+    solutions = []
+    for subset in combinations(range(size), m):
+        a = f[:, list(subset), :]  # (R, m, m)
+        rhs = -k[sets[:, list(subset)], :]  # (R, m, p)
+        with np.errstate(all="ignore"):
+            det = np.linalg.det(a)
+            good = np.abs(det) > 1e-12
+            sol = np.full((len(sets), m, p), np.nan)
+            if good.any():
+                sol[good] = np.linalg.solve(a[good], rhs[good])
+        solutions.append(np.swapaxes(sol, 1, 2))  # (R, p, m)
+    stacked = np.stack(solutions)
+    bs = np.median(np.where(np.isfinite(stacked), stacked, 0.0), axis=0)  # a singular subset (rare) counts as 0
+    rows = np.arange(len(sets))[:, None]
+    bs[rows, sets, :] = f
+    return bs[np.all(np.isfinite(bs), axis=(1, 2))]
 
 
 def _refine(k: np.ndarray, bs: np.ndarray, n: int, iterations: int = 30) -> np.ndarray:
-    """Robust per-node least squares over the entries of ``K + bbᵀ`` within noise of 0 (all candidates at once)."""
-    c = k.shape[0]
-    diag = np.arange(c)
+    """Robust per-node least squares over the entries of ``K + BBᵀ`` within noise of 0 (all candidates at once)."""
+    p, m = k.shape[0], bs.shape[2]
+    diag = np.arange(p)
     bs = bs.copy()
+    ridge = 1e-12 * np.eye(m)
     for _ in range(iterations):
-        d = np.diag(k)[None, :] + bs * bs
-        var = d[:, :, None] * d[:, None, :] / n
-        resid = k[None] + bs[:, :, None] * bs[:, None, :]
+        var = _entry_variance(k, bs, n)
+        resid = k[None] + _gram(bs)
         weight = np.where(resid * resid < REFINE_THRESHOLD**2 * var, 1.0 / var, 0.0)
         weight[:, diag, diag] = 0.0
-        num = -np.einsum("rij,ij,rj->ri", weight, k, bs)
-        den = np.einsum("rij,rj->ri", weight, bs * bs)
-        new = np.where(den > 0, num / np.where(den > 0, den, 1.0), bs)
+        lhs = np.einsum("rij,rja,rjb->riab", weight, bs, bs) + ridge
+        rhs = -np.einsum("rij,ij,rja->ria", weight, k, bs)
+        with np.errstate(all="ignore"):
+            new = np.linalg.solve(lhs, rhs[..., None])[..., 0]
+        new = np.where(np.isfinite(new) & (np.abs(np.linalg.det(lhs)) > 1e-300)[..., None], new, bs)
         new = 0.5 * (bs + new)
         if np.max(np.abs(new - bs)) < 1e-10:
-            bs = new
-            break
+            return new
         bs = new
     return bs
 
 
-def _canonical(b: np.ndarray) -> np.ndarray:
-    return b if b[np.argmax(np.abs(b))] >= 0 else -b
-
-
-def _distinct(bs: np.ndarray, limit: int, tol: float = 1e-3) -> list[np.ndarray]:
+def _distinct(bs: np.ndarray, u: np.ndarray, limit: int, tol: float = 1e-3) -> list[np.ndarray]:
+    """Up to ``limit`` candidates whose ``BBᵀ`` differ, each with ``UᵀB`` invertible."""
     kept: list[np.ndarray] = []
+    grams: list[np.ndarray] = []
     for b in bs:
-        b = _canonical(b)
-        if not np.all(np.isfinite(b)) or not abs(b.sum()) > 1e-12:
+        if not np.all(np.isfinite(b)) or abs(np.linalg.det(u.T @ b)) < 1e-12:
             continue
-        if any(np.max(np.abs(b - q)) < tol * max(1.0, np.max(np.abs(q))) for q in kept):
+        gram = b @ b.T
+        scale = max(1.0, float(np.max(np.abs(gram))))
+        if any(np.max(np.abs(gram - q)) < tol * scale for q in grams):
             continue
         kept.append(b)
+        grams.append(gram)
         if len(kept) >= limit:
             break
     return kept
 
 
-@dataclass
-class _BlockResult:
-    b: np.ndarray
-    fit: _Fit
-    candidates: int
-    em_steps: int
-    bic_margin: float | None
-
-
-def _invert_block(cov_w: np.ndarray, n: int, penalty: float, seed: int, max_candidates: int) -> _BlockResult:
-    c = cov_w.shape[0]
-    u = np.ones((c, 1))
-    k, s = centred_precision(cov_w, u)
-    max_candidates = max(1, min(max_candidates, max(6, CANDIDATE_BUDGET // c)))
-    rng = np.random.default_rng(seed)
-    raw = _triple_candidates(k, rng, MAX_TRIPLES) if c >= 3 else np.zeros((0, c))
-    if raw.shape[0]:
-        order = np.argsort(-_zero_counts(k, raw, n, ZERO_THRESHOLD), kind="stable")
-        top = raw[order[: 3 * max_candidates]]
-        candidates = _distinct(np.vstack([_refine(k, top, n), top]), max_candidates)
-    else:
-        candidates = []
-    if not candidates:  # nothing identifies b: any completion fits; take the symmetric one
-        candidates = [np.full(c, np.sqrt(max(np.mean(np.diag(k)), 1e-12) / c))]
-    fits = sorted(
-        (_fit(complete_covariance(k, b), s, u, n, penalty, seed) for b in candidates), key=lambda f: -f.bic
-    )
-    margin = fits[0].bic - fits[1].bic if len(fits) > 1 else None
-    best, steps = _structural_em(fits[0], s, u, n, penalty, seed, EM_STEPS)
-    budget = max(0, COORDINATE_BUDGET // (c * c) - 1)
-    if budget and c >= 3:
-        best, moved = _coordinate_search(k, s, u, n, best, penalty, seed, budget)
-        if moved:
-            best, more = _structural_em(best, s, u, n, penalty, seed, EM_STEPS)
-            steps += more
-    return _BlockResult(_b_vector(best.cov, u), best, len(candidates), steps, margin)
-
-
-def _coordinate_search(k, s, u, n, best: _Fit, penalty, seed, sweeps) -> tuple[_Fit, bool]:
-    """Move one entry of b at a time to a value a non-adjacent partner implies (``-K_la / b_a``), keeping BIC gains.
-
-    A wrong candidate is often right for most classes; the classes it gets wrong are
-    repaired by the classes it gets right.
-    """
-    c = k.shape[0]
-    b = _b_vector(best.cov, u)
-    moved = False
-    for _ in range(sweeps):
-        improved = False
-        for node in range(c):
-            others = np.arange(c) != node
-            with np.errstate(divide="ignore", invalid="ignore"):
-                values = -k[node, others] / b[others]
-            values = np.unique(np.round(values[np.isfinite(values)], 4))
-            for value in values:
-                trial_b = b.copy()
-                trial_b[node] = value
-                if not abs(trial_b.sum()) > 1e-12:
-                    continue
-                trial = _fit(complete_covariance(k, trial_b), s, u, n, penalty, seed)
-                if trial.bic > best.bic + 1e-9 * abs(best.bic):
-                    best, b, improved, moved = trial, trial_b, True, True
-        if not improved:
-            break
-    return best, moved
-
-
-def _b_vector(cov: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``B = ΩU(UᵀΩU)^(-1/2)`` of a completed covariance (a vector for one block)."""
+def _b_matrix(cov: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``B = ΩU(UᵀΩU)^(-1/2)`` of a completed covariance (p × M; for one block the sign makes its largest entry positive)."""
     omega = np.linalg.inv(cov)
     ou = omega @ u
     g = u.T @ ou
     vals, vecs = np.linalg.eigh((g + g.T) / 2)
     b = ou @ (vecs / np.sqrt(vals)) @ vecs.T
-    return _canonical(b[:, 0]) if b.shape[1] == 1 else b
+    if b.shape[1] == 1 and b[np.argmax(np.abs(b[:, 0])), 0] < 0:
+        b = -b
+    return b
+
+
+@dataclass
+class _Search:
+    fit: _Fit
+    candidates: int
+    em_steps: int
+    coordinate_moves: bool
+    bic_margin: float | None
+
+
+def _search_completion(k, s, u, n, penalty, seed, max_candidates) -> _Search:
+    """Candidates, their observed-data BIC under GRaSP's DAG, structural EM (and coordinate moves for one block)."""
+    p, m = u.shape
+    max_candidates = max(1, min(max_candidates, max(6, CANDIDATE_BUDGET // p)))
+    rng = np.random.default_rng(seed)
+    raw = _anchor_candidates(k, m, rng, MAX_TRIPLES if m == 1 else MAX_TRIPLES // (2 * m))
+    if raw.shape[0]:
+        order = np.argsort(-_zero_counts(k, raw, n, ZERO_THRESHOLD), kind="stable")
+        top = raw[order[: 3 * max_candidates]]
+        candidates = _distinct(np.concatenate([_refine(k, top, n), top]), u, max_candidates)
+    else:
+        candidates = []
+    if not candidates:  # nothing identifies B: every completion fits; take the symmetric one
+        candidates = [u * np.sqrt(max(float(np.mean(np.diag(k))), 1e-12) / p)]
+    fits = sorted((_fit(complete_covariance(k, b), s, u, n, penalty, seed) for b in candidates), key=lambda f: -f.bic)
+    margin = float(fits[0].bic - fits[1].bic) if len(fits) > 1 else None
+    best, steps = _structural_em(fits[0], s, u, n, penalty, seed, EM_STEPS)
+    moved = False
+    budget = COORDINATE_BUDGET // (p * p)
+    if budget and p >= 2 * m + 1:
+        best, moved = _row_search(k, s, u, n, best, penalty, seed, budget)
+        if moved:
+            best, more = _structural_em(best, s, u, n, penalty, seed, EM_STEPS)
+            steps += more
+    return _Search(best, len(candidates), steps, moved, margin)
+
+
+def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarray, per_row: int):
+    """Values for row ``B_node`` that solve ``K_la = -B_l·B_a`` exactly on ``M`` partners ``a``.
+
+    Returns the ``per_row`` distinct values making the most entries of the row zero within
+    noise (most first), and how many more zeros the best of them gives than the current row.
+    """
+    p, m = b.shape
+    others = np.array([a for a in range(p) if a != node])
+    subsets = others[:, None] if m == 1 else np.array(list(combinations(others, m)), dtype=int)
+    mats = b[subsets]  # (S, m, m)
+    good = np.abs(np.linalg.det(mats)) > 1e-12
+    values = np.linalg.solve(mats[good], -k[node, subsets[good]][..., None])[..., 0]
+    values = np.vstack([b[node][None], values])
+    trial_bs = np.repeat(b[None], len(values), axis=0)
+    trial_bs[:, node, :] = values
+    var = _entry_variance(k, trial_bs, n)[:, node, :]
+    resid = k[node][None, :] + np.einsum("rm,jm->rj", values, b)
+    resid[:, node] = np.inf
+    zeros = (resid * resid < ZERO_THRESHOLD**2 * var).sum(axis=1)
+    order = 1 + np.argsort(-zeros[1:], kind="stable")
+    chosen = _distinct(trial_bs[order], u, per_row + 1)
+    current = b @ b.T
+    chosen = [c for c in chosen if np.max(np.abs(c @ c.T - current)) > 1e-6 * max(1.0, np.max(np.abs(current)))]
+    return chosen[:per_row], int(zeros[order[0]] - zeros[0]) if len(order) else 0
+
+
+def _row_search(k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int = ROW_CANDIDATES) -> tuple[_Fit, bool]:
+    """Move one row ``B_l`` at a time (for one block: one entry ``b_l``), keeping BIC gains.
+
+    A wrong candidate is often right for most classes; the classes it gets wrong are repaired
+    by the classes it gets right: a row's candidate values are those its non-adjacent partners
+    imply. Rows are tried in order of how many more zeros their best value would give, within
+    a budget of ``budget`` GRaSP fits.
+    """
+    p, m = u.shape
+    b = _b_matrix(best.cov, u)
+    moved = False
+    while budget > 0:
+        plans = []
+        for node in range(p):
+            values, gain = _row_candidates(k, b, node, n, u, per_row)
+            if values:
+                plans.append((-gain, node, values))
+        plans.sort(key=lambda t: (t[0], t[1]))
+        improved = False
+        for _, node, values in plans:  # one pass; a row moved earlier in the pass changes later rows' values little
+            for value in values:
+                if budget <= 0:
+                    break
+                budget -= 1
+                trial_b = b.copy()
+                trial_b[node] = value[node]
+                trial = _fit(complete_covariance(k, trial_b), s, u, n, penalty, seed)
+                if trial.bic > best.bic + 1e-9 * abs(best.bic):
+                    best, b, improved, moved = trial, trial_b, True, True
+                    break
+        if not improved:
+            break
+    return best, moved
 
 
 # -- identification ------------------------------------------------------------------------
@@ -447,37 +539,49 @@ def _connected_non_bipartite(adjacent: np.ndarray) -> tuple[bool, bool]:
     return bool((colour >= 0).all()), odd
 
 
-def _identification(k: np.ndarray, b: np.ndarray, dag: np.ndarray, n: int) -> dict[str, Any]:
-    """Whether ``b`` is pinned down by the zeros of the selected graph's precision, and how well."""
-    c = k.shape[0]
+def _identification(k: np.ndarray, b: np.ndarray, dag: np.ndarray, blocks: Sequence[np.ndarray], n: int) -> dict[str, Any]:
+    """Whether B is pinned down by the zeros of the selected graph's precision, and how well.
+
+    Combinatorial part (per block): the block's classes that are not adjacent in the moral
+    graph must form a connected graph with an odd cycle (else, for one block, b can be scaled
+    up on one side and down on the other without changing any zero). Statistical part: the
+    Jacobian of ``B -> {B_i·B_j : i, j not adjacent}``, each row divided by the entry's standard
+    error, must have full rank up to the rotations of B; its weakest direction's standard error
+    relative to ``‖B‖`` is ``relative_se``.
+    """
+    p, m = b.shape
     nonadjacent = ~_moral(dag)
     np.fill_diagonal(nonadjacent, False)
-    report: dict[str, Any] = {"zero_pairs": int(nonadjacent.sum() // 2), "pairs": c * (c - 1) // 2}
-    if c < 3:
-        report.update(identified=False, reason="fewer than 3 classes")
-        return report
-    connected, odd = _connected_non_bipartite(nonadjacent)
-    report.update(connected=connected, odd_cycle=odd)
-    if not (connected and odd):
-        report.update(
-            identified=False,
-            reason="the classes not adjacent in the graph do not link all classes through an odd cycle "
-            "(the moral graph is too dense)",
-        )
-        return report
+    report: dict[str, Any] = {"zero_pairs": int(nonadjacent.sum() // 2), "pairs": p * (p - 1) // 2}
+    for cols in blocks:
+        if len(cols) < 3:
+            report.update(identified=False, reason="a softmax block has fewer than 3 classes")
+            return report
+        connected, odd = _connected_non_bipartite(nonadjacent[np.ix_(cols, cols)])
+        if not (connected and odd):
+            report.update(
+                identified=False,
+                reason="the classes not adjacent in the graph do not link every class of a block through "
+                "an odd cycle (the moral graph is too dense)",
+            )
+            return report
     i, j = np.nonzero(np.triu(nonadjacent, 1))
-    d = np.diag(k) + b * b
+    d = np.diag(k) + np.sum(b * b, axis=1)
     se = np.sqrt(d[i] * d[j] / n)
-    jac = np.zeros((i.size, c))
+    jac = np.zeros((i.size, p, m))
     rows = np.arange(i.size)
-    jac[rows, i] = b[j] / se
-    jac[rows, j] = b[i] / se
-    smallest = np.linalg.svd(jac, compute_uv=False)[-1]
-    relative = float(1.0 / max(smallest, 1e-300) / np.linalg.norm(b))
+    jac[rows, i, :] = b[j] / se[:, None]
+    jac[rows, j, :] = b[i] / se[:, None]
+    free = p * m - m * (m - 1) // 2  # rotations of B leave BBᵀ unchanged
+    sv = np.linalg.svd(jac.reshape(i.size, p * m), compute_uv=False)
+    if sv.size < free:
+        report.update(identified=False, reason="too few classes are non-adjacent to determine the normalisation")
+        return report
+    relative = float(1.0 / max(sv[free - 1], 1e-300) / np.linalg.norm(b))
     report["relative_se"] = relative
     report["identified"] = bool(relative < IDENTIFICATION_LIMIT)
     if not report["identified"]:
-        report["reason"] = f"b is weakly determined (standard error {relative:.2f} of its norm)"
+        report["reason"] = f"the normalisation is weakly determined (standard error {relative:.2f} of its norm)"
     return report
 
 
@@ -512,23 +616,6 @@ class SoftmaxInversion:
         return t, (a + a.T) / 2
 
 
-def _join_blocks(cov_w: np.ndarray, u: np.ndarray, blocks: Sequence[np.ndarray], block_covs: Sequence[np.ndarray]):
-    """A joint completion from per-block ones: each block's shift = regression on its own centred logits + independent noise."""
-    p = cov_w.shape[0]
-    t = np.eye(p)
-    var = np.empty(len(blocks))
-    for m, (cols, cov_m) in enumerate(zip(blocks, block_covs)):
-        c = len(cols)
-        h = np.eye(c) - 1.0 / c
-        s_mm = h @ cov_m @ h
-        cross = h @ cov_m @ np.ones(c) / c  # Cov(w_m, shift_m)
-        coef = np.linalg.pinv(s_mm) @ cross
-        var[m] = max(float(np.ones(c) @ cov_m @ np.ones(c) / c**2 - cross @ coef), 1e-12)
-        t[np.ix_(cols, cols)] += np.outer(np.ones(c), coef)
-    cov = t @ cov_w @ t.T + u @ np.diag(var) @ u.T
-    return (cov + cov.T) / 2
-
-
 def invert_softmax(
     cov_w: np.ndarray,
     n: int,
@@ -554,7 +641,7 @@ def invert_softmax(
     seed : int
         Seed of the triple subset and of GRaSP's starting orders.
     max_candidates : int
-        Distinct candidate vectors scored with GRaSP per block.
+        Distinct candidates for B scored with GRaSP (fewer for many classes, see ``CANDIDATE_BUDGET``).
 
     Returns
     -------
@@ -577,36 +664,21 @@ def invert_softmax(
     u = block_indicators(p, blocks)
     if (u.sum(axis=1) > 1).any():
         raise ValueError("softmax blocks overlap")
-    _, s = centred_precision(cov_w, u)
-    results = []
-    for cols in blocks:
-        results.append(_invert_block(s[np.ix_(cols, cols)], n, penalty, seed, max_candidates))
-    info: dict[str, Any] = {"penalty": penalty, "seed": seed, "blocks": []}
-    identified = True
-    for cols, res in zip(blocks, results):
-        k_m, _ = centred_precision(s[np.ix_(cols, cols)], np.ones((len(cols), 1)))
-        report = _identification(k_m, res.b, res.fit.dag, n)
-        identified = identified and report["identified"]
-        info["blocks"].append(
-            {
-                "classes": len(cols),
-                "candidates": res.candidates,
-                "bic_margin": None if res.bic_margin is None else round(float(res.bic_margin), 3),
-                "em_steps": res.em_steps,
-                "edges": int(res.fit.dag.sum()),
-                **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in report.items()},
-            }
-        )
-    if len(blocks) == 1 and blocks[0].size == p:
-        cov = results[0].fit.cov
-    else:
-        joint = _join_blocks(s, u, blocks, [r.fit.cov for r in results])
-        start = _fit(joint, s, u, n, penalty, seed)
-        best, steps = _structural_em(start, s, u, n, penalty, seed, EM_STEPS)
-        info["joint_em_steps"] = steps
-        cov = best.cov
-    info["identified"] = identified
-    return SoftmaxInversion(cov, identified, info)
+    k, s = centred_precision(cov_w, u)
+    found = _search_completion(k, s, u, n, penalty, seed, max_candidates)
+    report = _identification(k, _b_matrix(found.fit.cov, u), found.fit.dag, blocks, n)
+    info: dict[str, Any] = {
+        "blocks": [len(cols) for cols in blocks],
+        "candidates": found.candidates,
+        "bic_margin": None if found.bic_margin is None else round(found.bic_margin, 3),
+        "em_steps": found.em_steps,
+        "coordinate_moves": found.coordinate_moves,
+        "edges": int(found.fit.dag.sum()),
+        "penalty": penalty,
+        "seed": seed,
+        **{key: (round(v, 6) if isinstance(v, float) else v) for key, v in report.items()},
+    }
+    return SoftmaxInversion(found.fit.cov, bool(report["identified"]), info)
 
 
 def impute_logits(w: np.ndarray, result: SoftmaxInversion, cov_w: np.ndarray, blocks: Sequence[np.ndarray]) -> np.ndarray:
