@@ -177,9 +177,17 @@ def _local_task(fn: Callable[[Any, Any], Any], task: Any) -> Any:
     return _call(fn, _worker_shared, task)
 
 
+# Imported once by the fork server, so each worker forks with them loaded (not re-imported).
+_PRELOAD = ["numpy", "ililab.bootstrap", "ililab.learners"]
+
+
 def _mp_context():
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
 
 
 class LocalEngine:

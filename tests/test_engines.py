@@ -199,3 +199,14 @@ def test_worker_killed_mid_bootstrap_still_completes_with_the_same_result(cluste
     assert np.array_equal(result.undirected, expected.undirected)
     client.wait_for_workers(2, timeout=120)  # the nanny restarts the killed worker
     assert victim not in client.run(os.getpid).values()
+
+
+def test_core_ililab_does_not_import_dask():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ililab, ililab.api, ililab.engines, ililab.bootstrap;"
+        "ililab.infer_graph; assert not any(m == 'dask' or m.startswith(('dask.', 'distributed')) for m in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
