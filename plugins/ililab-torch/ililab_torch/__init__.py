@@ -5,20 +5,26 @@
 * :func:`train_student` / :func:`evaluate` — the LIR student and cross-modal retrieval mAP;
 * :func:`load_features` / :func:`simulate_av` — feature datasets and the synthetic benchmark.
 
-Importing this package imports torch.
+Importing this package is cheap; its names import torch when first used.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from ililab_torch.adapters import EdgeFilter, GraphRegularizer, PairWeights, kept_edges
-from ililab_torch.data import AVFeatures, load_features, save_features, stratified_split
-from ililab_torch.losses import cross_modal_triplet_loss
-from ililab_torch.retrieval import average_precision, cross_modal_map, retrieval_map
-from ililab_torch.student import AVStudent, StudentConfig, embed, evaluate, load_student, save_student, train_student
-from ililab_torch.synthetic import Cooccurrence, SimulatedAV, simulate_av, truth_graph
-from ililab_torch.teacher import AVSALTeacher, SoftLabels, TeacherConfig, alignment_loss, teacher_soft_labels, train_teacher
+# Lazy (PEP 562): `ililab --help` loads this package's CLI module without importing torch.
+_EXPORTS = {
+    "ililab_torch.adapters": ["EdgeFilter", "GraphRegularizer", "PairWeights", "kept_edges"],
+    "ililab_torch.data": ["AVFeatures", "load_features", "save_features", "stratified_split"],
+    "ililab_torch.losses": ["cross_modal_triplet_loss"],
+    "ililab_torch.retrieval": ["average_precision", "cross_modal_map", "retrieval_map"],
+    "ililab_torch.student": ["AVStudent", "StudentConfig", "embed", "evaluate", "load_student", "save_student",
+                             "train_student"],
+    "ililab_torch.synthetic": ["Cooccurrence", "SimulatedAV", "simulate_av", "truth_graph"],
+    "ililab_torch.teacher": ["AVSALTeacher", "SoftLabels", "TeacherConfig", "alignment_loss", "teacher_soft_labels",
+                             "train_teacher"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "__version__",
@@ -30,3 +36,15 @@ __all__ = [
     "Cooccurrence", "SimulatedAV", "simulate_av", "truth_graph",
     "AVSALTeacher", "SoftLabels", "TeacherConfig", "alignment_loss", "teacher_soft_labels", "train_teacher",
 ]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        from importlib import import_module
+
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'ililab_torch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

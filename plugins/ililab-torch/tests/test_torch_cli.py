@@ -3,25 +3,44 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-ILILAB = [sys.executable, "-c", "from ililab.cli import main; main()"]
+from ililab.cli import main
+
 FAST = ["--epochs", "2", "--hidden", "16", "--threads", "1"]
 
 
-def run(*args, ok=True):
-    result = subprocess.run([*ILILAB, *map(str, args)], capture_output=True, text=True, timeout=120)
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-@pytest.mark.slow
-def test_teacher_graph_student_evaluate(tmp_path, features_file):
+@pytest.fixture()
+def run(capsys):
+    """Run `ililab ARGS...` in-process (the real entry point: plugin commands come from entry points)."""
+
+    def invoke(*args, ok=True) -> Result:
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        result = Result(code, out, err)
+        if ok:
+            assert code == 0, err
+        return result
+
+    return invoke
+
+
+def test_teacher_graph_student_evaluate(run, tmp_path, features_file):
     soft = tmp_path / "soft_labels.npy"
     r = run("teacher", "train", features_file, "-o", soft, *FAST, "--folds", "2", "--seed", "1")
     assert "teacher fold 1/2 epoch 1/2" in r.stderr and r.stdout == ""
@@ -41,7 +60,7 @@ def test_teacher_graph_student_evaluate(tmp_path, features_file):
     assert r.stdout.splitlines()[0].startswith("mAP audio->visual ")
 
 
-def test_baseline_student_and_simulate(tmp_path):
+def test_baseline_student_and_simulate(run, tmp_path):
     r = run("simulate-av", "-o", tmp_path / "sim", "--classes", "4", "--clips-per-class", "10", "--dim-audio", "6",
             "--dim-visual", "6", "--seed", "2")
     assert "planted co-occurrences" in r.stderr
@@ -50,7 +69,7 @@ def test_baseline_student_and_simulate(tmp_path):
     assert "metric only" in r.stderr
 
 
-def test_bad_inputs_give_one_line_errors(tmp_path, features_file, tiny_sim):
+def test_bad_inputs_give_one_line_errors(run, tmp_path, features_file, tiny_sim):
     names = tiny_sim.features.soft_label_names()
     soft = np.full((tiny_sim.features.split_indices()[0].size, len(names)), 0.25)
     np.save(tmp_path / "soft.npy", soft)
@@ -80,7 +99,7 @@ def test_bad_inputs_give_one_line_errors(tmp_path, features_file, tiny_sim):
     assert r.returncode == 1 and "checkpoint expects 12-d" in r.stderr
 
 
-def test_commands_are_listed():
+def test_commands_are_listed(run):
     r = run("--help")
     for name in ("teacher", "student", "simulate-av"):
         assert name in r.stdout
