@@ -73,6 +73,8 @@ from ililab.scores.bic import DEFAULT_PENALTY
 
 __all__ = [
     "SoftmaxInversion",
+    "CentredLogPlan",
+    "softmax_dataset",
     "IDENTIFICATION_LIMIT",
     "probability_floor",
     "centred_logits",
@@ -99,11 +101,12 @@ MAX_TRIPLES = 2000
 #: classes, where counting zeros alone is already reliable: ``CANDIDATE_BUDGET // C``, at least 6).
 MAX_CANDIDATES = 24
 CANDIDATE_BUDGET = 240
-#: At most this many structural-EM steps.
+#: At most this many structural-EM steps; EM stops when a step gains less BIC than EM_TOLERANCE.
 EM_STEPS = 8
+EM_TOLERANCE = 0.5
 #: Row moves of B (see ``_row_search``) may cost up to ``COORDINATE_BUDGET / p²`` GRaSP fits
-#: (400 at p = 10, 13 at p = 56: about 0.2-0.4 s), trying ``ROW_CANDIDATES`` values per row.
-COORDINATE_BUDGET = 40000
+#: (200 at p = 10, 6 at p = 56), trying ``ROW_CANDIDATES`` values per row.
+COORDINATE_BUDGET = 20000
 ROW_CANDIDATES = 3
 
 
@@ -259,7 +262,7 @@ def _structural_em(best: _Fit, cov_w, u, n, penalty, seed, steps) -> tuple[_Fit,
     done = 0
     for _ in range(steps):
         trial = _fit(_e_step(best.omega, cov_w, u), cov_w, u, n, penalty, seed)
-        if trial.bic <= best.bic + 1e-9 * abs(best.bic):
+        if trial.bic <= best.bic + EM_TOLERANCE:
             break
         best, done = trial, done + 1
     return best, done
@@ -461,14 +464,15 @@ def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarr
     good = np.abs(np.linalg.det(mats)) > 1e-12
     values = np.linalg.solve(mats[good], -k[node, subsets[good]][..., None])[..., 0]
     values = np.vstack([b[node][None], values])
-    trial_bs = np.repeat(b[None], len(values), axis=0)
-    trial_bs[:, node, :] = values
-    var = _entry_variance(k, trial_bs, n)[:, node, :]
-    resid = k[node][None, :] + np.einsum("rm,jm->rj", values, b)
+    d = np.diag(k) + np.sum(b * b, axis=1)
+    var = (k[node, node] + np.sum(values * values, axis=1))[:, None] * d[None, :] / n
+    resid = k[node][None, :] + values @ b.T
     resid[:, node] = np.inf
     zeros = (resid * resid < ZERO_THRESHOLD**2 * var).sum(axis=1)
     order = 1 + np.argsort(-zeros[1:], kind="stable")
-    chosen = _distinct(trial_bs[order], u, per_row + 1)
+    trial_bs = np.repeat(b[None], min(len(order), 8 * (per_row + 1)), axis=0)
+    trial_bs[:, node, :] = values[order[: len(trial_bs)]]
+    chosen = _distinct(trial_bs, u, per_row + 1)
     current = b @ b.T
     chosen = [c for c in chosen if np.max(np.abs(c @ c.T - current)) > 1e-6 * max(1.0, np.max(np.abs(current)))]
     return chosen[:per_row], int(zeros[order[0]] - zeros[0]) if len(order) else 0
@@ -573,8 +577,9 @@ def _identification(k: np.ndarray, b: np.ndarray, dag: np.ndarray, blocks: Seque
     jac[rows, i, :] = b[j] / se[:, None]
     jac[rows, j, :] = b[i] / se[:, None]
     free = p * m - m * (m - 1) // 2  # rotations of B leave BBᵀ unchanged
-    sv = np.linalg.svd(jac.reshape(i.size, p * m), compute_uv=False)
-    if sv.size < free:
+    flat = jac.reshape(i.size, p * m)
+    sv = np.sqrt(np.clip(np.linalg.eigvalsh(flat.T @ flat)[::-1], 0.0, None))
+    if i.size < free:
         report.update(identified=False, reason="too few classes are non-adjacent to determine the normalisation")
         return report
     relative = float(1.0 / max(sv[free - 1], 1e-300) / np.linalg.norm(b))
@@ -701,3 +706,136 @@ def impute_logits(w: np.ndarray, result: SoftmaxInversion, cov_w: np.ndarray, bl
     free, _ = np.linalg.qr(free)
     shift = free * np.sqrt(n - 1) @ np.linalg.cholesky(a).T
     return centred @ t.T + shift @ u.T
+
+
+# -- the transform learners see ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CentredLogPlan:
+    """Row-wise part of the ``softmax`` transform: each block -> its centred log-ratio (picklable).
+
+    ``floor`` is fixed from the input dtype before any chunk is converted to float64, so a
+    float32 zero is clipped to float32's smallest normal number, not float64's.
+    """
+
+    blocks: tuple[np.ndarray, ...]
+    floor: float
+    name: str = "softmax"
+
+    def clipped(self, chunk: np.ndarray) -> int:
+        """How many probabilities of ``chunk`` are below the floor."""
+        return int(sum((chunk[:, cols] < self.floor).sum() for cols in self.blocks))
+
+    def __call__(self, chunk: np.ndarray) -> np.ndarray:
+        x = np.array(chunk, dtype=np.float64)
+        for cols in self.blocks:
+            x[:, cols] = centred_logits(x[:, cols], self.floor)[0]
+        return x
+
+
+def _input_dtype(values) -> np.dtype:
+    arrays = [values] if isinstance(values, np.ndarray) else list(values)
+    kinds = [np.dtype(a.dtype) for a in arrays]
+    floats = [d for d in kinds if d.kind == "f"]
+    return min(floats, key=lambda d: d.itemsize) if floats else np.dtype(np.float64)
+
+
+def softmax_dataset(
+    values,
+    nodes,
+    blocks,
+    info: dict[str, Any],
+    *,
+    explicit: bool,
+    chunk_rows: int | None = None,
+    progress=None,
+    engine=None,
+    penalty: float = DEFAULT_PENALTY,
+    seed: int = 0,
+):
+    """The :class:`~ililab.dataset.Dataset` of the ``softmax`` transform, or None to fall back.
+
+    Parameters
+    ----------
+    values : ndarray or sequence of ndarray
+        Validated data (in memory, memory-mapped, or shards).
+    nodes : sequence of Node
+    blocks : sequence of SimplexBlock
+        The softmax blocks found by :func:`ililab.transforms.detect_simplex_blocks`.
+    info : dict
+        Provenance; ``info["softmax"]`` receives the diagnostics.
+    explicit : bool
+        True when the user asked for ``softmax``: negative values are then an error and an
+        unidentified normalisation a warning; False (``auto``): both return None so the caller
+        falls back to a plain transform (with a warning saying why).
+
+    Returns
+    -------
+    Dataset or None
+        Covariance = the estimated logit covariance; ``data`` = imputed logits whose sample
+        covariance equals it (in-memory data only; streamed data gives ``data=None``).
+    """
+    import warnings
+
+    from ililab.dataset import Dataset
+    from ililab.transforms import IlilabWarning, _in_memory, _moments
+
+    stack = 3
+    negative = [b for b in blocks if b.has_negative]
+    if negative:
+        if explicit:
+            raise DataError(
+                "--transform softmax needs probabilities, but some soft labels are negative (linear "
+                "label-space scores?); use --transform none or logit"
+            )
+        info["softmax"] = {"identified": False, "reason": "negative soft labels are not softmax probabilities"}
+        return None
+    floor = probability_floor(_input_dtype(values))
+    plan = CentredLogPlan(tuple(np.asarray(b.columns) for b in blocks), floor)
+    columns = list(plan.blocks)
+    if _in_memory(values, len(nodes)):
+        raw = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
+        clipped = plan.clipped(raw)
+        w = plan(raw)
+        n = w.shape[0]
+        cov_w = np.cov(w, rowvar=False) if n >= 2 else None
+    else:
+        w = None
+        clipped = sum(plan.clipped(chunk) for _, chunk in _iter(values, chunk_rows))
+        moments = _moments(values, chunk_rows, plan, progress, engine)
+        cov_w, n = moments.covariance(), int(moments.n)
+        info["streamed"] = True
+    if cov_w is None or n <= len(nodes):
+        raise DataError(f"--transform softmax needs more rows than columns ({len(nodes)}), got {n}")
+    if clipped:
+        info["clipped_values"] = clipped
+        warnings.warn(
+            f"{clipped} probabilities below {floor:.3g} (underflow to 0) were clipped to {floor:.3g} "
+            "before taking logarithms; their log-ratios are only bounds",
+            IlilabWarning,
+            stacklevel=stack,
+        )
+    result = invert_softmax(cov_w, n, columns, penalty=penalty, seed=seed)
+    info["softmax"] = {**result.info, "floor": floor}
+    if not result.identified:
+        reason = result.info.get("reason", "not identified")
+        if not explicit:
+            return None
+        warnings.warn(
+            f"--transform softmax: the softmax normalisation is not identified from these data ({reason}); "
+            "the graph may be as distorted as one from plain transforms; pass the logits if you have them",
+            IlilabWarning,
+            stacklevel=stack,
+        )
+    info["transform"] = "softmax"
+    # Streamed data get no `_source`/`_plan`: resampling them would skip the inversion, so it refuses.
+    data = impute_logits(w, result, cov_w, columns) if w is not None else None
+    return Dataset(tuple(nodes), result.covariance, n, data, info)
+
+
+def _iter(values, chunk_rows):
+    from ililab.stats import iter_chunks
+    from ililab.transforms import _CHUNK, _as_shards
+
+    return iter_chunks(_as_shards(values), chunk_rows or _CHUNK)

@@ -15,6 +15,10 @@ maps them to coordinates with a full-rank covariance:
 ``clr``
     centred log-ratio ``log p - mean(log p)`` per block, with a ridge of
     ``CLR_RIDGE`` times the mean variance added to the covariance (CLR alone is singular).
+``softmax``
+    undo the softmax normalisation (:mod:`ililab.softmax`): centred log-ratios per block, then
+    the logit covariance they determine once the class graph is sparse; warns when the
+    normalisation is not identified.
 ``auto``
     the transform measured to recover planted class graphs best on
     ``ililab simulate`` data (see ``docs/soft-labels.md``) on simplex blocks;
@@ -40,6 +44,7 @@ from ililab.stats import covariance, iter_chunks, streaming_moments
 __all__ = [
     "TRANSFORMS",
     "AUTO_CHOICE",
+    "AUTO_SOFTMAX",
     "SIMPLEX_TOLERANCE",
     "LOGIT_EPSILON",
     "CLR_RIDGE",
@@ -50,9 +55,12 @@ __all__ = [
     "transform_dataset",
 ]
 
-TRANSFORMS = ("auto", "none", "logit", "alr", "clr")
+TRANSFORMS = ("auto", "none", "logit", "alr", "clr", "softmax")
 # What `auto` applies to simplex blocks; chosen by benchmarks/soft_label_transforms.py.
 AUTO_CHOICE = "logit"
+# Whether `auto` first tries to undo the softmax (ililab.softmax), falling back to AUTO_CHOICE
+# when the normalisation is not identified; chosen by benchmarks/softmax_graphs.py.
+AUTO_SOFTMAX = False
 SIMPLEX_TOLERANCE = 1e-4
 LOGIT_EPSILON = 1e-6
 CLR_RIDGE = 1e-3
@@ -249,7 +257,7 @@ def transform_dataset(
         (``Dataset.data`` is then None), never loaded whole.
     nodes : sequence of Node
         One per column; their modalities define the simplex blocks.
-    transform : {"auto", "none", "logit", "alr", "clr"}
+    transform : {"auto", "none", "logit", "alr", "clr", "softmax"}
     chunk_rows : int, optional
         Rows per chunk of the streaming pass (default: about ``stats.CHUNK_BYTES`` per chunk).
     progress : callable, optional
@@ -293,6 +301,21 @@ def transform_dataset(
         info["_plan"] = TransformPlan("none")
         info["_source"] = _as_shards(values)
         return Dataset(tuple(nodes), moments.covariance(), int(moments.n), None, info)
+    if chosen == "softmax" or (transform == "auto" and AUTO_SOFTMAX):
+        from ililab.softmax import softmax_dataset
+
+        dataset = softmax_dataset(
+            values, nodes, blocks, info, explicit=transform == "softmax", chunk_rows=chunk_rows, progress=progress, engine=engine
+        )
+        if dataset is not None:
+            return dataset
+        chosen = info["transform"] = AUTO_CHOICE
+        warnings.warn(
+            f"the softmax normalisation is not identified from these data ({info['softmax'].get('reason')}); "
+            f"--transform auto falls back to {AUTO_CHOICE}",
+            IlilabWarning,
+            stacklevel=2,
+        )
     if any(b.has_negative for b in blocks) and chosen != "none":
         info["negative_values"] = True
     keep = np.ones(len(nodes), dtype=bool)
