@@ -32,6 +32,9 @@ _BUILTIN_COMMANDS: dict[str, str] = {
     "learners": "ililab.commands.learners:learners_command",
     "simulate": "ililab.commands.simulate:simulate_command",
     "show": "ililab.commands.show:show_command",
+    "plot": "ililab.commands.plot:plot_command",
+    "convert": "ililab.commands.convert:convert_command",
+    "compare": "ililab.commands.compare:compare_command",
 }
 
 

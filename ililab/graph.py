@@ -489,6 +489,17 @@ class DependencyGraph:
 
         return write_graph(self, path, format=format)
 
+    def plot(self, path: str | Path | None = None, **options: Any):
+        """Draw the graph with :func:`ililab.viz.plot_graph` (matplotlib is imported only now).
+
+        ``path`` (png/svg/pdf) saves the picture; ``options`` are those of
+        ``plot_graph``: ``layout``, ``top_k``, ``min_confidence``, ``min_weight``,
+        ``title``, ``seed``, ``dpi``, ``legend``. Returns the matplotlib Figure.
+        """
+        from ililab.viz import plot_graph
+
+        return plot_graph(self, path, **options)
+
     def to_networkx(self):
         """A ``networkx.DiGraph``; undirected edges become two arcs marked ``kind="undirected"``."""
         import networkx as nx

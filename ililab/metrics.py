@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -112,6 +112,8 @@ class GraphComparison:
     only_in_first: list[tuple[str, str, str]]
     only_in_second: list[tuple[str, str, str]]
     reversed: list[tuple[str, str]]
+    # pairs adjacent in both graphs, directed in one and undirected in the other (as in the first graph)
+    kind_differs: list[tuple[str, str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -121,19 +123,22 @@ class GraphComparison:
             "only_in_first": [list(e) for e in self.only_in_first],
             "only_in_second": [list(e) for e in self.only_in_second],
             "reversed": [list(e) for e in self.reversed],
+            "kind_differs": [list(e) for e in self.kind_differs],
         }
 
 
 def compare(first: DependencyGraph, second: DependencyGraph) -> GraphComparison:
     """Compare ``first`` (e.g. estimated) against ``second`` (e.g. truth), as given (no CPDAG reduction)."""
     _aligned(first, second)
-    only_first, only_second, flipped = [], [], []
+    only_first, only_second, flipped, kinds = [], [], [], []
     for e in first.edges:
         other = second.edge(e.source, e.target)
         if other is None:
             only_first.append((e.source, e.target, e.kind))
         elif e.directed and other.directed and other.source != e.source:
             flipped.append((e.source, e.target))
+        elif e.kind != other.kind:
+            kinds.append((e.source, e.target, e.kind))
     for e in second.edges:
         if first.edge(e.source, e.target) is None:
             only_second.append((e.source, e.target, e.kind))
@@ -144,4 +149,5 @@ def compare(first: DependencyGraph, second: DependencyGraph) -> GraphComparison:
         only_first,
         only_second,
         flipped,
+        kinds,
     )

@@ -37,7 +37,11 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
 @click.option("--forbid-within-modality", is_flag=True, help="Forbid edges between classes of the same modality.")
 @click.option("--tiers-from-modalities", metavar="A,B", help="Modalities as tiers in this order (no edge B -> A).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Output file (default: JSON on stdout).")
-@click.option("--format", "-f", "fmt", help="Output format (default: from the extension, else json).")
+@click.option("--format", "-f", "fmt",
+              help="Output format: json, gml, graphml, dot, csv, adjacency-csv (default: from the extension, else json).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the graph: .png, .svg or .pdf.")
+@click.option("--plot-layout", type=click.Choice(["auto", "modality", "spring", "circular", "hierarchical", "heatmap"]),
+              default="auto", show_default=True, help="Layout of the --plot picture (see `ililab plot`).")
 @click.option("--bootstrap", "-b", "bootstrap", type=int, default=0, metavar="B",
               help="Bootstrap replicates: each edge's confidence = its frequency over B row resamples.")
 @click.option("--min-confidence", type=float, metavar="F", help="With --bootstrap: drop edges with confidence below F.")
@@ -49,7 +53,7 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
 def infer_graph_command(
     data, learner, names_file, modalities, key, transform, penalty, lambda_, seed, params,
     knowledge_file, forbid_within_modality, tiers_from_modalities, output, fmt,
-    bootstrap, min_confidence, engine, scheduler, jobs, chunk_rows,
+    bootstrap, min_confidence, engine, scheduler, jobs, chunk_rows, plot_path, plot_layout,
 ):
     """Infer a class dependency graph from DATA (.npy, .npz or .csv, or a quoted glob of .npy shards).
 
@@ -77,6 +81,10 @@ def infer_graph_command(
         graph_format_for(output, fmt)
     elif fmt is not None:
         graph_format_for("stdout", fmt)
+    if plot_path is not None:
+        from ililab.viz import image_format_for
+
+        image_format_for(plot_path)  # a wrong picture extension fails before any work
     names = read_names(names_file) if names_file else None
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
@@ -97,12 +105,15 @@ def infer_graph_command(
 
         name = graph_format_for("stdout.json", fmt)
         sys.stdout.write(GRAPH_FORMATS[name][1](graph))
+    if plot_path is not None:
+        graph.plot(plot_path, layout=plot_layout)
     if not is_quiet():
         n_dir = sum(e.directed for e in graph.edges)
         where = f" -> {output}" if output else ""
         click.echo(
             f"{learner}: {len(graph.nodes)} nodes, {len(graph.edges)} edges ({n_dir} directed, "
             f"{len(graph.edges) - n_dir} undirected, {len(graph.cross_modal_edges())} cross-modal), "
-            f"transform {graph.meta.get('transform')}, {watch.seconds:.2f} s{where}",
+            f"transform {graph.meta.get('transform')}, {watch.seconds:.2f} s{where}"
+            + (f", picture -> {plot_path}" if plot_path else ""),
             err=True,
         )
