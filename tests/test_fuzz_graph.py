@@ -64,7 +64,7 @@ def test_any_text(text):
     _parse(text)
 
 
-@_SETTINGS
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_documents)
 def test_graph_like_documents(document):
     _parse(json.dumps(document))
