@@ -35,9 +35,9 @@ def test_replicate_seed_comes_from_seedsequence_spawn():
 
 def test_same_seed_same_confidences_other_seed_other_counts(weak):
     dataset = prepare_dataset(weak.data)
-    a = run_bootstrap(dataset, learner="ges", replicates=12, seed=1)
-    b = run_bootstrap(dataset, learner="ges", replicates=12, seed=1)
-    c = run_bootstrap(dataset, learner="ges", replicates=12, seed=2)
+    a = run_bootstrap(dataset, learner="grasp", replicates=12, seed=1)
+    b = run_bootstrap(dataset, learner="grasp", replicates=12, seed=1)
+    c = run_bootstrap(dataset, learner="grasp", replicates=12, seed=2)
     assert np.array_equal(a.adjacency, b.adjacency) and np.array_equal(a.forward, b.forward)
     assert not np.array_equal(a.adjacency, c.adjacency)
     # counts are whole replicates, orientation counts add up to adjacency
@@ -52,12 +52,12 @@ def test_confidence_is_the_frequency_among_replicate_graphs(weak):
     from ililab.stats import BootstrapCounts
 
     dataset = prepare_dataset(weak.data)
-    result = run_bootstrap(dataset, learner="ges", replicates=4, seed=9)
+    result = run_bootstrap(dataset, learner="grasp", replicates=4, seed=9)
     n = weak.data.shape[0]
     counts = np.zeros((7, 7))
     for b in range(4):
         rows = np.repeat(weak.data, BootstrapCounts(n, 9, b)(0, n), axis=0)
-        graph = get("ges")().fit(Dataset.from_array(rows), None, {"seed": replicate_seed(9, b)})
+        graph = get("grasp")().fit(Dataset.from_array(rows), None, {"seed": replicate_seed(9, b)})
         for e in graph.edges:
             i, j = sorted((graph.index(e.source), graph.index(e.target)))
             counts[i, j] += 1
@@ -65,8 +65,8 @@ def test_confidence_is_the_frequency_among_replicate_graphs(weak):
 
 
 def test_infer_graph_annotates_the_full_data_graph(weak):
-    plain = ililab.infer_graph(weak.data, learner="ges", seed=3)
-    boot = ililab.infer_graph(weak.data, learner="ges", seed=3, bootstrap=10)
+    plain = ililab.infer_graph(weak.data, learner="grasp", seed=3)
+    boot = ililab.infer_graph(weak.data, learner="grasp", seed=3, bootstrap=10)
     assert [(e.source, e.target, e.kind) for e in boot.edges] == [(e.source, e.target, e.kind) for e in plain.edges]
     assert all(e.confidence is not None and 0 <= e.confidence <= 1 for e in boot.edges)
     assert all(abs(e.confidence * 10 - round(e.confidence * 10)) < 1e-12 for e in boot.edges)
@@ -78,7 +78,7 @@ def test_infer_graph_annotates_the_full_data_graph(weak):
         assert pairs[key]["adjacency"] == e.confidence
         assert abs(pairs[key]["forward"] + pairs[key]["backward"] + pairs[key]["undirected"] - e.confidence) < 1e-12
     threshold = 0.75
-    kept = ililab.infer_graph(weak.data, learner="ges", seed=3, bootstrap=10, min_confidence=threshold)
+    kept = ililab.infer_graph(weak.data, learner="grasp", seed=3, bootstrap=10, min_confidence=threshold)
     assert {(e.source, e.target) for e in kept.edges} == {
         (e.source, e.target) for e in boot.edges if e.confidence >= threshold
     }
@@ -92,7 +92,7 @@ def test_streamed_memmap_gives_the_same_confidences_as_in_memory(tmp_path, monke
     soft = simulate_soft_labels(3, 1500, seed=4)
     path = tmp_path / "p.npy"
     np.save(path, soft.probabilities)
-    kwargs = dict(names=soft.names, learner="ges", seed=0, bootstrap=4, transform="clr")
+    kwargs = dict(names=soft.names, learner="grasp", seed=0, bootstrap=4, transform="clr")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         in_memory = ililab.infer_graph(soft.probabilities, **kwargs)
@@ -103,6 +103,7 @@ def test_streamed_memmap_gives_the_same_confidences_as_in_memory(tmp_path, monke
     assert streamed.meta["bootstrap"]["pairs"] == in_memory.meta["bootstrap"]["pairs"]
 
 
+@pytest.mark.slow
 def test_learner_needing_rows_gets_the_resampled_rows(weak):
     result = run_bootstrap(prepare_dataset(weak.data), learner="pc", replicates=2, seed=0)
     assert result.adjacency.sum() > 0
@@ -111,14 +112,14 @@ def test_learner_needing_rows_gets_the_resampled_rows(weak):
 def test_bad_requests_are_usage_errors(weak):
     dataset = prepare_dataset(weak.data)
     with pytest.raises(UsageError, match="at least 1"):
-        run_bootstrap(dataset, learner="ges", replicates=0)
+        run_bootstrap(dataset, learner="grasp", replicates=0)
     with pytest.raises(UsageError, match="needs --bootstrap"):
-        ililab.infer_graph(weak.data, learner="ges", min_confidence=0.5)
+        ililab.infer_graph(weak.data, learner="grasp", min_confidence=0.5)
     covariance_only = Dataset(dataset.nodes, dataset.covariance, dataset.n_samples)
     with pytest.raises(UsageError, match="holds only a covariance"):
-        run_bootstrap(covariance_only, learner="ges", replicates=2)
-    graph = ililab.infer_graph(weak.data, learner="ges")
-    result = run_bootstrap(dataset, learner="ges", replicates=2)
+        run_bootstrap(covariance_only, learner="grasp", replicates=2)
+    graph = ililab.infer_graph(weak.data, learner="grasp")
+    result = run_bootstrap(dataset, learner="grasp", replicates=2)
     with pytest.raises(UsageError, match=r"\[0, 1\]"):
         annotate(graph, result, min_confidence=1.5)
 
@@ -140,7 +141,7 @@ def test_annotate_by_hand():
 
 def test_cli_bootstrap_writes_confidences(run_cli, tmp_path, data_npy):
     out = tmp_path / "g.json"
-    result = run_cli("infer-graph", data_npy, "-l", "ges", "--bootstrap", "4", "--min-confidence", "0.5", "-o", out)
+    result = run_cli("infer-graph", data_npy, "-l", "grasp", "--bootstrap", "4", "--min-confidence", "0.5", "-o", out)
     assert result.code == 0, result.err
     document = json.loads(out.read_text())
     assert document["meta"]["bootstrap"]["replicates"] == 4
@@ -160,16 +161,16 @@ def test_cli_bootstrap_writes_confidences(run_cli, tmp_path, data_npy):
     ],
 )
 def test_cli_bad_bootstrap_options(run_cli, data_npy, args, code, fragment):
-    result = run_cli("infer-graph", data_npy, "-l", "ges", *args)
+    result = run_cli("infer-graph", data_npy, "-l", "grasp", *args)
     assert result.code == code, result.err
     assert fragment in result.err and "Traceback" not in result.err
 
 
 def test_ctrl_c_during_bootstrap_leaves_no_file(run_cli, tmp_path, data_npy, monkeypatch):
-    from ililab.learners.causallearn import GESLearner
+    from ililab.learners.grasp import GraspLearner
 
     calls = []
-    original = GESLearner.fit
+    original = GraspLearner.fit
 
     def interrupted(self, *args, **kwargs):
         calls.append(1)
@@ -177,9 +178,9 @@ def test_ctrl_c_during_bootstrap_leaves_no_file(run_cli, tmp_path, data_npy, mon
             raise KeyboardInterrupt
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(GESLearner, "fit", interrupted)
+    monkeypatch.setattr(GraspLearner, "fit", interrupted)
     out = tmp_path / "g.json"
-    result = run_cli("infer-graph", data_npy, "-l", "ges", "--bootstrap", "5", "-o", out)
+    result = run_cli("infer-graph", data_npy, "-l", "grasp", "--bootstrap", "5", "-o", out)
     assert result.code == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.npy"]
 
@@ -187,8 +188,8 @@ def test_ctrl_c_during_bootstrap_leaves_no_file(run_cli, tmp_path, data_npy, mon
 @pytest.mark.slow
 def test_local_process_pool_equals_in_process(weak):
     dataset = prepare_dataset(weak.data)
-    one = run_bootstrap(dataset, learner="ges", replicates=6, seed=4, engine=LocalEngine(1))
-    two = run_bootstrap(dataset, learner="ges", replicates=6, seed=4, engine=LocalEngine(2))
+    one = run_bootstrap(dataset, learner="grasp", replicates=6, seed=4, engine=LocalEngine(1))
+    two = run_bootstrap(dataset, learner="grasp", replicates=6, seed=4, engine=LocalEngine(2))
     assert np.array_equal(one.forward, two.forward)
     assert np.array_equal(one.backward, two.backward)
     assert np.array_equal(one.undirected, two.undirected)

@@ -70,7 +70,7 @@ def test_unreachable_scheduler_is_a_clear_error():
 
 def test_cli_unreachable_scheduler_exits_1(run_cli, data_npy, tmp_path):
     out = tmp_path / "g.json"
-    result = run_cli("infer-graph", data_npy, "-l", "ges", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "-o", out)
+    result = run_cli("infer-graph", data_npy, "-l", "grasp", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "-o", out)
     assert result.code == 1
     assert result.err.count("\n") == 1 and "cannot reach the Dask scheduler" in result.err
     assert not out.exists()
@@ -82,7 +82,7 @@ def test_cli_unreachable_scheduler_exits_1(run_cli, data_npy, tmp_path):
 def test_shard_with_another_column_count(run_cli, tmp_path, weak):
     np.save(tmp_path / "a.npy", weak.data[:100])
     np.save(tmp_path / "b.npy", weak.data[100:, :5])
-    result = run_cli("infer-graph", str(tmp_path / "*.npy"), "-l", "ges")
+    result = run_cli("infer-graph", str(tmp_path / "*.npy"), "-l", "grasp")
     assert result.code == 1 and "has 5 columns" in result.err and "b.npy" in result.err
 
 
@@ -90,7 +90,7 @@ def test_missing_shard_and_empty_glob(run_cli, tmp_path, weak):
     np.save(tmp_path / "a.npy", weak.data[:100])
     with pytest.raises(DataError, match="a shard is missing"):
         prepare_dataset([str(tmp_path / "a.npy"), str(tmp_path / "gone.npy")])
-    result = run_cli("infer-graph", str(tmp_path / "nothing-*.npy"), "-l", "ges")
+    result = run_cli("infer-graph", str(tmp_path / "nothing-*.npy"), "-l", "grasp")
     assert result.code == 1 and "no file matches" in result.err
 
 
@@ -99,7 +99,7 @@ def test_nan_and_wrong_kind_of_shard(run_cli, tmp_path, weak):
     bad[7, 2] = np.inf
     np.save(tmp_path / "a.npy", weak.data[:100])
     np.save(tmp_path / "b.npy", bad)
-    result = run_cli("infer-graph", str(tmp_path / "*.npy"), "-l", "ges")
+    result = run_cli("infer-graph", str(tmp_path / "*.npy"), "-l", "grasp")
     assert result.code == 1 and "inf at row 7, column 2" in result.err and "b.npy" in result.err
     np.savetxt(tmp_path / "c.csv", weak.data[:10], delimiter=",")
     with pytest.raises(UsageError, match="not a .npy"):
@@ -155,8 +155,8 @@ def test_dask_covariance_over_four_shards_equals_in_memory(cluster, shards):
 @pytest.mark.slow
 def test_dask_bootstrap_equals_local(cluster, weak):
     _, client = cluster
-    local = ililab.infer_graph(weak.data, learner="ges", seed=6, bootstrap=8)
-    remote = ililab.infer_graph(weak.data, learner="ges", seed=6, bootstrap=8, engine=DaskEngine(client=client))
+    local = ililab.infer_graph(weak.data, learner="grasp", seed=6, bootstrap=8)
+    remote = ililab.infer_graph(weak.data, learner="grasp", seed=6, bootstrap=8, engine=DaskEngine(client=client))
     assert [(e.source, e.target, e.confidence) for e in remote.edges] == [
         (e.source, e.target, e.confidence) for e in local.edges
     ]
@@ -167,7 +167,7 @@ def test_dask_bootstrap_equals_local(cluster, weak):
 def test_dask_cli_with_shards_and_scheduler_address(cluster, shards, run_cli, tmp_path):
     local_cluster, _ = cluster
     directory, _ = shards
-    common = ["infer-graph", str(directory / "*.npy"), "-l", "ges", "--bootstrap", "4", "--seed", "2", "--chunk-rows", "500"]
+    common = ["infer-graph", str(directory / "*.npy"), "-l", "grasp", "--bootstrap", "4", "--seed", "2", "--chunk-rows", "500"]
     out_local, out_dask = tmp_path / "local.json", tmp_path / "dask.json"
     assert run_cli(*common, "-o", out_local).code == 0
     result = run_cli(*common, "--engine", "dask", "--scheduler", local_cluster.scheduler_address, "-o", out_dask)
@@ -180,18 +180,18 @@ def test_dask_cli_with_shards_and_scheduler_address(cluster, shards, run_cli, tm
 def test_worker_killed_mid_bootstrap_still_completes_with_the_same_result(cluster, weak):
     _, client = cluster
     dataset = prepare_dataset(weak.data)
-    expected = run_bootstrap(dataset, learner="ges", replicates=10, seed=3)
+    expected = run_bootstrap(dataset, learner="grasp", replicates=20, seed=3)
     pids = client.run(os.getpid)
     victim = sorted(pids.values())[0]
     killed = threading.Event()
 
     def kill_after_first(done: int) -> None:
-        if done == 1 and not killed.is_set():
+        if done == 1 and not killed.is_set():  # 19 replicates still queued or running
             killed.set()
             os.kill(victim, signal.SIGKILL)
 
     result = run_bootstrap(
-        dataset, learner="ges", replicates=10, seed=3, engine=DaskEngine(client=client), on_result=kill_after_first
+        dataset, learner="grasp", replicates=20, seed=3, engine=DaskEngine(client=client), on_result=kill_after_first
     )
     assert killed.is_set()
     assert np.array_equal(result.forward, expected.forward)

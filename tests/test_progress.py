@@ -91,9 +91,9 @@ def test_cli_bootstrap_bar_goes_to_stderr_never_stdout(run_cli, data_npy, monkey
 
     monkeypatch.setenv("ILILAB_PROGRESS", "1")
     monkeypatch.setattr(progress_module, "DEFAULT_DELAY", 0.0)
-    result = run_cli("infer-graph", data_npy, "-l", "ges", "--bootstrap", "3")
+    result = run_cli("infer-graph", data_npy, "-l", "grasp", "--bootstrap", "3")
     assert result.code == 0, result.err
     assert "bootstrap: 100%" in result.err and "\r" not in result.out and "elapsed" not in result.out
     DependencyGraph.from_json(result.out)  # stdout holds only the graph
-    quiet = run_cli("--quiet", "infer-graph", data_npy, "-l", "ges", "--bootstrap", "3")
+    quiet = run_cli("--quiet", "infer-graph", data_npy, "-l", "grasp", "--bootstrap", "3")
     assert quiet.code == 0 and quiet.err == ""
