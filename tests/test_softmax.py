@@ -1,0 +1,212 @@
+"""Undoing the softmax normalisation (ililab.softmax): the identity, recovery, identification, the transform."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import ililab
+from ililab import softmax as sm
+from ililab import transforms
+from ililab.errors import DataError
+from ililab.io import make_nodes
+from ililab.metrics import adjacency_scores
+from ililab.simulate import simulate_soft_labels
+from ililab.stats import covariance
+from ililab.transforms import IlilabWarning, transform_dataset
+
+
+def _clr(sim, blocks):
+    return np.hstack([sm.centred_logits(sim.probabilities[:, cols])[0] for cols in blocks])
+
+
+@pytest.fixture(scope="module")
+def one_block():
+    return simulate_soft_labels(10, 5000, modalities=("audio",), seed=1)
+
+
+@pytest.fixture(scope="module")
+def two_blocks():
+    return simulate_soft_labels(10, 5000, seed=3)
+
+
+# -- the exact identity ---------------------------------------------------------------------
+
+
+def test_clr_of_softmax_is_the_centred_logits(one_block):
+    z = one_block.logits
+    w, clipped = sm.centred_logits(one_block.probabilities)
+    assert clipped == 0
+    np.testing.assert_allclose(w, z - z.mean(axis=1, keepdims=True), atol=1e-10)
+
+
+def test_pseudo_inverse_is_precision_minus_rank_one(one_block):
+    sigma = covariance(one_block.logits)
+    omega = np.linalg.inv(sigma)
+    c = sigma.shape[0]
+    h = np.eye(c) - 1.0 / c
+    k, s = sm.centred_precision(covariance(_clr(one_block, [np.arange(c)])), np.ones((c, 1)))
+    np.testing.assert_allclose(s, h @ sigma @ h, atol=1e-9)
+    np.testing.assert_allclose(k, np.linalg.pinv(h @ sigma @ h), atol=1e-8)
+    b = omega.sum(axis=1) / np.sqrt(omega.sum())
+    np.testing.assert_allclose(k, omega - np.outer(b, b), atol=1e-8)
+    # the true b completes K back to the logit covariance
+    np.testing.assert_allclose(sm.complete_covariance(k, b), sigma, rtol=1e-7, atol=1e-9)
+
+
+def test_multi_block_identity(two_blocks):
+    """Two softmax blocks: K = Ω - ΩU(UᵀΩU)⁻¹UᵀΩ, i.e. Ω minus a rank-2 term."""
+    p = two_blocks.logits.shape[1]
+    blocks = [np.arange(10), np.arange(10, 20)]
+    u = sm.block_indicators(p, blocks)
+    sigma = covariance(two_blocks.logits)
+    omega = np.linalg.inv(sigma)
+    k, _ = sm.centred_precision(covariance(_clr(two_blocks, blocks)), u)
+    ou = omega @ u
+    low_rank = ou @ np.linalg.inv(u.T @ ou) @ ou.T
+    np.testing.assert_allclose(k, omega - low_rank, atol=1e-8)
+    assert np.linalg.matrix_rank(low_rank, tol=1e-8) == 2
+    assert np.linalg.matrix_rank(k, tol=1e-8) == p - 2
+    b = sm._b_matrix(sigma, u)
+    np.testing.assert_allclose(b @ b.T, low_rank, atol=1e-8)
+
+
+def test_every_completion_fits_the_data_equally(one_block):
+    """Any b gives a covariance whose centred part is the data's, with the same observed likelihood."""
+    c = 10
+    u = np.ones((c, 1))
+    k, s = sm.centred_precision(covariance(_clr(one_block, [np.arange(c)])), u)
+    h = np.eye(c) - 1.0 / c
+    rng = np.random.default_rng(0)
+    values = []
+    for _ in range(3):
+        b = rng.normal(size=c)
+        cov = sm.complete_covariance(k, b)
+        np.testing.assert_allclose(h @ cov @ h, s, atol=1e-8)
+        values.append(sm.observed_loglik(np.linalg.inv(cov), s, u, 5000))
+    np.testing.assert_allclose(values, values[0], rtol=1e-9)
+
+
+# -- recovery ----------------------------------------------------------------------------------
+
+
+def _f1(graph, truth):
+    return adjacency_scores(graph, truth).f1
+
+
+def test_recovers_sparse_class_graph_from_probabilities(one_block):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IlilabWarning)
+        soft = ililab.infer_graph(one_block.probabilities, names=one_block.names, transform="softmax")
+        clr = ililab.infer_graph(one_block.probabilities, names=one_block.names, transform="clr")
+    oracle = ililab.infer_graph(one_block.logits, names=one_block.names, transform="none")
+    assert soft.meta["transform"] == "softmax"
+    assert soft.meta["data"]["softmax"]["identified"] is True
+    assert _f1(oracle, one_block.true_graph) == 1.0
+    assert _f1(soft, one_block.true_graph) >= 0.95
+    assert _f1(clr, one_block.true_graph) < 0.8  # what the inversion repairs
+    assert len(soft.edges) <= len(one_block.true_graph.edges) + 1
+
+
+def test_recovers_two_block_graph(two_blocks):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IlilabWarning)
+        soft = ililab.infer_graph(two_blocks.probabilities, names=two_blocks.names, transform="softmax")
+        logit = ililab.infer_graph(two_blocks.probabilities, names=two_blocks.names, transform="logit")
+    info = soft.meta["data"]["softmax"]
+    assert info["identified"] is True and list(info["blocks"]) == [10, 10]
+    assert _f1(soft, two_blocks.true_graph) >= 0.95
+    assert _f1(soft, two_blocks.true_graph) > _f1(logit, two_blocks.true_graph) + 0.2
+
+
+def test_inversion_is_deterministic(one_block):
+    cov_w = covariance(_clr(one_block, [np.arange(10)]))
+    first = sm.invert_softmax(cov_w, 5000, [np.arange(10)], seed=4)
+    second = sm.invert_softmax(cov_w, 5000, [np.arange(10)], seed=4)
+    np.testing.assert_array_equal(first.covariance, second.covariance)
+    assert first.info == second.info
+    json.dumps(first.info)  # meta must serialise
+
+
+# -- identification --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dense():
+    return simulate_soft_labels(10, 4000, modalities=("audio",), expected_degree=8.0, seed=0)
+
+
+def test_dense_graph_is_reported_not_identified(dense):
+    cov_w = covariance(_clr(dense, [np.arange(10)]))
+    result = sm.invert_softmax(cov_w, 4000, [np.arange(10)])
+    assert result.identified is False
+    assert "dense" in result.info["reason"]
+    with pytest.warns(IlilabWarning, match="not identified"):
+        ds = transform_dataset(dense.probabilities, make_nodes(10, dense.names), "softmax")
+    assert ds.info["transform"] == "softmax" and ds.info["softmax"]["identified"] is False
+
+
+def test_auto_falls_back_when_not_identified(dense, one_block, monkeypatch):
+    monkeypatch.setattr(transforms, "AUTO_SOFTMAX", True)
+    with pytest.warns(IlilabWarning, match="falls back to"):
+        ds = transform_dataset(dense.probabilities, make_nodes(10, dense.names), "auto")
+    assert ds.info["transform"] == transforms.AUTO_CHOICE
+    assert ds.info["softmax"]["identified"] is False
+    ds = transform_dataset(one_block.probabilities, make_nodes(10, one_block.names), "auto")
+    assert ds.info["transform"] == "softmax"
+
+
+def test_too_few_classes_are_not_identified():
+    sim = simulate_soft_labels(3, 2000, modalities=("audio",), expected_degree=1.0, seed=0)
+    result = sm.invert_softmax(covariance(_clr(sim, [np.arange(3)])), 2000, [np.arange(3)])
+    assert result.identified is False
+    assert np.all(np.linalg.eigvalsh(result.covariance) > 0)
+
+
+# -- the transform ----------------------------------------------------------------------------
+
+
+def test_transform_gives_full_rank_covariance_and_matching_rows(one_block):
+    ds = transform_dataset(one_block.probabilities, make_nodes(10, one_block.names), "softmax")
+    assert ds.info["transform"] == "softmax"
+    assert np.linalg.eigvalsh(ds.covariance)[0] > 0
+    np.testing.assert_allclose(covariance(ds.data), ds.covariance, rtol=1e-8, atol=1e-10)
+    # the rows' centred part is the data's centred log-ratio
+    w = _clr(one_block, [np.arange(10)])
+    rows = ds.data - ds.data.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(rows, w - w.mean(axis=0), atol=1e-8)
+
+
+def test_underflow_is_clipped_with_a_warning():
+    sim = simulate_soft_labels(6, 1500, modalities=("audio",), seed=0, dtype=np.float32)
+    p = sim.probabilities.copy()
+    p[:5, 1] += p[:5, 0]  # rows still sum to 1
+    p[:5, 0] = 0.0
+    floor = sm.probability_floor(np.float32)
+    assert floor == pytest.approx(np.finfo(np.float32).tiny)
+    w, clipped = sm.centred_logits(p)
+    assert clipped == 5 and np.isfinite(w).all()
+    with pytest.warns(IlilabWarning, match="5 probabilities below"):
+        ds = transform_dataset(p, make_nodes(6, sim.names), "softmax")
+    assert ds.info["clipped_values"] == 5
+    assert ds.info["softmax"]["floor"] == pytest.approx(floor)
+
+
+def test_negative_values_are_refused():
+    p = np.array([[0.5, 0.6, -0.1], [0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]] * 5)
+    with pytest.raises(DataError, match="negative"):
+        transform_dataset(p, make_nodes(3, ["a (m)", "b (m)", "c (m)"]), "softmax")
+
+
+def test_cli_softmax_transform(run_cli, tmp_path, one_block):
+    paths = one_block.save(tmp_path / "soft")
+    out = tmp_path / "graph.json"
+    result = run_cli("infer-graph", paths["probabilities"], "--names", paths["names"], "-t", "softmax", "-o", out)
+    assert result.code == 0, result.err
+    graph = ililab.load_graph(out)
+    assert graph.meta["transform"] == "softmax"
+    assert _f1(graph, one_block.true_graph) >= 0.95
+    assert "softmax" in run_cli("infer-graph", "--help").out
