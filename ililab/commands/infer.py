@@ -49,7 +49,7 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
               help="Where replicates and shard covariances run: local processes or a Dask cluster.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler (with --engine dask); default: a new LocalCluster.")
 @click.option("--jobs", "-j", type=int, help="Worker processes (local, default 1) or LocalCluster workers (dask, default 2).")
-@click.option("--chunk-rows", type=int, help="Rows per chunk when streaming memory-mapped or sharded data (default 65536).")
+@click.option("--chunk-rows", type=int, help="Rows per chunk when streaming memory-mapped or sharded data (default: ~8 MB each).")
 def infer_graph_command(
     data, learner, names_file, modalities, key, transform, penalty, lambda_, seed, params,
     knowledge_file, forbid_within_modality, tiers_from_modalities, output, fmt,
