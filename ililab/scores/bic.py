@@ -74,6 +74,7 @@ __all__ = [
     "add_scores",
     "remove_scores",
     "residual_variance",
+    "regression_weights",
 ]
 
 log = logging.getLogger(__name__)
@@ -268,6 +269,49 @@ def remove_scores(cov, n, penalty, y, parents, k, out):
     for t in range(k):
         out[t] = _score_from_variance(var_s + beta[t] * beta[t] / inv[t, t], cov[y, y], n, penalty, k - 1)
     return 0
+
+
+@njit(cache=True)
+def regression_weights(cov, dag, standardized):
+    """Coefficients of each node on its parents in ``dag`` (bool (p, p), ``[i, j]`` for i -> j).
+
+    Returns ``(weights, ok)``: ``weights[i, j]`` is the coefficient of ``i`` in the regression of
+    ``j`` on its parents (times ``sd(i) / sd(j)`` when ``standardized``); ``ok[j]`` is False where
+    the parent block was near-singular (those columns are left at zero for the caller to solve).
+    """
+    p = cov.shape[0]
+    weights = np.zeros((p, p))
+    ok = np.ones(p, dtype=np.bool_)
+    parents = np.empty(p, dtype=np.int64)
+    rhs = np.empty(p)
+    tmp = np.empty(p)
+    beta = np.empty(p)
+    low = np.empty((p, p))
+    for y in range(p):
+        k = 0
+        for x in range(p):
+            if dag[x, y]:
+                parents[k] = x
+                k += 1
+        if k == 0:
+            continue
+        if not _cholesky_block(cov, parents, k, low):
+            ok[y] = False
+            continue
+        for a in range(k):
+            rhs[a] = cov[parents[a], y]
+        _forward(low, k, rhs, tmp)
+        for a in range(k - 1, -1, -1):  # back substitution with low^T
+            s = tmp[a]
+            for t in range(a + 1, k):
+                s -= low[t, a] * beta[t]
+            beta[a] = s / low[a, a]
+        for a in range(k):
+            w = beta[a]
+            if standardized:
+                w *= math.sqrt(cov[parents[a], parents[a]] / cov[y, y])
+            weights[parents[a], y] = w
+    return weights, ok
 
 
 # -- Python API ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""PDAG helpers: a consistent DAG extension of a CPDAG (Dor & Tarsi), and causal-learn's encoding.
+"""PDAG helpers: DAG -> CPDAG in Numba (Chickering), a DAG extension of a CPDAG (Dor & Tarsi),
+and causal-learn's encoding.
 
 Used to score graphs returned as CPDAGs (every DAG of a Markov equivalence class has the
 same BIC), e.g. causal-learn's GRaSP result in tests and benchmarks.
@@ -7,8 +8,9 @@ same BIC), e.g. causal-learn's GRaSP result in tests and benchmarks.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-__all__ = ["pdag_to_dag", "from_causallearn"]
+__all__ = ["pdag_to_dag", "from_causallearn", "dag_to_cpdag_fast"]
 
 
 def pdag_to_dag(directed: np.ndarray, undirected: np.ndarray) -> np.ndarray:
@@ -70,3 +72,94 @@ def from_causallearn(graph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     directed = (g.T == 1) & (g == -1)
     undirected = (g == -1) & (g.T == -1)
     return directed, undirected
+
+
+@njit(cache=True)
+def _topological_order(dag):
+    p = dag.shape[0]
+    indeg = np.zeros(p, dtype=np.int64)
+    for i in range(p):
+        for j in range(p):
+            if dag[i, j]:
+                indeg[j] += 1
+    order = np.empty(p, dtype=np.int64)
+    stack = np.empty(p, dtype=np.int64)
+    top = 0
+    for v in range(p):
+        if indeg[v] == 0:
+            stack[top] = v
+            top += 1
+    n = 0
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        order[n] = v
+        n += 1
+        for j in range(p):
+            if dag[v, j]:
+                indeg[j] -= 1
+                if indeg[j] == 0:
+                    stack[top] = j
+                    top += 1
+    return order, n
+
+
+@njit(cache=True)
+def _cpdag_kernel(dag):
+    """Chickering's (1995) edge labelling: 1 = compelled, 2 = reversible, for each DAG edge."""
+    p = dag.shape[0]
+    order, n = _topological_order(dag)
+    rank = np.empty(p, dtype=np.int64)
+    for t in range(p):
+        rank[order[t]] = t
+    label = np.zeros((p, p), dtype=np.int8)
+    for t in range(p):
+        y = order[t]
+        # the incoming edges of y, highest parent (in topological order) first
+        while True:
+            x = -1
+            for s in range(t - 1, -1, -1):
+                c = order[s]
+                if dag[c, y] and label[c, y] == 0:
+                    x = c
+                    break
+            if x < 0:
+                break
+            done = False
+            for w in range(p):
+                if dag[w, x] and label[w, x] == 1:
+                    if not dag[w, y]:
+                        for z in range(p):
+                            if dag[z, y]:
+                                label[z, y] = 1
+                        done = True
+                        break
+                    label[w, y] = 1
+            if done:
+                continue
+            compelled = False
+            for z in range(p):
+                if z != x and dag[z, y] and not dag[z, x] and not dag[x, z]:
+                    compelled = True
+                    break
+            value = 1 if compelled else 2
+            for z in range(p):
+                if dag[z, y] and label[z, y] == 0:
+                    label[z, y] = value
+    return label, n == p
+
+
+def dag_to_cpdag_fast(dag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The CPDAG of a DAG (no background knowledge), by Chickering's edge labelling in Numba.
+
+    Same result as :func:`ililab.cpdag.dag_to_cpdag` without ``forbidden``; returns
+    ``(directed, undirected)`` boolean matrices.
+    """
+    d = np.ascontiguousarray(np.asarray(dag) != 0)
+    np.fill_diagonal(d, False)
+    label, acyclic = _cpdag_kernel(d)
+    if not acyclic:
+        raise ValueError("the graph has a cycle")
+    directed = label == 1
+    reversible = label == 2
+    return directed, reversible | reversible.T

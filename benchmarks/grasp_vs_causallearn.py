@@ -1,0 +1,171 @@
+"""ililab's native GRaSP against causal-learn's ``grasp`` on the same data, in one process.
+
+Usage::
+
+    .venv/bin/python benchmarks/grasp_vs_causallearn.py            # every case (about 10-30 min)
+    .venv/bin/python benchmarks/grasp_vs_causallearn.py --cases p30,p50 --seeds 2
+
+Both run single-threaded (BLAS pinned to one thread before numpy is imported) with the same
+penalty (causal-learn ``lambda_value = 2``, ililab ``penalty = 4``), depth 3, and one random
+start each (ililab ``restarts=1``: the same work as causal-learn's single greedy search).
+
+Per case it prints, summed over the seeds (CPU seconds of this process, ``time.process_time``):
+
+* ``ililab cold`` — the first ``GraspLearner.fit`` of the case; for the first case of the run it
+  includes loading (or, with an empty cache, compiling) the Numba kernels;
+* ``ililab warm`` — the same fit again;
+* ``cov`` — computing the covariance from the rows (ililab's learners take it precomputed;
+  causal-learn computes it inside ``grasp``, so its time includes it);
+* ``causal-learn`` and ``ratio`` = causal-learn / ililab warm;
+* mean total BIC of both results (ililab's score, on ililab's covariance: causal-learn's CPDAG is
+  extended to a DAG and scored with the same ``BICScore``) and mean SHD of both CPDAGs to the truth.
+
+``--compile`` also measures, in fresh subprocesses, the Numba compile time with an empty
+cache and the load time with the on-disk cache.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import io  # noqa: E402
+import random  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+CASES = {
+    "p30": dict(kind="sem", p=30, degree=2.0),
+    "p50": dict(kind="sem", p=50, degree=2.0),
+    "p100": dict(kind="sem", p=100, degree=2.0),
+    "p200": dict(kind="sem", p=200, degree=2.0),
+    "dense30": dict(kind="sem", p=30, degree=8.0),
+    "soft2x28": dict(kind="soft", classes=28),
+    "soft2x100": dict(kind="soft", classes=100),
+}
+
+
+def _data(case: dict, seed: int):
+    from ililab.simulate import simulate_linear_sem, simulate_soft_labels
+
+    if case["kind"] == "sem":
+        sim = simulate_linear_sem(case["p"], 10_000, expected_degree=case["degree"], seed=seed)
+        return sim.data, sim.names, sim.true_graph
+    soft = simulate_soft_labels(case["classes"], 20_000, seed=seed)
+    return soft.logits.astype(np.float64), soft.names, soft.true_graph
+
+
+def _causallearn(x: np.ndarray, seed: int):
+    from causallearn.search.PermutationBased.GRaSP import grasp
+
+    random.seed(seed)
+    np.random.seed(seed)
+    with contextlib.redirect_stdout(io.StringIO()):
+        t0 = time.process_time()
+        g = grasp(x, score_func="local_score_BIC_from_cov", depth=3, parameters={"lambda_value": 2}, verbose=False)
+        elapsed = time.process_time() - t0
+    return g.graph, elapsed
+
+
+def _as_graph(directed, undirected, names):
+    from ililab.graph import DependencyGraph, Edge
+
+    edges = [Edge(names[i], names[j], "directed") for i, j in zip(*np.nonzero(directed))]
+    edges += [Edge(names[i], names[j], "undirected") for i, j in zip(*np.nonzero(np.triu(undirected)))]
+    return DependencyGraph(names, edges)
+
+
+def run_case(name: str, seeds: int) -> dict:
+    from ililab.dataset import Dataset
+    from ililab.learners.grasp import GraspLearner
+    from ililab.metrics import shd
+    from ililab.scores import BICScore
+    from ililab.search.pdag import from_causallearn, pdag_to_dag
+
+    case = CASES[name]
+    row = dict(case=name, cold=0.0, warm=0.0, cov=0.0, cl=0.0, bic=[], bic_cl=[], shd=[], shd_cl=[], p=0)
+    for seed in range(seeds):
+        x, names, truth = _data(case, seed)
+        t0 = time.process_time()
+        data = Dataset.from_array(x, names)
+        row["cov"] += time.process_time() - t0
+        row["p"] = len(names)
+        params = {"restarts": 1, "seed": seed, "depth": 3, "penalty": 4.0}
+        t0 = time.process_time()
+        GraspLearner().fit(data, params=params)
+        row["cold"] += time.process_time() - t0
+        t0 = time.process_time()
+        graph = GraspLearner().fit(data, params=params)
+        row["warm"] += time.process_time() - t0
+        matrix, elapsed = _causallearn(x, seed)
+        row["cl"] += elapsed
+        score = BICScore(data.covariance, data.n_samples, 4.0)
+        directed, undirected = from_causallearn(matrix)
+        row["bic"].append(graph.meta["score"])
+        row["bic_cl"].append(score.score_dag(pdag_to_dag(directed, undirected)))
+        row["shd"].append(shd(graph, truth))
+        row["shd_cl"].append(shd(_as_graph(directed, undirected, names), truth))
+    return row
+
+
+def _compile_times() -> tuple[float, float]:
+    code = (
+        "import os,time\n"
+        "for v in ('OPENBLAS_NUM_THREADS','OMP_NUM_THREADS','MKL_NUM_THREADS'): os.environ[v]='1'\n"
+        "from ililab.simulate import simulate_linear_sem\n"
+        "from ililab.dataset import Dataset\n"
+        "from ililab.learners.grasp import GraspLearner\n"
+        "d=Dataset.from_array(simulate_linear_sem(30,10000,seed=0).data)\n"
+        "t=time.process_time(); GraspLearner().fit(d,params={'restarts':1}); a=time.process_time()-t\n"
+        "t=time.process_time(); GraspLearner().fit(d,params={'restarts':1}); b=time.process_time()-t\n"
+        "print(a-b)\n"
+    )
+    out = []
+    with tempfile.TemporaryDirectory() as cache:
+        for _ in range(2):  # first with an empty cache (compiles), then with the cache it wrote
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+            out.append(float(res.stdout.strip().splitlines()[-1]))
+    return out[0], out[1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--compile", action="store_true", help="also measure Numba compile / cache-load time")
+    args = parser.parse_args(argv)
+    names = [c for c in args.cases.split(",") if c]
+    unknown = [c for c in names if c not in CASES]
+    if unknown:
+        parser.error(f"unknown cases {unknown}")
+    if args.compile:
+        compile_s, load_s = _compile_times()
+        print(f"Numba: compile (empty cache) {compile_s:.1f} s; load from the on-disk cache {load_s:.2f} s", flush=True)
+    header = (
+        "| case | p | seeds | ililab cold s | ililab warm s | cov s | causal-learn s | ratio (warm) "
+        "| BIC ililab | BIC causal-learn | SHD ililab | SHD causal-learn |"
+    )
+    print(header)
+    print("|" + "---|" * 12, flush=True)
+    for name in names:
+        r = run_case(name, args.seeds)
+        ratio = r["cl"] / r["warm"] if r["warm"] > 0 else float("inf")
+        print(
+            f"| {name} | {r['p']} | {args.seeds} | {r['cold']:.3f} | {r['warm']:.4f} | {r['cov']:.3f} "
+            f"| {r['cl']:.2f} | {ratio:.0f}x | {np.mean(r['bic']):.1f} | {np.mean(r['bic_cl']):.1f} "
+            f"| {np.mean(r['shd']):.1f} | {np.mean(r['shd_cl']):.1f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
