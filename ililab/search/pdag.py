@@ -109,10 +109,9 @@ def _cpdag_kernel(dag):
     """Chickering's (1995) edge labelling: 1 = compelled, 2 = reversible, for each DAG edge."""
     p = dag.shape[0]
     order, n = _topological_order(dag)
-    rank = np.empty(p, dtype=np.int64)
-    for t in range(p):
-        rank[order[t]] = t
     label = np.zeros((p, p), dtype=np.int8)
+    if n < p:  # a cycle: no topological order
+        return label, False
     for t in range(p):
         y = order[t]
         # the incoming edges of y, highest parent (in topological order) first
