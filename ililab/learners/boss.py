@@ -34,7 +34,7 @@ class BossLearner(Learner):
         seed: int = pydantic.Field(0, ge=0, description="seed of the random orders")
         restarts: int = pydantic.Field(4, ge=1, description="random starting orders; the best total BIC wins")
         max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
-        output: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or the DAG found")
+        graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or the DAG found")
         cache_size: int = pydantic.Field(
             _DEFAULT_CACHE, ge=1000, description="grow-shrink tree nodes kept (about 40 bytes each)"
         )
@@ -65,4 +65,4 @@ class BossLearner(Learner):
             "restart_scores": result.restart_scores,
             "search": {k: v for k, v in result.stats.items() if k in ("passes", "moves", "cache_clears")},
         }
-        return graph_from_dag(data, result.dag, score, matrices, params.output, meta)
+        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta)

@@ -58,11 +58,12 @@ from ililab.search._growshrink import (
     STAT_FALLBACKS,
     STAT_REJECTED,
     STAT_SCORES,
-    STAT_TRACES,
     forest_init,
     make_context,
     new_forest,
     trace,
+    trace_slow,
+    walk,
 )
 from ililab.search.grasp import _random_order, _shuffle, _stream_seed
 
@@ -88,6 +89,8 @@ def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, no
     """
     forb = ctx[3]
     p = pi.shape[0]
+    # the memoised fast path of `trace`, inlined (arrays taken out of the tuple once); only scores are needed
+    f_add, f_first, f_nch, f_shs, f_sho = forest[0], forest[4], forest[5], forest[6], forest[7]
     with_v = work[0]
     without_v = work[1]
     at = work[2]
@@ -115,15 +118,17 @@ def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, no
             with_v[k] = loc[w]
             without_v[k] = loc[w]
             continue
+        rank[v] = -1 if k < pv else p  # v available to w (w precedes v now) / not available
+        node = walk(f_add, f_first, f_nch, w, rank, k)
+        if node >= 0 and f_sho[node] >= 0:
+            s = f_shs[node]
+        else:
+            s, _ = trace_slow(forest, ctx, w, rank, k, out)
         if k < pv:  # w precedes v now: its current score is the one without v
             without_v[k] = loc[w]
-            rank[v] = -1
-            s, _ = trace(forest, ctx, w, rank, k, out)
             with_v[k] = s
         else:
             with_v[k] = loc[w]
-            rank[v] = p
-            s, _ = trace(forest, ctx, w, rank, k, out)
             without_v[k] = s
     # total for insertion index t: score(v | pi'[:t]) + sum_{k<t} without + sum_{k>=t} with
     suffix = 0.0
@@ -139,7 +144,11 @@ def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, no
             suffix -= with_v[t - 1]
         if t < lo or t > hi:
             continue
-        s, _ = trace(forest, ctx, v, rank, t, out)
+        node = walk(f_add, f_first, f_nch, v, rank, t)
+        if node >= 0 and f_sho[node] >= 0:
+            s = f_shs[node]
+        else:
+            s, _ = trace_slow(forest, ctx, v, rank, t, out)
         total = s + prefix + suffix
         at[t] = s
         if t == pv:
@@ -337,7 +346,6 @@ def boss_search(
         "cache_clears": int(fstats[STAT_CLEARS]),
         "rejected_parent_sets": int(fstats[STAT_REJECTED]),
         "score_evaluations": int(fstats[STAT_SCORES]),
-        "traces": int(fstats[STAT_TRACES]),
         "fallbacks": int(fstats[STAT_FALLBACKS]),
     }
     if stats["rejected_parent_sets"]:
