@@ -85,9 +85,11 @@ def teacher_train(features, output, epochs, hidden, dropout, batch_size, lr, wei
     """
     import numpy as np
 
+    from ililab_torch._common import resolve_device
     from ililab_torch.data import load_features
     from ililab_torch.teacher import TeacherConfig, predict_logits, teacher_soft_labels, train_teacher
 
+    resolve_device(device)  # an unavailable device is an error before any work
     _torch_threads(threads)
     config = TeacherConfig(hidden, dropout, epochs, batch_size, lr, weight_decay, align_weight, temperature, folds,
                            seed).validate()
@@ -119,7 +121,11 @@ def teacher_train(features, output, epochs, hidden, dropout, batch_size, lr, wei
             f"soft labels {p.shape[0]} x {p.shape[1]} ({'out-of-fold, ' if folds else ''}top-1 agreement with labels: "
             f"audio {acc_a:.3f}, visual {acc_v:.3f}) -> {paths['probabilities']}", err=True)
         click.echo(f"  logits: {paths['logits']}\n  names: {paths['names']}", err=True)
-        click.echo(f"next: ililab infer-graph {paths['logits']} --names {paths['names']} -o graph.json", err=True)
+        if rows == "train":
+            click.echo(f"next: ililab infer-graph {paths['logits']} --names {paths['names']} -o graph.json", err=True)
+        else:
+            click.echo("note: these rows include test clips; learn the graph from the train rows only "
+                       "(teacher train --rows train)", err=True)
 
 
 # -- student ------------------------------------------------------------------------------
@@ -208,9 +214,11 @@ def student_train(features, graph_file, soft_file, names_file, output, lam, top_
     """Train the student on FEATURES.npz and write a checkpoint (state_dict + JSON config)."""
     from ililab.api import load_graph
     from ililab.errors import UsageError
+    from ililab_torch._common import resolve_device
     from ililab_torch.data import load_features
     from ililab_torch.student import StudentConfig, evaluate, save_student, train_student
 
+    resolve_device(device)
     _torch_threads(threads)
     config = StudentConfig(
         embed_dim=embed_dim, hidden=hidden, dropout=dropout, epochs=epochs, batch_size=batch_size, lr=lr,
