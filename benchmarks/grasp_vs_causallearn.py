@@ -17,6 +17,7 @@ Per case it prints, summed over the seeds (CPU seconds of this process, ``time.p
 * ``cov`` — computing the covariance from the rows (ililab's learners take it precomputed;
   causal-learn computes it inside ``grasp``, so its time includes it);
 * ``causal-learn`` and ``ratio`` = causal-learn / ililab warm;
+* ``ililab default`` — time, mean BIC and SHD with ililab's default settings (``restarts=4``);
 * mean total BIC of both results (ililab's score, on ililab's covariance: causal-learn's CPDAG is
   extended to a DAG and scored with the same ``BICScore``) and mean SHD of both CPDAGs to the truth.
 
@@ -91,7 +92,8 @@ def run_case(name: str, seeds: int) -> dict:
     from ililab.search.pdag import from_causallearn, pdag_to_dag
 
     case = CASES[name]
-    row = dict(case=name, cold=0.0, warm=0.0, cov=0.0, cl=0.0, bic=[], bic_cl=[], shd=[], shd_cl=[], p=0)
+    row = dict(case=name, cold=0.0, warm=0.0, cov=0.0, cl=0.0, default=0.0, p=0,
+               bic=[], bic_cl=[], bic_default=[], shd=[], shd_cl=[], shd_default=[])
     for seed in range(seeds):
         x, names, truth = _data(case, seed)
         t0 = time.process_time()
@@ -105,6 +107,11 @@ def run_case(name: str, seeds: int) -> dict:
         t0 = time.process_time()
         graph = GraspLearner().fit(data, params=params)
         row["warm"] += time.process_time() - t0
+        t0 = time.process_time()
+        default = GraspLearner().fit(data, params={"seed": seed})
+        row["default"] += time.process_time() - t0
+        row["bic_default"].append(default.meta["score"])
+        row["shd_default"].append(shd(default, truth))
         matrix, elapsed = _causallearn(x, seed)
         row["cl"] += elapsed
         score = BICScore(data.covariance, data.n_samples, 4.0)
@@ -152,17 +159,19 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Numba: compile (empty cache) {compile_s:.1f} s; load from the on-disk cache {load_s:.2f} s", flush=True)
     header = (
         "| case | p | seeds | ililab cold s | ililab warm s | cov s | causal-learn s | ratio (warm) "
-        "| BIC ililab | BIC causal-learn | SHD ililab | SHD causal-learn |"
+        "| BIC ililab | BIC causal-learn | SHD ililab | SHD causal-learn "
+        "| ililab default s | BIC default | SHD default |"
     )
     print(header)
-    print("|" + "---|" * 12, flush=True)
+    print("|" + "---|" * 15, flush=True)
     for name in names:
         r = run_case(name, args.seeds)
         ratio = r["cl"] / r["warm"] if r["warm"] > 0 else float("inf")
         print(
             f"| {name} | {r['p']} | {args.seeds} | {r['cold']:.3f} | {r['warm']:.4f} | {r['cov']:.3f} "
             f"| {r['cl']:.2f} | {ratio:.0f}x | {np.mean(r['bic']):.1f} | {np.mean(r['bic_cl']):.1f} "
-            f"| {np.mean(r['shd']):.1f} | {np.mean(r['shd_cl']):.1f} |",
+            f"| {np.mean(r['shd']):.1f} | {np.mean(r['shd_cl']):.1f} "
+            f"| {r['default']:.3f} | {np.mean(r['bic_default']):.1f} | {np.mean(r['shd_default']):.1f} |",
             flush=True,
         )
 
