@@ -74,13 +74,15 @@ def run(args: argparse.Namespace) -> None:
                     )
                     truth = sim.true_graph
                     for label, values, transform in _inputs(sim):
-                        start = time.perf_counter()
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            graph = ililab.infer_graph(
-                                values, names=sim.names, learner=args.learner, transform=transform, seed=seed
-                            )
-                        elapsed = time.perf_counter() - start
+                        elapsed = np.inf
+                        for _ in range(args.repeat):  # the fastest of R runs: machines are shared
+                            start = time.perf_counter()
+                            with warnings.catch_warnings():
+                                warnings.simplefilter("ignore")
+                                graph = ililab.infer_graph(
+                                    values, names=sim.names, learner=args.learner, transform=transform, seed=seed
+                                )
+                            elapsed = min(elapsed, time.perf_counter() - start)
                         identified = graph.meta.get("data", {}).get("softmax", {}).get("identified", True)
                         score = adjacency_scores(graph, truth)
                         results[label].append((score.f1, len(graph.edges), elapsed, len(truth.edges), float(identified)))
@@ -124,6 +126,7 @@ def main() -> None:
     parser.add_argument("--degree", type=float, default=2.0, help="expected degree of the planted class graph")
     parser.add_argument("--float32", action="store_true", help="probabilities and logits in float32")
     parser.add_argument("--progress", action="store_true", help="print each row as it is done")
+    parser.add_argument("--repeat", type=int, default=1, help="time each run as the fastest of this many")
     run(parser.parse_args())
 
 

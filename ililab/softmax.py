@@ -374,17 +374,20 @@ def _refine(k: np.ndarray, bs: np.ndarray, n: int, iterations: int = 30) -> np.n
     p, m = k.shape[0], bs.shape[2]
     diag = np.arange(p)
     bs = bs.copy()
-    ridge = 1e-12 * np.eye(m)
+    eye = np.eye(m)
     for _ in range(iterations):
         var = _entry_variance(k, bs, n)
         resid = k[None] + _gram(bs)
         weight = np.where(resid * resid < REFINE_THRESHOLD**2 * var, 1.0 / var, 0.0)
         weight[:, diag, diag] = 0.0
-        lhs = np.einsum("rij,rja,rjb->riab", weight, bs, bs) + ridge
+        lhs = np.einsum("rij,rja,rjb->riab", weight, bs, bs)
         rhs = -np.einsum("rij,ij,rja->ria", weight, k, bs)
+        scale = np.trace(lhs, axis1=2, axis2=3) / m
+        valid = scale > 0  # a row with no entry within noise of 0 keeps its value
+        lhs = lhs + (1e-8 * scale + ~valid)[..., None, None] * eye
         with np.errstate(all="ignore"):
             new = np.linalg.solve(lhs, rhs[..., None])[..., 0]
-        new = np.where(np.isfinite(new) & (np.abs(np.linalg.det(lhs)) > 1e-300)[..., None], new, bs)
+        new = np.where(valid[..., None] & np.isfinite(new), new, bs)
         new = 0.5 * (bs + new)
         if np.max(np.abs(new - bs)) < 1e-10:
             return new
@@ -747,6 +750,14 @@ class CentredLogPlan:
         for cols in self.blocks:
             x[:, cols] = centred_logits(x[:, cols], self.floor)[0]
         return x
+
+    def regularise(self, cov: np.ndarray, n: int) -> np.ndarray:
+        """The covariance-level part: the centred-logit covariance of ``n`` rows -> the logit covariance.
+
+        What a resampling pass over streamed rows must apply to each replicate's covariance
+        (e.g. bootstrap), so that the inversion is redone per replicate.
+        """
+        return invert_softmax(cov, n, list(self.blocks)).covariance
 
 
 def _input_dtype(values) -> np.dtype:
