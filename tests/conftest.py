@@ -7,14 +7,14 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
+from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from ililab.cli import main  # noqa: E402
-from ililab.simulate import simulate_linear_sem, simulate_soft_labels  # noqa: E402
+from ililab.cli import main
+from ililab.simulate import simulate_linear_sem, simulate_soft_labels
 
 
 @dataclass

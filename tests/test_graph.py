@@ -58,7 +58,8 @@ def test_adjacency(graph):
 
 def test_cross_modal_and_subgraph(graph):
     cross = graph.cross_modal_edges()
-    assert {(e.source, e.target) for e in cross} == {("Train (visual)", "Motorcycle (audio)"), ("Train (visual)", "Train (audio)")}
+    expected = {("Train (visual)", "Motorcycle (audio)"), ("Train (visual)", "Train (audio)")}
+    assert {(e.source, e.target) for e in cross} == expected
     audio = graph.subgraph(modalities=["audio"])
     assert audio.names == ["Motorcycle (audio)", "Train (audio)", "Frying (food) (audio)"]
     assert len(audio.edges) == 1
