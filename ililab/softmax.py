@@ -112,8 +112,10 @@ CANDIDATE_BUDGET = 240
 EM_STEPS = 8
 EM_TOLERANCE = 0.5
 #: Row moves of B (see ``_row_search``) may cost up to ``COORDINATE_BUDGET / p²`` GRaSP fits
-#: (200 at p = 10, 6 at p = 56), trying ``ROW_CANDIDATES`` values per row.
-COORDINATE_BUDGET = 20000
+#: (400 at p = 10, 100 at p = 20, 12 at p = 56; a pass stops early without a gain), trying ``ROW_CANDIDATES`` values per row.
+COORDINATE_BUDGET = 40000
+#: With several blocks a row's candidate values come from M-subsets of at most this many partners.
+ROW_PARTNERS = 16
 ROW_CANDIDATES = 3
 
 
@@ -309,7 +311,7 @@ def _anchor_sets(p: int, size: int, rng: np.random.Generator, max_sets: int) -> 
     return np.unique(draws, axis=0)[:max_sets]
 
 
-def _low_rank_with_free_diagonal(g: np.ndarray, m: int, iterations: int = 25) -> tuple[np.ndarray, np.ndarray]:
+def _low_rank_with_free_diagonal(g: np.ndarray, m: int, iterations: int = 15) -> tuple[np.ndarray, np.ndarray]:
     """Rank-``m`` factors ``F`` (R, s, m) with ``F Fᵀ`` matching ``g`` off the diagonal, and a validity mask."""
     s = g.shape[1]
     idx = np.arange(s)
@@ -380,8 +382,9 @@ def _refine(k: np.ndarray, bs: np.ndarray, n: int, iterations: int = 30) -> np.n
         resid = k[None] + _gram(bs)
         weight = np.where(resid * resid < REFINE_THRESHOLD**2 * var, 1.0 / var, 0.0)
         weight[:, diag, diag] = 0.0
-        lhs = np.einsum("rij,rja,rjb->riab", weight, bs, bs)
-        rhs = -np.einsum("rij,ij,rja->ria", weight, k, bs)
+        outer = (bs[:, :, :, None] * bs[:, :, None, :]).reshape(bs.shape[0], p, m * m)
+        lhs = (weight @ outer).reshape(bs.shape[0], p, m, m)
+        rhs = -((weight * k[None]) @ bs)
         scale = np.trace(lhs, axis1=2, axis2=3) / m
         valid = scale > 0  # a row with no entry within noise of 0 keeps its value
         lhs = lhs + (1e-8 * scale + ~valid)[..., None, None] * eye
@@ -469,6 +472,9 @@ def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarr
     """
     p, m = b.shape
     others = np.array([a for a in range(p) if a != node])
+    if m > 1 and others.size > ROW_PARTNERS:  # partners with the largest rows solve best-conditioned systems
+        norms = np.sum(b[others] ** 2, axis=1)
+        others = np.sort(others[np.argsort(-norms, kind="stable")[:ROW_PARTNERS]])
     subsets = others[:, None] if m == 1 else np.array(list(combinations(others, m)), dtype=int)
     mats = b[subsets]  # (S, m, m)
     good = np.abs(np.linalg.det(mats)) > 1e-12
@@ -718,9 +724,10 @@ def impute_logits(w: np.ndarray, result: SoftmaxInversion, cov_w: np.ndarray, bl
     t, a = result.transfer(s, u)
     centred = w - w.mean(axis=0)
     base = np.cos(np.outer(np.arange(n) + 0.5, np.arange(1, u.shape[1] + 1)) * np.pi / n)
-    q, _ = np.linalg.qr(np.hstack([centred, base]))
-    free = q[:, -u.shape[1]:]
-    free -= free.mean(axis=0)
+    base -= base.mean(axis=0)
+    # remove from `base` its projection on the centred-logit columns (rank p - M, known null space U)
+    gram_pinv, _ = centred_precision(centred.T @ centred, u)
+    free = base - centred @ (gram_pinv @ (centred.T @ base))
     free, _ = np.linalg.qr(free)
     shift = free * np.sqrt(n - 1) @ np.linalg.cholesky(a).T
     return centred @ t.T + shift @ u.T
