@@ -21,6 +21,8 @@ def test_av_pipeline_quick(capsys):
     assert "metric only" in out and "metric + LIR" in out and "audio->visual" in out and "±" in out
     assert "cross-modal adjacency F1 vs truth" in out
     assert "empty-graph ablation identical to baseline: True" in out
+    assert "metric + LIR - metric only (mean mAP), paired:" in out and "positive on" in out
+    assert "planted cross-modal edges recovered" in out and "s CPU" in out
 
 
 def test_third_party_embedding_quick(capsys):
