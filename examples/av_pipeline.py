@@ -12,7 +12,8 @@ Regimes (--regime): "small" (default) is AVE-like small data where the student o
 (60 clips per class, 1024-d visual features, no dropout or weight decay, 80 epochs): there
 LIR acts as a graph-informed regulariser. "ample" is the earlier benchmark (120 clips per
 class, 256-d visual, dropout 0.1, weight decay 1e-4, 30 epochs), where LIR does not help.
-Defaults were fixed on seeds 0-4; seeds 10-14 are the held-out check (plugin README).
+The defaults (regime small, lambda 1, top-k 3, tau 0.1, within-modality and cross-modal
+edges) were fixed on seeds 0-4; seeds 10-14 are the held-out check (see the plugin README).
 
     python examples/av_pipeline.py                      # 5 seeds, < 5 minutes on 2 CPU cores
     python examples/av_pipeline.py --first-seed 10      # the held-out seeds
@@ -79,7 +80,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict:
     soft = teacher_soft_labels(data, train, TeacherConfig(epochs=r["teacher_epochs"], seed=seed))
     graph = ililab.infer_graph(soft.logits, names=soft.names, learner=args.learner, seed=seed)
     student = {"epochs": r["epochs"], "dropout": r["dropout"], "weight_decay": r["weight_decay"], "seed": seed,
-               "top_k": args.top_k, "tau": args.tau, "cross_modal_only": not args.all_edges}
+               "top_k": args.top_k, "tau": args.tau, "cross_modal_only": args.cross_modal_only}
     filt = StudentConfig(**student).edge_filter()
     kept = DependencyGraph(graph.nodes, [e for e, _ in kept_edges(graph, filt, soft.probabilities)])
     out = {
@@ -119,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regime", choices=("small", "ample"), default="small",
                         help="Benchmark size and student regularisation (see the module docstring).")
     parser.add_argument("--learner", default="grasp", help="ililab learner for the ILI graph (falls back to ges).")
-    parser.add_argument("--lam", type=float, default=4.0, help="LIR weight lambda.")
+    parser.add_argument("--lam", type=float, default=1.0, help="LIR weight lambda.")
     parser.add_argument("--top-k", type=int, default=3, help="Edges kept per node for LIR.")
     parser.add_argument("--tau", type=float, default=0.1, help="Soft-label threshold of LIR.")
-    parser.add_argument("--all-edges", action="store_true",
-                        help="Let LIR use within-modality edges too (default: cross-modal edges only).")
+    parser.add_argument("--cross-modal-only", action="store_true",
+                        help="LIR uses cross-modal edges only (default: within-modality edges too).")
     parser.add_argument("--oracle", action="store_true", help="Also train LIR with the planted truth graph.")
     parser.add_argument("--quick", action="store_true", help="Tiny sizes and 2 seeds: a smoke test in seconds.")
     args = parser.parse_args(argv)
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"cross-modal retrieval mAP on the test split, mean ± sd over {args.seeds} seeds {seeds[0]}-{seeds[-1]} "
           f"(regime {args.regime}, learner {args.learner}, lambda {args.lam}, top-k {args.top_k}, tau {args.tau}, "
-          f"{'all' if args.all_edges else 'cross-modal'} edges)")
+          f"{'cross-modal' if args.cross_modal_only else 'all'} edges)")
     header = f"{'student':<22}{'audio->visual':>18}{'visual->audio':>18}{'mean':>18}"
     print(header)
     print("-" * len(header))
