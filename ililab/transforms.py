@@ -18,7 +18,8 @@ maps them to coordinates with a full-rank covariance:
 ``softmax``
     undo the softmax normalisation (:mod:`ililab.softmax`): centred log-ratios per block, then
     the logit covariance they determine once the class graph is sparse; warns when the
-    normalisation is not identified.
+    normalisation is not identified. ``auto`` tries it first (``AUTO_SOFTMAX``) and falls
+    back to ``AUTO_CHOICE`` when it is not identified.
 ``auto``
     the transform measured to recover planted class graphs best on
     ``ililab simulate`` data (see ``docs/soft-labels.md``) on simplex blocks;
@@ -60,7 +61,7 @@ TRANSFORMS = ("auto", "none", "logit", "alr", "clr", "softmax")
 AUTO_CHOICE = "logit"
 # Whether `auto` first tries to undo the softmax (ililab.softmax), falling back to AUTO_CHOICE
 # when the normalisation is not identified; chosen by benchmarks/softmax_graphs.py.
-AUTO_SOFTMAX = False
+AUTO_SOFTMAX = True
 SIMPLEX_TOLERANCE = 1e-4
 LOGIT_EPSILON = 1e-6
 CLR_RIDGE = 1e-3
