@@ -679,11 +679,11 @@ def invert_softmax(
     Examples
     --------
     >>> from ililab.simulate import simulate_soft_labels
-    >>> sim = simulate_soft_labels(8, 4000, modalities=("audio",), seed=1)
+    >>> sim = simulate_soft_labels(10, 5000, modalities=("audio",), seed=1)
     >>> w, _ = centred_logits(sim.probabilities)
-    >>> result = invert_softmax(np.cov(w, rowvar=False), 4000, [np.arange(8)])
+    >>> result = invert_softmax(np.cov(w, rowvar=False), 5000, [np.arange(10)])
     >>> result.covariance.shape, result.identified
-    ((8, 8), True)
+    ((10, 10), True)
     """
     cov_w = np.asarray(cov_w, dtype=np.float64)
     p = cov_w.shape[0]
