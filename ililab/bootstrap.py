@@ -60,7 +60,7 @@ class _Shared:
 
     source: ShardSource
     transform: Any  # a row-wise chunk transform, or None when the rows are already transformed
-    regularise: Any  # cov -> cov after the pass (the clr ridge), or None
+    regularise: Any  # (cov, n) -> cov after the pass (clr ridge, softmax inversion), or None
     rows_in_memory: bool
     n_rows: int
     nodes: tuple[Node, ...]
@@ -79,7 +79,7 @@ def _replicate_dataset(shared: _Shared, b: int, needs_rows: bool) -> Dataset:
     moments = streaming_moments(arrays, chunk_rows=shared.chunk_rows, transform=shared.transform, weights=counts)
     cov = moments.covariance()
     if shared.regularise is not None:
-        cov = shared.regularise(cov)
+        cov = shared.regularise(cov, shared.n_rows)
     rows = None
     if needs_rows and shared.rows_in_memory:
         rows = np.repeat(np.concatenate([np.asarray(a, dtype=np.float64) for a in arrays]), counts(0, shared.n_rows), axis=0)
@@ -170,7 +170,7 @@ def _shared_for(
     chunk_rows: int | None,
 ) -> _Shared:
     plan = dataset.info.get("_plan")
-    regularise = plan.regularise if plan is not None and getattr(plan, "name", "none") == "clr" else None
+    regularise = plan.regularise if plan is not None and getattr(plan, "name", "none") in ("clr", "softmax") else None
     if dataset.data is not None:
         source, transform, in_memory = [np.asarray(dataset.data, dtype=np.float64)], None, True
         n_rows = dataset.data.shape[0]

@@ -862,7 +862,13 @@ def softmax_dataset(
             stacklevel=stack,
         )
     info["transform"] = "softmax"
-    # Streamed data get no `_source`/`_plan`: resampling them would skip the inversion, so it refuses.
+    if w is None:
+        # Streamed: a resampling pass (bootstrap) re-reads the rows through `plan` and redoes the
+        # inversion per replicate with `plan.regularise`.
+        from ililab.transforms import _as_shards
+
+        info["_source"] = _as_shards(values)
+        info["_plan"] = plan
     data = impute_logits(w, result, cov_w, columns) if w is not None else None
     return Dataset(tuple(nodes), result.covariance, n, data, info)
 

@@ -213,8 +213,13 @@ class TransformPlan:
                 x[:, cols] = logs - logs[:, -1:]
         return x if self.keep is None or self.keep.all() else x[:, self.keep]
 
-    def regularise(self, cov: np.ndarray) -> np.ndarray:
-        """Add the ``clr`` ridge (``CLR_RIDGE`` times the block's mean variance) to each block, in place."""
+    def regularise(self, cov: np.ndarray, n: int) -> np.ndarray:
+        """The covariance-level part of the transform, applied after a pass over ``n`` rows.
+
+        For ``clr``: add the ridge (``CLR_RIDGE`` times the block's mean variance) to each
+        block, in place; other plain transforms have none. Same signature as
+        :meth:`ililab.softmax.SoftmaxPlan.regularise`, so resampling code treats both alike.
+        """
         if self.name != "clr":
             return cov
         keep = self.keep if self.keep is not None else np.ones(cov.shape[0], dtype=bool)
@@ -369,7 +374,7 @@ def transform_dataset(
             stacklevel=2,
         )
     if ridge_columns and cov is not None:
-        cov = plan.regularise(cov)
+        cov = plan.regularise(cov, n_rows)
         info["clr_ridge"] = CLR_RIDGE
     warnings.warn(
         "the data are normalised probabilities (rows sum to 1): their normalisation acts like a "

@@ -210,3 +210,18 @@ def test_cli_softmax_transform(run_cli, tmp_path, one_block):
     assert graph.meta["transform"] == "softmax"
     assert _f1(graph, one_block.true_graph) >= 0.95
     assert "softmax" in run_cli("infer-graph", "--help").out
+
+
+def test_bootstrap_on_streamed_probabilities_redoes_the_inversion(tmp_path, monkeypatch):
+    sim = simulate_soft_labels(10, 4000, modalities=("audio",), seed=1)
+    path = tmp_path / "p.npy"
+    np.save(path, sim.probabilities)
+    monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 1000)  # force the streamed path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = ililab.infer_graph(path, names=sim.names, bootstrap=4, seed=0)
+    assert graph.meta["transform"] == "softmax" and graph.meta["data"]["streamed"]
+    assert all(e.confidence is not None for e in graph.edges)
+    # replicates were inverted too: the confident edges are the true ones
+    confident = graph.with_edges([e for e in graph.edges if e.confidence >= 0.75])
+    assert adjacency_scores(confident, sim.true_graph).f1 >= 0.9
