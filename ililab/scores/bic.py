@@ -45,7 +45,10 @@ API (shared by every score-based search: GRaSP, BOSS)
     given ``parents[:k]`` without ``parents[t]``, in ``O(k³)`` for all ``t`` together.
   - ``residual_variance(cov, y, parents, k) -> float`` (``-1.0`` when rejected).
 
-  ``cov`` is a float64 C-contiguous ``(p, p)`` array, ``parents`` an int32 / int64 array.
+  ``cov`` is a float64 C-contiguous ``(p, p)`` array, ``parents`` an int32 array and ``k`` an
+  int64 (other types work but compile another specialization: keep callers to these types).
+  The small helpers are inlined at Numba IR level (``inline="always"``), so each public kernel
+  is compiled as one function.
 
 The search kernels (:mod:`ililab.search._growshrink`) memoise these scores in a grow-shrink
 tree per node, which is their bounded score cache keyed by (node, parent set); this module's
@@ -108,7 +111,7 @@ def to_causallearn(score: float, n_samples: int, n_nodes: int = 1) -> float:
 # -- Numba kernels -----------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _cholesky_block(cov, idx, k, low):
     """Cholesky factor of ``cov[idx[:k], idx[:k]]`` into ``low`` (lower triangle).
 
@@ -130,7 +133,7 @@ def _cholesky_block(cov, idx, k, low):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _forward(low, k, rhs, out):
     """Solve ``low[:k, :k] @ out = rhs`` (forward substitution)."""
     for a in range(k):
@@ -140,7 +143,7 @@ def _forward(low, k, rhs, out):
         out[a] = s / low[a, a]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _score_from_variance(var, cov_yy, n, penalty, k):
     floor = VARIANCE_FLOOR * cov_yy
     if var < floor:
@@ -148,9 +151,8 @@ def _score_from_variance(var, cov_yy, n, penalty, k):
     return -0.5 * n * math.log(var) - 0.5 * penalty * (k + 1) * math.log(n)
 
 
-@njit(cache=True)
-def residual_variance(cov, y, parents, k):
-    """σ²(y | parents[:k]) before clamping; NaN when the parent block is near-singular."""
+@njit(cache=True, inline="always")
+def _residual_variance(cov, y, parents, k):
     if k == 0:
         return cov[y, y]
     low = np.empty((k, k))
@@ -168,9 +170,15 @@ def residual_variance(cov, y, parents, k):
 
 
 @njit(cache=True)
+def residual_variance(cov, y, parents, k):
+    """σ²(y | parents[:k]) before clamping; NaN when the parent block is near-singular."""
+    return _residual_variance(cov, y, parents, k)
+
+
+@njit(cache=True)
 def local_score(cov, n, penalty, y, parents, k):
     """BIC local score of ``y`` given ``parents[:k]``; ``-inf`` for a near-singular block."""
-    var = residual_variance(cov, y, parents, k)
+    var = _residual_variance(cov, y, parents, k)
     if np.isnan(var):
         return -np.inf
     return _score_from_variance(var, cov[y, y], n, penalty, k)
@@ -217,7 +225,7 @@ def add_scores(cov, n, penalty, y, parents, k, cand, m, out):
     return rejected
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _inverse_from_cholesky(low, k, inv):
     """``inv`` = (low low^T)^-1 for the lower-triangular ``low[:k, :k]``."""
     linv = np.zeros((k, k))
@@ -246,7 +254,7 @@ def remove_scores(cov, n, penalty, y, parents, k, out):
     """
     low = np.empty((k, k))
     if not _cholesky_block(cov, parents, k, low):
-        sub = np.empty(max(k - 1, 1), dtype=np.int64)
+        sub = np.empty(max(k - 1, 1), dtype=np.int32)
         for t in range(k):
             c = 0
             for a in range(k):
@@ -373,7 +381,7 @@ class BICScore:
         return self.cov, float(self.n), self.penalty
 
     def _check(self, node: int, parents: Iterable[int]) -> np.ndarray:
-        idx = np.array(sorted({int(q) for q in parents}), dtype=np.int64)
+        idx = np.array(sorted({int(q) for q in parents}), dtype=np.int32)
         if not 0 <= node < self.p or np.any(idx < 0) or np.any(idx >= self.p):
             raise IndexError(f"node or parent out of range for {self.p} variables")
         if node in idx:

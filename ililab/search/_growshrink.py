@@ -105,7 +105,7 @@ def make_context(score: BICScore, forbidden=None, required=None, max_parents: in
     return (score.cov, float(score.n), float(score.penalty), np.ascontiguousarray(f), req, nreq, mp)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def new_forest(p, capacity):
     """Empty forest arrays for ``p`` nodes and ``capacity`` tree nodes (at least ``4p``)."""
     cap = max(capacity, 4 * p)
@@ -124,7 +124,7 @@ def new_forest(p, capacity):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def forest_init(forest, ctx):
     """Create the root of every node's tree (its required parents) and reset the forest."""
     f_add, f_up, f_size, f_score, f_first, f_nch, f_shs, f_sho, f_shl, pool, st = forest
@@ -141,7 +141,7 @@ def forest_init(forest, ctx):
     st[STAT_POOL] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def forest_clear(forest, p):
     """Drop every memoised result except the roots (scores stay valid)."""
     f_add, f_up, f_size, f_score, f_first, f_nch, f_shs, f_sho, f_shl, pool, st = forest
@@ -153,12 +153,12 @@ def forest_clear(forest, p):
     st[STAT_CLEARS] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _path_set(forest, ctx, node, y, buf):
     """Write the parent set of tree ``node`` of ``y`` into ``buf`` (required first); return its size."""
     f_add, f_up, f_size = forest[0], forest[1], forest[2]
     req, nreq = ctx[4], ctx[5]
-    k = f_size[node]
+    k = np.int64(f_size[node])
     r = nreq[y]
     for a in range(r):
         buf[a] = req[y, a]
@@ -170,14 +170,14 @@ def _path_set(forest, ctx, node, y, buf):
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _candidates(ctx, y, s, k, rank, limit, cand):
     """Admissible additions to ``s[:k]`` (all when ``limit < 0``), ascending; returns their count."""
     cov, forb, mp = ctx[0], ctx[3], ctx[6]
     p = cov.shape[0]
-    if mp >= 0 and k >= mp:
-        return 0
     m = 0
+    if mp >= 0 and k >= mp:
+        return m
     for v in range(p):
         if forb[v, y]:
             continue
@@ -194,7 +194,43 @@ def _candidates(ctx, y, s, k, rank, limit, cand):
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _sort_desc(scores, m):
+    """Indices of ``scores[:m]`` by decreasing score, ties by increasing index (stable merge sort)."""
+    order = np.arange(m)
+    tmp = np.empty(m, dtype=np.int64)
+    width = 1
+    while width < m:
+        lo = 0
+        while lo < m:
+            mid = min(lo + width, m)
+            hi = min(lo + 2 * width, m)
+            a = lo
+            b = mid
+            t = lo
+            while a < mid and b < hi:
+                if scores[order[b]] > scores[order[a]]:
+                    tmp[t] = order[b]
+                    b += 1
+                else:
+                    tmp[t] = order[a]
+                    a += 1
+                t += 1
+            while a < mid:
+                tmp[t] = order[a]
+                a += 1
+                t += 1
+            while b < hi:
+                tmp[t] = order[b]
+                b += 1
+                t += 1
+            lo = hi
+        order, tmp = tmp, order
+        width *= 2
+    return order
+
+
+@njit(cache=True, inline="always")
 def _expand(forest, ctx, node, y):
     """Compute and store the improving children of ``node``; False if the forest is full."""
     f_add, f_up, f_size, f_score, f_first, f_nch = forest[0], forest[1], forest[2], forest[3], forest[4], forest[5]
@@ -202,7 +238,7 @@ def _expand(forest, ctx, node, y):
     cov, n, penalty = ctx[0], ctx[1], ctx[2]
     p = cov.shape[0]
     cap = f_add.shape[0]
-    s = np.empty(p, dtype=np.int64)
+    s = np.empty(p, dtype=np.int32)
     cand = np.empty(p, dtype=np.int64)
     scores = np.empty(p)
     k = _path_set(forest, ctx, node, y, s)
@@ -219,7 +255,7 @@ def _expand(forest, ctx, node, y):
     first = st[STAT_NODES]
     if first + keep > cap:
         return False
-    order = np.argsort(-scores[:keep], kind="mergesort")
+    order = _sort_desc(scores, keep)
     for r in range(keep):
         c = first + r
         t = order[r]
@@ -236,7 +272,7 @@ def _expand(forest, ctx, node, y):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _shrink_set(ctx, y, s, k, protected, current):
     """Backward elimination on ``s[:k]`` in place (``s[:protected]`` stay); returns (score, size)."""
     cov, n, penalty = ctx[0], ctx[1], ctx[2]
@@ -258,12 +294,12 @@ def _shrink_set(ctx, y, s, k, protected, current):
     return current, k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _shrink(forest, ctx, node, y):
     """Memoise the shrink result of ``node``; False if the pool is full."""
     f_score, f_shs, f_sho, f_shl, pool, st = forest[3], forest[6], forest[7], forest[8], forest[9], forest[10]
     p = ctx[0].shape[0]
-    s = np.empty(p, dtype=np.int64)
+    s = np.empty(p, dtype=np.int32)
     k = _path_set(forest, ctx, node, y, s)
     score, k = _shrink_set(ctx, y, s, k, ctx[5][y], f_score[node])
     off = st[STAT_POOL]
@@ -278,7 +314,7 @@ def _shrink(forest, ctx, node, y):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def grow_shrink_direct(ctx, y, rank, limit, out):
     """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}`` without memoisation.
 
@@ -286,7 +322,7 @@ def grow_shrink_direct(ctx, y, rank, limit, out):
     """
     cov, n, penalty, forb, req, nreq, mp = ctx
     p = cov.shape[0]
-    s = np.empty(p, dtype=np.int64)
+    s = np.empty(p, dtype=np.int32)
     cand = np.empty(p, dtype=np.int64)
     scores = np.empty(p)
     k = nreq[y]
@@ -315,7 +351,7 @@ def grow_shrink_direct(ctx, y, rank, limit, out):
     return current, k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def walk(f_add, f_first, f_nch, y, rank, limit):
     """Follow ``y``'s tree as far as it is expanded; returns the node reached, or ``-node - 1``
     for an unexpanded node on the way."""
@@ -363,7 +399,7 @@ def trace_slow(forest, ctx, y, rank, limit, out):
     return grow_shrink_direct(ctx, y, rank, limit, out)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trace(forest, ctx, y, rank, limit, out):
     """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}``, memoised in ``forest``.
 

@@ -82,7 +82,7 @@ _S_TRACED = 3
 # -- random numbers (splitmix64; the same on every platform) -------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _next(rng):
     z = rng[0] + np.uint64(0x9E3779B97F4A7C15)
     rng[0] = z
@@ -91,13 +91,13 @@ def _next(rng):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _below(rng, m):
     """Uniform integer in [0, m)."""
     return np.int64((_next(rng) >> np.uint64(11)) % np.uint64(m))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _shuffle(rng, a, m):
     for t in range(m - 1, 0, -1):
         u = _below(rng, t + 1)
@@ -106,7 +106,7 @@ def _shuffle(rng, a, m):
         a[u] = tmp
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _random_order(rng, prec, has_prec):
     """A uniformly random permutation, or a random linear extension of ``prec`` (a must precede b)."""
     p = prec.shape[0]
@@ -143,7 +143,7 @@ def _random_order(rng, prec, has_prec):
 # -- the search ------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _new_state(p, depth):
     return (
         np.arange(p),  # 0 pi: node at each position
@@ -166,14 +166,14 @@ def _new_state(p, depth):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _new_memo(p):
     """The segment-score memo (see below): keys, values, counters, node hashes, powers."""
     bits = 12
@@ -210,7 +210,7 @@ def _new_memo(p):
 # last DFS level, is skipped without re-tracing anything: the search makes the same decisions.
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _prefix_hashes(pi, ph, nh, a, b):
     """Recompute the prefix-set hashes at positions a+1..b from the order."""
     for k in range(a + 1, b + 1):
@@ -219,7 +219,7 @@ def _prefix_hashes(pi, ph, nh, a, b):
         ph[1, k] = ph[1, k - 1] ^ nh[1, v]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _memo_slot(memo, k1, k2):
     """Slot holding (k1, k2), or -(free slot) - 1 for inserting it."""
     keys = memo[0]
@@ -238,7 +238,7 @@ def _memo_slot(memo, k1, k2):
     return -free - 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _update(forest, ctx, st, j, i):
     """Re-select the parents of the nodes at positions j..i; return their new total score."""
     pi, pos, par, npar, loc = st[0], st[1], st[2], st[3], st[4]
@@ -264,7 +264,7 @@ def _update(forest, ctx, st, j, i):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _save(st, level, j, i):
     pi, par, npar, loc = st[0], st[2], st[3], st[4]
     sv_pi, sv_np, sv_loc, sv_par = st[5], st[6], st[7], st[8]
@@ -277,7 +277,7 @@ def _save(st, level, j, i):
             sv_par[level, t, a] = par[z, a]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _restore(st, level, j, i):
     pi, pos, par, npar, loc = st[0], st[1], st[2], st[3], st[4]
     sv_pi, sv_np, sv_loc, sv_par = st[5], st[6], st[7], st[8]
@@ -291,7 +291,7 @@ def _restore(st, level, j, i):
             par[z, a] = sv_par[level, t, a]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _covered(par, npar, mark, stamp, x, y):
     """Whether ``x -> y`` is covered: pa(y) = pa(x) ∪ {x}."""
     if npar[y] != npar[x] + 1:
@@ -306,7 +306,7 @@ def _covered(par, npar, mark, stamp, x, y):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _candidates_at(st, rng, cand, level):
     """Fill ``cand[level]`` with the edges (x, y) of the current DAG, nodes and parents shuffled."""
     pi, par, npar = st[0], st[2], st[3]
@@ -494,7 +494,7 @@ def _dfs(forest, ctx, st, memo, prec, has_prec, rng, depth, unc_depth, nonsing_d
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, last_variant, tol):
     """One GRaSP run from a random order; returns the total score (state holds the DAG)."""
     pi, pos, par, npar, loc = st[0], st[1], st[2], st[3], st[4]
@@ -520,7 +520,7 @@ def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _exact_total(ctx, par, npar):
     """Total score recomputed from scratch for each node's final parent set."""
     cov, n, penalty = ctx[0], ctx[1], ctx[2]
@@ -552,9 +552,13 @@ def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant
         scores[r] = total
         if best_r < 0 or total > scores[best_r]:
             best_r = r
-            best_order[:] = st[0]
-            best_par[:, :] = st[2]
-            best_np[:] = st[3]
+            # element loops: slice assignment would compile numba's shape-mismatch error path
+            pi, par, npar = st[0], st[2], st[3]
+            for v in range(p):
+                best_order[v] = pi[v]
+                best_np[v] = npar[v]
+                for a in range(npar[v]):
+                    best_par[v, a] = par[v, a]
     exact = _exact_total(ctx, best_par, best_np)
     return best_order, best_par, best_np, scores, exact, best_r, st[13], forest[10], memo[2]
 
