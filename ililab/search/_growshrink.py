@@ -175,7 +175,7 @@ def _candidates(ctx, y, s, k, rank, limit, cand):
     """Admissible additions to ``s[:k]`` (all when ``limit < 0``), ascending; returns their count."""
     cov, forb, mp = ctx[0], ctx[3], ctx[6]
     p = cov.shape[0]
-    m = 0
+    m = np.int64(0)  # not a literal: a literal would type (and compile) add_scores once more
     if mp >= 0 and k >= mp:
         return m
     for v in range(p):

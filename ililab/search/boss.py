@@ -79,7 +79,7 @@ _S_MOVES = 1
 _S_PASSES = 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, node_of, work, out, stats):
     """Move ``v`` to its best position in ``pi`` if that raises the total by more than ``tol``.
 
@@ -176,7 +176,7 @@ def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, no
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _boss_once(forest, ctx, pi, pos, loc, prec, has_prec, rng, tol, max_passes, stats):
     """One BOSS run from a random order; returns the total score (``pi`` holds the order)."""
     p = pi.shape[0]
@@ -212,7 +212,7 @@ def _boss_once(forest, ctx, pi, pos, loc, prec, has_prec, rng, tol, max_passes, 
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _parents_of_order(forest, ctx, pi, pos, par, npar):
     """Grow-shrink parents of every node given the order ``pi``."""
     p = pi.shape[0]
@@ -222,7 +222,7 @@ def _parents_of_order(forest, ctx, pi, pos, par, npar):
         npar[z] = kk
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _exact_total(ctx, par, npar):
     """Total score recomputed from scratch for each node's parent set."""
     cov, n, penalty = ctx[0], ctx[1], ctx[2]
@@ -230,6 +230,40 @@ def _exact_total(ctx, par, npar):
     for v in range(cov.shape[0]):
         total += local_score(cov, n, penalty, v, par[v], npar[v])
     return total
+
+
+@njit(cache=True)
+def _boss_driver(ctx, prec, has_prec, seeds, tol, max_passes, capacity):
+    """All restarts, then the parents of the best order; returns (order, parents, #parents,
+    restart scores, exact score, best restart, search statistics, forest statistics)."""
+    p = ctx[0].shape[0]
+    forest = new_forest(p, capacity)
+    forest_init(forest, ctx)
+    pi = np.arange(p)
+    pos = np.arange(p)
+    loc = np.zeros(p)
+    stats = np.zeros(3, dtype=np.int64)
+    restarts = seeds.shape[0]
+    scores = np.empty(restarts)
+    order = np.arange(p)
+    best_r = -1
+    for r in range(restarts):
+        rng = np.empty(1, dtype=np.uint64)
+        rng[0] = seeds[r]
+        total = _boss_once(forest, ctx, pi, pos, loc, prec, has_prec, rng, tol, max_passes, stats)
+        scores[r] = total
+        if best_r < 0 or total > scores[best_r]:
+            best_r = r
+            for k in range(p):
+                order[k] = pi[k]
+    order_pos = np.empty(p, dtype=np.int64)
+    for k in range(p):
+        order_pos[order[k]] = k
+    par = np.zeros((p, p), dtype=np.int32)
+    npar = np.zeros(p, dtype=np.int64)
+    _parents_of_order(forest, ctx, order, order_pos, par, npar)
+    exact = _exact_total(ctx, par, npar)
+    return order, par, npar, scores, exact, best_r, stats, forest[10]
 
 
 # -- Python driver ---------------------------------------------------------------------------
@@ -312,32 +346,16 @@ def boss_search(
     np.fill_diagonal(prec, 0)
     has_prec = bool(prec.any())
     ctx = make_context(score, forbidden, required, max_parents)
-    forest = new_forest(p, cache_size)
-    forest_init(forest, ctx)
-    pi = np.arange(p, dtype=np.int64)
-    pos = np.arange(p, dtype=np.int64)
-    loc = np.zeros(p)
-    stats_arr = np.zeros(3, dtype=np.int64)
-    best = None
-    restart_scores: list[float] = []
-    for r in range(restarts):
-        rng = np.array([_stream_seed(seed, r)], dtype=np.uint64)
-        total = float(_boss_once(forest, ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr))
-        restart_scores.append(total)
-        if best is None or total > best[0]:
-            best = (total, pi.copy(), r)
-    assert best is not None
-    _, order, best_r = best
-    order_pos = np.empty(p, dtype=np.int64)
-    order_pos[order] = np.arange(p)
-    par = np.zeros((p, p), dtype=np.int32)
-    npar = np.zeros(p, dtype=np.int64)
-    _parents_of_order(forest, ctx, order, order_pos, par, npar)
+    seeds = np.array([_stream_seed(seed, r) for r in range(restarts)], dtype=np.uint64)
+    order, par, npar, scores, exact, best_r, stats_arr, fstats = _boss_driver(
+        ctx, prec, has_prec, seeds, float(tol), int(max_passes), int(cache_size)
+    )
+    restart_scores = [float(v) for v in scores]
     dag = np.zeros((p, p), dtype=bool)
     for v in range(p):
         dag[par[v, : npar[v]], v] = True
-    exact = float(_exact_total(ctx, par, npar))
-    fstats = forest[-1]
+    exact = float(exact)
+    best_r = int(best_r)
     stats = {
         "passes": int(stats_arr[_S_PASSES]),
         "mutations": int(stats_arr[_S_MUTATIONS]),

@@ -56,7 +56,6 @@ from ililab.search._growshrink import (
     forest_init,
     make_context,
     new_forest,
-    trace,
     trace_slow,
     walk,
 )
@@ -329,10 +328,14 @@ def _candidates_at(st, rng, cand, level):
 
 
 @njit(cache=True)
-def _dfs(forest, ctx, st, memo, prec, has_prec, rng, depth, unc_depth, nonsing_depth, tol):
-    """Depth-first search over sequences of tucks (iterative); True once the score has improved.
+def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, last_variant, tol):
+    """One GRaSP run from a random order; returns the total score (state holds the DAG).
 
-    On success the improved state is kept; otherwise every tuck tried has been undone.
+    The depth-first search over sequences of tucks is iterative: a DFS accepts the first
+    sequence that raises the score by more than ``tol`` (the improved state is kept) and the
+    next DFS starts; when a DFS improves nothing, every tuck it tried has been undone. It is
+    written in this one function on purpose: a separate compiled function (or one inlined by
+    Numba) would be compiled twice as long.
     """
     pi, pos, par, npar, loc, mark, stamp = st[0], st[1], st[2], st[3], st[4], st[9], st[10]
     path_x, path_y, stats, cand, lvl, ph = st[11], st[12], st[13], st[14], st[15], st[16]
@@ -340,187 +343,177 @@ def _dfs(forest, ctx, st, memo, prec, has_prec, rng, depth, unc_depth, nonsing_d
     p = pi.shape[0]
     stack = np.empty(p, dtype=np.int64)
     seg = np.empty(p, dtype=np.int64)
-    # lvl[level] = (number of candidates, next candidate, j, i) of each open level
-    level = 1
-    stats[_S_DFS_CALLS] += 1
-    lvl[level, 0] = _candidates_at(st, rng, cand, level)
-    lvl[level, 1] = 0
-    while level >= 1:
-        if lvl[level, 1] >= lvl[level, 0]:
-            level -= 1
-            if level >= 1:
-                path_x[level] = -1
-                path_y[level] = -1
-                _restore(st, level, lvl[level, 2], lvl[level, 3])
-                _prefix_hashes(pi, ph, nh, lvl[level, 2], lvl[level, 3])
-            continue
-        e = lvl[level, 1]
-        lvl[level, 1] = e + 1
-        x = np.int64(cand[level, e, 0])
-        y = np.int64(cand[level, e, 1])
-        covered = _covered(par, npar, mark, stamp, x, y)
-        if not covered and level > unc_depth:
-            continue
-        if covered:
-            seen = False
-            for d in range(1, level):
-                if (path_x[d] == x and path_y[d] == y) or (path_x[d] == y and path_y[d] == x):
-                    seen = True
-                    break
-            if seen:
-                continue
-        i = pos[y]
-        j = pos[x]
-        c = i - j + 1
-        if covered:
-            # the parents of y other than x come before x: only y moves, to just before x
-            if has_prec:
-                bad = False
-                for t in range(j, i):
-                    if prec[pi[t], y]:
-                        bad = True
-                        break
-                if bad:
-                    continue
-            h1 = nh[2, y]
-            h2 = nh[3, y]
-            for t in range(j, i):
-                v = pi[t]
-                h1 += nh[2, v] * pw[0, t - j + 1]
-                h2 += nh[3, v] * pw[1, t - j + 1]
-        else:
-            # ancestors of y placed strictly after x move, in order, to just before x
-            stamp[0] += 1
-            s = stamp[0]
-            mark[y] = s
-            top = 1
-            stack[0] = y
-            while top > 0:
-                top -= 1
-                z = stack[top]
-                for a in range(npar[z]):
-                    w = par[z, a]
-                    if pos[w] > j and mark[w] != s:
-                        mark[w] = s
-                        stack[top] = w
-                        top += 1
-            singular = True
-            nm = 0
-            for t in range(j + 1, i + 1):
-                z = pi[t]
-                if mark[z] == s:
-                    seg[nm] = z
-                    nm += 1
-                    if z != y and singular:
-                        for a in range(npar[z]):
-                            if par[z, a] == x:
-                                singular = False
-                                break
-            if not singular and level > nonsing_depth:
-                continue
-            seg[nm] = x
-            m = nm + 1
-            for t in range(j + 1, i):
-                z = pi[t]
-                if mark[z] != s:
-                    seg[m] = z
-                    m += 1
-            if has_prec:
-                bad = False
-                for a in range(nm):
-                    for b in range(nm, c):
-                        if prec[seg[b], seg[a]]:
-                            bad = True
-                            break
-                    if bad:
-                        break
-                if bad:
-                    continue
-            h1 = np.uint64(0)
-            h2 = np.uint64(0)
-            for t in range(c):
-                h1 += nh[2, seg[t]] * pw[0, t]
-                h2 += nh[3, seg[t]] * pw[1, t]
-        k1 = (ph[0, j] ^ _mix(h1)) | np.uint64(1)
-        k2 = ph[1, j] ^ _mix(h2)
-        old_sum = 0.0
-        for t in range(j, i + 1):
-            old_sum += loc[pi[t]]
-        slot = _memo_slot(memo, k1, k2)
-        if slot >= 0:
-            mstats[0] += 1
-            delta = mvals[slot] - old_sum
-            if delta <= -tol or (delta <= tol and level >= depth):
-                continue
-        _save(st, level, j, i)
-        if covered:
-            for t in range(i, j, -1):
-                pi[t] = pi[t - 1]
-                pos[pi[t]] = t
-            pi[j] = y
-            pos[y] = j
-        else:
-            for t in range(c):
-                pi[j + t] = seg[t]
-                pos[seg[t]] = j + t
-        new_sum = _update(forest, ctx, st, j, i)
-        _prefix_hashes(pi, ph, nh, j, i)
-        stats[_S_TRACED] += c
-        if slot < 0:
-            mstats[1] += 1
-            slot = -slot - 1
-            mkeys[slot, 0] = k1
-            mkeys[slot, 1] = k2
-            mvals[slot] = new_sum
-        delta = new_sum - old_sum
-        stats[_S_TUCKS] += 1
-        if delta > tol:
-            stats[_S_IMPROVEMENTS] += 1
-            for d in range(1, level):
-                path_x[d] = -1
-                path_y[d] = -1
-            return True
-        if delta > -tol and level < depth:
-            lvl[level, 2] = j
-            lvl[level, 3] = i
-            path_x[level] = x
-            path_y[level] = y
-            level += 1
-            lvl[level, 0] = _candidates_at(st, rng, cand, level)
-            lvl[level, 1] = 0
-            continue
-        _restore(st, level, j, i)
-        _prefix_hashes(pi, ph, nh, j, i)
-    return False
-
-
-@njit(cache=True, inline="always")
-def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, last_variant, tol):
-    """One GRaSP run from a random order; returns the total score (state holds the DAG)."""
-    pi, pos, par, npar, loc = st[0], st[1], st[2], st[3], st[4]
-    p = pi.shape[0]
     order = _random_order(rng, prec, has_prec)
     for k in range(p):
         pi[k] = order[k]
         pos[order[k]] = k
-    _prefix_hashes(pi, st[16], memo[3], 0, p)
-    for k in range(p):
-        z = pi[k]
-        score, kk = trace(forest, ctx, z, pos, k, par[z])
-        npar[z] = kk
-        loc[z] = score
+    _prefix_hashes(pi, ph, nh, 0, p)
+    _update(forest, ctx, st, 0, p - 1)
     for variant in range(first_variant, last_variant + 1):
         unc_depth = 0 if variant == 0 else 1
         nonsing_depth = 1 if variant == 2 else 0
-        while _dfs(forest, ctx, st, memo, prec, has_prec, rng, depth, unc_depth, nonsing_depth, tol):
-            pass
+        improved = True
+        while improved:
+            improved = False
+            # lvl[level] = (number of candidates, next candidate, j, i) of each open level
+            level = 1
+            stats[_S_DFS_CALLS] += 1
+            lvl[level, 0] = _candidates_at(st, rng, cand, level)
+            lvl[level, 1] = 0
+            while level >= 1:
+                if lvl[level, 1] >= lvl[level, 0]:
+                    level -= 1
+                    if level >= 1:
+                        path_x[level] = -1
+                        path_y[level] = -1
+                        _restore(st, level, lvl[level, 2], lvl[level, 3])
+                        _prefix_hashes(pi, ph, nh, lvl[level, 2], lvl[level, 3])
+                    continue
+                e = lvl[level, 1]
+                lvl[level, 1] = e + 1
+                x = np.int64(cand[level, e, 0])
+                y = np.int64(cand[level, e, 1])
+                covered = _covered(par, npar, mark, stamp, x, y)
+                if not covered and level > unc_depth:
+                    continue
+                if covered:
+                    seen = False
+                    for d in range(1, level):
+                        if (path_x[d] == x and path_y[d] == y) or (path_x[d] == y and path_y[d] == x):
+                            seen = True
+                            break
+                    if seen:
+                        continue
+                i = pos[y]
+                j = pos[x]
+                c = i - j + 1
+                if covered:
+                    # the parents of y other than x come before x: only y moves, to just before x
+                    if has_prec:
+                        bad = False
+                        for t in range(j, i):
+                            if prec[pi[t], y]:
+                                bad = True
+                                break
+                        if bad:
+                            continue
+                    h1 = nh[2, y]
+                    h2 = nh[3, y]
+                    for t in range(j, i):
+                        v = pi[t]
+                        h1 += nh[2, v] * pw[0, t - j + 1]
+                        h2 += nh[3, v] * pw[1, t - j + 1]
+                else:
+                    # ancestors of y placed strictly after x move, in order, to just before x
+                    stamp[0] += 1
+                    s = stamp[0]
+                    mark[y] = s
+                    top = 1
+                    stack[0] = y
+                    while top > 0:
+                        top -= 1
+                        z = stack[top]
+                        for a in range(npar[z]):
+                            w = par[z, a]
+                            if pos[w] > j and mark[w] != s:
+                                mark[w] = s
+                                stack[top] = w
+                                top += 1
+                    singular = True
+                    nm = 0
+                    for t in range(j + 1, i + 1):
+                        z = pi[t]
+                        if mark[z] == s:
+                            seg[nm] = z
+                            nm += 1
+                            if z != y and singular:
+                                for a in range(npar[z]):
+                                    if par[z, a] == x:
+                                        singular = False
+                                        break
+                    if not singular and level > nonsing_depth:
+                        continue
+                    seg[nm] = x
+                    m = nm + 1
+                    for t in range(j + 1, i):
+                        z = pi[t]
+                        if mark[z] != s:
+                            seg[m] = z
+                            m += 1
+                    if has_prec:
+                        bad = False
+                        for a in range(nm):
+                            for b in range(nm, c):
+                                if prec[seg[b], seg[a]]:
+                                    bad = True
+                                    break
+                            if bad:
+                                break
+                        if bad:
+                            continue
+                    h1 = np.uint64(0)
+                    h2 = np.uint64(0)
+                    for t in range(c):
+                        h1 += nh[2, seg[t]] * pw[0, t]
+                        h2 += nh[3, seg[t]] * pw[1, t]
+                k1 = (ph[0, j] ^ _mix(h1)) | np.uint64(1)
+                k2 = ph[1, j] ^ _mix(h2)
+                old_sum = 0.0
+                for t in range(j, i + 1):
+                    old_sum += loc[pi[t]]
+                slot = _memo_slot(memo, k1, k2)
+                if slot >= 0:
+                    mstats[0] += 1
+                    delta = mvals[slot] - old_sum
+                    if delta <= -tol or (delta <= tol and level >= depth):
+                        continue
+                _save(st, level, j, i)
+                if covered:
+                    for t in range(i, j, -1):
+                        pi[t] = pi[t - 1]
+                        pos[pi[t]] = t
+                    pi[j] = y
+                    pos[y] = j
+                else:
+                    for t in range(c):
+                        pi[j + t] = seg[t]
+                        pos[seg[t]] = j + t
+                new_sum = _update(forest, ctx, st, j, i)
+                _prefix_hashes(pi, ph, nh, j, i)
+                stats[_S_TRACED] += c
+                if slot < 0:
+                    mstats[1] += 1
+                    slot = -slot - 1
+                    mkeys[slot, 0] = k1
+                    mkeys[slot, 1] = k2
+                    mvals[slot] = new_sum
+                delta = new_sum - old_sum
+                stats[_S_TUCKS] += 1
+                if delta > tol:
+                    stats[_S_IMPROVEMENTS] += 1
+                    for d in range(1, level):
+                        path_x[d] = -1
+                        path_y[d] = -1
+                    improved = True
+                    break
+                if delta > -tol and level < depth:
+                    lvl[level, 2] = j
+                    lvl[level, 3] = i
+                    path_x[level] = x
+                    path_y[level] = y
+                    level += 1
+                    lvl[level, 0] = _candidates_at(st, rng, cand, level)
+                    lvl[level, 1] = 0
+                    continue
+                _restore(st, level, j, i)
+                _prefix_hashes(pi, ph, nh, j, i)
     total = 0.0
     for v in range(p):
         total += loc[v]
     return total
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _exact_total(ctx, par, npar):
     """Total score recomputed from scratch for each node's final parent set."""
     cov, n, penalty = ctx[0], ctx[1], ctx[2]
@@ -531,34 +524,27 @@ def _exact_total(ctx, par, npar):
 
 
 @njit(cache=True)
-def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant, tol, capacity):
-    """All restarts in one call; returns (order, parents, #parents, restart scores, exact score,
-    best restart, search statistics, forest statistics, memo statistics)."""
+def _grasp_setup(ctx, depth, capacity):
+    """The grow-shrink forest, the search state and the segment memo for a search."""
     p = ctx[0].shape[0]
     forest = new_forest(p, capacity)
     forest_init(forest, ctx)
-    st = _new_state(p, depth)
-    memo = _new_memo(p)
-    restarts = seeds.shape[0]
-    scores = np.empty(restarts)
-    best_order = np.arange(p)
-    best_par = np.zeros((p, p), dtype=np.int32)
-    best_np = np.zeros(p, dtype=np.int64)
-    best_r = -1
-    for r in range(restarts):
-        rng = np.empty(1, dtype=np.uint64)
-        rng[0] = seeds[r]
+    return forest, _new_state(p, depth), _new_memo(p)
+
+
+def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant, tol, capacity):
+    """All restarts (one compiled call each); returns (order, parents, #parents, restart scores,
+    exact score, best restart, search statistics, forest statistics, memo statistics)."""
+    forest, st, memo = _grasp_setup(ctx, depth, capacity)
+    scores = np.empty(seeds.shape[0])
+    best = None
+    for r in range(seeds.shape[0]):
+        rng = np.array([seeds[r]], dtype=np.uint64)
         total = _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, last_variant, tol)
         scores[r] = total
-        if best_r < 0 or total > scores[best_r]:
-            best_r = r
-            # element loops: slice assignment would compile numba's shape-mismatch error path
-            pi, par, npar = st[0], st[2], st[3]
-            for v in range(p):
-                best_order[v] = pi[v]
-                best_np[v] = npar[v]
-                for a in range(npar[v]):
-                    best_par[v, a] = par[v, a]
+        if best is None or total > scores[best[0]]:
+            best = (r, st[0].copy(), st[2].copy(), st[3].copy())
+    best_r, best_order, best_par, best_np = best
     exact = _exact_total(ctx, best_par, best_np)
     return best_order, best_par, best_np, scores, exact, best_r, st[13], forest[10], memo[2]
 
