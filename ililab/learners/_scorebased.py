@@ -3,6 +3,8 @@
 * :func:`knowledge_matrices` — a :class:`~ililab.knowledge.Knowledge` as the boolean matrices
   the search kernels take (forbidden, required, order precedence), with a clear error when
   required edges and tiers cannot all hold (a cycle).
+* :class:`OrderSearchParams` — the parameters every native order search shares (penalty /
+  lambda, seed, restarts, max_parents, graph, cache_size); each learner adds its own.
 * :func:`graph_from_dag` — a search's DAG as a :class:`~ililab.graph.DependencyGraph`: the DAG
   itself, or its CPDAG oriented further by the knowledge; edge weights are standardised
   regression coefficients of each child on its parents in the DAG.
@@ -13,15 +15,31 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+import pydantic
 
 from ililab.cpdag import dag_to_cpdag, is_dag
 from ililab.dataset import Dataset
 from ililab.errors import DataError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
+from ililab.learners.causallearn import _PenaltyParams
 from ililab.scores.bic import BICScore
 
-__all__ = ["KnowledgeMatrices", "knowledge_matrices", "graph_from_dag"]
+__all__ = ["KnowledgeMatrices", "OrderSearchParams", "knowledge_matrices", "graph_from_dag"]
+
+DEFAULT_CACHE_SIZE = 1 << 20
+
+
+class OrderSearchParams(_PenaltyParams):
+    """Parameters shared by the native permutation searches (``grasp``, ``boss``)."""
+
+    restarts: int = pydantic.Field(4, ge=1, description="random starting orders; the best total BIC wins")
+    seed: int = pydantic.Field(0, ge=0, description="seed of the random orders and shuffles")
+    graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or the DAG found")
+    max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
+    cache_size: int = pydantic.Field(
+        DEFAULT_CACHE_SIZE, ge=1000, description="grow-shrink tree nodes kept (about 40 bytes each)"
+    )
 
 
 class KnowledgeMatrices:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-import pydantic
+from typing import Any
 
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import graph_from_dag, knowledge_matrices
+from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, knowledge_matrices
 from ililab.learners.base import Learner, LearnerTags
-from ililab.learners.causallearn import _penalty_from, _PenaltyParams
+from ililab.learners.causallearn import _penalty_from
 
 __all__ = ["BossLearner"]
-
-_DEFAULT_CACHE = 1 << 20
 
 
 class BossLearner(Learner):
@@ -30,14 +26,8 @@ class BossLearner(Learner):
     description = "BOSS (native, Numba): best-order search with grow-shrink trees and BIC; returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=True, deterministic=True, needs_rows=False)
 
-    class Params(_PenaltyParams):
-        seed: int = pydantic.Field(0, ge=0, description="seed of the random orders")
-        restarts: int = pydantic.Field(4, ge=1, description="random starting orders; the best total BIC wins")
-        max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
-        graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or the DAG found")
-        cache_size: int = pydantic.Field(
-            _DEFAULT_CACHE, ge=1000, description="grow-shrink tree nodes kept (about 40 bytes each)"
-        )
+    class Params(OrderSearchParams):
+        """BOSS has no parameters beyond the shared ones (see ``OrderSearchParams``)."""
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
         """Run BOSS on ``data.covariance`` and ``data.n_samples``; see the class docstring."""

@@ -14,14 +14,11 @@ import pydantic
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import graph_from_dag, knowledge_matrices
+from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, knowledge_matrices
 from ililab.learners.base import Learner, LearnerTags
-from ililab.learners.causallearn import _penalty_from, _PenaltyParams
+from ililab.learners.causallearn import _penalty_from
 
 __all__ = ["GraspLearner"]
-
-_DEFAULT_CACHE = 1 << 20
-
 
 class GraspLearner(Learner):
     """GRaSP (Lam, Andrews & Ramsey, UAI 2022) with the BIC score, compiled with Numba.
@@ -53,19 +50,12 @@ class GraspLearner(Learner):
     description = "GRaSP (native, Numba): permutation search by tucks with BIC; returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=True, deterministic=True, needs_rows=False)
 
-    class Params(_PenaltyParams):
+    class Params(OrderSearchParams):
         depth: int = pydantic.Field(3, ge=1, description="maximum number of tucks in one DFS sequence")
         tucks: Literal["all", "singular", "covered"] = pydantic.Field(
             "all", description="tucks allowed: all = GRaSP2, singular = GRaSP1, covered = GRaSP0"
         )
         ordered: bool = pydantic.Field(False, description="run GRaSP0, then GRaSP1, then GRaSP2 (up to `tucks`)")
-        restarts: int = pydantic.Field(4, ge=1, description="random starting orders; the best total BIC wins")
-        seed: int = pydantic.Field(0, ge=0, description="seed of the random orders and shuffles")
-        graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or the DAG found")
-        max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
-        cache_size: int = pydantic.Field(
-            _DEFAULT_CACHE, ge=1000, description="grow-shrink tree nodes kept (about 40 bytes each)"
-        )
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
         """Run GRaSP on ``data.covariance`` and ``data.n_samples``; see the class docstring."""
