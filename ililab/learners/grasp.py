@@ -20,6 +20,7 @@ from ililab.learners.causallearn import _penalty_from
 
 __all__ = ["GraspLearner"]
 
+
 class GraspLearner(Learner):
     """GRaSP (Lam, Andrews & Ramsey, UAI 2022) with the BIC score, compiled with Numba.
 
