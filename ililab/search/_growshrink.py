@@ -28,7 +28,7 @@ Kernel API (shared by GRaSP and BOSS)
 -------------------------------------
 * ``ctx = make_context(score, forbidden, required, max_parents)`` — a tuple
   ``(cov, n, penalty, forbidden_u8, req, nreq, max_parents)``.
-* ``forest = new_forest(p, capacity)`` (Python or Numba) then ``forest_init(forest, ctx)``.
+* ``forest = new_forest(p, capacity)`` (Python) then ``forest_init(forest, ctx)``.
 * ``trace(forest, ctx, y, rank, limit, out) -> (score, k)`` — parents of ``y`` with
   ``P = {v : rank[v] < limit}`` written to ``out[:k]`` (required first, then in order of
   addition); ``score`` is ``y``'s local score with those parents. In a permutation search pass
@@ -48,6 +48,9 @@ Kernel API (shared by GRaSP and BOSS)
 
 from __future__ import annotations
 
+import logging
+import os
+
 import numpy as np
 from numba import njit
 
@@ -55,6 +58,7 @@ from ililab.scores.bic import BICScore, add_scores, local_score, remove_scores
 
 __all__ = [
     "GrowShrinkForest",
+    "announce_compile",
     "make_context",
     "new_forest",
     "forest_init",
@@ -84,6 +88,21 @@ STAT_TRACES = 7  # traces served
 
 DEFAULT_CAPACITY = 1 << 20
 
+log = logging.getLogger(__name__)
+
+
+def announce_compile(label: str, *kernels) -> None:
+    """Log at INFO that ``kernels`` are about to be compiled, when this process has not loaded
+    them yet and Numba's on-disk cache has no index for them (the slow first run)."""
+    if all(k.signatures for k in kernels):
+        return
+    try:
+        cached = all(os.path.exists(k._cache._cache_file._index_path) for k in kernels)
+    except AttributeError:  # caching disabled or a Numba without these internals
+        cached = False
+    if not cached:
+        log.info("compiling the %s kernels (first run only, cached afterwards)", label)
+
 
 def make_context(score: BICScore, forbidden=None, required=None, max_parents: int | None = None):
     """The constant inputs of the kernels as a tuple (see the module docstring).
@@ -105,7 +124,7 @@ def make_context(score: BICScore, forbidden=None, required=None, max_parents: in
     return (score.cov, float(score.n), float(score.penalty), np.ascontiguousarray(f), req, nreq, mp)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def new_forest(p, capacity):
     """Empty forest arrays for ``p`` nodes and ``capacity`` tree nodes (at least ``4p``)."""
     cap = max(capacity, 4 * p)
@@ -196,41 +215,54 @@ def _candidates(ctx, y, s, k, rank, limit, cand):
 
 @njit(cache=True, inline="always")
 def _sort_desc(scores, m):
-    """Indices of ``scores[:m]`` by decreasing score, ties by increasing index (stable merge sort)."""
-    order = np.arange(m)
-    tmp = np.empty(m, dtype=np.int64)
-    width = 1
+    """Indices of ``scores[:m]`` by decreasing score, ties by increasing index.
+
+    A stable sort (insertion sort of runs of 16, then bottom-up merges of (score, index) pairs):
+    the same order as ``np.argsort(-scores[:m], kind="mergesort")``, without compiling it.
+    """
+    key = np.empty(m)
+    idx = np.empty(m, dtype=np.int64)
+    key2 = np.empty(m)
+    idx2 = np.empty(m, dtype=np.int64)
+    for a in range(m):
+        key[a] = scores[a]
+        idx[a] = a
+    run = 16
+    for lo in range(0, m, run):
+        hi = min(lo + run, m)
+        for a in range(lo + 1, hi):
+            kv = key[a]
+            iv = idx[a]
+            b = a - 1
+            while b >= lo and key[b] < kv:
+                key[b + 1] = key[b]
+                idx[b + 1] = idx[b]
+                b -= 1
+            key[b + 1] = kv
+            idx[b + 1] = iv
+    width = run
     while width < m:
-        lo = 0
-        while lo < m:
+        for lo in range(0, m, 2 * width):
             mid = min(lo + width, m)
             hi = min(lo + 2 * width, m)
             a = lo
             b = mid
-            t = lo
-            while a < mid and b < hi:
-                if scores[order[b]] > scores[order[a]]:
-                    tmp[t] = order[b]
+            for t in range(lo, hi):
+                if b < hi and (a >= mid or key[b] > key[a]):
+                    key2[t] = key[b]
+                    idx2[t] = idx[b]
                     b += 1
                 else:
-                    tmp[t] = order[a]
+                    key2[t] = key[a]
+                    idx2[t] = idx[a]
                     a += 1
-                t += 1
-            while a < mid:
-                tmp[t] = order[a]
-                a += 1
-                t += 1
-            while b < hi:
-                tmp[t] = order[b]
-                b += 1
-                t += 1
-            lo = hi
-        order, tmp = tmp, order
+        key, key2 = key2, key
+        idx, idx2 = idx2, idx
         width *= 2
-    return order
+    return idx
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _expand(forest, ctx, node, y):
     """Compute and store the improving children of ``node``; False if the forest is full."""
     f_add, f_up, f_size, f_score, f_first, f_nch = forest[0], forest[1], forest[2], forest[3], forest[4], forest[5]
@@ -294,7 +326,7 @@ def _shrink_set(ctx, y, s, k, protected, current):
     return current, k
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _shrink(forest, ctx, node, y):
     """Memoise the shrink result of ``node``; False if the pool is full."""
     f_score, f_shs, f_sho, f_shl, pool, st = forest[3], forest[6], forest[7], forest[8], forest[9], forest[10]
@@ -314,7 +346,7 @@ def _shrink(forest, ctx, node, y):
     return True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def grow_shrink_direct(ctx, y, rank, limit, out):
     """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}`` without memoisation.
 
@@ -351,7 +383,7 @@ def grow_shrink_direct(ctx, y, rank, limit, out):
     return current, k
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def walk(f_add, f_first, f_nch, y, rank, limit):
     """Follow ``y``'s tree as far as it is expanded; returns the node reached, or ``-node - 1``
     for an unexpanded node on the way."""

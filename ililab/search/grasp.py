@@ -53,6 +53,7 @@ from ililab.search._growshrink import (
     STAT_CLEARS,
     STAT_FALLBACKS,
     STAT_REJECTED,
+    announce_compile,
     forest_init,
     make_context,
     new_forest,
@@ -650,6 +651,7 @@ def grasp_search(
     np.fill_diagonal(prec, 0)
     has_prec = bool(prec.any())
     ctx = make_context(score, forbidden, required, max_parents)
+    announce_compile("GRaSP", _grasp_once, _grasp_setup)
     seeds = np.array([_stream_seed(seed, r) for r in range(restarts)], dtype=np.uint64)
     order, par, npar, scores, exact, best_r, sstats, fstats, mstats = _grasp_driver(
         ctx, prec, has_prec, seeds, int(depth), first_variant, variant, float(tol), int(cache_size)

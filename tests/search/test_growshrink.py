@@ -72,3 +72,24 @@ def test_max_parents(score):
     for y in range(p):
         _, parents = forest.trace(y, [v for v in range(p) if v != y])
         assert len(parents) <= 1
+
+
+def test_announce_compile_logs_only_before_the_first_compile(caplog):
+    import logging
+
+    from numba import njit
+
+    from ililab.search._growshrink import announce_compile
+
+    @njit
+    def kernel(x):
+        return x + 1
+
+    with caplog.at_level(logging.INFO, logger="ililab.search._growshrink"):
+        announce_compile("test", kernel)
+    assert "compiling the test kernels (first run only, cached afterwards)" in caplog.text
+    kernel(1)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ililab.search._growshrink"):
+        announce_compile("test", kernel)
+    assert caplog.text == ""
