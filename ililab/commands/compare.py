@@ -41,6 +41,17 @@ def comparison_table(result, first_name: str, second_name: str, first, second) -
     return "\n".join(lines) + "\n"
 
 
+def _dag_against_cpdag(a, b) -> bool:
+    """True when one graph is a DAG (all edges directed) and the other has undirected edges."""
+    def is_dag(graph):
+        return bool(graph.edges) and all(e.directed for e in graph.edges) and graph.is_acyclic()
+
+    def has_undirected(graph):
+        return any(not e.directed for e in graph.edges)
+
+    return (is_dag(a) and has_undirected(b)) or (is_dag(b) and has_undirected(a))
+
+
 @click.command("compare")
 @click.argument("first", type=click.Path(dir_okay=False))
 @click.argument("second", type=click.Path(dir_okay=False))
@@ -50,7 +61,11 @@ def comparison_table(result, first_name: str, second_name: str, first, second) -
     "--layout", type=click.Choice(["auto", "modality", "spring", "circular", "hierarchical"]), default="auto",
     show_default=True, help="Layout of the --plot picture.",
 )
-@click.option("--cpdag", is_flag=True, help="Reduce DAGs (all edges directed, acyclic) to their CPDAGs first.")
+@click.option(
+    "--cpdag/--no-cpdag", default=None,
+    help="Reduce DAGs (all edges directed, acyclic) to their CPDAGs first. Default: only when the other graph "
+    "has undirected edges (a DAG against a CPDAG), so Markov-equivalent graphs compare equal.",
+)
 @click.option("--dpi", type=click.FloatRange(min=10, max=1200), default=150, show_default=True, help="PNG resolution.")
 def compare_command(first, second, as_json, plot_path, layout, cpdag, dpi):
     """Compare graph FIRST (A, e.g. inferred) against SECOND (B, e.g. the truth).
@@ -74,6 +89,11 @@ def compare_command(first, second, as_json, plot_path, layout, cpdag, dpi):
 
         image_format_for(plot_path)
     a, b = read_graph(first), read_graph(second)
+    if cpdag is None:
+        cpdag = _dag_against_cpdag(a, b)
+        if cpdag and not is_quiet():
+            click.echo("note: comparing Markov equivalence classes (a DAG against a graph with undirected edges); "
+                       "--no-cpdag compares the graphs as they are", err=True)
     if cpdag:
         a, b = to_cpdag(a), to_cpdag(b)
     try:

@@ -140,7 +140,7 @@ def test_compare_known_pair_values(tmp_path):
 
 def test_compare_table(run_cli, tmp_path):
     _, _, est, truth = known_pair(tmp_path)
-    result = run_cli("compare", est, truth)
+    result = run_cli("compare", est, truth, "--no-cpdag")
     assert result.code == 0, result.err
     out = result.out
     assert "SHD (A vs B)  3" in out
@@ -154,7 +154,7 @@ def test_compare_table(run_cli, tmp_path):
 
 def test_compare_json_and_plot(run_cli, tmp_path):
     _, _, est, truth = known_pair(tmp_path)
-    result = run_cli("compare", est, truth, "--json", "--plot", tmp_path / "diff.svg")
+    result = run_cli("compare", est, truth, "--no-cpdag", "--json", "--plot", tmp_path / "diff.svg")
     assert result.code == 0, result.err
     document = json.loads(result.out)
     assert document["shd"] == 3 and document["adjacency"]["f1"] == pytest.approx(6 / 7)
@@ -169,6 +169,18 @@ def test_compare_cpdag_makes_equivalent_dags_equal(run_cli, tmp_path):
     second = DependencyGraph(names, [Edge("b", "a"), Edge("c", "b")]).save(tmp_path / "2.json")
     assert "SHD (A vs B)  2" in run_cli("compare", first, second).out
     assert "SHD (A vs B)  0" in run_cli("compare", first, second, "--cpdag").out
+
+
+def test_compare_dag_against_cpdag_compares_equivalence_classes_by_default(run_cli, tmp_path):
+    names = ["a", "b", "c"]
+    dag = DependencyGraph(names, [Edge("a", "b"), Edge("b", "c")]).save(tmp_path / "dag.json")
+    cpdag = DependencyGraph(names, [Edge("a", "b", "undirected"), Edge("b", "c", "undirected")]).save(tmp_path / "cpdag.json")
+    result = run_cli("compare", cpdag, dag)
+    assert result.code == 0 and "SHD (A vs B)  0" in result.out and "--no-cpdag" in result.err
+    assert "SHD (A vs B)  2" in run_cli("compare", cpdag, dag, "--no-cpdag").out
+    assert json.loads(run_cli("compare", dag, cpdag, "--json").out)["cpdag"] is True
+    both_dags = run_cli("compare", dag, dag)
+    assert "SHD (A vs B)  0" in both_dags.out and both_dags.err == ""
 
 
 def test_compare_different_nodes_is_a_data_error(run_cli, tmp_path, graph_file):
