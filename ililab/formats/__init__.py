@@ -1,0 +1,82 @@
+"""Graph file formats besides JSON: GML, GraphML, DOT, CSV edge list and CSV adjacency matrix.
+
+Each format is a pair of pure functions, ``write_<fmt>(graph) -> str`` and
+``read_<fmt>(text) -> DependencyGraph``, registered in
+:data:`ililab.io.GRAPH_FORMATS` when this package is imported (``ililab.io``
+imports it), so :func:`ililab.io.write_graph` / :func:`ililab.io.read_graph`
+and ``ililab convert`` pick the format from the file extension.
+
+What each format carries (``ililab.graph/v1`` JSON carries everything):
+
+============== ===== ================ ============== ============================ ====
+format         nodes node order       label/modality edge kind/weight/confidence  meta
+============== ===== ================ ============== ============================ ====
+json           yes   yes              yes            yes                          yes
+gml            yes   yes              yes            yes                          yes
+graphml        yes   yes              yes            yes                          yes
+dot            yes   yes              yes            yes                          yes
+csv            yes   no (first use)   from names     yes                          no
+adjacency-csv  yes   yes              from names     kind, weight (not 0, see below) no
+============== ===== ================ ============== ============================ ====
+
+*From names*: the CSV formats have no room for node attributes; a node's
+label and modality are parsed back from a name of the form ``"Class (modality)"``
+(:meth:`ililab.graph.Node.from_name`). An adjacency matrix stores one number
+per ordered pair: a directed edge fills one cell, an undirected edge both
+cells; the number is the weight (1 when the edge has none), so a weight of
+exactly 0 cannot be stored, and a matrix whose nonzero cells are all 1 reads
+back without weights. Names may hold any printable text (spaces, commas,
+slashes, parentheses, quotes, non-ASCII, tabs and line breaks); control
+characters other than tab / line feed / carriage return are refused by every
+format but JSON, and the CSV formats refuse carriage returns too.
+
+Attribute vocabulary (the same names in GML, GraphML and DOT): node
+``class_label`` and ``modality``; edge ``kind`` (``directed`` / ``undirected``),
+``weight`` (``edge_weight`` in DOT, where ``weight`` is a Graphviz layout
+setting) and ``confidence``; graph ``meta`` (``ililab_meta`` in DOT) holding
+the meta dictionary as JSON text. GML and GraphML also write the node name as
+``label``, which Gephi and yEd show.
+
+Every reader raises :class:`~ililab.errors.GraphFormatError` on malformed input.
+
+One module per format: :mod:`~ililab.formats.gml`, :mod:`~ililab.formats.graphml`,
+:mod:`~ililab.formats.dot` and :mod:`~ililab.formats.tabular` (both CSV formats);
+what they share is in ``_common``.
+"""
+
+from __future__ import annotations
+
+from ililab.formats._common import MODALITY_COLOURS
+from ililab.formats.dot import read_dot, write_dot
+from ililab.formats.gml import read_gml, write_gml
+from ililab.formats.graphml import read_graphml, write_graphml
+from ililab.formats.tabular import read_adjacency_csv, read_csv, write_adjacency_csv, write_csv
+
+__all__ = [
+    "MODALITY_COLOURS",
+    "write_gml",
+    "read_gml",
+    "write_graphml",
+    "read_graphml",
+    "write_dot",
+    "read_dot",
+    "write_csv",
+    "read_csv",
+    "write_adjacency_csv",
+    "read_adjacency_csv",
+    "register",
+]
+
+
+def register() -> None:
+    """Add the formats of this package to :data:`ililab.io.GRAPH_FORMATS` (idempotent)."""
+    from ililab.io import GRAPH_FORMATS
+
+    GRAPH_FORMATS.setdefault("gml", ((".gml",), write_gml, read_gml))
+    GRAPH_FORMATS.setdefault("graphml", ((".graphml",), write_graphml, read_graphml))
+    GRAPH_FORMATS.setdefault("dot", ((".dot", ".gv"), write_dot, read_dot))
+    GRAPH_FORMATS.setdefault("csv", ((".csv",), write_csv, read_csv))
+    GRAPH_FORMATS.setdefault("adjacency-csv", ((), write_adjacency_csv, read_adjacency_csv))
+
+
+register()
