@@ -279,29 +279,12 @@ def annotate(graph: DependencyGraph, result: BootstrapResult, min_confidence: fl
 
 
 def bootstrap_graph(
-    graph: DependencyGraph,
-    dataset: Dataset,
-    *,
-    learner: str,
-    params: Mapping[str, Any] | None = None,
-    knowledge: Knowledge | None = None,
-    replicates: int = 100,
-    seed: int = 0,
-    engine: Any = None,
-    chunk_rows: int | None = None,
-    min_confidence: float | None = None,
-    on_result: Callable[[int], None] | None = None,
+    graph: DependencyGraph, dataset: Dataset, *, min_confidence: float | None = None, **settings: Any
 ) -> DependencyGraph:
-    """Run the bootstrap and return ``graph`` (the full-data graph) annotated with confidences."""
-    result = run_bootstrap(
-        dataset,
-        learner=learner,
-        params=params,
-        knowledge=knowledge,
-        replicates=replicates,
-        seed=seed,
-        engine=engine,
-        chunk_rows=chunk_rows,
-        on_result=on_result,
-    )
-    return annotate(graph, result, min_confidence)
+    """Run the bootstrap and return ``graph`` (the full-data graph) annotated with confidences.
+
+    ``settings`` are the keyword arguments of :func:`run_bootstrap` (``learner``, ``params``,
+    ``knowledge``, ``replicates``, ``seed``, ``engine``, ``chunk_rows``, ``on_result``);
+    ``min_confidence`` is that of :func:`annotate`.
+    """
+    return annotate(graph, run_bootstrap(dataset, **settings), min_confidence)
