@@ -35,7 +35,7 @@ def test_infer_graph_quiet(run_cli, data_npy):
     assert result.code == 0 and result.err == ""
 
 
-@pytest.mark.parametrize("learner", ["pc", "ges", "cl-grasp"])
+@pytest.mark.parametrize("learner", ["pc", "cl-ges", "cl-grasp"])
 def test_each_causallearn_learner_writes_valid_json(run_cli, tmp_path, soft_files, learner):
     out = tmp_path / "g.json"
     result = run_cli(

@@ -18,10 +18,11 @@ ENTRY_POINT_GROUP = "ililab.learners"
 # so that `ililab learners` does not import causal-learn or compile Numba kernels.
 _BUILTIN: dict[str, str] = {
     "grasp": "ililab.learners.grasp:GraspLearner",
-    "pc": "ililab.learners.causallearn:PCLearner",
-    "ges": "ililab.learners.causallearn:GESLearner",
-    "cl-grasp": "ililab.learners.causallearn:CLGraspLearner",
     "boss": "ililab.learners.boss:BossLearner",
+    "ges": "ililab.learners.ges:GESLearner",
+    "pc": "ililab.learners.causallearn:PCLearner",
+    "cl-grasp": "ililab.learners.causallearn:CLGraspLearner",
+    "cl-ges": "ililab.learners.causallearn:CLGESLearner",
 }
 _registered: dict[str, type[Learner]] = {}
 _plugins_loaded = False

@@ -1,4 +1,4 @@
-"""Adapters over causal-learn: ``pc``, ``ges`` and ``cl-grasp`` (the reference GRaSP).
+"""Adapters over causal-learn: ``pc``, ``cl-ges`` and ``cl-grasp`` (references for ``ges`` and ``grasp``).
 
 causal-learn is imported only when one of these learners runs. Its GRaSP
 draws from Python's global ``random`` module; the adapter seeds it from the
@@ -23,7 +23,7 @@ from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
 from ililab.learners.base import Learner, LearnerParams, LearnerTags
 
-__all__ = ["PCLearner", "GESLearner", "CLGraspLearner", "graph_from_causallearn"]
+__all__ = ["PCLearner", "CLGESLearner", "CLGraspLearner", "graph_from_causallearn"]
 
 
 def graph_from_causallearn(matrix: np.ndarray, data: Dataset, meta: dict[str, Any]) -> DependencyGraph:
@@ -148,11 +148,11 @@ class PCLearner(Learner):
         return _add_required(graph, knowledge)
 
 
-class GESLearner(Learner):
-    """causal-learn's GES with the linear-Gaussian BIC score."""
+class CLGESLearner(Learner):
+    """causal-learn's GES with the linear-Gaussian BIC score, kept as the reference the native ``ges`` is checked against."""
 
-    name = "ges"
-    description = "GES (causal-learn): greedy equivalence search with BIC; returns a CPDAG"
+    name = "cl-ges"
+    description = "GES as implemented by causal-learn (reference; no background knowledge); returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=False)
 
     class Params(_PenaltyParams):
@@ -162,7 +162,7 @@ class GESLearner(Learner):
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
         params = self.validate_params(params)
         if knowledge is not None and not knowledge.is_empty:
-            raise ParameterError("learner 'ges' does not support background knowledge; use grasp, boss or pc")
+            raise ParameterError("learner 'cl-ges' does not support background knowledge; use ges, grasp, boss or pc")
         from causallearn.search.ScoreBased.GES import ges
 
         penalty = _penalty_from(params)

@@ -26,9 +26,9 @@ def test_pc_recovers_true_cpdag(sem8):
     assert shd(ililab.infer_graph(sem8.data, learner="pc"), sem8.true_graph) == 0
 
 
-def test_ges_recovers_true_cpdag(sem8):
+def test_cl_ges_recovers_true_cpdag(sem8):
     # causal-learn's GES ends in a local optimum on this data at penalty 4 (SHD 7); at c = 2 it is exact.
-    assert shd(ililab.infer_graph(sem8.data, learner="ges", penalty=2.0), sem8.true_graph) == 0
+    assert shd(ililab.infer_graph(sem8.data, learner="cl-ges", penalty=2.0), sem8.true_graph) == 0
 
 
 def test_cl_grasp_is_seeded_and_leaves_global_random_alone(sem8):
@@ -42,7 +42,7 @@ def test_cl_grasp_is_seeded_and_leaves_global_random_alone(sem8):
 
 
 def test_lambda_alias_is_recorded(sem8):
-    graph = ililab.infer_graph(sem8.data, learner="ges", **{"lambda": 1.5})
+    graph = ililab.infer_graph(sem8.data, learner="cl-ges", **{"lambda": 1.5})
     assert graph.meta["params"]["penalty"] == 3.0 and graph.meta["params"]["lambda"] == 1.5
 
 
@@ -56,10 +56,10 @@ def test_pc_honours_forbidden_and_required(sem8):
     assert get("pc")().fit(data, k).has_edge("x0", "x7")
 
 
-def test_ges_refuses_knowledge(sem8):
+def test_cl_ges_refuses_knowledge(sem8):
     data = Dataset.from_array(sem8.data)
     with pytest.raises(ParameterError, match="does not support background knowledge"):
-        get("ges")().fit(data, Knowledge(forbidden=[("x0", "x1")]))
+        get("cl-ges")().fit(data, Knowledge(forbidden=[("x0", "x1")]))
 
 
 def test_pc_on_covariance_only_dataset_matches_rows(sem8):

@@ -5,7 +5,7 @@ from ililab.learners import Learner, LearnerParams, available, get, register
 
 
 def test_builtins_are_listed_first():
-    assert available()[:4] == ["grasp", "pc", "ges", "cl-grasp"]
+    assert available()[:6] == ["grasp", "boss", "ges", "pc", "cl-grasp", "cl-ges"]
 
 
 def test_unknown_learner():
