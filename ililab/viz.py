@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ililab.errors import UsageError
+from ililab.formats import MODALITY_COLOURS
 from ililab.graph import DependencyGraph, Edge, Node
 
 if TYPE_CHECKING:
@@ -66,10 +67,12 @@ __all__ = [
 
 LAYOUTS = ("modality", "spring", "circular", "hierarchical", "heatmap")
 IMAGE_FORMATS = ("png", "svg", "pdf")
-# Okabe & Ito's colour-blind-safe palette (the same order as ililab.formats.MODALITY_COLOURS).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+# Okabe & Ito's colour-blind-safe palette, the one the DOT writer uses too.
+PALETTE = MODALITY_COLOURS
 NO_MODALITY = "#7f7f7f"
 UNDIRECTED = "#555555"
+DASHED = (0, (4, 2.5))  # undirected edges, and edges only in the second graph of a comparison
+INK = "#333333"  # neutral ink: legend samples, the cells of an unweighted heatmap
 OTHER = "(no modality)"
 # Comparison colours.
 DIFF_COLOURS = {
@@ -710,7 +713,7 @@ def _draw(
             segments.append(line / (sx, sy))
             line_colours.append(rgba)
             widths.append(style.width)
-            dashes.append((0, (4, 2.5)) if style.dashed else (0, None))
+            dashes.append(DASHED if style.dashed else (0, None))
         if tip is not None:
             heads.append(tip / (sx, sy))
             head_colours.append(rgba)
@@ -754,51 +757,67 @@ def _draw(
         )
     for x, y, text in layout.headers:
         modality = None if text == OTHER else text
-        ax.annotate(
-            text,
-            (x, y),
-            xytext=(0, layout.radius + 6),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=layout.font + 2,
-            fontweight="bold",
-            color=colours.get(modality, NO_MODALITY),
-            parse_math=False,
-            annotation_clip=False,
-        )
+        colour = colours.get(modality, NO_MODALITY)
+        _heading(ax, text, (x, y), (0, layout.radius + 6), colour, layout.font, ha="center", va="bottom")
+
+
+def _heading(
+    ax: Axes, text: str, xy: tuple[float, float], offset: tuple[float, float], colour: str, font: float, **placement: Any
+) -> None:
+    """A modality's name in bold, ``offset`` points away from ``xy`` (``placement``: alignment, rotation)."""
+    ax.annotate(
+        text,
+        xy,
+        xytext=offset,
+        textcoords="offset points",
+        fontsize=font + 2,
+        fontweight="bold",
+        color=colour,
+        annotation_clip=False,
+        parse_math=False,
+        **placement,
+    )
+
+
+def _entry(label: str, **style: Any) -> Any:
+    """A legend entry: a matplotlib ``Line2D`` without data, drawn with ``style``."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], label=label, **style)
+
+
+def _dot_entry(label: str, colour: str, size: float = 7.0, rim: str = "white", **style: Any) -> Any:
+    """A legend entry drawn as a round marker (a node)."""
+    return _entry(label, ls="none", marker="o", ms=size, mfc=colour, mec=rim, **style)
+
+
+def _place_legend(ax: Axes, handles: Sequence[Any], font: float, **placement: Any) -> None:
+    """A frameless legend of ``handles`` at ``placement`` (``loc``, ``bbox_to_anchor``, columns)."""
+    ax.legend(handles=handles, frameon=False, fontsize=max(font, 7.0), **placement)
 
 
 def _legend(fig: Figure, ax: Axes, graph: DependencyGraph, font: float, extra: Sequence[Any] = (), edges: bool = True) -> None:
     """A legend below the drawing, one column per group: modalities, edge kinds, widths, opacities, extras."""
-    from matplotlib.lines import Line2D
-
     colours = _modality_colours(graph)
     groups: list[list[Any]] = []
-    dots = [Line2D([], [], ls="none", marker="o", ms=7, mfc=colours[m], mec="white", label=m) for m in graph.modalities]
+    dots = [_dot_entry(m, colours[m]) for m in graph.modalities]
     if any(n.modality is None for n in graph.nodes) and graph.modalities:
-        dots.append(Line2D([], [], ls="none", marker="o", ms=7, mfc=NO_MODALITY, mec="white", label=OTHER))
+        dots.append(_dot_entry(OTHER, NO_MODALITY))
     groups.append(dots)
     if edges:
         kinds = []
         if any(e.directed for e in graph.edges):
-            kinds.append(Line2D([], [], color="#333333", lw=1.4, marker=">", ms=5, label="directed (colour of source)"))
+            kinds.append(_entry("directed (colour of source)", color=INK, lw=1.4, marker=">", ms=5))
         if any(not e.directed for e in graph.edges):
-            kinds.append(Line2D([], [], color=UNDIRECTED, lw=1.4, ls=(0, (4, 2.5)), label="undirected (not oriented)"))
+            kinds.append(_entry("undirected (not oriented)", color=UNDIRECTED, lw=1.4, ls=DASHED))
         groups.append(kinds)
         weights = [abs(e.weight) for e in graph.edges if e.weight is not None]
+        samples = (1.0, 0.5, 0.1)
         if weights:
             top = max(weights)
-            groups.append(
-                [Line2D([], [], color="#333333", lw=0.4 + 3.2 * f, label=f"|weight| {top * f:.2g}") for f in (1.0, 0.5, 0.1)]
-            )
+            groups.append([_entry(f"|weight| {top * f:.2g}", color=INK, lw=0.4 + 3.2 * f) for f in samples])
         if any(e.confidence is not None for e in graph.edges):
-            groups.append(
-                [
-                    Line2D([], [], color="#333333", lw=2.0, alpha=0.12 + 0.88 * c, label=f"confidence {c:g}")
-                    for c in (1.0, 0.5, 0.1)
-                ]
-            )
+            groups.append([_entry(f"confidence {c:g}", color=INK, lw=2.0, alpha=0.12 + 0.88 * c) for c in samples])
     if extra:
         groups.append(list(extra))
     groups = [g for g in groups if g]
@@ -807,16 +826,9 @@ def _legend(fig: Figure, ax: Axes, graph: DependencyGraph, font: float, extra: S
     rows = max(len(g) for g in groups)
     handles = []
     for group in groups:  # the legend fills column by column: pad every group to a full column
-        handles += group + [Line2D([], [], alpha=0.0, label=" ") for _ in range(rows - len(group))]
-    ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=len(groups),
-        fontsize=max(font, 7.0),
-        frameon=False,
-        handlelength=2.6,
-        columnspacing=1.6,
+        handles += group + [_entry(" ", alpha=0.0) for _ in range(rows - len(group))]
+    _place_legend(
+        ax, handles, font, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(groups), handlelength=2.6, columnspacing=1.6
     )
 
 
@@ -935,7 +947,6 @@ def plot_heatmap(
     from matplotlib import colors as mcolors
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
     _check_graph(graph)
     shown = filter_edges(graph, top_k, min_confidence, min_weight)
@@ -968,7 +979,7 @@ def plot_heatmap(
         top = top or 1.0
         cmap, norm, what = "RdBu_r", mcolors.TwoSlopeNorm(vmin=-top, vcenter=0.0, vmax=top), "edge weight (source \u2192 target)"
     else:
-        cmap, norm, what = mcolors.ListedColormap(["#333333"]), mcolors.Normalize(0.0, 1.0), "edge present"
+        cmap, norm, what = mcolors.ListedColormap([INK]), mcolors.Normalize(0.0, 1.0), "edge present"
     masked = np.ma.masked_invalid(values)
     image = ax.imshow(masked, cmap=cmap, norm=norm, alpha=alpha, interpolation="nearest", aspect="equal")
     ax.set_facecolor("white")
@@ -1018,33 +1029,10 @@ def plot_heatmap(
         for modality, start, stop in groups:
             centre = (start + stop - 1) / 2
             text = modality if modality is not None else OTHER
-            ax.annotate(
-                text,
-                (centre, p - 0.5),
-                xytext=(0, -(longest + 8)),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize=font + 2,
-                fontweight="bold",
-                color=colours[modality],
-                annotation_clip=False,
-                parse_math=False,
-            )
-            ax.annotate(
-                text,
-                (-0.5, centre),
-                xytext=(-(longest + 8), 0),
-                textcoords="offset points",
-                ha="right",
-                va="center",
-                rotation=90,
-                rotation_mode="anchor",
-                fontsize=font + 2,
-                fontweight="bold",
-                color=colours[modality],
-                annotation_clip=False,
-                parse_math=False,
+            _heading(ax, text, (centre, p - 0.5), (0, -(longest + 8)), colours[modality], font, ha="center", va="top")
+            _heading(
+                ax, text, (-0.5, centre), (-(longest + 8), 0), colours[modality], font,
+                ha="right", va="center", rotation=90, rotation_mode="anchor",
             )
     if title is None:
         title = graph_title(graph, _filter_note(graph, shown, top_k, min_confidence, min_weight))
@@ -1052,10 +1040,8 @@ def plot_heatmap(
     if title:
         ax.set_title(title, fontsize=max(font, 8.0), pad=12, parse_math=False)
     if undirected:
-        handle = Line2D(
-            [], [], ls="none", marker="o", ms=4, mfc="white", mec="black", mew=0.5, label="undirected (fills both cells)"
-        )
-        ax.legend(handles=[handle], loc="upper left", bbox_to_anchor=(1.0, 0.0), frameon=False, fontsize=max(font, 7.0))
+        handle = _dot_entry("undirected (fills both cells)", "white", size=4, rim="black", mew=0.5)
+        _place_legend(ax, [handle], font, loc="upper left", bbox_to_anchor=(1.0, 0.0))
     if path is not None:
         save_figure(fig, path, dpi=dpi)
     return fig
@@ -1109,8 +1095,6 @@ def plot_comparison(
     comparison : GraphComparison, optional
         The result of :func:`ililab.metrics.compare` (computed if not given) for the title.
     """
-    from matplotlib.lines import Line2D
-
     from ililab.metrics import compare
 
     _check_graph(first)
@@ -1124,7 +1108,6 @@ def plot_comparison(
     if chosen == "heatmap":
         raise UsageError("a comparison is drawn as a graph; choose modality, spring, circular or hierarchical")
     categories = _diff_edges(first, second)
-    union = DependencyGraph(first.nodes, [], first.meta)
     # lay out on the union of the skeletons so both graphs' edges get sensible positions
     skeleton = []
     seen: set[frozenset[str]] = set()
@@ -1163,14 +1146,7 @@ def plot_comparison(
         "kind_differs": "directed in one, undirected in the other",
     }
     extra = [
-        Line2D(
-            [],
-            [],
-            color=DIFF_COLOURS[c],
-            lw=2.0,
-            ls=(0, (4, 2.5)) if c == "only_second" else "solid",
-            label=f"{wording[c]}: {counts[c]}",
-        )
+        _entry(f"{wording[c]}: {counts[c]}", color=DIFF_COLOURS[c], lw=2.0, ls=DASHED if c == "only_second" else "solid")
         for c in DIFF_COLOURS
         if counts[c]
     ]
