@@ -370,98 +370,100 @@ def ges_search(
         return cpa, cnb, found
 
     # forward phase
-    while True:
-        ch = _children(pa)
-        adj = [pa[v] | ch[v] | nb[v] for v in range(p)]
-        candidates = []
+    both_banned = [0] * p  # x with x -> y and y -> x banned: the adjacency is forbidden
+    if has_knowledge:
         for y in range(p):
-            pay, nby = pa[y], nb[y]
-            skip = adj[y] | (1 << y)
-            if has_knowledge:
-                both = banned[y]  # x -> y banned; keep x only if y -> x is allowed too
-                skip |= sum(1 << x for x in _bits(both) if banned[x] >> y & 1)
-            for x in range(p):
-                if skip >> x & 1:
-                    continue
-                na = nby & adj[x]
-                if not _is_clique(na, adj):
-                    continue
-                base = pay | na
-                room = cap - 1 - base.bit_count()
-                if room < 0:
-                    continue
-                for t in _cliques(nby & ~adj[x], na, adj, room):
-                    old = score(y, base | t)
-                    if old == -math.inf:
-                        continue
-                    delta = score(y, base | t | (1 << x)) - old
-                    if delta > 0:
-                        candidates.append((-delta, len(candidates), y, x, t, na))
-        candidates.sort()
-        moved = False
-        for neg_delta, _, y, x, t, na in candidates:
-            if _reaches(y, x, ch, nb, na | t):
-                continue
-            new_pa, new_nb = list(pa), list(nb)
-            new_pa[y] |= (1 << x) | t
-            new_nb[y] &= ~t
-            for v in _bits(t):
-                new_nb[v] &= ~(1 << y)
-            done = apply(new_pa, new_nb)
-            if done is None:
-                continue
-            pa, nb, witness = done
-            total -= neg_delta
-            stats["inserts"] += 1
-            moved = True
-            break
-        if not moved:
-            break
+            both_banned[y] = sum(1 << x for x in _bits(banned[y]) if banned[x] >> y & 1)
 
-    # backward phase
-    while True:
-        ch = _children(pa)
-        adj = [pa[v] | ch[v] | nb[v] for v in range(p)]
-        candidates = []
-        for y in range(p):
-            pay, nby = pa[y], nb[y]
-            for x in _bits((pay | nby) & ~kept[y]):
-                na = nby & adj[x]
-                bit_x = 1 << x
-                for c in _cliques(na, 0, adj, p):
-                    rest = (pay | c) & ~bit_x
-                    old = score(y, rest | bit_x)
-                    if old == -math.inf:
-                        continue
-                    delta = score(y, rest) - old
-                    if delta > 0:
-                        candidates.append((-delta, len(candidates), y, x, na & ~c))
-        candidates.sort()
-        moved = False
-        for neg_delta, _, y, x, h in candidates:
-            new_pa, new_nb = list(pa), list(nb)
-            new_pa[y] &= ~(1 << x)
-            new_pa[x] &= ~(1 << y)
-            new_nb[y] &= ~(1 << x)
-            new_nb[x] &= ~(1 << y)
-            for v in _bits(h):
-                new_nb[y] &= ~(1 << v)
-                new_nb[v] &= ~(1 << y)
-                new_pa[v] |= 1 << y
-                if new_nb[x] >> v & 1:
-                    new_nb[x] &= ~(1 << v)
-                    new_nb[v] &= ~(1 << x)
-                    new_pa[v] |= 1 << x
-            done = apply(new_pa, new_nb)
-            if done is None:
+    def inserts_into(y: int, adj: list[int]) -> list[tuple]:
+        pay, nby = pa[y], nb[y]
+        skip = adj[y] | (1 << y) | both_banned[y]
+        found: list[tuple] = []
+        for x in range(p):
+            if skip >> x & 1:
                 continue
-            pa, nb, witness = done
-            total -= neg_delta
-            stats["deletes"] += 1
-            moved = True
-            break
-        if not moved:
-            break
+            na = nby & adj[x]
+            if not _is_clique(na, adj):
+                continue
+            base = pay | na
+            room = cap - 1 - base.bit_count()
+            if room < 0:
+                continue
+            for t in _cliques(nby & ~adj[x], na, adj, room):
+                old = score(y, base | t)
+                if old == -math.inf:
+                    continue
+                delta = score(y, base | t | (1 << x)) - old
+                if delta > 0:
+                    found.append((-delta, y, len(found), x, t, na))
+        return found
+
+    def deletes_at(y: int, adj: list[int]) -> list[tuple]:
+        pay, nby = pa[y], nb[y]
+        found: list[tuple] = []
+        for x in _bits((pay | nby) & ~kept[y]):
+            na = nby & adj[x]
+            bit_x = 1 << x
+            for c in _cliques(na, 0, adj, p):
+                rest = (pay | c) & ~bit_x
+                old = score(y, rest | bit_x)
+                if old == -math.inf:
+                    continue
+                delta = score(y, rest) - old
+                if delta > 0:
+                    found.append((-delta, y, len(found), x, na & ~c, 0))
+        return found
+
+    # Candidates of node y depend only on pa[y], nb[y], adj[y], the adjacencies among nb[y] and
+    # each x's adjacencies within nb[y]; an operator on the pair (a, b) changes adjacencies of a
+    # and b only, so y's list is kept unless its own sets changed or nb[y] meets {a, b}.
+    for phase in ("forward", "backward"):
+        lists: list[list[tuple] | None] = [None] * p
+        seen: list[tuple[int, int, int] | None] = [None] * p
+        touched = 0
+        while True:
+            ch = _children(pa)
+            adj = [pa[v] | ch[v] | nb[v] for v in range(p)]
+            for y in range(p):
+                key = (pa[y], nb[y], adj[y])
+                if lists[y] is None or seen[y] != key or nb[y] & touched:
+                    lists[y] = inserts_into(y, adj) if phase == "forward" else deletes_at(y, adj)
+                    seen[y] = key
+            candidates = sorted(c for found in lists for c in found)
+            moved = False
+            for neg_delta, y, _, x, sub, na in candidates:
+                new_pa, new_nb = list(pa), list(nb)
+                if phase == "forward":  # Insert(x, y, T = sub)
+                    if _reaches(y, x, ch, nb, na | sub):
+                        continue
+                    new_pa[y] |= (1 << x) | sub
+                    new_nb[y] &= ~sub
+                    for v in _bits(sub):
+                        new_nb[v] &= ~(1 << y)
+                else:  # Delete(x, y, H = sub)
+                    new_pa[y] &= ~(1 << x)
+                    new_pa[x] &= ~(1 << y)
+                    new_nb[y] &= ~(1 << x)
+                    new_nb[x] &= ~(1 << y)
+                    for v in _bits(sub):
+                        new_nb[y] &= ~(1 << v)
+                        new_nb[v] &= ~(1 << y)
+                        new_pa[v] |= 1 << y
+                        if new_nb[x] >> v & 1:
+                            new_nb[x] &= ~(1 << v)
+                            new_nb[v] &= ~(1 << x)
+                            new_pa[v] |= 1 << x
+                done = apply(new_pa, new_nb)
+                if done is None:
+                    continue
+                pa, nb, witness = done
+                total -= neg_delta
+                stats["inserts" if phase == "forward" else "deletes"] += 1
+                touched = (1 << x) | (1 << y)
+                moved = True
+                break
+            if not moved:
+                break
 
     stats["scores_computed"] = len(score.cache)
     stats["rejected_parent_sets"] = score.rejected
