@@ -22,13 +22,13 @@ BLAS is pinned to one thread everywhere.
 
 from __future__ import annotations
 
-import os
+from _common import pin_blas
 
-for _name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ[_name] = "1"
+pin_blas()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402

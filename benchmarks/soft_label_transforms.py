@@ -13,18 +13,14 @@ Usage::
 
 from __future__ import annotations
 
-import os
+from _common import pin_blas, print_table, timed_infer_graph
 
-for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+pin_blas()
 
 import argparse  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import ililab  # noqa: E402
 from ililab.metrics import adjacency_scores  # noqa: E402
 from ililab.simulate import simulate_soft_labels  # noqa: E402
 
@@ -41,11 +37,8 @@ def run(args: argparse.Namespace) -> None:
                 inputs = [("logits (oracle)", sim.logits, "none")]
                 inputs += [(t, sim.probabilities, t) for t in transforms]
                 for label, values, transform in inputs:
-                    start = time.perf_counter()
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        graph = ililab.infer_graph(values, names=sim.names, learner=args.learner, transform=transform, seed=seed)
-                    elapsed = time.perf_counter() - start
+                    options = {"names": sim.names, "learner": args.learner, "transform": transform, "seed": seed}
+                    graph, elapsed = timed_infer_graph(values, **options)
                     score = adjacency_scores(graph, truth)
                     results.setdefault(label, []).append(
                         (score.precision, score.recall, score.f1, len(graph.edges), elapsed, len(truth.edges))
@@ -59,13 +52,14 @@ def run(args: argparse.Namespace) -> None:
         f"{'C':>4} {'n':>6}  {'input':<16} {'precision':>9} {'recall':>7} {'F1':>6} {'F1 sd':>6} "
         f"{'edges':>6} {'true':>5} {'time s':>7}"
     )
-    print(header)
-    print("-" * len(header))
-    for classes, n, label, prec, rec, f1, edges, elapsed, f1_sd, true_edges in rows:
-        print(
+    print_table(
+        header,
+        (
             f"{classes:>4} {n:>6}  {label:<16} {prec:>9.2f} {rec:>7.2f} {f1:>6.2f} {f1_sd:>6.2f} "
             f"{edges:>6.1f} {true_edges:>5.1f} {elapsed:>7.2f}"
-        )
+            for classes, n, label, prec, rec, f1, edges, elapsed, f1_sd, true_edges in rows
+        ),
+    )
 
 
 def main() -> None:

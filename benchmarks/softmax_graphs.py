@@ -21,18 +21,14 @@ Usage::
 
 from __future__ import annotations
 
-import os
+from _common import pin_blas, print_table, timed_infer_graph
 
-for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+pin_blas()
 
 import argparse  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import ililab  # noqa: E402
 from ililab.metrics import adjacency_scores  # noqa: E402
 from ililab.simulate import simulate_soft_labels  # noqa: E402
 from ililab.softmax import probability_floor  # noqa: E402
@@ -54,9 +50,7 @@ def _inputs(sim):
 
 def _warm_up(learner: str) -> None:
     sim = simulate_soft_labels(8, 1000, modalities=("audio",), seed=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ililab.infer_graph(sim.probabilities, names=sim.names, learner=learner, transform="softmax")
+    timed_infer_graph(sim.probabilities, names=sim.names, learner=learner, transform="softmax")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -74,15 +68,9 @@ def run(args: argparse.Namespace) -> None:
                     )
                     truth = sim.true_graph
                     for label, values, transform in _inputs(sim):
-                        elapsed = np.inf
-                        for _ in range(args.repeat):  # the fastest of R runs: machines are shared
-                            start = time.perf_counter()
-                            with warnings.catch_warnings():
-                                warnings.simplefilter("ignore")
-                                graph = ililab.infer_graph(
-                                    values, names=sim.names, learner=args.learner, transform=transform, seed=seed
-                                )
-                            elapsed = min(elapsed, time.perf_counter() - start)
+                        graph, elapsed = timed_infer_graph(
+                            values, repeat=args.repeat, names=sim.names, learner=args.learner, transform=transform, seed=seed
+                        )
                         identified = graph.meta.get("data", {}).get("softmax", {}).get("identified", True)
                         score = adjacency_scores(graph, truth)
                         results[label].append((score.f1, len(graph.edges), elapsed, len(truth.edges), float(identified)))
@@ -100,10 +88,7 @@ def run(args: argparse.Namespace) -> None:
         f"{'C':>4} {'n':>6} {'scale':>5}  {'input':<18} {'F1':>5} {'sd':>5} {'min':>5} "
         f"{'edges':>6} {'true':>5} {'time s':>7} {'ident.':>6}"
     )
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        print(_format(row))
+    print_table(header, map(_format, rows))
 
 
 def _format(row) -> str:
