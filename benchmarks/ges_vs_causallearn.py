@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/ges_vs_causallearn.py                 # p = 10, 20, 30; 3 seeds each
     .venv/bin/python benchmarks/ges_vs_causallearn.py --sizes 10,20 --seeds 2
+    .venv/bin/python benchmarks/ges_vs_causallearn.py --knowledge 10,28     # ges vs boss under knowledge
 
 Both run single-threaded (BLAS pinned to one thread before numpy is imported) on the same
 covariance (n = 10,000 rows of a linear-Gaussian SEM over a random DAG, expected degree 2) with
@@ -15,6 +16,12 @@ for ililab's ``ges`` (warm: the BIC kernel is loaded once before timing) and cau
 ratio; the mean total BIC of both results (ililab's score on the same covariance: each CPDAG is
 extended to a DAG and scored with one ``BICScore``); how many seeds gave the identical CPDAG; and
 the mean SHD of each CPDAG to the true one.
+
+``--knowledge C1,C2`` instead compares ``ges`` with ``boss`` (default settings) under background
+knowledge (causal-learn's GES takes none): on the logits of ``simulate_soft_labels(C, 20000,
+seed=0)`` (2 x C nodes), without knowledge, with tiers ``visual, audio`` and with
+``--forbid-within-modality``, printing CPU seconds, total BIC, and GES's inserts, deletes and
+candidates rejected by the knowledge.
 """
 
 from __future__ import annotations
@@ -79,12 +86,39 @@ def run_size(p: int, seeds: int, n: int, degree: float) -> dict:
     return row
 
 
+def run_knowledge(classes: int) -> None:
+    from ililab.dataset import Dataset
+    from ililab.knowledge import Knowledge
+    from ililab.learners import get
+    from ililab.simulate import simulate_soft_labels
+
+    soft = simulate_soft_labels(classes, 20_000, seed=0)
+    data = Dataset.from_array(soft.logits.astype(np.float64), soft.names)
+    cases = [
+        ("none", None),
+        ("tiers visual,audio", Knowledge.from_modalities(data.nodes, tier_order=["visual", "audio"])),
+        ("forbid within modality", Knowledge.from_modalities(data.nodes, forbid_within_modality=True)),
+    ]
+    for label, knowledge in cases:
+        t0 = time.process_time()
+        graph = get("ges")().fit(data, knowledge)
+        t_ges = time.process_time() - t0
+        t0 = time.process_time()
+        boss = get("boss")().fit(data, knowledge)
+        t_boss = time.process_time() - t0
+        s = graph.meta["search"]
+        print(f"{2 * classes:>4} | {label:<22} | {t_ges:6.2f} | {graph.meta['score']:12.1f} | {t_boss:6.2f} "
+              f"| {boss.meta['score']:12.1f} | {s['inserts']:>4} / {s['deletes']:>3} / {s['knowledge_rejections']:>5}",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,20,30", help="comma-separated numbers of variables")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("-n", type=int, default=10_000, help="rows per data set")
     parser.add_argument("--degree", type=float, default=2.0, help="expected degree of the random DAG")
+    parser.add_argument("--knowledge", metavar="C1,C2", help="compare ges with boss under knowledge on 2 x C soft labels")
     args = parser.parse_args()
 
     from ililab.learners import get
@@ -94,6 +128,15 @@ def main() -> None:
     from ililab.dataset import Dataset
 
     get("ges")().fit(Dataset.from_array(warm.data))
+    get("boss")().fit(Dataset.from_array(warm.data))
+
+    if args.knowledge:
+        print("n = 20000 soft-label logits, penalty 4; CPU s; GES inserts / deletes / rejected by knowledge")
+        print(f"{'p':>4} | {'knowledge':<22} | {'ges s':>6} | {'ges BIC':>12} | {'boss s':>6} | {'boss BIC':>12} "
+              "| ges ins / del / rej")
+        for classes in (int(c) for c in args.knowledge.split(",")):
+            run_knowledge(classes)
+        return
 
     print(f"n = {args.n}, expected degree {args.degree}, penalty 4 (lambda 2), {args.seeds} seeds per size; CPU s summed")
     print(f"{'p':>4} | {'ges s':>7} | {'cl-ges s':>8} | {'ratio':>6} | {'mean BIC ges':>13} | {'mean BIC cl-ges':>15} "
