@@ -73,16 +73,15 @@ def apply_meek_rules(
     """Orient undirected edges by Meek's rules R1-R4 until nothing changes."""
     d = np.asarray(directed, dtype=bool).copy()
     u = np.asarray(undirected, dtype=bool).copy()
+    adjacent = d | d.T | u  # orienting an edge keeps the skeleton: computed once
     changed = True
     while changed:
         changed = False
-        adjacent = d | d.T | u
         for a, b in zip(*np.nonzero(np.triu(u))):
             for x, y in ((a, b), (b, a)):
                 if _meek_orients(x, y, d, u, adjacent):
                     d[x, y] = True
                     u[x, y] = u[y, x] = False
-                    adjacent = d | d.T | u
                     changed = True
                     break
     return d, u
