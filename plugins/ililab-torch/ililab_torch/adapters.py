@@ -66,6 +66,14 @@ class EdgeFilter:
         Keep only edges whose ends have different modalities.
     edge_weight : {"binary", "weight", "confidence"}
         ``A_ij``: 1, ``|strength|`` or the confidence.
+    pairs : {"edges", "classes"}
+        ``"edges"`` uses the kept edges as they are. ``"classes"`` reads each kept edge
+        between two *different* classes ``c, c'`` (in any modalities, within-modality
+        edges included) as "the classes ``c`` and ``c'`` are linked" and pulls that class
+        pair across modalities: it becomes the edges ``c (a) - c' (b)`` and ``c' (a) - c (b)``
+        for every two modalities ``a != b`` (``A`` = the largest ``A`` of the edges mapped
+        to the pair). The graph tells *which* classes interact; the pull is put on the
+        cross-modal distances retrieval ranks by.
     """
 
     top_k: int | None = 3
@@ -75,6 +83,7 @@ class EdgeFilter:
     sign: Literal["positive", "any"] = "positive"
     cross_modal_only: bool = False
     edge_weight: EdgeWeight = "binary"
+    pairs: Literal["edges", "classes"] = "edges"
 
     def __post_init__(self) -> None:
         if self.top_k is not None and self.top_k < 1:
@@ -85,6 +94,8 @@ class EdgeFilter:
             raise UsageError(f"sign must be 'positive' or 'any', got {self.sign!r}")
         if self.edge_weight not in ("binary", "weight", "confidence"):
             raise UsageError(f"edge_weight must be 'binary', 'weight' or 'confidence', got {self.edge_weight!r}")
+        if self.pairs not in ("edges", "classes"):
+            raise UsageError(f"pairs must be 'edges' or 'classes', got {self.pairs!r}")
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise UsageError(f"min_confidence must lie in [0, 1], got {self.min_confidence}")
 
@@ -189,6 +200,48 @@ def kept_edges(
                 raise UsageError("edge_weight='confidence' needs edge confidences; the graph has none")
             a = float(e.confidence)
         out.append((e, a))
+    if filt.pairs == "classes":
+        out = _class_pairs(graph, out)
+    return out
+
+
+def _class_pairs(graph: DependencyGraph, edges: list[tuple[Edge, float]]) -> list[tuple[Edge, float]]:
+    """Kept edges between different classes -> both cross-modal edges of each class pair, for every two modalities."""
+    where: dict[tuple[str, str], str] = {}
+    modalities: list[str] = []
+    for name in graph.names:
+        label, modality = split_name_of(graph, name)
+        if modality is None:
+            raise DataError(f"node {name!r} has no modality; pairs='classes' needs 'Class (modality)' nodes")
+        where[(label, modality)] = name
+        if modality not in modalities:
+            modalities.append(modality)
+    strength: dict[frozenset, float] = {}
+    order: list[frozenset] = []
+    for e, a in edges:
+        (ls, _), (lt, _) = split_name_of(graph, e.source), split_name_of(graph, e.target)
+        if ls == lt:
+            continue
+        key = frozenset((ls, lt))
+        if key not in strength:
+            order.append(key)
+            strength[key] = a
+        else:
+            strength[key] = max(strength[key], a)
+    out: list[tuple[Edge, float]] = []
+    seen: set[frozenset] = set()
+    for key in order:
+        first, second = sorted(key)
+        for ma in modalities:
+            for mb in modalities:
+                if ma == mb:
+                    continue
+                for c, d in ((first, second), (second, first)):
+                    s, t = where.get((c, ma)), where.get((d, mb))
+                    if s is None or t is None or frozenset((s, t)) in seen:
+                        continue
+                    seen.add(frozenset((s, t)))
+                    out.append((Edge(s, t, "undirected"), strength[key]))
     return out
 
 

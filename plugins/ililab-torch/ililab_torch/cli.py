@@ -194,6 +194,9 @@ def _read_soft_labels(path: str, names_file: str | None, data, train_rows):
 @click.option("--edge-weight", type=click.Choice(["binary", "weight", "confidence"]), default="binary",
               show_default=True, help="A_ij of a kept edge.")
 @click.option("--cross-modal-only", is_flag=True, help="Use only edges joining different modalities.")
+@click.option("--pairs", type=click.Choice(["edges", "classes"]), default="edges", show_default=True,
+              help="'classes': each kept edge between two classes (any modalities) pulls that class pair across "
+                   "modalities, c (audio) - c' (visual) and c' (audio) - c (visual).")
 @click.option("--lir-start", type=click.IntRange(min=1), default=1, show_default=True,
               help="First epoch with the LIR term on.")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
@@ -209,7 +212,7 @@ def _read_soft_labels(path: str, names_file: str | None, data, train_rows):
 @_device
 @_threads
 def student_train(features, graph_file, soft_file, names_file, output, lam, top_k, tau, same_class, sign, min_weight,
-                  min_confidence, edge_weight, cross_modal_only, lir_start, epochs, embed_dim, hidden, dropout,
+                  min_confidence, edge_weight, cross_modal_only, pairs, lir_start, epochs, embed_dim, hidden, dropout,
                   batch_size, lr, weight_decay, margin, test_fraction, seed, device, threads) -> None:
     """Train the student on FEATURES.npz and write a checkpoint (state_dict + JSON config)."""
     from ililab.api import load_graph
@@ -224,7 +227,7 @@ def student_train(features, graph_file, soft_file, names_file, output, lam, top_
         embed_dim=embed_dim, hidden=hidden, dropout=dropout, epochs=epochs, batch_size=batch_size, lr=lr,
         weight_decay=weight_decay, margin=margin, lam=lam, lir_start=lir_start, tau=tau, top_k=top_k or None,
         min_weight=min_weight, min_confidence=min_confidence, same_class=same_class, sign=sign,
-        cross_modal_only=cross_modal_only, edge_weight=edge_weight, seed=seed,
+        cross_modal_only=cross_modal_only, edge_weight=edge_weight, pairs=pairs, seed=seed,
     ).validate()
     if graph_file and not soft_file:
         raise UsageError("--graph needs --soft-labels (the teacher's probabilities of the train clips)")

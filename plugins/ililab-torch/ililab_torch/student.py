@@ -55,6 +55,7 @@ class StudentConfig:
     sign: str = "positive"
     cross_modal_only: bool = False
     edge_weight: str = "binary"
+    pairs: str = "edges"
     seed: int = 0
 
     def validate(self) -> StudentConfig:
@@ -71,7 +72,7 @@ class StudentConfig:
 
     def edge_filter(self) -> EdgeFilter:
         return EdgeFilter(self.top_k, self.min_weight, self.min_confidence, self.same_class,  # type: ignore[arg-type]
-                          self.sign, self.cross_modal_only, self.edge_weight)  # type: ignore[arg-type]
+                          self.sign, self.cross_modal_only, self.edge_weight, self.pairs)  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> StudentConfig:

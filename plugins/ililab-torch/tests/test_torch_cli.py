@@ -51,7 +51,7 @@ def test_teacher_graph_student_evaluate(run, tmp_path, features_file):
     run("infer-graph", tmp_path / "soft_labels_logits.npy", "--names", tmp_path / "soft_labels_names.txt",
         "--learner", "ges", "-o", tmp_path / "graph.json")
     r = run("student", "train", features_file, "--graph", tmp_path / "graph.json", "--soft-labels", soft,
-            "-o", tmp_path / "student.pt", *FAST, "--embed-dim", "8", "--lam", "2", "--seed", "1")
+            "-o", tmp_path / "student.pt", *FAST, "--embed-dim", "8", "--lam", "2", "--seed", "1", "--pairs", "classes")
     assert "student epoch 2/2" in r.stderr and "LIR, lambda 2.0" in r.stderr
     r = run("student", "evaluate", features_file, "--checkpoint", tmp_path / "student.pt", "--json")
     result = json.loads(r.stdout)

@@ -79,6 +79,26 @@ def test_top_k_keeps_each_nodes_strongest_edges():
     assert ("C1 (audio)", hub) in kept
 
 
+def test_class_pairs_put_each_linked_class_pair_across_modalities():
+    names = [f"{c} (audio)" for c in "ABC"] + [f"{c} (visual)" for c in "ABC"]
+    g = DependencyGraph(names, [Edge("A (visual)", "B (visual)", weight=0.5),   # within-modality: the class pair {A, B}
+                                Edge("B (audio)", "A (visual)", weight=0.8),    # the same pair again, cross-modal
+                                Edge("C (audio)", "C (visual)", weight=0.9)])   # same class: dropped
+    kept = kept_edges(g, EdgeFilter(pairs="classes", edge_weight="weight", top_k=None))
+    assert {frozenset((e.source, e.target)): a for e, a in kept} == {
+        frozenset(("A (audio)", "B (visual)")): 0.8, frozenset(("B (audio)", "A (visual)")): 0.8}
+    assert all(e.kind == "undirected" for e, _ in kept)
+    # the pull then acts on cross-modal pairs only: clip 0 (label A) audio towards clip 1 (label B) visual
+    pw = PairWeights(g, tau=0.0, pairs="classes", top_k=None)
+    soft = [[1.0, 0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0, 1.0, 0.0]]
+    w = pw(soft, [0, 1])
+    assert set(w) == {("audio", "visual")}
+    assert w[("audio", "visual")].tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    assert kept_edges(g.with_edges([Edge("C (audio)", "C (visual)")]), EdgeFilter(pairs="classes")) == []
+    with pytest.raises(UsageError, match="pairs"):
+        EdgeFilter(pairs="nodes")
+
+
 def test_missing_weights_use_reference_correlation(rng):
     x = rng.normal(size=(200, 4))
     x[:, 3] = -x[:, 0] + 0.1 * rng.normal(size=200)   # A (audio) vs B (visual): negative
