@@ -840,7 +840,7 @@ def softmax_dataset(
         cov_w, n = moments.covariance(), int(moments.n)
         info["streamed"] = True
     if cov_w is None or n <= len(nodes):
-        raise DataError(f"--transform softmax needs more rows than columns ({len(nodes)}), got {n}")
+        raise DataError(f"{n} rows for {len(nodes)} columns: a graph needs more rows (clips) than columns (classes)")
     if clipped:
         info["clipped_values"] = clipped
         warnings.warn(

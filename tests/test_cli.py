@@ -127,6 +127,14 @@ def test_identical_columns(run_cli, tmp_path, sem_small):
     _assert_error(run_cli("infer-graph", _save(tmp_path, x), "-l", "ges"), 1, "'x1' and 'x4' are perfectly correlated")
 
 
+@pytest.mark.parametrize("transform", ["auto", "logit", "none"])
+def test_fewer_rows_than_columns_says_so(run_cli, tmp_path, soft_files, transform):
+    few = _save(tmp_path, np.load(soft_files["probabilities"])[:5], "few.npy")
+    _assert_error(
+        run_cli("infer-graph", few, "--names", soft_files["names"], "--transform", transform), 1, "5 rows for 10 columns"
+    )
+
+
 def test_names_file_problems(run_cli, tmp_path, data_npy):
     names = tmp_path / "names.txt"
     names.write_text("a\nb\nc\n")
