@@ -209,3 +209,10 @@ def test_simulate_and_show(run_cli, tmp_path):
     assert shown.code == 0 and "-->" in shown.out
     result = run_cli("simulate", "sem", "-p", "5", "-n", "100", "-o", tmp_path / "sem")
     assert result.code == 0 and np.load(tmp_path / "sem" / "data.npy").shape == (100, 5)
+
+
+@pytest.mark.parametrize("kind", ["soft-labels", "sem"])
+def test_simulate_quiet_writes_files_and_says_nothing(run_cli, tmp_path, kind):
+    result = run_cli("--quiet", "simulate", kind, "-n", "100", "-o", tmp_path / "sim")
+    assert result.code == 0 and result.out == "" and result.err == ""
+    assert (tmp_path / "sim" / "true_graph.json").exists()

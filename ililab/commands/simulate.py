@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ililab.commands._common import is_quiet
+
 
 @click.group("simulate")
 def simulate_command() -> None:
@@ -40,6 +42,8 @@ def soft_labels(classes, modalities, samples, degree, logit_scale, float32, seed
         classes, samples, mods, degree, seed, logit_scale, dtype=np.float32 if float32 else np.float64
     )
     paths = sim.save(output)
+    if is_quiet():
+        return
     click.echo(
         f"{samples} x {sim.probabilities.shape[1]} soft labels ({classes} classes x {len(mods)} modalities), "
         f"true graph {len(sim.true_graph.edges)} edges -> {Path(output)}/",
@@ -66,4 +70,5 @@ def sem(variables, samples, degree, seed, output) -> None:
     write_array(sim.data, out / "data.npy")
     write_names(sim.names, out / "names.txt")
     sim.true_graph.save(out / "true_graph.json")
-    click.echo(f"{samples} x {variables} SEM data, true graph {len(sim.true_graph.edges)} edges -> {out}/", err=True)
+    if not is_quiet():
+        click.echo(f"{samples} x {variables} SEM data, true graph {len(sim.true_graph.edges)} edges -> {out}/", err=True)
