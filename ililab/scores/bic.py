@@ -43,12 +43,16 @@ API (shared by every score-based search: GRaSP, BOSS)
     many candidates were rejected as near-singular.
   - ``remove_scores(cov, n, penalty, y, parents, k, out) -> int`` — ``out[t]`` = score of ``y``
     given ``parents[:k]`` without ``parents[t]``, in ``O(k³)`` for all ``t`` together.
-  - ``residual_variance(cov, y, parents, k) -> float`` (``-1.0`` when rejected).
+  - ``residual_variance(cov, y, parents, k) -> float`` (NaN when rejected).
 
   ``cov`` is a float64 C-contiguous ``(p, p)`` array, ``parents`` an int32 array and ``k`` an
   int64 (other types work but compile another specialization: keep callers to these types).
-  The small helpers are inlined at Numba IR level (``inline="always"``), so each public kernel
-  is compiled as one function.
+  These four allocate their scratch space on each call. The search kernels call the ``*_ws``
+  twins instead (``score_ws``, ``add_scores_ws``, ``remove_scores_ws``, ``residual_variance_ws``,
+  and ``total_score_ws`` for a whole DAG), which take the scratch from the caller
+  (:func:`new_scratch`) and are compiled without reference counting (``_nrt=False``): no
+  allocation code is compiled into them, which keeps the first-run compile short. The small
+  helpers are inlined at Numba IR level (``inline="always"``).
 
 The search kernels (:mod:`ililab.search._growshrink`) memoise these scores in a grow-shrink
 tree per node, which is their bounded score cache keyed by (node, parent set); this module's
@@ -78,6 +82,12 @@ __all__ = [
     "remove_scores",
     "residual_variance",
     "regression_weights",
+    "new_scratch",
+    "score_ws",
+    "add_scores_ws",
+    "remove_scores_ws",
+    "residual_variance_ws",
+    "total_score_ws",
 ]
 
 log = logging.getLogger(__name__)
@@ -109,11 +119,23 @@ def to_causallearn(score: float, n_samples: int, n_nodes: int = 1) -> float:
 
 
 # -- Numba kernels -----------------------------------------------------------------------
+#
+# The search kernels take their scratch space from the caller (``*_ws`` kernels, compiled
+# without Numba's reference counting, ``_nrt=False``): no array is allocated inside them, which
+# keeps Numba from compiling allocation code into every kernel (first-run compile time).
+# ``mat`` is a flat float64 scratch of at least ``3 k²`` entries and ``fw`` a float64 array of
+# at least 3 rows of ``k`` entries; see :func:`new_scratch`.
+
+
+def new_scratch(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scratch arrays ``(mat, fw, sub)`` for the ``*_ws`` kernels on ``p`` variables."""
+    p = max(int(p), 1)
+    return np.empty(3 * p * p), np.empty((3, p)), np.empty(p, dtype=np.int32)
 
 
 @njit(cache=True, inline="always")
 def _cholesky_block(cov, idx, k, low):
-    """Cholesky factor of ``cov[idx[:k], idx[:k]]`` into ``low`` (lower triangle).
+    """Cholesky factor of ``cov[idx[:k], idx[:k]]`` into the flat ``low`` (row-major, stride k).
 
     Returns False when a pivot falls below ``SINGULAR_TOL`` of its diagonal entry.
     """
@@ -123,24 +145,24 @@ def _cholesky_block(cov, idx, k, low):
             ib = idx[b]
             s = cov[ia, ib]
             for t in range(b):
-                s -= low[a, t] * low[b, t]
+                s -= low[a * k + t] * low[b * k + t]
             if a == b:
                 if s <= SINGULAR_TOL * cov[ia, ia] or s <= 0.0:
                     return False
-                low[a, a] = math.sqrt(s)
+                low[a * k + a] = math.sqrt(s)
             else:
-                low[a, b] = s / low[b, b]
+                low[a * k + b] = s / low[b * k + b]
     return True
 
 
 @njit(cache=True, inline="always")
 def _forward(low, k, rhs, out):
-    """Solve ``low[:k, :k] @ out = rhs`` (forward substitution)."""
+    """Solve ``low @ out = rhs`` (forward substitution; ``low`` flat, stride k)."""
     for a in range(k):
         s = rhs[a]
         for t in range(a):
-            s -= low[a, t] * out[t]
-        out[a] = s / low[a, a]
+            s -= low[a * k + t] * out[t]
+        out[a] = s / low[a * k + a]
 
 
 @njit(cache=True, inline="always")
@@ -152,54 +174,48 @@ def _score_from_variance(var, cov_yy, n, penalty, k):
 
 
 @njit(cache=True, inline="always")
-def _residual_variance(cov, y, parents, k):
+def _residual_variance(cov, y, parents, k, mat, fw):
     if k == 0:
         return cov[y, y]
-    low = np.empty((k, k))
-    if not _cholesky_block(cov, parents, k, low):
+    if not _cholesky_block(cov, parents, k, mat):
         return np.nan
-    rhs = np.empty(k)
+    rhs = fw[0]
+    b = fw[1]
     for a in range(k):
         rhs[a] = cov[parents[a], y]
-    b = np.empty(k)
-    _forward(low, k, rhs, b)
+    _forward(mat, k, rhs, b)
     var = cov[y, y]
     for a in range(k):
         var -= b[a] * b[a]
     return var
 
 
-@njit(cache=True)
-def residual_variance(cov, y, parents, k):
-    """σ²(y | parents[:k]) before clamping; NaN when the parent block is near-singular."""
-    return _residual_variance(cov, y, parents, k)
+@njit(cache=True, _nrt=False)
+def residual_variance_ws(cov, y, parents, k, mat, fw):
+    """:func:`residual_variance` with caller-provided scratch."""
+    return _residual_variance(cov, y, parents, k, mat, fw)
 
 
-@njit(cache=True)
-def local_score(cov, n, penalty, y, parents, k):
-    """BIC local score of ``y`` given ``parents[:k]``; ``-inf`` for a near-singular block."""
-    var = _residual_variance(cov, y, parents, k)
+@njit(cache=True, _nrt=False)
+def score_ws(cov, n, penalty, y, parents, k, mat, fw):
+    """:func:`local_score` with caller-provided scratch."""
+    var = _residual_variance(cov, y, parents, k, mat, fw)
     if np.isnan(var):
         return -np.inf
     return _score_from_variance(var, cov[y, y], n, penalty, k)
 
 
-@njit(cache=True)
-def add_scores(cov, n, penalty, y, parents, k, cand, m, out):
-    """``out[t]`` = score of ``y`` given ``parents[:k] + [cand[t]]``, for ``t < m``.
-
-    Uses one Cholesky factor of the parent block and a rank-one update per candidate.
-    A candidate that is (nearly) a linear combination of the parents gets ``-inf``.
-    Returns the number of such rejected candidates (all ``m`` if the block itself is singular).
-    """
-    low = np.empty((k, k))
+@njit(cache=True, _nrt=False)
+def add_scores_ws(cov, n, penalty, y, parents, k, cand, m, out, mat, fw):
+    """:func:`add_scores` with caller-provided scratch."""
+    low = mat
     if k > 0 and not _cholesky_block(cov, parents, k, low):
         for t in range(m):
             out[t] = -np.inf
         return m
-    rhs = np.empty(k)
-    b = np.empty(k)
-    v = np.empty(k)
+    rhs = fw[0]
+    b = fw[1]
+    v = fw[2]
     for a in range(k):
         rhs[a] = cov[parents[a], y]
     _forward(low, k, rhs, b)
@@ -225,24 +241,84 @@ def add_scores(cov, n, penalty, y, parents, k, cand, m, out):
     return rejected
 
 
-@njit(cache=True, inline="always")
-def _inverse_from_cholesky(low, k, inv):
-    """``inv`` = (low low^T)^-1 for the lower-triangular ``low[:k, :k]``."""
-    linv = np.zeros((k, k))
+@njit(cache=True, _nrt=False)
+def remove_scores_ws(cov, n, penalty, y, parents, k, out, mat, fw, sub):
+    """:func:`remove_scores` with caller-provided scratch (``sub``: int32, at least ``k`` entries)."""
+    kk = k * k
+    low = mat[:kk]
+    if not _cholesky_block(cov, parents, k, low):
+        for t in range(k):
+            c = 0
+            for a in range(k):
+                if a != t:
+                    sub[c] = parents[a]
+                    c += 1
+            out[t] = score_ws(cov, n, penalty, y, sub, k - 1, mat, fw)
+        return 1
+    # inverse of low low^T: linv = low^-1 (lower triangle), then inv = linv^T linv
+    linv = mat[kk : 2 * kk]
+    inv = mat[2 * kk : 3 * kk]
     for a in range(k):
-        linv[a, a] = 1.0 / low[a, a]
+        linv[a * k + a] = 1.0 / low[a * k + a]
         for b in range(a):
             s = 0.0
             for t in range(b, a):
-                s -= low[a, t] * linv[t, b]
-            linv[a, b] = s / low[a, a]
+                s -= low[a * k + t] * linv[t * k + b]
+            linv[a * k + b] = s / low[a * k + a]
     for a in range(k):
         for b in range(a + 1):
             s = 0.0
             for t in range(a, k):
-                s += linv[t, a] * linv[t, b]
-            inv[a, b] = s
-            inv[b, a] = s
+                s += linv[t * k + a] * linv[t * k + b]
+            inv[a * k + b] = s
+            inv[b * k + a] = s
+    beta = fw[2]
+    for a in range(k):
+        s = 0.0
+        for t in range(k):
+            s += inv[a * k + t] * cov[parents[t], y]
+        beta[a] = s
+    var_s = cov[y, y]
+    for a in range(k):
+        var_s -= beta[a] * cov[parents[a], y]
+    for t in range(k):
+        out[t] = _score_from_variance(var_s + beta[t] * beta[t] / inv[t * k + t], cov[y, y], n, penalty, k - 1)
+    return 0
+
+
+@njit(cache=True, _nrt=False)
+def total_score_ws(cov, n, penalty, par, npar, mat, fw):
+    """Sum over nodes ``v`` of the score of ``v`` given ``par[v, :npar[v]]``."""
+    total = 0.0
+    for v in range(cov.shape[0]):
+        total += score_ws(cov, n, penalty, v, par[v], npar[v], mat, fw)
+    return total
+
+
+@njit(cache=True)
+def residual_variance(cov, y, parents, k):
+    """σ²(y | parents[:k]) before clamping; NaN when the parent block is near-singular."""
+    kk = max(k, 1)
+    return residual_variance_ws(cov, y, parents, k, np.empty(kk * kk), np.empty((2, kk)))
+
+
+@njit(cache=True)
+def local_score(cov, n, penalty, y, parents, k):
+    """BIC local score of ``y`` given ``parents[:k]``; ``-inf`` for a near-singular block."""
+    kk = max(k, 1)
+    return score_ws(cov, n, penalty, y, parents, k, np.empty(kk * kk), np.empty((2, kk)))
+
+
+@njit(cache=True)
+def add_scores(cov, n, penalty, y, parents, k, cand, m, out):
+    """``out[t]`` = score of ``y`` given ``parents[:k] + [cand[t]]``, for ``t < m``.
+
+    Uses one Cholesky factor of the parent block and a rank-one update per candidate.
+    A candidate that is (nearly) a linear combination of the parents gets ``-inf``.
+    Returns the number of such rejected candidates (all ``m`` if the block itself is singular).
+    """
+    kk = max(k, 1)
+    return add_scores_ws(cov, n, penalty, y, parents, k, cand, m, out, np.empty(kk * kk), np.empty((3, kk)))
 
 
 @njit(cache=True)
@@ -252,49 +328,18 @@ def remove_scores(cov, n, penalty, y, parents, k, out):
     Uses ``σ²(y|S∖x) = σ²(y|S) + β_x² / (Σ_SS⁻¹)_xx`` from one inverse of the block.
     Returns 1 if the block is near-singular (then every entry is computed directly).
     """
-    low = np.empty((k, k))
-    if not _cholesky_block(cov, parents, k, low):
-        sub = np.empty(max(k - 1, 1), dtype=np.int32)
-        for t in range(k):
-            c = 0
-            for a in range(k):
-                if a != t:
-                    sub[c] = parents[a]
-                    c += 1
-            out[t] = local_score(cov, n, penalty, y, sub, k - 1)
-        return 1
-    inv = np.empty((k, k))
-    _inverse_from_cholesky(low, k, inv)
-    beta = np.zeros(k)
-    for a in range(k):
-        s = 0.0
-        for t in range(k):
-            s += inv[a, t] * cov[parents[t], y]
-        beta[a] = s
-    var_s = cov[y, y]
-    for a in range(k):
-        var_s -= beta[a] * cov[parents[a], y]
-    for t in range(k):
-        out[t] = _score_from_variance(var_s + beta[t] * beta[t] / inv[t, t], cov[y, y], n, penalty, k - 1)
-    return 0
+    kk = max(k, 1)
+    return remove_scores_ws(
+        cov, n, penalty, y, parents, k, out, np.empty(3 * kk * kk), np.empty((3, kk)), np.empty(kk, dtype=np.int32)
+    )
 
 
-@njit(cache=True)
-def regression_weights(cov, dag, standardized):
-    """Coefficients of each node on its parents in ``dag`` (bool (p, p), ``[i, j]`` for i -> j).
-
-    Returns ``(weights, ok)``: ``weights[i, j]`` is the coefficient of ``i`` in the regression of
-    ``j`` on its parents (times ``sd(i) / sd(j)`` when ``standardized``); ``ok[j]`` is False where
-    the parent block was near-singular (those columns are left at zero for the caller to solve).
-    """
+@njit(cache=True, _nrt=False)
+def _regression_kernel(cov, dag, standardized, weights, ok, parents, mat, fw):
     p = cov.shape[0]
-    weights = np.zeros((p, p))
-    ok = np.ones(p, dtype=np.bool_)
-    parents = np.empty(p, dtype=np.int64)
-    rhs = np.empty(p)
-    tmp = np.empty(p)
-    beta = np.empty(p)
-    low = np.empty((p, p))
+    rhs = fw[0]
+    tmp = fw[1]
+    beta = fw[2]
     for y in range(p):
         k = 0
         for x in range(p):
@@ -303,22 +348,38 @@ def regression_weights(cov, dag, standardized):
                 k += 1
         if k == 0:
             continue
-        if not _cholesky_block(cov, parents, k, low):
+        if not _cholesky_block(cov, parents, k, mat):
             ok[y] = False
             continue
         for a in range(k):
             rhs[a] = cov[parents[a], y]
-        _forward(low, k, rhs, tmp)
+        _forward(mat, k, rhs, tmp)
         for a in range(k - 1, -1, -1):  # back substitution with low^T
             s = tmp[a]
             for t in range(a + 1, k):
-                s -= low[t, a] * beta[t]
-            beta[a] = s / low[a, a]
+                s -= mat[t * k + a] * beta[t]
+            beta[a] = s / mat[a * k + a]
         for a in range(k):
             w = beta[a]
             if standardized:
                 w *= math.sqrt(cov[parents[a], parents[a]] / cov[y, y])
             weights[parents[a], y] = w
+
+
+def regression_weights(cov: np.ndarray, dag: np.ndarray, standardized: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients of each node on its parents in ``dag`` (bool (p, p), ``[i, j]`` for i -> j).
+
+    Returns ``(weights, ok)``: ``weights[i, j]`` is the coefficient of ``i`` in the regression of
+    ``j`` on its parents (times ``sd(i) / sd(j)`` when ``standardized``); ``ok[j]`` is False where
+    the parent block was near-singular (those columns are left at zero for the caller to solve).
+    """
+    cov = np.ascontiguousarray(cov, dtype=np.float64)
+    dag = np.ascontiguousarray(dag, dtype=np.bool_)
+    p = cov.shape[0]
+    weights = np.zeros((p, p))
+    ok = np.ones(p, dtype=np.bool_)
+    mat, fw, _ = new_scratch(p)
+    _regression_kernel(cov, dag, bool(standardized), weights, ok, np.empty(p, dtype=np.int64), mat, fw)
     return weights, ok
 
 

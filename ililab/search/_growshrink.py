@@ -26,22 +26,27 @@ change, only time), and a trace that alone needs more than the capacity falls ba
 
 Kernel API (shared by GRaSP and BOSS)
 -------------------------------------
-* ``ctx = make_context(score, forbidden, required, max_parents)`` — a tuple
-  ``(cov, n, penalty, forbidden_u8, req, nreq, max_parents)``.
-* ``forest = new_forest(p, capacity)`` (Python) then ``forest_init(forest, ctx)``.
-* ``trace(forest, ctx, y, rank, limit, out) -> (score, k)`` — parents of ``y`` with
-  ``P = {v : rank[v] < limit}`` written to ``out[:k]`` (required first, then in order of
-  addition); ``score`` is ``y``'s local score with those parents. In a permutation search pass
-  ``rank = pos`` (position of each node) and ``limit = pos[y]``.
-* ``grow_shrink_direct(ctx, y, rank, limit, out)`` — the same result without memoisation.
-* Hot loops: taking arrays out of a tuple costs an atomic reference-count update each time,
-  which dominates a memoised trace (~10 ns). A loop tracing many nodes should take
-  ``f_add, f_first, f_nch, f_shs, f_sho, f_shl, pool = forest[0], forest[4], forest[5],
-  forest[6], forest[7], forest[8], forest[9]`` once and inline the fast path of :func:`trace`:
-  ``node = walk(f_add, f_first, f_nch, y, rank, limit)``; if ``node >= 0 and f_sho[node] >= 0``
-  the parents are ``pool[f_sho[node]:f_sho[node] + f_shl[node]]`` with score ``f_shs[node]``,
-  else call ``trace_slow(forest, ctx, y, rank, limit, out)`` (see ``ililab.search.grasp._update``).
-* ``forest[-1]`` is a statistics array, see ``STAT_*``.
+The kernels take every array as a separate argument (no tuples) and allocate nothing; they are
+compiled without reference counting (``_nrt=False``). Three Python tuples group the arguments,
+and Python callers pass them unpacked (``kernel(*forest, *ctx, ..., *work)``):
+
+* ``ctx = make_context(score, forbidden, required, max_parents)`` —
+  ``(cov, n, penalty, forb, req, nreq, max_parents)``.
+* ``forest = new_forest(p, capacity)`` — ``(fi, ff, pool, stats)``: ``fi`` int32 with rows
+  ``F_ADD, F_UP, F_SIZE, F_FIRST, F_NCH, F_SHO, F_SHL`` and ``ff`` float64 with rows
+  ``F_SCORE, F_SHS``, one column per tree node; ``stats`` see ``STAT_*``.
+  ``forest_init(*forest, *ctx, *work)`` creates the roots.
+* ``work = new_work(p)`` — ``(iw, fw, sw, mat)`` scratch of the kernels.
+* ``trace(*forest, *ctx, y, rank, limit, out, *work) -> (score, k)`` (inlined into kernels;
+  ``trace_kernel`` for Python) — parents of ``y`` with ``P = {v : rank[v] < limit}`` written to
+  ``out[:k]`` (required first, then in order of addition); ``score`` is ``y``'s local score with
+  those parents. In a permutation search pass ``rank = pos`` (position of each node) and
+  ``limit = pos[y]``.
+* ``grow_shrink_direct(*ctx, y, rank, limit, out, *work)`` — the same result without memoisation.
+* Hot loops inline the fast path of :func:`trace`: ``node = walk(fi[F_ADD], fi[F_FIRST],
+  fi[F_NCH], y, rank, limit)``; if ``node >= 0 and fi[F_SHO, node] >= 0`` the parents are
+  ``pool[fi[F_SHO, node]:][:fi[F_SHL, node]]`` with score ``ff[F_SHS, node]``, else call
+  ``trace_slow`` (see ``ililab.search.grasp._update``).
 
 :class:`GrowShrinkForest` wraps these for Python callers and tests.
 """
@@ -54,13 +59,15 @@ import os
 import numpy as np
 from numba import njit
 
-from ililab.scores.bic import BICScore, add_scores, local_score, remove_scores
+from ililab.scores.bic import BICScore, add_scores_ws, new_scratch, remove_scores_ws, score_ws
 
 __all__ = [
     "GrowShrinkForest",
     "announce_compile",
     "make_context",
     "new_forest",
+    "new_work",
+    "trace_kernel",
     "forest_init",
     "forest_clear",
     "trace",
@@ -85,6 +92,18 @@ STAT_EXPANSIONS = 4  # tree nodes expanded (score batches computed)
 STAT_SCORES = 5  # local scores computed
 STAT_FALLBACKS = 6  # traces done without the tree (capacity too small for one path)
 STAT_TRACES = 7  # traces served
+
+# rows of the forest's int32 array ``fi`` (one column per tree node)
+F_ADD = 0  # variable added to reach the node (-1: root)
+F_UP = 1  # parent tree node
+F_SIZE = 2  # number of parents at the node
+F_FIRST = 3  # first child
+F_NCH = 4  # number of children (-1: not expanded)
+F_SHO = 5  # shrink result offset in the pool (-1: not computed)
+F_SHL = 6  # shrink result length
+# rows of the forest's float64 array ``ff``
+F_SCORE = 0  # grow score of the node
+F_SHS = 1  # shrink score
 
 DEFAULT_CAPACITY = 1 << 20
 
@@ -124,77 +143,71 @@ def make_context(score: BICScore, forbidden=None, required=None, max_parents: in
     return (score.cov, float(score.n), float(score.penalty), np.ascontiguousarray(f), req, nreq, mp)
 
 
-@njit(cache=True)
-def new_forest(p, capacity):
-    """Empty forest arrays for ``p`` nodes and ``capacity`` tree nodes (at least ``4p``)."""
-    cap = max(capacity, 4 * p)
+def new_forest(p: int, capacity: int):
+    """Empty forest arrays ``(fi, ff, pool, stats)`` for ``p`` nodes and ``capacity`` tree nodes
+    (at least ``4p``); see the ``F_*`` row indices."""
+    cap = max(int(capacity), 4 * int(p))
     return (
-        np.empty(cap, dtype=np.int32),  # 0 add: variable added to reach the node (-1: root)
-        np.empty(cap, dtype=np.int32),  # 1 up: parent tree node
-        np.empty(cap, dtype=np.int32),  # 2 size: number of parents at the node
-        np.empty(cap, dtype=np.float64),  # 3 score: grow score of the node
-        np.empty(cap, dtype=np.int32),  # 4 first child
-        np.empty(cap, dtype=np.int32),  # 5 number of children (-1: not expanded)
-        np.empty(cap, dtype=np.float64),  # 6 shrink score
-        np.empty(cap, dtype=np.int32),  # 7 shrink result offset in pool (-1: not computed)
-        np.empty(cap, dtype=np.int32),  # 8 shrink result length
-        np.empty(cap, dtype=np.int32),  # 9 pool of shrink results
-        np.zeros(8, dtype=np.int64),  # 10 statistics
+        np.empty((7, cap), dtype=np.int32),
+        np.empty((2, cap), dtype=np.float64),
+        np.empty(cap, dtype=np.int32),  # pool of shrink results
+        np.zeros(8, dtype=np.int64),  # statistics, see STAT_*
     )
 
 
-@njit(cache=True, inline="always")
-def forest_init(forest, ctx):
+def new_work(p: int):
+    """Scratch arrays ``(iw, fw, sw, mat)`` of the grow-shrink kernels for ``p`` variables."""
+    p = max(int(p), 1)
+    mat, _, _ = new_scratch(p)
+    return np.empty((3, p), dtype=np.int64), np.empty((7, p)), np.empty((2, p), dtype=np.int32), mat
+
+
+@njit(cache=True, _nrt=False)
+def forest_init(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, iw, fw, sw, mat):
     """Create the root of every node's tree (its required parents) and reset the forest."""
-    f_add, f_up, f_size, f_score, f_first, f_nch, f_shs, f_sho, f_shl, pool, st = forest
-    cov, n, penalty, forb, req, nreq, mp = ctx
     p = cov.shape[0]
     for y in range(p):
-        f_add[y] = -1
-        f_up[y] = -1
-        f_size[y] = nreq[y]
-        f_score[y] = local_score(cov, n, penalty, y, req[y], nreq[y])
-        f_nch[y] = -1
-        f_sho[y] = -1
+        fi[F_ADD, y] = -1
+        fi[F_UP, y] = -1
+        fi[F_SIZE, y] = nreq[y]
+        ff[F_SCORE, y] = score_ws(cov, n, penalty, y, req[y], nreq[y], mat, fw)
+        fi[F_NCH, y] = -1
+        fi[F_SHO, y] = -1
     st[STAT_NODES] = p
     st[STAT_POOL] = 0
 
 
 @njit(cache=True, inline="always")
-def forest_clear(forest, p):
+def forest_clear(fi, st, p):
     """Drop every memoised result except the roots (scores stay valid)."""
-    f_add, f_up, f_size, f_score, f_first, f_nch, f_shs, f_sho, f_shl, pool, st = forest
     for y in range(p):
-        f_nch[y] = -1
-        f_sho[y] = -1
+        fi[F_NCH, y] = -1
+        fi[F_SHO, y] = -1
     st[STAT_NODES] = p
     st[STAT_POOL] = 0
     st[STAT_CLEARS] += 1
 
 
 @njit(cache=True, inline="always")
-def _path_set(forest, ctx, node, y, buf):
+def _path_set(fi, req, nreq, node, y, buf):
     """Write the parent set of tree ``node`` of ``y`` into ``buf`` (required first); return its size."""
-    f_add, f_up, f_size = forest[0], forest[1], forest[2]
-    req, nreq = ctx[4], ctx[5]
-    k = np.int64(f_size[node])
+    k = np.int64(fi[F_SIZE, node])
     r = nreq[y]
     for a in range(r):
         buf[a] = req[y, a]
     t = k - 1
-    while f_add[node] >= 0:
-        buf[t] = f_add[node]
+    while fi[F_ADD, node] >= 0:
+        buf[t] = fi[F_ADD, node]
         t -= 1
-        node = f_up[node]
+        node = fi[F_UP, node]
     return k
 
 
 @njit(cache=True, inline="always")
-def _candidates(ctx, y, s, k, rank, limit, cand):
+def _candidates(forb, mp, y, s, k, rank, limit, cand):
     """Admissible additions to ``s[:k]`` (all when ``limit < 0``), ascending; returns their count."""
-    cov, forb, mp = ctx[0], ctx[3], ctx[6]
-    p = cov.shape[0]
-    m = np.int64(0)  # not a literal: a literal would type (and compile) add_scores once more
+    p = forb.shape[0]
+    m = np.int64(0)
     if mp >= 0 and k >= mp:
         return m
     for v in range(p):
@@ -214,16 +227,13 @@ def _candidates(ctx, y, s, k, rank, limit, cand):
 
 
 @njit(cache=True, inline="always")
-def _sort_desc(scores, m):
-    """Indices of ``scores[:m]`` by decreasing score, ties by increasing index.
+def _sort_desc(scores, m, key, idx, key2, idx2):
+    """``idx[:m]`` = indices of ``scores[:m]`` by decreasing score, ties by increasing index.
 
     A stable sort (insertion sort of runs of 16, then bottom-up merges of (score, index) pairs):
     the same order as ``np.argsort(-scores[:m], kind="mergesort")``, without compiling it.
+    ``key``, ``key2`` (float) and ``idx2`` (int) are scratch of at least ``m`` entries.
     """
-    key = np.empty(m)
-    idx = np.empty(m, dtype=np.int64)
-    key2 = np.empty(m)
-    idx2 = np.empty(m, dtype=np.int64)
     for a in range(m):
         key[a] = scores[a]
         idx[a] = a
@@ -241,43 +251,45 @@ def _sort_desc(scores, m):
             key[b + 1] = kv
             idx[b + 1] = iv
     width = run
+    src_is_first = True
     while width < m:
+        if src_is_first:
+            ks, is_, kd, id_ = key, idx, key2, idx2
+        else:
+            ks, is_, kd, id_ = key2, idx2, key, idx
         for lo in range(0, m, 2 * width):
             mid = min(lo + width, m)
             hi = min(lo + 2 * width, m)
             a = lo
             b = mid
             for t in range(lo, hi):
-                if b < hi and (a >= mid or key[b] > key[a]):
-                    key2[t] = key[b]
-                    idx2[t] = idx[b]
+                if b < hi and (a >= mid or ks[b] > ks[a]):
+                    kd[t] = ks[b]
+                    id_[t] = is_[b]
                     b += 1
                 else:
-                    key2[t] = key[a]
-                    idx2[t] = idx[a]
+                    kd[t] = ks[a]
+                    id_[t] = is_[a]
                     a += 1
-        key, key2 = key2, key
-        idx, idx2 = idx2, idx
+        src_is_first = not src_is_first
         width *= 2
-    return idx
+    if not src_is_first:
+        for a in range(m):
+            idx[a] = idx2[a]
 
 
-@njit(cache=True)
-def _expand(forest, ctx, node, y):
+@njit(cache=True, _nrt=False)
+def _expand(fi, ff, st, cov, n, penalty, forb, req, nreq, mp, node, y, iw, fw, sw, mat):
     """Compute and store the improving children of ``node``; False if the forest is full."""
-    f_add, f_up, f_size, f_score, f_first, f_nch = forest[0], forest[1], forest[2], forest[3], forest[4], forest[5]
-    f_sho, st = forest[7], forest[10]
-    cov, n, penalty = ctx[0], ctx[1], ctx[2]
-    p = cov.shape[0]
-    cap = f_add.shape[0]
-    s = np.empty(p, dtype=np.int32)
-    cand = np.empty(p, dtype=np.int64)
-    scores = np.empty(p)
-    k = _path_set(forest, ctx, node, y, s)
-    m = _candidates(ctx, y, s, k, s, -1, cand)
-    st[STAT_REJECTED] += add_scores(cov, n, penalty, y, s, k, cand, m, scores)
+    cap = fi.shape[1]
+    s = sw[0]
+    cand = iw[0]
+    scores = fw[3]
+    k = _path_set(fi, req, nreq, node, y, s)
+    m = _candidates(forb, mp, y, s, k, s, -1, cand)
+    st[STAT_REJECTED] += add_scores_ws(cov, n, penalty, y, s, k, cand, m, scores, mat, fw)
     st[STAT_SCORES] += m
-    base = f_score[node]
+    base = ff[F_SCORE, node]
     keep = 0
     for t in range(m):
         if scores[t] > base:
@@ -287,30 +299,30 @@ def _expand(forest, ctx, node, y):
     first = st[STAT_NODES]
     if first + keep > cap:
         return False
-    order = _sort_desc(scores, keep)
+    order = iw[1]
+    _sort_desc(scores, keep, fw[4], order, fw[5], iw[2])
     for r in range(keep):
         c = first + r
         t = order[r]
-        f_add[c] = cand[t]
-        f_up[c] = node
-        f_size[c] = k + 1
-        f_score[c] = scores[t]
-        f_nch[c] = -1
-        f_sho[c] = -1
-    f_first[node] = first
-    f_nch[node] = keep
+        fi[F_ADD, c] = cand[t]
+        fi[F_UP, c] = node
+        fi[F_SIZE, c] = k + 1
+        ff[F_SCORE, c] = scores[t]
+        fi[F_NCH, c] = -1
+        fi[F_SHO, c] = -1
+    fi[F_FIRST, node] = first
+    fi[F_NCH, node] = keep
     st[STAT_NODES] = first + keep
     st[STAT_EXPANSIONS] += 1
     return True
 
 
 @njit(cache=True, inline="always")
-def _shrink_set(ctx, y, s, k, protected, current):
+def _shrink_set(cov, n, penalty, y, s, k, protected, current, fw, sub, mat):
     """Backward elimination on ``s[:k]`` in place (``s[:protected]`` stay); returns (score, size)."""
-    cov, n, penalty = ctx[0], ctx[1], ctx[2]
-    tmp = np.empty(max(k, 1))
+    tmp = fw[6]
     while k > protected:
-        remove_scores(cov, n, penalty, y, s, k, tmp)
+        remove_scores_ws(cov, n, penalty, y, s, k, tmp, mat, fw, sub)
         best = -1
         best_score = current
         for t in range(protected, k):
@@ -326,46 +338,42 @@ def _shrink_set(ctx, y, s, k, protected, current):
     return current, k
 
 
-@njit(cache=True)
-def _shrink(forest, ctx, node, y):
+@njit(cache=True, _nrt=False)
+def _shrink(fi, ff, pool, st, cov, n, penalty, req, nreq, node, y, fw, sw, mat):
     """Memoise the shrink result of ``node``; False if the pool is full."""
-    f_score, f_shs, f_sho, f_shl, pool, st = forest[3], forest[6], forest[7], forest[8], forest[9], forest[10]
-    p = ctx[0].shape[0]
-    s = np.empty(p, dtype=np.int32)
-    k = _path_set(forest, ctx, node, y, s)
-    score, k = _shrink_set(ctx, y, s, k, ctx[5][y], f_score[node])
+    s = sw[0]
+    k = _path_set(fi, req, nreq, node, y, s)
+    score, k = _shrink_set(cov, n, penalty, y, s, k, nreq[y], ff[F_SCORE, node], fw, sw[1], mat)
     off = st[STAT_POOL]
     if off + k > pool.shape[0]:
         return False
     for a in range(k):
         pool[off + a] = s[a]
-    f_shs[node] = score
-    f_sho[node] = off
-    f_shl[node] = k
+    ff[F_SHS, node] = score
+    fi[F_SHO, node] = off
+    fi[F_SHL, node] = k
     st[STAT_POOL] = off + k
     return True
 
 
-@njit(cache=True)
-def grow_shrink_direct(ctx, y, rank, limit, out):
+@njit(cache=True, _nrt=False)
+def grow_shrink_direct(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
     """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}`` without memoisation.
 
     Writes the parents into ``out`` and returns ``(score, k)``; identical to :func:`trace`.
     """
-    cov, n, penalty, forb, req, nreq, mp = ctx
-    p = cov.shape[0]
-    s = np.empty(p, dtype=np.int32)
-    cand = np.empty(p, dtype=np.int64)
-    scores = np.empty(p)
+    s = sw[0]
+    cand = iw[0]
+    scores = fw[3]
     k = nreq[y]
     for a in range(k):
         s[a] = req[y, a]
-    current = local_score(cov, n, penalty, y, s, k)
+    current = score_ws(cov, n, penalty, y, s, k, mat, fw)
     while True:
-        m = _candidates(ctx, y, s, k, rank, limit, cand)
+        m = _candidates(forb, mp, y, s, k, rank, limit, cand)
         if m == 0:
             break
-        add_scores(cov, n, penalty, y, s, k, cand, m, scores)
+        add_scores_ws(cov, n, penalty, y, s, k, cand, m, scores, mat, fw)
         best = -1
         best_score = current
         for t in range(m):
@@ -377,16 +385,17 @@ def grow_shrink_direct(ctx, y, rank, limit, out):
         s[k] = cand[best]
         k += 1
         current = best_score
-    current, k = _shrink_set(ctx, y, s, k, nreq[y], current)
+    current, k = _shrink_set(cov, n, penalty, y, s, k, nreq[y], current, fw, sw[1], mat)
     for a in range(k):
         out[a] = s[a]
     return current, k
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def walk(f_add, f_first, f_nch, y, rank, limit):
     """Follow ``y``'s tree as far as it is expanded; returns the node reached, or ``-node - 1``
-    for an unexpanded node on the way."""
+    for an unexpanded node on the way (``f_*`` are the rows ``fi[F_ADD]``, ``fi[F_FIRST]``,
+    ``fi[F_NCH]``)."""
     node = y
     while True:
         count = f_nch[node]
@@ -403,51 +412,56 @@ def walk(f_add, f_first, f_nch, y, rank, limit):
         node = found
 
 
-@njit(cache=True)
-def trace_slow(forest, ctx, y, rank, limit, out):
+@njit(cache=True, _nrt=False)
+def trace_slow(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
     """:func:`trace` when the tree must grow: expands, shrinks, clears when full, falls back."""
-    f_add, f_first, f_nch = forest[0], forest[4], forest[5]
-    f_shs, f_sho, f_shl, pool, st = forest[6], forest[7], forest[8], forest[9], forest[10]
-    p = ctx[0].shape[0]
+    p = cov.shape[0]
+    f_add = fi[F_ADD]
+    f_first = fi[F_FIRST]
+    f_nch = fi[F_NCH]
     for _attempt in range(2):
         ok = True
         while True:
             node = walk(f_add, f_first, f_nch, y, rank, limit)
             if node >= 0:
                 break
-            if not _expand(forest, ctx, -node - 1, y):
+            if not _expand(fi, ff, st, cov, n, penalty, forb, req, nreq, mp, -node - 1, y, iw, fw, sw, mat):
                 ok = False
                 break
-        if ok and f_sho[node] < 0:
-            ok = _shrink(forest, ctx, node, y)
+        if ok and fi[F_SHO, node] < 0:
+            ok = _shrink(fi, ff, pool, st, cov, n, penalty, req, nreq, node, y, fw, sw, mat)
         if ok:
-            off = f_sho[node]
-            k = np.int64(f_shl[node])
+            off = fi[F_SHO, node]
+            k = np.int64(fi[F_SHL, node])
             for a in range(k):
                 out[a] = pool[off + a]
-            return f_shs[node], k
-        forest_clear(forest, p)
+            return ff[F_SHS, node], k
+        forest_clear(fi, st, p)
     st[STAT_FALLBACKS] += 1
-    return grow_shrink_direct(ctx, y, rank, limit, out)
+    return grow_shrink_direct(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat)
 
 
 @njit(cache=True, inline="always")
-def trace(forest, ctx, y, rank, limit, out):
-    """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}``, memoised in ``forest``.
+def trace(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
+    """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}``, memoised in the forest.
 
     Writes the parents into ``out[:k]`` and returns ``(score, k)``.
     """
-    f_add, f_first, f_nch = forest[0], forest[4], forest[5]
-    f_shs, f_sho, f_shl, pool, st = forest[6], forest[7], forest[8], forest[9], forest[10]
     st[STAT_TRACES] += 1
-    node = walk(f_add, f_first, f_nch, y, rank, limit)
-    if node < 0 or f_sho[node] < 0:
-        return trace_slow(forest, ctx, y, rank, limit, out)
-    off = f_sho[node]
-    k = np.int64(f_shl[node])
+    node = walk(fi[F_ADD], fi[F_FIRST], fi[F_NCH], y, rank, limit)
+    if node < 0 or fi[F_SHO, node] < 0:
+        return trace_slow(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat)
+    off = fi[F_SHO, node]
+    k = np.int64(fi[F_SHL, node])
     for a in range(k):
         out[a] = pool[off + a]
-    return f_shs[node], k
+    return ff[F_SHS, node], k
+
+
+@njit(cache=True, _nrt=False)
+def trace_kernel(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
+    """:func:`trace` as a compiled function for Python callers."""
+    return trace(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat)
 
 
 class GrowShrinkForest:
@@ -467,7 +481,8 @@ class GrowShrinkForest:
         self.score = score
         self.ctx = make_context(score, forbidden, required, max_parents)
         self.forest = new_forest(score.p, int(capacity))
-        forest_init(self.forest, self.ctx)
+        self.work = new_work(score.p)
+        forest_init(*self.forest, *self.ctx, *self.work)
 
     def _rank(self, predecessors):
         rank = np.ones(self.score.p, dtype=np.int64)
@@ -477,13 +492,13 @@ class GrowShrinkForest:
     def trace(self, y: int, predecessors) -> tuple[float, list[int]]:
         """(score, parents) of ``y`` when its parents may be chosen among ``predecessors``."""
         out = np.empty(self.score.p, dtype=np.int32)
-        score, k = trace(self.forest, self.ctx, int(y), self._rank(predecessors), 1, out)
+        score, k = trace_kernel(*self.forest, *self.ctx, int(y), self._rank(predecessors), 1, out, *self.work)
         return float(score), sorted(out[:k].tolist())
 
     def direct(self, y: int, predecessors) -> tuple[float, list[int]]:
         """Same as :meth:`trace`, computed without the tree."""
         out = np.empty(self.score.p, dtype=np.int32)
-        score, k = grow_shrink_direct(self.ctx, int(y), self._rank(predecessors), 1, out)
+        score, k = grow_shrink_direct(*self.ctx, int(y), self._rank(predecessors), 1, out, *self.work)
         return float(score), sorted(out[:k].tolist())
 
     def stats(self) -> dict[str, int]:

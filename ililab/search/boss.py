@@ -51,9 +51,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ililab.scores.bic import BICScore, local_score
+from ililab.scores.bic import BICScore, total_score_ws
 from ililab.search._growshrink import (
     DEFAULT_CAPACITY,
+    F_ADD,
+    F_FIRST,
+    F_NCH,
+    F_SHO,
+    F_SHS,
     STAT_CLEARS,
     STAT_FALLBACKS,
     STAT_REJECTED,
@@ -62,11 +67,12 @@ from ililab.search._growshrink import (
     forest_init,
     make_context,
     new_forest,
+    new_work,
     trace,
     trace_slow,
     walk,
 )
-from ililab.search.grasp import _random_order, _shuffle, _stream_seed
+from ililab.search._orders import random_order, shuffle, stream_seed
 
 __all__ = ["BossResult", "boss_search", "DEFAULT_RESTARTS"]
 
@@ -80,18 +86,25 @@ _S_MOVES = 1
 _S_PASSES = 2
 
 
-@njit(cache=True)
-def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, node_of, work, out, stats):
+@njit(cache=True, _nrt=False)
+def _better_mutation(
+    fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+    pi, pos, loc, prec, has_prec, v, tol, rank, node_of, work, out, stats,
+    iw, fw, sw, mat,
+):  # fmt: skip
     """Move ``v`` to its best position in ``pi`` if that raises the total by more than ``tol``.
 
     ``pi``/``pos``/``loc`` (order, positions, local scores) are updated in place on a move;
     ``rank``/``node_of`` (int64) and ``work`` (float64, 3 rows) are scratch arrays of length ``p``.
     Returns True when ``v`` moved.
     """
-    forb = ctx[3]
     p = pi.shape[0]
-    # the memoised fast path of `trace`, inlined (arrays taken out of the tuple once); only scores are needed
-    f_add, f_first, f_nch, f_shs, f_sho = forest[0], forest[4], forest[5], forest[6], forest[7]
+    # the memoised fast path of `trace`, inlined; only scores are needed
+    f_add = fi[F_ADD]
+    f_first = fi[F_FIRST]
+    f_nch = fi[F_NCH]
+    f_sho = fi[F_SHO]
+    f_shs = ff[F_SHS]
     with_v = work[0]
     without_v = work[1]
     at = work[2]
@@ -124,7 +137,7 @@ def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, no
         if node >= 0 and f_sho[node] >= 0:
             s = f_shs[node]
         else:
-            s, _ = trace_slow(forest, ctx, w, rank, k, out)
+            s, _ = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, w, rank, k, out, iw, fw, sw, mat)
         if k < pv:  # w precedes v now: its current score is the one without v
             without_v[k] = loc[w]
             with_v[k] = s
@@ -149,7 +162,7 @@ def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, no
         if node >= 0 and f_sho[node] >= 0:
             s = f_shs[node]
         else:
-            s, _ = trace_slow(forest, ctx, v, rank, t, out)
+            s, _ = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, v, rank, t, out, iw, fw, sw, mat)
         total = s + prefix + suffix
         at[t] = s
         if t == pv:
@@ -177,33 +190,43 @@ def _better_mutation(forest, ctx, pi, pos, loc, prec, has_prec, v, tol, rank, no
     return True
 
 
-@njit(cache=True)
-def _boss_once(forest, ctx, pi, pos, loc, prec, has_prec, rng, tol, max_passes, stats):
-    """One BOSS run from a random order; returns the total score (``pi`` holds the order)."""
+@njit(cache=True, _nrt=False)
+def _boss_once(
+    fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+    pi, pos, loc, prec, has_prec, rng, tol, max_passes, stats, out, work, bw,
+    iw, fw, sw, mat,
+):  # fmt: skip
+    """One BOSS run from a random order; returns the total score (``pi`` holds the order).
+
+    ``out`` (int32), ``work`` (float64, 3 rows) and ``bw`` (int64, 5 rows) are scratch of length ``p``.
+    """
     p = pi.shape[0]
-    out = np.empty(p, dtype=np.int32)
-    work = np.empty((3, p), dtype=np.float64)
-    rank = np.empty(p, dtype=np.int64)
-    node_of = np.empty(p, dtype=np.int64)
-    order = _random_order(rng, prec, has_prec)
+    rank = bw[0]
+    node_of = bw[1]
+    variables = bw[2]
+    order = bw[2]  # copied into pi before variables is first used
+    random_order(rng, prec, has_prec, order, bw[3], bw[4])
     for k in range(p):
         pi[k] = order[k]
         pos[order[k]] = k
     for k in range(p):
         z = pi[k]
-        s, _ = trace(forest, ctx, z, pos, k, out)
+        s, _ = trace(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, out, iw, fw, sw, mat)
         loc[z] = s
-    variables = np.arange(p)
+    for t in range(p):
+        variables[t] = t
     passes = 0
     while passes < max_passes:
         passes += 1
         stats[_S_PASSES] += 1
-        _shuffle(rng, variables, p)
+        shuffle(rng, variables, p)
         moved = False
         for q in range(p):
             if _better_mutation(
-                forest, ctx, pi, pos, loc, prec, has_prec, variables[q], tol, rank, node_of, work, out, stats
-            ):
+                fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+                pi, pos, loc, prec, has_prec, variables[q], tol, rank, node_of, work, out, stats,
+                iw, fw, sw, mat,
+            ):  # fmt: skip
                 moved = True
         if not moved:
             break
@@ -213,37 +236,17 @@ def _boss_once(forest, ctx, pi, pos, loc, prec, has_prec, rng, tol, max_passes, 
     return total
 
 
-@njit(cache=True, inline="always")
-def _parents_of_order(forest, ctx, pi, pos, par, npar):
-    """Grow-shrink parents of every node given the order ``pi``."""
-    p = pi.shape[0]
-    for k in range(p):
-        z = pi[k]
-        _, kk = trace(forest, ctx, z, pos, k, par[z])
-        npar[z] = kk
-
-
-@njit(cache=True, inline="always")
-def _exact_total(ctx, par, npar):
-    """Total score recomputed from scratch for each node's parent set."""
-    cov, n, penalty = ctx[0], ctx[1], ctx[2]
-    total = 0.0
-    for v in range(cov.shape[0]):
-        total += local_score(cov, n, penalty, v, par[v], npar[v])
-    return total
-
-
-@njit(cache=True)
-def _boss_finish(forest, ctx, order):
-    """Parents of every node given the best ``order``, and their exact total score."""
+@njit(cache=True, _nrt=False)
+def _boss_finish(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, order, pos, par, npar, iw, fw, sw, mat):
+    """Parents of every node given the best ``order`` (into ``par``/``npar``), and their exact total score."""
     p = order.shape[0]
-    pos = np.empty(p, dtype=np.int64)
     for k in range(p):
         pos[order[k]] = k
-    par = np.zeros((p, p), dtype=np.int32)
-    npar = np.zeros(p, dtype=np.int64)
-    _parents_of_order(forest, ctx, order, pos, par, npar)
-    return par, npar, _exact_total(ctx, par, npar)
+    for k in range(p):
+        z = order[k]
+        _, kk = trace(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
+        npar[z] = kk
+    return total_score_ws(cov, n, penalty, par, npar, mat, fw)
 
 
 # -- Python driver ---------------------------------------------------------------------------
@@ -328,23 +331,33 @@ def boss_search(
     ctx = make_context(score, forbidden, required, max_parents)
     announce_compile("BOSS", _boss_once, _boss_finish)
     forest = new_forest(p, cache_size)
-    forest_init(forest, ctx)
+    work = new_work(p)
+    forest_init(*forest, *ctx, *work)
     pi = np.arange(p, dtype=np.int64)
     pos = np.arange(p, dtype=np.int64)
     loc = np.zeros(p)
     stats_arr = np.zeros(3, dtype=np.int64)
+    out = np.empty(max(p, 1), dtype=np.int32)
+    scratch = np.empty((3, max(p, 1)))
+    bw = np.empty((5, max(p, 1)), dtype=np.int64)
     best = None
     restart_scores: list[float] = []
     for r in range(restarts):  # one compiled call per restart (a compiled loop here runs ~10% slower)
-        rng = np.array([_stream_seed(seed, r)], dtype=np.uint64)
-        total = float(_boss_once(forest, ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr))
+        rng = np.array([stream_seed(seed, r)], dtype=np.uint64)
+        total = float(
+            _boss_once(
+                *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, out, scratch, bw,
+                *work,
+            )
+        )
         restart_scores.append(total)
         if best is None or total > best[0]:
             best = (total, pi.copy(), r)
     assert best is not None
     _, order, best_r = best
-    par, npar, exact = _boss_finish(forest, ctx, order)
-    exact = float(exact)
+    par = np.zeros((p, p), dtype=np.int32)
+    npar = np.zeros(p, dtype=np.int64)
+    exact = float(_boss_finish(*forest, *ctx, order, np.empty(p, dtype=np.int64), par, npar, *work))
     dag = np.zeros((p, p), dtype=bool)
     for v in range(p):
         dag[par[v, : npar[v]], v] = True

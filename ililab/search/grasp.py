@@ -47,9 +47,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ililab.scores.bic import BICScore, local_score
+from ililab.scores.bic import BICScore, total_score_ws
 from ililab.search._growshrink import (
     DEFAULT_CAPACITY,
+    F_ADD,
+    F_FIRST,
+    F_NCH,
+    F_SHL,
+    F_SHO,
+    F_SHS,
     STAT_CLEARS,
     STAT_FALLBACKS,
     STAT_REJECTED,
@@ -57,9 +63,11 @@ from ililab.search._growshrink import (
     forest_init,
     make_context,
     new_forest,
+    new_work,
     trace_slow,
     walk,
 )
+from ililab.search._orders import random_order, shuffle, stream_seed
 
 __all__ = ["GraspResult", "grasp_search", "TUCKS", "DEFAULT_RESTARTS", "DEFAULT_DEPTH"]
 
@@ -79,90 +87,34 @@ _S_DFS_CALLS = 2
 _S_TRACED = 3
 
 
-# -- random numbers (splitmix64; the same on every platform) -------------------------------
-
-
-@njit(cache=True, inline="always")
-def _next(rng):
-    z = rng[0] + np.uint64(0x9E3779B97F4A7C15)
-    rng[0] = z
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True, inline="always")
-def _below(rng, m):
-    """Uniform integer in [0, m)."""
-    return np.int64((_next(rng) >> np.uint64(11)) % np.uint64(m))
-
-
-@njit(cache=True, inline="always")
-def _shuffle(rng, a, m):
-    for t in range(m - 1, 0, -1):
-        u = _below(rng, t + 1)
-        tmp = a[t]
-        a[t] = a[u]
-        a[u] = tmp
-
-
-@njit(cache=True, inline="always")
-def _random_order(rng, prec, has_prec):
-    """A uniformly random permutation, or a random linear extension of ``prec`` (a must precede b)."""
-    p = prec.shape[0]
-    order = np.arange(p)
-    if not has_prec:
-        _shuffle(rng, order, p)
-        return order
-    indeg = np.zeros(p, dtype=np.int64)
-    for a in range(p):
-        for b in range(p):
-            if prec[a, b]:
-                indeg[b] += 1
-    ready = np.empty(p, dtype=np.int64)
-    m = 0
-    for v in range(p):
-        if indeg[v] == 0:
-            ready[m] = v
-            m += 1
-    for t in range(p):
-        u = _below(rng, m)
-        v = ready[u]
-        ready[u] = ready[m - 1]
-        m -= 1
-        order[t] = v
-        for b in range(p):
-            if prec[v, b]:
-                indeg[b] -= 1
-                if indeg[b] == 0:
-                    ready[m] = b
-                    m += 1
-    return order
-
-
 # -- the search ------------------------------------------------------------------------------
+#
+# The kernels take every array separately (no tuples) and allocate nothing (``_nrt=False``):
+# the Python driver allocates the state, the segment memo and the scratch once per search.
 
 
-@njit(cache=True, inline="always")
-def _new_state(p, depth):
+def _new_state(p: int, depth: int):
+    """The search state arrays, in the order :func:`_grasp_once` takes them."""
     return (
-        np.arange(p),  # 0 pi: node at each position
-        np.arange(p),  # 1 pos: position of each node
-        np.zeros((p, p), dtype=np.int32),  # 2 par: parents of each node
-        np.zeros(p, dtype=np.int64),  # 3 npar
-        np.zeros(p),  # 4 loc: local scores
-        np.zeros((depth + 1, p), dtype=np.int64),  # 5 saved pi segment per level
-        np.zeros((depth + 1, p), dtype=np.int64),  # 6 saved npar
-        np.zeros((depth + 1, p)),  # 7 saved local scores
-        np.zeros((depth + 1, p, p), dtype=np.int32),  # 8 saved parents
-        np.zeros(p, dtype=np.int64),  # 9 mark (stamps)
-        np.zeros(1, dtype=np.int64),  # 10 stamp counter
-        np.full(depth + 1, -1, dtype=np.int64),  # 11 path: tucked x per level
-        np.full(depth + 1, -1, dtype=np.int64),  # 12 path: tucked y per level
-        np.zeros(4, dtype=np.int64),  # 13 statistics
-        np.zeros((depth + 1, max(p * (p - 1) // 2, 1), 2), dtype=np.int32),  # 14 edges to try per level
-        np.zeros((depth + 1, 4), dtype=np.int64),  # 15 per level: #edges, next, j, i
-        np.zeros((2, p + 1), dtype=np.uint64),  # 16 hashes of the set of nodes before each position
+        np.arange(p),  # pi: node at each position
+        np.arange(p),  # pos: position of each node
+        np.zeros((p, p), dtype=np.int32),  # par: parents of each node
+        np.zeros(p, dtype=np.int64),  # npar
+        np.zeros(p),  # loc: local scores
+        np.zeros((depth + 1, p), dtype=np.int64),  # saved pi segment per level
+        np.zeros((depth + 1, p), dtype=np.int64),  # saved npar
+        np.zeros((depth + 1, p)),  # saved local scores
+        np.zeros((depth + 1, p, p), dtype=np.int32),  # saved parents
+        np.zeros(p, dtype=np.int64),  # mark (stamps)
+        np.zeros(1, dtype=np.int64),  # stamp counter
+        np.full(depth + 1, -1, dtype=np.int64),  # path: tucked x per level
+        np.full(depth + 1, -1, dtype=np.int64),  # path: tucked y per level
+        np.zeros(4, dtype=np.int64),  # statistics (_S_*)
+        np.zeros((depth + 1, max(p * (p - 1) // 2, 1), 2), dtype=np.int32),  # edges to try per level
+        np.zeros((depth + 1, 4), dtype=np.int64),  # per level: #edges, next, j, i
+        np.zeros((2, p + 1), dtype=np.uint64),  # hashes of the set of nodes before each position
+        np.empty((5, max(p, 1)), dtype=np.int64),  # scratch: DFS stack, moved segment, order, indeg, ready
+        np.empty(max(p, 1), dtype=np.int32),  # scratch: shuffled parents
     )
 
 
@@ -173,24 +125,29 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, inline="always")
-def _new_memo(p):
+def _mix_py(z: int) -> int:
+    """:func:`_mix` on a Python int (modulo 2**64)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _new_memo(p: int):
     """The segment-score memo (see below): keys, values, counters, node hashes, powers."""
     bits = 12
     while (1 << bits) < 2 * p * p and bits < 20:
         bits += 1
     size = 1 << bits
-    node_hashes = np.empty((4, p), dtype=np.uint64)
-    for h in range(4):
-        for v in range(p):
-            node_hashes[h, v] = _mix(np.uint64(v) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x243F6A8885A308D3 + h))
+    node_hashes = np.array(
+        [[_mix_py((v * 0x9E3779B97F4A7C15 + 0x243F6A8885A308D3 + h) & _MASK64) for v in range(p)] for h in range(4)],
+        dtype=np.uint64,
+    ).reshape(4, p)
     powers = np.empty((2, p + 1), dtype=np.uint64)
-    bases = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03))
-    for h in range(2):
-        value = np.uint64(1)
+    for h, base in enumerate((0x9E3779B97F4A7C15, 0xD1B54A32D192ED03)):
+        value = 1
         for t in range(p + 1):
             powers[h, t] = value
-            value = value * bases[h]
+            value = (value * base) & _MASK64
     return (
         np.zeros((size, 2), dtype=np.uint64),
         np.empty(size, dtype=np.float64),
@@ -220,9 +177,8 @@ def _prefix_hashes(pi, ph, nh, a, b):
 
 
 @njit(cache=True, inline="always")
-def _memo_slot(memo, k1, k2):
+def _memo_slot(keys, k1, k2):
     """Slot holding (k1, k2), or -(free slot) - 1 for inserting it."""
-    keys = memo[0]
     mask = keys.shape[0] - 1
     home = np.int64(k1 & np.uint64(mask))
     free = -1
@@ -239,13 +195,15 @@ def _memo_slot(memo, k1, k2):
 
 
 @njit(cache=True, inline="always")
-def _update(forest, ctx, st, j, i):
+def _update(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, pi, pos, par, npar, loc, j, i, iw, fw, sw, mat):
     """Re-select the parents of the nodes at positions j..i; return their new total score."""
-    pi, pos, par, npar, loc = st[0], st[1], st[2], st[3], st[4]
-    # the memoised fast path of `trace`, inlined (arrays taken out of the tuple once)
-    f_add, f_first, f_nch, f_shs, f_sho, f_shl, pool = (
-        forest[0], forest[4], forest[5], forest[6], forest[7], forest[8], forest[9]
-    )
+    # the memoised fast path of `trace`, inlined
+    f_add = fi[F_ADD]
+    f_first = fi[F_FIRST]
+    f_nch = fi[F_NCH]
+    f_sho = fi[F_SHO]
+    f_shl = fi[F_SHL]
+    f_shs = ff[F_SHS]
     total = 0.0
     for k in range(j, i + 1):
         z = pi[k]
@@ -257,7 +215,7 @@ def _update(forest, ctx, st, j, i):
                 par[z, a] = pool[off + a]
             score = f_shs[node]
         else:
-            score, kk = trace_slow(forest, ctx, z, pos, k, par[z])
+            score, kk = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
         npar[z] = kk
         loc[z] = score
         total += score
@@ -265,22 +223,7 @@ def _update(forest, ctx, st, j, i):
 
 
 @njit(cache=True, inline="always")
-def _save(st, level, j, i):
-    pi, par, npar, loc = st[0], st[2], st[3], st[4]
-    sv_pi, sv_np, sv_loc, sv_par = st[5], st[6], st[7], st[8]
-    for t in range(i - j + 1):
-        z = pi[j + t]
-        sv_pi[level, t] = z
-        sv_np[level, t] = npar[z]
-        sv_loc[level, t] = loc[z]
-        for a in range(npar[z]):
-            sv_par[level, t, a] = par[z, a]
-
-
-@njit(cache=True, inline="always")
-def _restore(st, level, j, i):
-    pi, pos, par, npar, loc = st[0], st[1], st[2], st[3], st[4]
-    sv_pi, sv_np, sv_loc, sv_par = st[5], st[6], st[7], st[8]
+def _restore(pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, level, j, i):
     for t in range(i - j + 1):
         z = sv_pi[level, t]
         pi[j + t] = z
@@ -291,65 +234,33 @@ def _restore(st, level, j, i):
             par[z, a] = sv_par[level, t, a]
 
 
-@njit(cache=True, inline="always")
-def _covered(par, npar, mark, stamp, x, y):
-    """Whether ``x -> y`` is covered: pa(y) = pa(x) ∪ {x}."""
-    if npar[y] != npar[x] + 1:
-        return False
-    stamp[0] += 1
-    s = stamp[0]
-    for a in range(npar[y]):
-        mark[par[y, a]] = s
-    for a in range(npar[x]):
-        if mark[par[x, a]] != s:
-            return False
-    return True
-
-
-@njit(cache=True, inline="always")
-def _candidates_at(st, rng, cand, level):
-    """Fill ``cand[level]`` with the edges (x, y) of the current DAG, nodes and parents shuffled."""
-    pi, par, npar = st[0], st[2], st[3]
-    p = pi.shape[0]
-    nodes = np.arange(p)
-    _shuffle(rng, nodes, p)
-    buf = np.empty(p, dtype=np.int32)
-    e = 0
-    for q in range(p):
-        y = nodes[q]
-        m = npar[y]
-        for a in range(m):
-            buf[a] = par[y, a]
-        _shuffle(rng, buf, m)
-        for a in range(m):
-            cand[level, e, 0] = buf[a]
-            cand[level, e, 1] = y
-            e += 1
-    return e
-
-
-@njit(cache=True)
-def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, last_variant, tol):
+@njit(cache=True, _nrt=False)
+def _grasp_once(
+    fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+    pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, mark, stamp, path_x, path_y, stats, cand, lvl, ph, gw, gb,
+    mkeys, mvals, mstats, nh, pw,
+    prec, has_prec, rng, depth, first_variant, last_variant, tol,
+    iw, fw, sw, mat,
+):  # fmt: skip
     """One GRaSP run from a random order; returns the total score (state holds the DAG).
 
     The depth-first search over sequences of tucks is iterative: a DFS accepts the first
     sequence that raises the score by more than ``tol`` (the improved state is kept) and the
-    next DFS starts; when a DFS improves nothing, every tuck it tried has been undone. It is
-    written in this one function on purpose: a separate compiled function (or one inlined by
-    Numba) would be compiled twice as long.
+    next DFS starts; when a DFS improves nothing, every tuck it tried has been undone.
+    Arguments: the forest, the context (see :mod:`ililab.search._growshrink`), the state of
+    :func:`_new_state`, the memo of :func:`_new_memo`, the run's settings, the grow-shrink scratch.
     """
-    pi, pos, par, npar, loc, mark, stamp = st[0], st[1], st[2], st[3], st[4], st[9], st[10]
-    path_x, path_y, stats, cand, lvl, ph = st[11], st[12], st[13], st[14], st[15], st[16]
-    mkeys, mvals, mstats, nh, pw = memo
     p = pi.shape[0]
-    stack = np.empty(p, dtype=np.int64)
-    seg = np.empty(p, dtype=np.int64)
-    order = _random_order(rng, prec, has_prec)
+    stack = gw[0]
+    seg = gw[1]
+    order = gw[2]
+    nodes = gw[2]  # the start order is copied into pi before nodes is first used
+    random_order(rng, prec, has_prec, order, gw[3], gw[4])
     for k in range(p):
         pi[k] = order[k]
         pos[order[k]] = k
     _prefix_hashes(pi, ph, nh, 0, p)
-    _update(forest, ctx, st, 0, p - 1)
+    _update(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, pi, pos, par, npar, loc, 0, p - 1, iw, fw, sw, mat)
     for variant in range(first_variant, last_variant + 1):
         unc_depth = 0 if variant == 0 else 1
         nonsing_depth = 1 if variant == 2 else 0
@@ -359,22 +270,53 @@ def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant
             # lvl[level] = (number of candidates, next candidate, j, i) of each open level
             level = 1
             stats[_S_DFS_CALLS] += 1
-            lvl[level, 0] = _candidates_at(st, rng, cand, level)
-            lvl[level, 1] = 0
+            fill = True
             while level >= 1:
+                if fill:
+                    # the edges (x, y) of the current DAG, nodes and parents shuffled
+                    fill = False
+                    for t in range(p):
+                        nodes[t] = t
+                    shuffle(rng, nodes, p)
+                    e = 0
+                    for q in range(p):
+                        y = nodes[q]
+                        m = npar[y]
+                        for a in range(m):
+                            gb[a] = par[y, a]
+                        shuffle(rng, gb, m)
+                        for a in range(m):
+                            cand[level, e, 0] = gb[a]
+                            cand[level, e, 1] = y
+                            e += 1
+                    lvl[level, 0] = e
+                    lvl[level, 1] = 0
                 if lvl[level, 1] >= lvl[level, 0]:
                     level -= 1
                     if level >= 1:
                         path_x[level] = -1
                         path_y[level] = -1
-                        _restore(st, level, lvl[level, 2], lvl[level, 3])
-                        _prefix_hashes(pi, ph, nh, lvl[level, 2], lvl[level, 3])
+                        j = lvl[level, 2]
+                        i = lvl[level, 3]
+                        _restore(pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, level, j, i)
+                        _prefix_hashes(pi, ph, nh, j, i)
                     continue
                 e = lvl[level, 1]
                 lvl[level, 1] = e + 1
                 x = np.int64(cand[level, e, 0])
                 y = np.int64(cand[level, e, 1])
-                covered = _covered(par, npar, mark, stamp, x, y)
+                # covered: pa(y) = pa(x) ∪ {x}
+                covered = False
+                if npar[y] == npar[x] + 1:
+                    stamp[0] += 1
+                    s = stamp[0]
+                    for a in range(npar[y]):
+                        mark[par[y, a]] = s
+                    covered = True
+                    for a in range(npar[x]):
+                        if mark[par[x, a]] != s:
+                            covered = False
+                            break
                 if not covered and level > unc_depth:
                     continue
                 if covered:
@@ -462,13 +404,20 @@ def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant
                 old_sum = 0.0
                 for t in range(j, i + 1):
                     old_sum += loc[pi[t]]
-                slot = _memo_slot(memo, k1, k2)
+                slot = _memo_slot(mkeys, k1, k2)
                 if slot >= 0:
                     mstats[0] += 1
                     delta = mvals[slot] - old_sum
                     if delta <= -tol or (delta <= tol and level >= depth):
                         continue
-                _save(st, level, j, i)
+                # save positions j..i of this level, then apply the tuck
+                for t in range(c):
+                    z = pi[j + t]
+                    sv_pi[level, t] = z
+                    sv_np[level, t] = npar[z]
+                    sv_loc[level, t] = loc[z]
+                    for a in range(npar[z]):
+                        sv_par[level, t, a] = par[z, a]
                 if covered:
                     for t in range(i, j, -1):
                         pi[t] = pi[t - 1]
@@ -479,7 +428,9 @@ def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant
                     for t in range(c):
                         pi[j + t] = seg[t]
                         pos[seg[t]] = j + t
-                new_sum = _update(forest, ctx, st, j, i)
+                new_sum = _update(
+                    fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, pi, pos, par, npar, loc, j, i, iw, fw, sw, mat
+                )
                 _prefix_hashes(pi, ph, nh, j, i)
                 stats[_S_TRACED] += c
                 if slot < 0:
@@ -503,10 +454,9 @@ def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant
                     path_x[level] = x
                     path_y[level] = y
                     level += 1
-                    lvl[level, 0] = _candidates_at(st, rng, cand, level)
-                    lvl[level, 1] = 0
+                    fill = True
                     continue
-                _restore(st, level, j, i)
+                _restore(pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, level, j, i)
                 _prefix_hashes(pi, ph, nh, j, i)
     total = 0.0
     for v in range(p):
@@ -514,40 +464,27 @@ def _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant
     return total
 
 
-@njit(cache=True)
-def _exact_total(ctx, par, npar):
-    """Total score recomputed from scratch for each node's final parent set."""
-    cov, n, penalty = ctx[0], ctx[1], ctx[2]
-    total = 0.0
-    for v in range(cov.shape[0]):
-        total += local_score(cov, n, penalty, v, par[v], npar[v])
-    return total
-
-
-@njit(cache=True)
-def _grasp_setup(ctx, depth, capacity):
-    """The grow-shrink forest, the search state and the segment memo for a search."""
-    p = ctx[0].shape[0]
-    forest = new_forest(p, capacity)
-    forest_init(forest, ctx)
-    return forest, _new_state(p, depth), _new_memo(p)
-
-
 def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant, tol, capacity):
     """All restarts (one compiled call each); returns (order, parents, #parents, restart scores,
     exact score, best restart, search statistics, forest statistics, memo statistics)."""
-    forest, st, memo = _grasp_setup(ctx, depth, capacity)
+    p = ctx[0].shape[0]
+    forest = new_forest(p, capacity)
+    work = new_work(p)
+    forest_init(*forest, *ctx, *work)
+    st = _new_state(p, depth)
+    memo = _new_memo(p)
     scores = np.empty(seeds.shape[0])
     best = None
     for r in range(seeds.shape[0]):
         rng = np.array([seeds[r]], dtype=np.uint64)
-        total = _grasp_once(forest, ctx, st, memo, prec, has_prec, rng, depth, first_variant, last_variant, tol)
+        total = _grasp_once(*forest, *ctx, *st, *memo, prec, has_prec, rng, depth, first_variant, last_variant, tol, *work)
         scores[r] = total
         if best is None or total > scores[best[0]]:
             best = (r, st[0].copy(), st[2].copy(), st[3].copy())
     best_r, best_order, best_par, best_np = best
-    exact = _exact_total(ctx, best_par, best_np)
-    return best_order, best_par, best_np, scores, exact, best_r, st[13], forest[10], memo[2]
+    cov, n, penalty = ctx[0], ctx[1], ctx[2]
+    exact = total_score_ws(cov, n, penalty, best_par, best_np, work[3], work[1])
+    return best_order, best_par, best_np, scores, exact, best_r, st[13], forest[3], memo[2]
 
 
 # -- Python driver ---------------------------------------------------------------------------
@@ -563,12 +500,6 @@ class GraspResult:
     restart_scores: list[float]
     best_restart: int
     stats: dict = field(default_factory=dict)
-
-
-def _stream_seed(seed: int, restart: int) -> int:
-    z = (int(seed) * 0x9E3779B97F4A7C15 + (restart + 1) * 0xD1B54A32D192ED03) & _MASK64
-    z ^= z >> 29
-    return (z * 0xBF58476D1CE4E5B9) & _MASK64
 
 
 def precedence_matrix(required=None, tiers_rank=None, p: int | None = None) -> np.ndarray:
@@ -651,8 +582,8 @@ def grasp_search(
     np.fill_diagonal(prec, 0)
     has_prec = bool(prec.any())
     ctx = make_context(score, forbidden, required, max_parents)
-    announce_compile("GRaSP", _grasp_once, _grasp_setup)
-    seeds = np.array([_stream_seed(seed, r) for r in range(restarts)], dtype=np.uint64)
+    announce_compile("GRaSP", _grasp_once, forest_init)
+    seeds = np.array([stream_seed(seed, r) for r in range(restarts)], dtype=np.uint64)
     order, par, npar, scores, exact, best_r, sstats, fstats, mstats = _grasp_driver(
         ctx, prec, has_prec, seeds, int(depth), first_variant, variant, float(tol), int(cache_size)
     )

@@ -74,16 +74,19 @@ def from_causallearn(graph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return directed, undirected
 
 
-@njit(cache=True)
-def _topological_order(dag):
+@njit(cache=True, _nrt=False)
+def _cpdag_kernel(dag, label, order, stack, indeg):
+    """Chickering's (1995) edge labelling into ``label`` (zeros on entry): 1 = compelled,
+    2 = reversible, for each DAG edge. ``order``, ``stack`` and ``indeg`` are int64 scratch of
+    length ``p``. Returns False if ``dag`` has a cycle."""
     p = dag.shape[0]
-    indeg = np.zeros(p, dtype=np.int64)
+    # a topological order
+    for j in range(p):
+        indeg[j] = 0
     for i in range(p):
         for j in range(p):
             if dag[i, j]:
                 indeg[j] += 1
-    order = np.empty(p, dtype=np.int64)
-    stack = np.empty(p, dtype=np.int64)
     top = 0
     for v in range(p):
         if indeg[v] == 0:
@@ -101,17 +104,8 @@ def _topological_order(dag):
                 if indeg[j] == 0:
                     stack[top] = j
                     top += 1
-    return order, n
-
-
-@njit(cache=True)
-def _cpdag_kernel(dag):
-    """Chickering's (1995) edge labelling: 1 = compelled, 2 = reversible, for each DAG edge."""
-    p = dag.shape[0]
-    order, n = _topological_order(dag)
-    label = np.zeros((p, p), dtype=np.int8)
     if n < p:  # a cycle: no topological order
-        return label, False
+        return False
     for t in range(p):
         y = order[t]
         # the incoming edges of y, highest parent (in topological order) first
@@ -145,7 +139,7 @@ def _cpdag_kernel(dag):
             for z in range(p):
                 if dag[z, y] and label[z, y] == 0:
                     label[z, y] = value
-    return label, n == p
+    return True
 
 
 def dag_to_cpdag_fast(dag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,8 +150,10 @@ def dag_to_cpdag_fast(dag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     d = np.ascontiguousarray(np.asarray(dag) != 0)
     np.fill_diagonal(d, False)
-    label, acyclic = _cpdag_kernel(d)
-    if not acyclic:
+    p = d.shape[0]
+    label = np.zeros((p, p), dtype=np.int8)
+    scratch = np.empty((3, max(p, 1)), dtype=np.int64)
+    if not _cpdag_kernel(d, label, scratch[0], scratch[1], scratch[2]):
         raise ValueError("the graph has a cycle")
     directed = label == 1
     reversible = label == 2

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import numpy as np
+
+from ililab.search._orders import random_order, shuffle, stream_seed
+
+
+def _rng(seed: int) -> np.ndarray:
+    return np.array([stream_seed(seed, 0)], dtype=np.uint64)
+
+
+def test_stream_seed_depends_on_seed_and_restart_only():
+    assert stream_seed(3, 1) == stream_seed(3, 1)
+    seeds = {stream_seed(s, r) for s in range(5) for r in range(5)}
+    assert len(seeds) == 25
+    assert all(0 <= z < 2**64 for z in seeds)
+
+
+def test_shuffle_is_a_seeded_permutation():
+    a = np.arange(20)
+    shuffle(_rng(1), a, 20)
+    b = np.arange(20)
+    shuffle(_rng(1), b, 20)
+    assert sorted(a.tolist()) == list(range(20))
+    assert a.tolist() == b.tolist()
+    assert a.tolist() != list(range(20))
+    c = np.arange(20)
+    shuffle(_rng(1), c, 5)  # only the first 5 entries move
+    assert sorted(c[:5].tolist()) == list(range(5)) and c[5:].tolist() == list(range(5, 20))
+
+
+def test_random_order_is_a_linear_extension_of_the_precedence():
+    p = 12
+    rng = np.random.default_rng(0)
+    prec = np.triu(rng.random((p, p)) < 0.2, 1)
+    perm = rng.permutation(p)
+    prec = prec[np.ix_(perm, perm)].astype(np.uint8)  # a random DAG of order constraints
+    scratch = np.empty((3, p), dtype=np.int64)
+    orders = set()
+    for seed in range(20):
+        random_order(_rng(seed), prec, True, scratch[0], scratch[1], scratch[2])
+        order = scratch[0].tolist()
+        assert sorted(order) == list(range(p))
+        pos = {v: k for k, v in enumerate(order)}
+        assert all(pos[a] < pos[b] for a, b in zip(*np.nonzero(prec)))
+        orders.add(tuple(order))
+    assert len(orders) > 1
+
+
+def test_random_order_without_precedence_is_a_shuffle():
+    p = 9
+    out = np.empty((3, p), dtype=np.int64)
+    random_order(_rng(4), np.zeros((p, p), dtype=np.uint8), False, out[0], out[1], out[2])
+    expected = np.arange(p)
+    shuffle(_rng(4), expected, p)
+    assert out[0].tolist() == expected.tolist()
