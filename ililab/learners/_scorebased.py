@@ -1,10 +1,13 @@
-"""Pieces shared by the native score-based learners (``boss``; usable by ``grasp``).
+"""Pieces shared by the native score-based learners (``grasp``, ``boss``).
 
 * :func:`knowledge_matrices` — a :class:`~ililab.knowledge.Knowledge` as the boolean matrices
   the search kernels take (forbidden, required, order precedence), with a clear error when
   required edges and tiers cannot all hold (a cycle).
 * :class:`OrderSearchParams` — the parameters every native order search shares (penalty /
   lambda, seed, restarts, max_parents, graph, cache_size); each learner adds its own.
+* :func:`setup_search` — what every native order search's ``fit`` does first (validate the
+  parameters, knowledge matrices, the BIC score), as a :class:`SearchSetup` that also builds the
+  search's common keyword arguments and the graph's ``meta``.
 * :func:`graph_from_dag` — a search's DAG as a :class:`~ililab.graph.DependencyGraph`: the DAG
   itself, or its CPDAG oriented further by the knowledge; edge weights are standardised
   regression coefficients of each child on its parents in the DAG.
@@ -22,10 +25,17 @@ from ililab.dataset import Dataset
 from ililab.errors import DataError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
-from ililab.learners.causallearn import _PenaltyParams
+from ililab.learners.causallearn import _penalty_from, _PenaltyParams
 from ililab.scores.bic import BICScore
 
-__all__ = ["KnowledgeMatrices", "OrderSearchParams", "knowledge_matrices", "graph_from_dag"]
+__all__ = [
+    "KnowledgeMatrices",
+    "OrderSearchParams",
+    "SearchSetup",
+    "knowledge_matrices",
+    "setup_search",
+    "graph_from_dag",
+]
 
 DEFAULT_CACHE_SIZE = 1 << 20
 
@@ -80,6 +90,55 @@ def knowledge_matrices(knowledge: Knowledge | None, names: list[str]) -> Knowled
     if not is_dag(precedence):
         raise DataError("knowledge: the required edges (with the tiers) form a cycle; no DAG can satisfy them")
     return KnowledgeMatrices(forbidden, required, precedence)
+
+
+class SearchSetup:
+    """The validated parameters, penalty, knowledge matrices and BIC score of one search."""
+
+    def __init__(self, params: Any, penalty: float, matrices: KnowledgeMatrices, score: BICScore) -> None:
+        self.params = params
+        self.penalty = penalty
+        self.matrices = matrices
+        self.score = score
+
+    def search_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments every native order search takes (restarts, seed, knowledge, caps)."""
+        p, m = self.params, self.matrices
+        return {
+            "restarts": p.restarts,
+            "seed": p.seed,
+            "forbidden": m.forbidden,
+            "required": m.required,
+            "precedence": m.precedence,
+            "max_parents": p.max_parents,
+            "cache_size": p.cache_size,
+        }
+
+    def meta(self, learner: str, result: Any, stat_keys: tuple[str, ...]) -> dict[str, Any]:
+        """The graph's ``meta``: learner, parameters, total BIC, restart scores, chosen search statistics."""
+        return {
+            "learner": learner,
+            "params": {**self.params.model_dump(by_alias=True), "penalty": self.penalty, "lambda": self.penalty / 2},
+            "score": result.score,
+            "restart_scores": result.restart_scores,
+            "search": {k: v for k, v in result.stats.items() if k in stat_keys},
+        }
+
+
+def setup_search(learner: Any, data: Dataset, knowledge: Knowledge | None, params: Any) -> SearchSetup:
+    """Validate ``params`` for ``learner`` and build the knowledge matrices and BIC score of ``data``.
+
+    Raises
+    ------
+    ParameterError
+        On invalid parameters.
+    DataError
+        On knowledge that cannot hold (see :func:`knowledge_matrices`).
+    """
+    params = learner.validate_params(params)
+    penalty = _penalty_from(params)
+    matrices = knowledge_matrices(knowledge, data.names)
+    return SearchSetup(params, penalty, matrices, BICScore(data.covariance, data.n_samples, penalty))
 
 
 def graph_from_dag(

@@ -7,9 +7,8 @@ from typing import Any
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, knowledge_matrices
+from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, setup_search
 from ililab.learners.base import Learner, LearnerTags
-from ililab.learners.causallearn import _penalty_from
 
 __all__ = ["BossLearner"]
 
@@ -31,28 +30,9 @@ class BossLearner(Learner):
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
         """Run BOSS on ``data.covariance`` and ``data.n_samples``; see the class docstring."""
-        params = self.validate_params(params)
-        from ililab.scores.bic import BICScore
         from ililab.search.boss import boss_search
 
-        penalty = _penalty_from(params)
-        matrices = knowledge_matrices(knowledge, data.names)
-        score = BICScore(data.covariance, data.n_samples, penalty)
-        result = boss_search(
-            score,
-            restarts=params.restarts,
-            seed=params.seed,
-            forbidden=matrices.forbidden,
-            required=matrices.required,
-            precedence=matrices.precedence,
-            max_parents=params.max_parents,
-            cache_size=params.cache_size,
-        )
-        meta = {
-            "learner": self.name,
-            "params": {**params.model_dump(by_alias=True), "penalty": penalty, "lambda": penalty / 2},
-            "score": result.score,
-            "restart_scores": result.restart_scores,
-            "search": {k: v for k, v in result.stats.items() if k in ("passes", "moves", "cache_clears")},
-        }
-        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta)
+        setup = setup_search(self, data, knowledge, params)
+        result = boss_search(setup.score, **setup.search_kwargs())
+        meta = setup.meta(self.name, result, ("passes", "moves", "cache_clears"))
+        return graph_from_dag(data, result.dag, setup.score, setup.matrices, setup.params.graph, meta)

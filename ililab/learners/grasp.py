@@ -14,9 +14,8 @@ import pydantic
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, knowledge_matrices
+from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, setup_search
 from ililab.learners.base import Learner, LearnerTags
-from ililab.learners.causallearn import _penalty_from
 
 __all__ = ["GraspLearner"]
 
@@ -60,37 +59,14 @@ class GraspLearner(Learner):
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
         """Run GRaSP on ``data.covariance`` and ``data.n_samples``; see the class docstring."""
-        params = self.validate_params(params)
-        from ililab.scores.bic import BICScore
         from ililab.search.grasp import grasp_search
 
-        penalty = _penalty_from(params)
-        matrices = knowledge_matrices(knowledge, data.names)
-        score = BICScore(data.covariance, data.n_samples, penalty)
+        setup = setup_search(self, data, knowledge, params)
+        params, matrices, score = setup.params, setup.matrices, setup.score
         result = grasp_search(
-            score,
-            depth=params.depth,
-            tucks=params.tucks,
-            ordered=params.ordered,
-            restarts=params.restarts,
-            seed=params.seed,
-            forbidden=matrices.forbidden,
-            required=matrices.required,
-            precedence=matrices.precedence,
-            max_parents=params.max_parents,
-            cache_size=params.cache_size,
+            score, depth=params.depth, tucks=params.tucks, ordered=params.ordered, **setup.search_kwargs()
         )
-        meta = {
-            "learner": self.name,
-            "params": {**params.model_dump(by_alias=True), "penalty": penalty, "lambda": penalty / 2},
-            "score": result.score,
-            "restart_scores": result.restart_scores,
-            "search": {
-                k: v
-                for k, v in result.stats.items()
-                if k in ("improvements", "tucks", "cache_clears", "rejected_parent_sets")
-            },
-        }
+        meta = setup.meta(self.name, result, ("improvements", "tucks", "cache_clears", "rejected_parent_sets"))
         if matrices.any:  # orientations implied by the knowledge need Meek's rules
             return graph_from_dag(data, result.dag, score, matrices, params.graph, meta)
         return _graph(data, result.dag, score, params.graph, meta)
