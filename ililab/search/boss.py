@@ -86,7 +86,7 @@ _S_MOVES = 1
 _S_PASSES = 2
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, inline="always")
 def _better_mutation(
     fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
     pi, pos, loc, prec, has_prec, v, tol, rank, node_of, work, out, stats,
@@ -193,14 +193,25 @@ def _better_mutation(
 @njit(cache=True, _nrt=False)
 def _boss_once(
     fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
-    pi, pos, loc, prec, has_prec, rng, tol, max_passes, stats, out, work, bw,
+    pi, pos, loc, prec, has_prec, rng, tol, max_passes, stats, out, work, bw, par, npar, finish,
     iw, fw, sw, mat,
 ):  # fmt: skip
     """One BOSS run from a random order; returns the total score (``pi`` holds the order).
 
-    ``out`` (int32), ``work`` (float64, 3 rows) and ``bw`` (int64, 5 rows) are scratch of length ``p``.
+    With ``finish`` it instead takes the order in ``pi``, writes every node's parents into
+    ``par``/``npar`` and returns their exact total score (one compiled function for both, so
+    the grow-shrink kernels are linked into one place). ``out`` (int32), ``work`` (float64,
+    3 rows) and ``bw`` (int64, 5 rows) are scratch of length ``p``.
     """
     p = pi.shape[0]
+    if finish:
+        for k in range(p):
+            pos[pi[k]] = k
+        for k in range(p):
+            z = pi[k]
+            _, kk = trace(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
+            npar[z] = kk
+        return total_score_ws(cov, n, penalty, par, npar, mat, fw)
     rank = bw[0]
     node_of = bw[1]
     variables = bw[2]
@@ -234,19 +245,6 @@ def _boss_once(
     for v in range(p):
         total += loc[v]
     return total
-
-
-@njit(cache=True, _nrt=False)
-def _boss_finish(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, order, pos, par, npar, iw, fw, sw, mat):
-    """Parents of every node given the best ``order`` (into ``par``/``npar``), and their exact total score."""
-    p = order.shape[0]
-    for k in range(p):
-        pos[order[k]] = k
-    for k in range(p):
-        z = order[k]
-        _, kk = trace(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
-        npar[z] = kk
-    return total_score_ws(cov, n, penalty, par, npar, mat, fw)
 
 
 # -- Python driver ---------------------------------------------------------------------------
@@ -329,7 +327,7 @@ def boss_search(
     np.fill_diagonal(prec, 0)
     has_prec = bool(prec.any())
     ctx = make_context(score, forbidden, required, max_parents)
-    announce_compile("BOSS", _boss_once, _boss_finish)
+    announce_compile("BOSS", _boss_once, forest_init)
     forest = new_forest(p, cache_size)
     work = new_work(p)
     forest_init(*forest, *ctx, *work)
@@ -340,6 +338,8 @@ def boss_search(
     out = np.empty(max(p, 1), dtype=np.int32)
     scratch = np.empty((3, max(p, 1)))
     bw = np.empty((5, max(p, 1)), dtype=np.int64)
+    par = np.zeros((p, p), dtype=np.int32)
+    npar = np.zeros(p, dtype=np.int64)
     best = None
     restart_scores: list[float] = []
     for r in range(restarts):  # one compiled call per restart (a compiled loop here runs ~10% slower)
@@ -347,7 +347,7 @@ def boss_search(
         total = float(
             _boss_once(
                 *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, out, scratch, bw,
-                *work,
+                par, npar, False, *work,
             )
         )
         restart_scores.append(total)
@@ -355,9 +355,13 @@ def boss_search(
             best = (total, pi.copy(), r)
     assert best is not None
     _, order, best_r = best
-    par = np.zeros((p, p), dtype=np.int32)
-    npar = np.zeros(p, dtype=np.int64)
-    exact = float(_boss_finish(*forest, *ctx, order, np.empty(p, dtype=np.int64), par, npar, *work))
+    pi[:] = order
+    exact = float(
+        _boss_once(
+            *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, out, scratch, bw,
+            par, npar, True, *work,
+        )
+    )
     dag = np.zeros((p, p), dtype=bool)
     for v in range(p):
         dag[par[v, : npar[v]], v] = True
