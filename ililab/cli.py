@@ -25,6 +25,7 @@ from ililab.errors import IlilabError
 __all__ = ["main", "cli"]
 
 COMMAND_GROUP = "ililab.commands"
+COMPILE_LOGGER = "ililab.search._growshrink"  # where announce_compile() says the kernels are being compiled
 
 # name -> "module:attribute" of a click command
 _BUILTIN_COMMANDS: dict[str, str] = {
@@ -89,6 +90,8 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
         format="ililab: %(message)s",
         stream=sys.stderr,
     )
+    # The first run on a machine compiles the Numba kernels (tens of seconds): say so, unless --quiet.
+    logging.getLogger(COMPILE_LOGGER).setLevel(logging.WARNING if quiet else logging.DEBUG if debug else logging.INFO)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -216,3 +216,13 @@ def test_simulate_quiet_writes_files_and_says_nothing(run_cli, tmp_path, kind):
     result = run_cli("--quiet", "simulate", kind, "-n", "100", "-o", tmp_path / "sim")
     assert result.code == 0 and result.out == "" and result.err == ""
     assert (tmp_path / "sim" / "true_graph.json").exists()
+
+
+@pytest.mark.parametrize(("flags", "shown"), [((), True), (("--quiet",), False)])
+def test_first_run_compile_notice_is_shown_unless_quiet(run_cli, data_npy, flags, shown):
+    import logging
+
+    from ililab.cli import COMPILE_LOGGER
+
+    assert run_cli(*flags, "infer-graph", data_npy, "-l", "ges").code == 0
+    assert logging.getLogger(COMPILE_LOGGER).isEnabledFor(logging.INFO) is shown
