@@ -31,7 +31,11 @@ def _progress(record: dict) -> None:
     click.echo(f"{head}  {rest}", err=True)
 
 
-def _torch_threads(threads: int | None) -> None:
+def _prepare_torch(device: str, threads: int | None) -> None:
+    """Fail on an unavailable device before any work; set torch's CPU threads when asked."""
+    from ililab_torch._common import resolve_device
+
+    resolve_device(device)
     if threads:
         import torch
 
@@ -45,6 +49,25 @@ _test_fraction = click.option(
     "--test-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2, show_default=True,
     help="Test share of a seeded stratified split, used only when the file has no 'split' array.",
 )
+_epochs = click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
+
+
+def _network_options(dropout: float):
+    """--hidden, --dropout (default ``dropout``), --batch-size, --lr and --weight-decay, in this order."""
+    options = [
+        click.option("--hidden", type=click.IntRange(min=1), default=256, show_default=True),
+        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=dropout, show_default=True),
+        click.option("--batch-size", type=click.IntRange(min=2), default=64, show_default=True),
+        click.option("--lr", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True),
+        click.option("--weight-decay", type=click.FloatRange(0), default=1e-4, show_default=True),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 # -- teacher ------------------------------------------------------------------------------
@@ -59,12 +82,8 @@ def teacher_command() -> None:
 @click.argument("features", type=click.Path(dir_okay=False))
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True,
               help="Soft labels .npy (probabilities); STEM_logits.npy, STEM_names.txt, STEM_meta.json are written beside.")
-@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
-@click.option("--hidden", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=2), default=64, show_default=True)
-@click.option("--lr", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True)
-@click.option("--weight-decay", type=click.FloatRange(0), default=1e-4, show_default=True)
+@_epochs
+@_network_options(dropout=0.2)
 @click.option("--align-weight", type=click.FloatRange(0), default=1.0, show_default=True,
               help="Weight of the audio-visual semantic-alignment (Jensen-Shannon) term.")
 @click.option("--temperature", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
@@ -85,12 +104,10 @@ def teacher_train(features, output, epochs, hidden, dropout, batch_size, lr, wei
     """
     import numpy as np
 
-    from ililab_torch._common import resolve_device
     from ililab_torch.data import load_features
     from ililab_torch.teacher import TeacherConfig, predict_logits, teacher_soft_labels, train_teacher
 
-    resolve_device(device)  # an unavailable device is an error before any work
-    _torch_threads(threads)
+    _prepare_torch(device, threads)
     config = TeacherConfig(hidden, dropout, epochs, batch_size, lr, weight_decay, align_weight, temperature, folds,
                            seed).validate()
     if Path(output).suffix.lower() != ".npy":
@@ -199,13 +216,9 @@ def _read_soft_labels(path: str, names_file: str | None, data, train_rows):
                    "modalities, c (audio) - c' (visual) and c' (audio) - c (visual).")
 @click.option("--lir-start", type=click.IntRange(min=1), default=1, show_default=True,
               help="First epoch with the LIR term on.")
-@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
+@_epochs
 @click.option("--embed-dim", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--hidden", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=2), default=64, show_default=True)
-@click.option("--lr", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True)
-@click.option("--weight-decay", type=click.FloatRange(0), default=1e-4, show_default=True)
+@_network_options(dropout=0.1)
 @click.option("--margin", type=click.FloatRange(0), default=0.2, show_default=True, help="Triplet margin (cosine distance).")
 @_test_fraction
 @_seed
@@ -217,12 +230,10 @@ def student_train(features, graph_file, soft_file, names_file, output, lam, top_
     """Train the student on FEATURES.npz and write a checkpoint (state_dict + JSON config)."""
     from ililab.api import load_graph
     from ililab.errors import UsageError
-    from ililab_torch._common import resolve_device
     from ililab_torch.data import load_features
     from ililab_torch.student import StudentConfig, evaluate, save_student, train_student
 
-    resolve_device(device)
-    _torch_threads(threads)
+    _prepare_torch(device, threads)
     config = StudentConfig(
         embed_dim=embed_dim, hidden=hidden, dropout=dropout, epochs=epochs, batch_size=batch_size, lr=lr,
         weight_decay=weight_decay, margin=margin, lam=lam, lir_start=lir_start, tau=tau, top_k=top_k or None,

@@ -22,7 +22,8 @@ from torch import nn
 from ililab.errors import DataError, UsageError
 from ililab.graph import DependencyGraph
 from ililab.io import atomic_write
-from ililab_torch._common import Progress, batches, check_positive, log, mlp, resolve_device, seed_everything
+from ililab_torch._common import Progress, check_positive, log, mlp, resolve_device
+from ililab_torch._training import clip_tensors, fit, forward_clips
 from ililab_torch.adapters import EdgeFilter, GraphRegularizer
 from ililab_torch.data import AVFeatures
 from ililab_torch.losses import cross_modal_triplet_loss
@@ -154,56 +155,33 @@ def train_student(
         if regularizer.is_empty:
             regularizer = None
         soft_t = torch.as_tensor(soft, device=dev)
-    generator = seed_everything(config.seed)
-    model = AVStudent(data.dims["audio"], data.dims["visual"], config.embed_dim, config.hidden, config.dropout).to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    a = torch.as_tensor(np.asarray(data.audio[rows], dtype=np.float32), device=dev)
-    v = torch.as_tensor(np.asarray(data.visual[rows], dtype=np.float32), device=dev)
-    y = torch.as_tensor(np.asarray(data.label[rows], dtype=np.int64), device=dev)
+    a, v, y = clip_tensors(data, rows, dev)
     c = data.n_classes
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        sums = {"metric": 0.0, "lir": 0.0}
-        for idx in batches(rows.size, config.batch_size, generator):
-            idx = idx.to(dev)
-            za, zv = model(a[idx], v[idx])
-            metric = cross_modal_triplet_loss(za, zv, y[idx], config.margin)
-            loss = metric
-            if regularizer is not None and epoch >= config.lir_start:
-                s = soft_t[idx]
-                lir = regularizer(za, zv, s[:, :c], s[:, c:], y[idx])
-                loss = metric + config.lam * lir
-                sums["lir"] += lir.item() * len(idx)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            sums["metric"] += metric.item() * len(idx)
-        record = {"stage": "student", "epoch": epoch, "epochs": config.epochs,
-                  "metric_loss": sums["metric"] / rows.size, "lir": sums["lir"] / rows.size}
-        log.debug("student epoch %d: %s", epoch, record)
-        if progress is not None:
-            progress(record)
-    model.eval()
+
+    def step(model: nn.Module, epoch: int, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        za, zv = model(a[idx], v[idx])
+        metric = cross_modal_triplet_loss(za, zv, y[idx], config.margin)
+        if regularizer is None or epoch < config.lir_start:
+            return metric, {"metric_loss": metric.item() * len(idx), "lir": 0.0}
+        s = soft_t[idx]
+        lir = regularizer(za, zv, s[:, :c], s[:, c:], y[idx])
+        return metric + config.lam * lir, {"metric_loss": metric.item() * len(idx), "lir": lir.item() * len(idx)}
+
+    def build() -> AVStudent:
+        return AVStudent(data.dims["audio"], data.dims["visual"], config.embed_dim, config.hidden, config.dropout)
+
+    model = fit(build, step, rows.size, config, dev, "student", progress)
     model.config = asdict(config)  # type: ignore[assignment]
-    return model
+    return model  # type: ignore[return-value]
 
 
 @torch.no_grad()
 def embed(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
           device: str | torch.device | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Unit-norm audio and visual embeddings of the clips ``rows`` (default: all)."""
-    dev = resolve_device(device)
-    expected = (model.dims["dim_audio"], model.dims["dim_visual"])
-    if (data.dims["audio"], data.dims["visual"]) != expected:
-        raise DataError(
-            f"{data.source}: features are {data.dims['audio']}-d audio / {data.dims['visual']}-d visual but the "
-            f"checkpoint expects {expected[0]}-d / {expected[1]}-d; use features of the kind the student was trained on"
-        )
     rows = np.arange(data.n_clips) if rows is None else np.asarray(rows)
-    model = model.to(dev).eval()
-    a = torch.as_tensor(np.asarray(data.audio[rows], dtype=np.float32), device=dev)
-    v = torch.as_tensor(np.asarray(data.visual[rows], dtype=np.float32), device=dev)
-    za, zv = model(a, v)
+    za, zv = forward_clips(model, model.dims, data, rows, device,
+                           "the checkpoint expects {audio}-d / {visual}-d; use features of the kind the student was trained on")
     return za.cpu().numpy(), zv.cpu().numpy()
 
 

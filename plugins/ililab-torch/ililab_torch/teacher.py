@@ -34,7 +34,8 @@ from torch import nn
 
 from ililab.errors import DataError, UsageError
 from ililab.io import write_array, write_names
-from ililab_torch._common import Progress, batches, check_positive, log, mlp, resolve_device, seed_everything
+from ililab_torch._common import Progress, check_positive, mlp, resolve_device
+from ililab_torch._training import clip_tensors, fit, forward_clips
 from ililab_torch.data import AVFeatures
 
 __all__ = ["TeacherConfig", "AVSALTeacher", "SoftLabels", "alignment_loss", "train_teacher", "teacher_soft_labels"]
@@ -125,13 +126,6 @@ class SoftLabels:
         return paths
 
 
-def _tensors(data: AVFeatures, rows: np.ndarray, device: torch.device) -> tuple[torch.Tensor, ...]:
-    a = torch.as_tensor(np.asarray(data.audio[rows], dtype=np.float32), device=device)
-    v = torch.as_tensor(np.asarray(data.visual[rows], dtype=np.float32), device=device)
-    y = torch.as_tensor(np.asarray(data.label[rows], dtype=np.int64), device=device)
-    return a, v, y
-
-
 def train_teacher(
     data: AVFeatures,
     rows: np.ndarray | None = None,
@@ -146,32 +140,20 @@ def train_teacher(
     config = (config or TeacherConfig()).validate()
     dev = resolve_device(device)
     rows = np.arange(data.n_clips) if rows is None else np.asarray(rows)
-    generator = seed_everything(config.seed)
-    model = AVSALTeacher(data.dims["audio"], data.dims["visual"], data.n_classes, config.hidden, config.dropout).to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    a, v, y = _tensors(data, rows, dev)
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        total, correct_a, correct_v = 0.0, 0, 0
-        for idx in batches(len(rows), config.batch_size, generator):
-            idx = idx.to(dev)
-            la, lv = model(a[idx], v[idx])
-            loss = F.cross_entropy(la, y[idx]) + F.cross_entropy(lv, y[idx])
-            if config.align_weight > 0:
-                loss = loss + config.align_weight * alignment_loss(la, lv, config.temperature)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(idx)
-            correct_a += int((la.argmax(1) == y[idx]).sum())
-            correct_v += int((lv.argmax(1) == y[idx]).sum())
-        record = {"stage": "teacher", "epoch": epoch, "epochs": config.epochs, "loss": total / len(rows),
-                  "acc_audio": correct_a / len(rows), "acc_visual": correct_v / len(rows)}
-        log.debug("teacher epoch %d: %s", epoch, record)
-        if progress is not None:
-            progress(record)
-    model.eval()
-    return model
+    a, v, y = clip_tensors(data, rows, dev)
+
+    def step(model: nn.Module, epoch: int, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        la, lv = model(a[idx], v[idx])
+        loss = F.cross_entropy(la, y[idx]) + F.cross_entropy(lv, y[idx])
+        if config.align_weight > 0:
+            loss = loss + config.align_weight * alignment_loss(la, lv, config.temperature)
+        return loss, {"loss": loss.item() * len(idx), "acc_audio": int((la.argmax(1) == y[idx]).sum()),
+                      "acc_visual": int((lv.argmax(1) == y[idx]).sum())}
+
+    def build() -> AVSALTeacher:
+        return AVSALTeacher(data.dims["audio"], data.dims["visual"], data.n_classes, config.hidden, config.dropout)
+
+    return fit(build, step, len(rows), config, dev, "teacher", progress)  # type: ignore[return-value]
 
 
 @torch.no_grad()
@@ -179,16 +161,7 @@ def predict_logits(
     model: AVSALTeacher, data: AVFeatures, rows: np.ndarray, device: str | torch.device | None = None
 ) -> np.ndarray:
     """``[audio logits | visual logits]`` (n x 2C) for the clips ``rows``."""
-    dev = resolve_device(device)
-    expected = (model.config["dim_audio"], model.config["dim_visual"])
-    if (data.dims["audio"], data.dims["visual"]) != expected:
-        raise DataError(
-            f"{data.source}: features are {data.dims['audio']}-d audio / {data.dims['visual']}-d visual but the teacher "
-            f"was trained on {expected[0]}-d / {expected[1]}-d"
-        )
-    model = model.to(dev).eval()
-    a, v, _ = _tensors(data, rows, dev)
-    la, lv = model(a, v)
+    la, lv = forward_clips(model, model.config, data, rows, device, "the teacher was trained on {audio}-d / {visual}-d")
     return torch.cat([la, lv], dim=1).cpu().numpy().astype(np.float64)
 
 
