@@ -51,8 +51,10 @@ API (shared by every score-based search: GRaSP, BOSS)
   twins instead (``score_ws``, ``add_scores_ws``, ``remove_scores_ws``, ``residual_variance_ws``,
   and ``total_score_ws`` for a whole DAG), which take the scratch from the caller
   (:func:`new_scratch`) and are compiled without reference counting (``_nrt=False``): no
-  allocation code is compiled into them, which keeps the first-run compile short. The small
-  helpers are inlined at Numba IR level (``inline="always"``).
+  allocation code is compiled into them, which keeps the first-run compile short. Except
+  ``total_score_ws`` they are callable from other kernels only: they are compiled without a
+  CPython or C-callback wrapper (:data:`KERNEL_ONLY`), which would only cost compile time. The
+  small helpers are inlined at Numba IR level (``inline="always"``).
 
 The search kernels (:mod:`ililab.search._growshrink`) memoise these scores in a grow-shrink
 tree per node, which is their bounded score cache keyed by (node, parent set); this module's
@@ -127,6 +129,11 @@ def to_causallearn(score: float, n_samples: int, n_nodes: int = 1) -> float:
 # at least 3 rows of ``k`` entries; see :func:`new_scratch`.
 
 
+#: ``njit`` options of kernels called only from other kernels: no reference counting and no
+#: CPython / cfunc entry points (calling one from Python raises a Numba error).
+KERNEL_ONLY = {"cache": True, "_nrt": False, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+
+
 def new_scratch(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scratch arrays ``(mat, fw, sub)`` for the ``*_ws`` kernels on ``p`` variables."""
     p = max(int(p), 1)
@@ -190,13 +197,13 @@ def _residual_variance(cov, y, parents, k, mat, fw):
     return var
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def residual_variance_ws(cov, y, parents, k, mat, fw):
     """:func:`residual_variance` with caller-provided scratch."""
     return _residual_variance(cov, y, parents, k, mat, fw)
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def score_ws(cov, n, penalty, y, parents, k, mat, fw):
     """:func:`local_score` with caller-provided scratch."""
     var = _residual_variance(cov, y, parents, k, mat, fw)
@@ -205,7 +212,7 @@ def score_ws(cov, n, penalty, y, parents, k, mat, fw):
     return _score_from_variance(var, cov[y, y], n, penalty, k)
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def add_scores_ws(cov, n, penalty, y, parents, k, cand, m, out, mat, fw):
     """:func:`add_scores` with caller-provided scratch."""
     low = mat
@@ -241,7 +248,7 @@ def add_scores_ws(cov, n, penalty, y, parents, k, cand, m, out, mat, fw):
     return rejected
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def remove_scores_ws(cov, n, penalty, y, parents, k, out, mat, fw, sub):
     """:func:`remove_scores` with caller-provided scratch (``sub``: int32, at least ``k`` entries)."""
     kk = k * k

@@ -47,6 +47,9 @@ and Python callers pass them unpacked (``kernel(*forest, *ctx, ..., *work)``):
   fi[F_NCH], y, rank, limit)``; if ``node >= 0 and fi[F_SHO, node] >= 0`` the parents are
   ``pool[fi[F_SHO, node]:][:fi[F_SHL, node]]`` with score ``ff[F_SHS, node]``, else call
   ``trace_slow`` (see ``ililab.search.grasp._update``).
+* ``walk``, ``trace_slow``, ``grow_shrink_direct`` (and ``_expand``, ``_shrink``) are callable from
+  kernels only (compiled without Python entry points, see :data:`ililab.scores.bic.KERNEL_ONLY`);
+  ``trace_kernel`` and ``direct_kernel`` are their Python entry points.
 
 :class:`GrowShrinkForest` wraps these for Python callers and tests.
 """
@@ -59,7 +62,7 @@ import os
 import numpy as np
 from numba import njit
 
-from ililab.scores.bic import BICScore, add_scores_ws, new_scratch, remove_scores_ws, score_ws
+from ililab.scores.bic import KERNEL_ONLY, BICScore, add_scores_ws, new_scratch, remove_scores_ws, score_ws
 
 __all__ = [
     "GrowShrinkForest",
@@ -68,6 +71,7 @@ __all__ = [
     "new_forest",
     "new_work",
     "trace_kernel",
+    "direct_kernel",
     "forest_init",
     "forest_clear",
     "trace",
@@ -278,7 +282,7 @@ def _sort_desc(scores, m, key, idx, key2, idx2):
             idx[a] = idx2[a]
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def _expand(fi, ff, st, cov, n, penalty, forb, req, nreq, mp, node, y, iw, fw, sw, mat):
     """Compute and store the improving children of ``node``; False if the forest is full."""
     cap = fi.shape[1]
@@ -338,7 +342,7 @@ def _shrink_set(cov, n, penalty, y, s, k, protected, current, fw, sub, mat):
     return current, k
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def _shrink(fi, ff, pool, st, cov, n, penalty, req, nreq, node, y, fw, sw, mat):
     """Memoise the shrink result of ``node``; False if the pool is full."""
     s = sw[0]
@@ -356,7 +360,7 @@ def _shrink(fi, ff, pool, st, cov, n, penalty, req, nreq, node, y, fw, sw, mat):
     return True
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def grow_shrink_direct(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
     """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}`` without memoisation.
 
@@ -391,7 +395,7 @@ def grow_shrink_direct(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out
     return current, k
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def walk(f_add, f_first, f_nch, y, rank, limit):
     """Follow ``y``'s tree as far as it is expanded; returns the node reached, or ``-node - 1``
     for an unexpanded node on the way (``f_*`` are the rows ``fi[F_ADD]``, ``fi[F_FIRST]``,
@@ -412,7 +416,7 @@ def walk(f_add, f_first, f_nch, y, rank, limit):
         node = found
 
 
-@njit(cache=True, _nrt=False)
+@njit(**KERNEL_ONLY)
 def trace_slow(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
     """:func:`trace` when the tree must grow: expands, shrinks, clears when full, falls back."""
     p = cov.shape[0]
@@ -459,6 +463,12 @@ def trace(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit
 
 
 @njit(cache=True, _nrt=False)
+def direct_kernel(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
+    """:func:`grow_shrink_direct` as a compiled function for Python callers."""
+    return grow_shrink_direct(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat)
+
+
+@njit(cache=True, _nrt=False)
 def trace_kernel(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
     """:func:`trace` as a compiled function for Python callers."""
     return trace(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat)
@@ -498,7 +508,7 @@ class GrowShrinkForest:
     def direct(self, y: int, predecessors) -> tuple[float, list[int]]:
         """Same as :meth:`trace`, computed without the tree."""
         out = np.empty(self.score.p, dtype=np.int32)
-        score, k = grow_shrink_direct(*self.ctx, int(y), self._rank(predecessors), 1, out, *self.work)
+        score, k = direct_kernel(*self.ctx, int(y), self._rank(predecessors), 1, out, *self.work)
         return float(score), sorted(out[:k].tolist())
 
     def stats(self) -> dict[str, int]:
