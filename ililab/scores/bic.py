@@ -293,7 +293,7 @@ def remove_scores_ws(cov, n, penalty, y, parents, k, out, mat, fw, sub):
     return 0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def total_score_ws(cov, n, penalty, par, npar, mat, fw):
     """Sum over nodes ``v`` of the score of ``v`` given ``par[v, :npar[v]]``."""
     total = 0.0

@@ -35,7 +35,8 @@ and Python callers pass them unpacked (``kernel(*forest, *ctx, ..., *work)``):
 * ``forest = new_forest(p, capacity)`` — ``(fi, ff, pool, stats)``: ``fi`` int32 with rows
   ``F_ADD, F_UP, F_SIZE, F_FIRST, F_NCH, F_SHO, F_SHL`` and ``ff`` float64 with rows
   ``F_SCORE, F_SHS``, one column per tree node; ``stats`` see ``STAT_*``.
-  ``forest_init(*forest, *ctx, *work)`` creates the roots.
+  ``forest_init(*forest, *ctx, *work)`` creates the roots (the search kernels call it
+  themselves on a forest with ``stats[STAT_NODES] == 0``, as :func:`new_forest` makes it).
 * ``work = new_work(p)`` — ``(iw, fw, sw, mat)`` scratch of the kernels.
 * ``trace(*forest, *ctx, y, rank, limit, out, *work) -> (score, k)`` (inlined into kernels;
   ``trace_kernel`` for Python) — parents of ``y`` with ``P = {v : rank[v] < limit}`` written to
@@ -166,9 +167,13 @@ def new_work(p: int):
     return np.empty((3, p), dtype=np.int64), np.empty((7, p)), np.empty((2, p), dtype=np.int32), mat
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def forest_init(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, iw, fw, sw, mat):
-    """Create the root of every node's tree (its required parents) and reset the forest."""
+    """Create the root of every node's tree (its required parents) and reset the forest.
+
+    Inlined into the search kernels, which call it on a new forest (``st[STAT_NODES] == 0``),
+    so that the search needs no separate compiled entry point for it.
+    """
     p = cov.shape[0]
     for y in range(p):
         fi[F_ADD, y] = -1

@@ -61,6 +61,7 @@ from ililab.search._growshrink import (
     F_SHS,
     STAT_CLEARS,
     STAT_FALLBACKS,
+    STAT_NODES,
     STAT_REJECTED,
     STAT_SCORES,
     announce_compile,
@@ -204,6 +205,8 @@ def _boss_once(
     3 rows) and ``bw`` (int64, 5 rows) are scratch of length ``p``.
     """
     p = pi.shape[0]
+    if fst[STAT_NODES] == 0:  # a new forest
+        forest_init(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, iw, fw, sw, mat)
     if finish:
         for k in range(p):
             pos[pi[k]] = k
@@ -327,10 +330,9 @@ def boss_search(
     np.fill_diagonal(prec, 0)
     has_prec = bool(prec.any())
     ctx = make_context(score, forbidden, required, max_parents)
-    announce_compile("BOSS", _boss_once, forest_init)
-    forest = new_forest(p, cache_size)
+    announce_compile("BOSS", _boss_once)
+    forest = new_forest(p, cache_size)  # the first _boss_once call initialises it
     work = new_work(p)
-    forest_init(*forest, *ctx, *work)
     pi = np.arange(p, dtype=np.int64)
     pos = np.arange(p, dtype=np.int64)
     loc = np.zeros(p)

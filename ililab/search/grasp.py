@@ -58,6 +58,7 @@ from ililab.search._growshrink import (
     F_SHS,
     STAT_CLEARS,
     STAT_FALLBACKS,
+    STAT_NODES,
     STAT_REJECTED,
     announce_compile,
     forest_init,
@@ -242,7 +243,8 @@ def _grasp_once(
     prec, has_prec, rng, depth, first_variant, last_variant, tol,
     iw, fw, sw, mat,
 ):  # fmt: skip
-    """One GRaSP run from a random order; returns the total score (state holds the DAG).
+    """One GRaSP run from a random order; returns the total of the memoised local scores and
+    the exact total score recomputed from the parents (the state holds the DAG).
 
     The depth-first search over sequences of tucks is iterative: a DFS accepts the first
     sequence that raises the score by more than ``tol`` (the improved state is kept) and the
@@ -251,6 +253,8 @@ def _grasp_once(
     :func:`_new_state`, the memo of :func:`_new_memo`, the run's settings, the grow-shrink scratch.
     """
     p = pi.shape[0]
+    if fst[STAT_NODES] == 0:  # a new forest
+        forest_init(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, iw, fw, sw, mat)
     stack = gw[0]
     seg = gw[1]
     order = gw[2]
@@ -461,7 +465,7 @@ def _grasp_once(
     total = 0.0
     for v in range(p):
         total += loc[v]
-    return total
+    return total, total_score_ws(cov, n, penalty, par, npar, mat, fw)
 
 
 def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant, tol, capacity):
@@ -469,21 +473,20 @@ def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant
     exact score, best restart, search statistics, forest statistics, memo statistics)."""
     p = ctx[0].shape[0]
     forest = new_forest(p, capacity)
-    work = new_work(p)
-    forest_init(*forest, *ctx, *work)
+    work = new_work(p)  # the first _grasp_once call initialises the forest
     st = _new_state(p, depth)
     memo = _new_memo(p)
     scores = np.empty(seeds.shape[0])
     best = None
     for r in range(seeds.shape[0]):
         rng = np.array([seeds[r]], dtype=np.uint64)
-        total = _grasp_once(*forest, *ctx, *st, *memo, prec, has_prec, rng, depth, first_variant, last_variant, tol, *work)
+        total, exact_r = _grasp_once(
+            *forest, *ctx, *st, *memo, prec, has_prec, rng, depth, first_variant, last_variant, tol, *work
+        )
         scores[r] = total
         if best is None or total > scores[best[0]]:
-            best = (r, st[0].copy(), st[2].copy(), st[3].copy())
-    best_r, best_order, best_par, best_np = best
-    cov, n, penalty = ctx[0], ctx[1], ctx[2]
-    exact = total_score_ws(cov, n, penalty, best_par, best_np, work[3], work[1])
+            best = (r, st[0].copy(), st[2].copy(), st[3].copy(), exact_r)
+    best_r, best_order, best_par, best_np, exact = best
     return best_order, best_par, best_np, scores, exact, best_r, st[13], forest[3], memo[2]
 
 
@@ -582,7 +585,7 @@ def grasp_search(
     np.fill_diagonal(prec, 0)
     has_prec = bool(prec.any())
     ctx = make_context(score, forbidden, required, max_parents)
-    announce_compile("GRaSP", _grasp_once, forest_init)
+    announce_compile("GRaSP", _grasp_once)
     seeds = np.array([stream_seed(seed, r) for r in range(restarts)], dtype=np.uint64)
     order, par, npar, scores, exact, best_r, sstats, fstats, mstats = _grasp_driver(
         ctx, prec, has_prec, seeds, int(depth), first_variant, variant, float(tol), int(cache_size)
