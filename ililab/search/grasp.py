@@ -264,7 +264,11 @@ def _grasp_once(
         pi[k] = order[k]
         pos[order[k]] = k
     _prefix_hashes(pi, ph, nh, 0, p)
-    _update(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, pi, pos, par, npar, loc, 0, p - 1, iw, fw, sw, mat)
+    for k in range(p):  # what _update(0, p - 1) does (one inlined _update only: a shorter compile)
+        z = pi[k]
+        score, kk = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
+        npar[z] = kk
+        loc[z] = score
     for variant in range(first_variant, last_variant + 1):
         unc_depth = 0 if variant == 0 else 1
         nonsing_depth = 1 if variant == 2 else 0
@@ -275,7 +279,14 @@ def _grasp_once(
             level = 1
             stats[_S_DFS_CALLS] += 1
             fill = True
+            undo = False  # restore positions uj..ui of `level` (one call site of _restore)
+            uj = 0
+            ui = 0
             while level >= 1:
+                if undo:
+                    undo = False
+                    _restore(pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, level, uj, ui)
+                    _prefix_hashes(pi, ph, nh, uj, ui)
                 if fill:
                     # the edges (x, y) of the current DAG, nodes and parents shuffled
                     fill = False
@@ -300,10 +311,9 @@ def _grasp_once(
                     if level >= 1:
                         path_x[level] = -1
                         path_y[level] = -1
-                        j = lvl[level, 2]
-                        i = lvl[level, 3]
-                        _restore(pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, level, j, i)
-                        _prefix_hashes(pi, ph, nh, j, i)
+                        uj = lvl[level, 2]
+                        ui = lvl[level, 3]
+                        undo = True
                     continue
                 e = lvl[level, 1]
                 lvl[level, 1] = e + 1
@@ -460,8 +470,9 @@ def _grasp_once(
                     level += 1
                     fill = True
                     continue
-                _restore(pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, level, j, i)
-                _prefix_hashes(pi, ph, nh, j, i)
+                uj = j
+                ui = i
+                undo = True
     total = 0.0
     for v in range(p):
         total += loc[v]
