@@ -16,17 +16,14 @@ Used to choose the example's defaults on the development seeds 0-4 only.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import time
 
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from ililab_torch import StudentConfig, TeacherConfig, evaluate, kept_edges, simulate_av, teacher_soft_labels  # noqa: E402
-from ililab_torch import train_student as train  # noqa: E402
+from _bench import prepare, run_seeds  # noqa: E402
+from ililab_torch import StudentConfig, kept_edges  # noqa: E402
 from ililab_torch.synthetic import recovery  # noqa: E402
 
 import ililab  # noqa: E402
@@ -56,42 +53,36 @@ def main() -> None:
     p.add_argument("--variants", nargs="+", required=True)
     a = p.parse_args()
     variants = dict(parse_variant(v) for v in a.variants)
-    torch.set_num_threads(1)
-    t0, c0 = time.perf_counter(), time.process_time()
-    rows = []
-    for seed in [int(s) for s in a.seeds.split(",")]:
-        sim = simulate_av(clips_per_class=a.clips, dim_visual=a.dimv, seed=seed)
-        data = sim.features
-        tr, te = data.split_indices()
-        soft = teacher_soft_labels(data, tr, TeacherConfig(epochs=a.tepochs, seed=seed))
-        graphs = {"inferred": ililab.infer_graph(soft.logits, names=soft.names, learner="grasp", seed=seed),
-                  "truth": sim.true_graph}
+
+    def one_seed(seed: int) -> dict:
+        s = prepare(seed, a.tepochs, clips_per_class=a.clips, dim_visual=a.dimv)
+        truth = s.sim.true_graph
+        graphs = {"inferred": s.graph, "truth": truth}
         if any(v["graph"] == "forbid" for v in variants.values()):
-            nodes = graphs["inferred"].nodes
-            graphs["forbid"] = ililab.infer_graph(soft.logits, names=soft.names, learner="grasp", seed=seed,
-                                                  knowledge=Knowledge.from_modalities(nodes, forbid_within_modality=True))
+            graphs["forbid"] = ililab.infer_graph(s.soft.logits, names=s.soft.names, learner="grasp", seed=seed,
+                                                  knowledge=Knowledge.from_modalities(s.graph.nodes, forbid_within_modality=True))
         st = {"epochs": a.epochs, "seed": seed, "tau": a.tau, "weight_decay": 0.0, "dropout": 0.0}
-        base = evaluate(train(data, tr, None, None, StudentConfig(**st, lam=0.0)), data, te)["mean"]
+        base = s.mean_map(None, StudentConfig(**st, lam=0.0))
         r = {"seed": seed, "base": base}
         for g in sorted({v["graph"] for v in variants.values()} - {"truth"}):
-            r[f"F1_{g}"] = recovery(graphs[g], sim.true_graph, sim.cooccurrences)["planted_cross_modal"]["f1"]
+            r[f"F1_{g}"] = recovery(graphs[g], truth, s.sim.cooccurrences)["planted_cross_modal"]["f1"]
         for name, v in variants.items():
             cfg = StudentConfig(**st, lam=v["lam"], pairs=v["pairs"], top_k=v["top_k"] or None,
                                 cross_modal_only=bool(v["cross"]), sign=v["sign"])
             graph = graphs[v["graph"]]
-            kept = DependencyGraph(graph.nodes, [e for e, _ in kept_edges(graph, cfg.edge_filter(), soft.probabilities)])
-            r[f"F1use_{name}"] = recovery(kept, sim.true_graph, sim.cooccurrences)["planted_cross_modal"]["f1"]
-            model = train(data, tr, soft.probabilities, graph, cfg)
-            r[name] = evaluate(model, data, te)["mean"] - base
-        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}), flush=True)
-        rows.append(r)
-    print("ARGS", vars(a))
-    print(f"base mean {np.mean([r['base'] for r in rows]):.4f}")
-    for key in [k for k in rows[0] if k not in ("seed", "base")]:
-        vals = [r[key] for r in rows]
-        sd = np.std(vals, ddof=1) if len(vals) > 1 else 0.0
-        print(f"  {key:<24} {np.mean(vals):+.4f} ± {sd:.4f} (positive {sum(x > 0 for x in vals)}/{len(vals)})")
-    print(f"wall {time.perf_counter() - t0:.0f} cpu {time.process_time() - c0:.0f}")
+            kept = DependencyGraph(graph.nodes, [e for e, _ in kept_edges(graph, cfg.edge_filter(), s.soft.probabilities)])
+            r[f"F1use_{name}"] = recovery(kept, truth, s.sim.cooccurrences)["planted_cross_modal"]["f1"]
+            r[name] = s.mean_map(graph, cfg) - base
+        return r
+
+    def summarize(rows: list[dict]) -> None:
+        print(f"base mean {np.mean([r['base'] for r in rows]):.4f}")
+        for key in [k for k in rows[0] if k not in ("seed", "base")]:
+            vals = [r[key] for r in rows]
+            sd = np.std(vals, ddof=1) if len(vals) > 1 else 0.0
+            print(f"  {key:<24} {np.mean(vals):+.4f} ± {sd:.4f} (positive {sum(x > 0 for x in vals)}/{len(vals)})")
+
+    run_seeds(a, one_seed, summarize)
 
 
 if __name__ == "__main__":

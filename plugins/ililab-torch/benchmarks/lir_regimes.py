@@ -13,20 +13,16 @@ with the number of positive seeds.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import time
 
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from ililab_torch import StudentConfig, TeacherConfig, evaluate, kept_edges, simulate_av, teacher_soft_labels  # noqa: E402
-from ililab_torch import train_student as train  # noqa: E402
+from _bench import prepare, run_seeds  # noqa: E402
+from ililab_torch import StudentConfig, kept_edges  # noqa: E402
 from ililab_torch.synthetic import recovery  # noqa: E402
 
-import ililab  # noqa: E402
 from ililab.graph import Edge  # noqa: E402
 
 
@@ -62,38 +58,34 @@ def main() -> None:
     p.add_argument("--wd", type=float, default=1e-4)
     p.add_argument("--dropout", type=float, default=0.1)
     a = p.parse_args()
-    torch.set_num_threads(1)
-    t0, c0 = time.perf_counter(), time.process_time()
-    rows = []
-    for seed in [int(s) for s in a.seeds.split(",")]:
-        sim = simulate_av(clips_per_class=a.clips, dim_visual=a.dimv, noise=a.noise, mask=a.mask, rate=a.rate, seed=seed)
-        data = sim.features
-        tr, te = data.split_indices()
-        soft = teacher_soft_labels(data, tr, TeacherConfig(epochs=a.tepochs, seed=seed))
-        g = ililab.infer_graph(soft.logits, names=soft.names, learner="grasp", seed=seed)
-        rec = recovery(g, sim.true_graph, sim.cooccurrences)["planted_cross_modal"]
+
+    def one_seed(seed: int) -> dict:
+        s = prepare(seed, a.tepochs, clips_per_class=a.clips, dim_visual=a.dimv, noise=a.noise, mask=a.mask, rate=a.rate)
+        g = s.graph
+        rec = recovery(g, s.sim.true_graph, s.sim.cooccurrences)["planted_cross_modal"]
         st = {"epochs": a.epochs, "seed": seed, "top_k": a.topk or None, "tau": a.tau, "cross_modal_only": not a.all,
               "weight_decay": a.wd, "dropout": a.dropout}
         unfiltered = {**st, "top_k": None, "sign": "any"}
-        base = evaluate(train(data, tr, None, None, StudentConfig(**st, lam=0.0)), data, te)["mean"]
-        kept = kept_edges(g, StudentConfig(**st).edge_filter(), soft.probabilities)
+        base = s.mean_map(None, StudentConfig(**st, lam=0.0))
+        kept = kept_edges(g, StudentConfig(**st).edge_filter(), s.soft.probabilities)
         r = {"seed": seed, "base": base, "F1x": rec["f1"], "R": rec["recall"], "kept": len(kept)}
         for lam in [float(x) for x in a.lams.split(",")]:
             graphs = {"lir": (g, st)}
             if a.random:
                 graphs["rnd"] = (random_graph(g, len(kept), seed), unfiltered)
             if a.truth:
-                graphs["tru"] = (sim.true_graph, unfiltered)
+                graphs["tru"] = (s.sim.true_graph, unfiltered)
             for key, (graph, cfg) in graphs.items():
-                model = train(data, tr, soft.probabilities, graph, StudentConfig(**cfg, lam=lam))
-                r[f"{key}{lam}"] = evaluate(model, data, te)["mean"] - base
-        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}), flush=True)
-        rows.append(r)
-    keys = [k for k in rows[0] if k.startswith(("lir", "rnd", "tru"))]
-    print("ARGS", vars(a))
-    summary = " ".join(f"{k}: {np.mean([r[k] for r in rows]):+.4f} (+{sum(r[k] > 0 for r in rows)}/{len(rows)})" for k in keys)
-    print(f"base mean {np.mean([r['base'] for r in rows]):.4f} {summary}")
-    print(f"wall {time.perf_counter() - t0:.0f} cpu {time.process_time() - c0:.0f}")
+                r[f"{key}{lam}"] = s.mean_map(graph, StudentConfig(**cfg, lam=lam)) - base
+        return r
+
+    def summarize(rows: list[dict]) -> None:
+        keys = [k for k in rows[0] if k.startswith(("lir", "rnd", "tru"))]
+        summary = " ".join(f"{k}: {np.mean([r[k] for r in rows]):+.4f} (+{sum(r[k] > 0 for r in rows)}/{len(rows)})"
+                           for k in keys)
+        print(f"base mean {np.mean([r['base'] for r in rows]):.4f} {summary}")
+
+    run_seeds(a, one_seed, summarize)
 
 
 if __name__ == "__main__":
