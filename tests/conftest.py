@@ -7,38 +7,19 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ililab.cli import main
 from ililab.simulate import simulate_linear_sem, simulate_soft_labels
-
-
-@dataclass
-class CliResult:
-    code: int
-    out: str
-    err: str
+from ililab.testing import cli_runner
 
 
 @pytest.fixture
 def run_cli(capsys):
     """Run ``ililab ARGS`` in-process; returns exit code, stdout and stderr."""
-
-    def run(*args: str) -> CliResult:
-        capsys.readouterr()
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as stop:
-            code = int(stop.code or 0)
-        captured = capsys.readouterr()
-        return CliResult(code, captured.out, captured.err)
-
-    return run
+    return cli_runner(capsys)
 
 
 @pytest.fixture(scope="session")

@@ -1,30 +1,20 @@
-"""Shared fixtures of the ililab-torch tests: one thread, tiny synthetic data, the core's CLI runner."""
+"""Shared fixtures of the ililab-torch tests: one thread, tiny synthetic data, the CLI runner of ililab.testing."""
 
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from ililab.testing import cli_runner
+
 torch.set_num_threads(1)
 
 
-def _core_conftest():
-    """The core suite's tests/conftest.py (this plugin lives in the ililab repository), for its CLI runner."""
-    path = Path(__file__).resolve().parents[3] / "tests" / "conftest.py"
-    name = "_ililab_core_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        sys.modules[name] = importlib.util.module_from_spec(spec)  # registered first: its dataclass needs it
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-run_cli = _core_conftest().run_cli  # `ililab ARGS` in-process through ililab.cli.main: .code, .out, .err
+@pytest.fixture()
+def run_cli(capsys):
+    """`ililab ARGS...` in-process through ililab.cli.main: .code, .out, .err."""
+    return cli_runner(capsys)
 
 
 @pytest.fixture(scope="session")
