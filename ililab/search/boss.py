@@ -64,12 +64,12 @@ from ililab.search._growshrink import (
     STAT_NODES,
     STAT_REJECTED,
     STAT_SCORES,
+    STAT_TRACES,
     announce_compile,
     forest_init,
     make_context,
     new_forest,
     new_work,
-    trace,
     trace_slow,
     walk,
 )
@@ -207,26 +207,25 @@ def _boss_once(
     p = pi.shape[0]
     if fst[STAT_NODES] == 0:  # a new forest
         forest_init(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, iw, fw, sw, mat)
-    if finish:
-        for k in range(p):
-            pos[pi[k]] = k
-        for k in range(p):
-            z = pi[k]
-            _, kk = trace(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
-            npar[z] = kk
-        return total_score_ws(cov, n, penalty, par, npar, mat, fw)
     rank = bw[0]
     node_of = bw[1]
     variables = bw[2]
     order = bw[2]  # copied into pi before variables is first used
-    random_order(rng, prec, has_prec, order, bw[3], bw[4])
+    if not finish:
+        random_order(rng, prec, has_prec, order, bw[3], bw[4])
+        for k in range(p):
+            pi[k] = order[k]
     for k in range(p):
-        pi[k] = order[k]
-        pos[order[k]] = k
+        pos[pi[k]] = k
+    # trace every node (one loop for both modes; trace_slow serves memoised results too)
     for k in range(p):
         z = pi[k]
-        s, _ = trace(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, out, iw, fw, sw, mat)
+        fst[STAT_TRACES] += 1
+        s, kk = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
+        npar[z] = kk
         loc[z] = s
+    if finish:
+        return total_score_ws(cov, n, penalty, par, npar, mat, fw)
     for t in range(p):
         variables[t] = t
     passes = 0
