@@ -38,6 +38,7 @@ demo: $(STAMP)
 	$(VENV)/bin/ililab simulate soft-labels --classes 10 --samples 20000 --seed 0 -o demo
 	$(VENV)/bin/ililab infer-graph demo/soft_labels.npy --names demo/names.txt --seed 0 -o demo/graph.json
 	$(VENV)/bin/ililab show demo/graph.json
+	$(VENV)/bin/ililab compare demo/graph.json demo/true_graph.json
 
 test: $(DEV_STAMP)
 	$(PY) -m ruff check ililab tests benchmarks examples plugins
