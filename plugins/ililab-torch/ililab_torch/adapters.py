@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Literal
 
 import numpy as np
@@ -207,42 +208,35 @@ def kept_edges(
 
 def _class_pairs(graph: DependencyGraph, edges: list[tuple[Edge, float]]) -> list[tuple[Edge, float]]:
     """Kept edges between different classes -> both cross-modal edges of each class pair, for every two modalities."""
-    where: dict[tuple[str, str], str] = {}
-    modalities: list[str] = []
-    for name in graph.names:
-        label, modality = split_name_of(graph, name)
-        if modality is None:
-            raise DataError(f"node {name!r} has no modality; pairs='classes' needs 'Class (modality)' nodes")
-        where[(label, modality)] = name
-        if modality not in modalities:
-            modalities.append(modality)
-    strength: dict[frozenset, float] = {}
-    order: list[frozenset] = []
+    located = _labels_and_modalities(graph, graph.names, "pairs='classes' needs 'Class (modality)' nodes")
+    where = {lm: name for name, lm in zip(graph.names, located)}
+    modalities = list(dict.fromkeys(m for _, m in located))
+    strength: dict[frozenset, float] = {}  # class pair -> strongest kept edge, in first-seen order
     for e, a in edges:
         (ls, _), (lt, _) = split_name_of(graph, e.source), split_name_of(graph, e.target)
-        if ls == lt:
-            continue
-        key = frozenset((ls, lt))
-        if key not in strength:
-            order.append(key)
-            strength[key] = a
-        else:
-            strength[key] = max(strength[key], a)
+        if ls != lt:
+            key = frozenset((ls, lt))
+            strength[key] = max(strength.get(key, a), a)
     out: list[tuple[Edge, float]] = []
-    seen: set[frozenset] = set()
-    for key in order:
+    for key, a in strength.items():
         first, second = sorted(key)
-        for ma in modalities:
-            for mb in modalities:
-                if ma == mb:
-                    continue
-                for c, d in ((first, second), (second, first)):
-                    s, t = where.get((c, ma)), where.get((d, mb))
-                    if s is None or t is None or frozenset((s, t)) in seen:
-                        continue
-                    seen.add(frozenset((s, t)))
-                    out.append((Edge(s, t, "undirected"), strength[key]))
+        for ma, mb in combinations(modalities, 2):
+            for c, d in ((first, second), (second, first)):
+                s, t = where.get((c, ma)), where.get((d, mb))
+                if s is not None and t is not None:
+                    out.append((Edge(s, t, "undirected"), a))
     return out
+
+
+def _labels_and_modalities(graph: DependencyGraph, names: list[str], fix: str) -> list[tuple[str, str]]:
+    """(class label, modality) of each name; a node without a modality is a DataError ending with ``fix``."""
+    located = []
+    for name in names:
+        label, modality = split_name_of(graph, name)
+        if modality is None:
+            raise DataError(f"node {name!r} has no modality; {fix}")
+        located.append((label, modality))
+    return located
 
 
 def split_name_of(graph: DependencyGraph, name: str) -> tuple[str, str | None]:
@@ -306,15 +300,8 @@ class PairWeights:
         self.graph = graph
         self.names = list(graph.names if names is None else names)
         self.edges = kept_edges(graph, self.filter, reference, self.names)
-        self.modalities: list[str] = []
-        mod_of: list[str] = []
-        for n in self.names:
-            _, m = split_name_of(graph, n)
-            if m is None:
-                raise DataError(f"node {n!r} has no modality; name columns 'Class (modality)'")
-            mod_of.append(m)
-            if m not in self.modalities:
-                self.modalities.append(m)
+        mod_of = [m for _, m in _labels_and_modalities(graph, self.names, "name columns 'Class (modality)'")]
+        self.modalities = list(dict.fromkeys(mod_of))
         self.columns = {m: [k for k, mm in enumerate(mod_of) if mm == m] for m in self.modalities}
         index = {n: k for k, n in enumerate(self.names)}
         p = len(self.names)

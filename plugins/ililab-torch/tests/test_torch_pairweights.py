@@ -83,8 +83,9 @@ def test_class_pairs_put_each_linked_class_pair_across_modalities():
     names = [f"{c} (audio)" for c in "ABC"] + [f"{c} (visual)" for c in "ABC"]
     g = DependencyGraph(names, [Edge("A (visual)", "B (visual)", weight=0.5),   # within-modality: the class pair {A, B}
                                 Edge("B (audio)", "A (visual)", weight=0.8),    # the same pair again, cross-modal
-                                Edge("C (audio)", "C (visual)", weight=0.9)])   # same class: dropped
-    kept = kept_edges(g, EdgeFilter(pairs="classes", edge_weight="weight", top_k=None))
+                                Edge("C (audio)", "C (visual)", weight=0.9)])   # same class: no class pair
+    # same_class="keep": the C - C edge reaches the class-pair step, which must skip it itself
+    kept = kept_edges(g, EdgeFilter(pairs="classes", same_class="keep", edge_weight="weight", top_k=None))
     assert {frozenset((e.source, e.target)): a for e, a in kept} == {
         frozenset(("A (audio)", "B (visual)")): 0.8, frozenset(("B (audio)", "A (visual)")): 0.8}
     assert all(e.kind == "undirected" for e, _ in kept)
