@@ -71,9 +71,6 @@ def prepare_dataset(
     n_columns = values[0].shape[1] if isinstance(values, list) else values.shape[1]
     nodes = make_nodes(n_columns, names, modalities)
     n_rows = sum(v.shape[0] for v in values) if isinstance(values, list) else values.shape[0]
-    if n_rows <= n_columns:
-        # Fewer samples than variables: the covariance is singular whatever the transform.
-        raise DataError(f"{n_rows} rows for {n_columns} columns: a graph needs more rows (clips) than columns (classes)")
     with Progress(n_rows, "covariance", enabled=progress is not False) as bar:
         dataset = transform_dataset(values, nodes, transform, chunk_rows=chunk_rows, progress=bar.update, engine=engine)
     hint = "--transform auto" if dataset.info.get("simplex_blocks") and dataset.info["transform"] == "none" else ""

@@ -72,6 +72,7 @@ import numpy as np
 
 from ililab.errors import DataError
 from ililab.scores.bic import DEFAULT_PENALTY
+from ililab.stats import check_enough_rows
 
 __all__ = [
     "SoftmaxInversion",
@@ -839,8 +840,7 @@ def softmax_dataset(
         moments = _moments(values, chunk_rows, plan, progress, engine)
         cov_w, n = moments.covariance(), int(moments.n)
         info["streamed"] = True
-    if cov_w is None or n <= len(nodes):
-        raise DataError(f"{n} rows for {len(nodes)} columns: a graph needs more rows (clips) than columns (classes)")
+    check_enough_rows(n, len(nodes))
     if clipped:
         info["clipped_values"] = clipped
         warnings.warn(

@@ -28,6 +28,7 @@ from ililab.errors import DataError, SingularCovarianceError
 __all__ = [
     "covariance",
     "check_covariance",
+    "check_enough_rows",
     "CONDITION_LIMIT",
     "DEFAULT_CHUNK_ROWS",
     "CHUNK_BYTES",
@@ -57,6 +58,18 @@ def covariance(x: np.ndarray) -> np.ndarray:
 def _describe(names: Sequence[str], idx: Sequence[int], limit: int = 6) -> str:
     shown = ", ".join(repr(names[i]) for i in list(idx)[:limit])
     return shown + (f" and {len(idx) - limit} more" if len(idx) > limit else "")
+
+
+def check_enough_rows(n_rows: int, n_columns: int) -> None:
+    """Refuse data with no more rows (samples) than columns: its covariance is singular whatever the transform.
+
+    Raises
+    ------
+    DataError
+        Saying how many rows and columns there are.
+    """
+    if n_rows <= n_columns:
+        raise DataError(f"{n_rows} rows for {n_columns} columns: a graph needs more rows (clips) than columns (classes)")
 
 
 def check_covariance(

@@ -40,7 +40,7 @@ import numpy as np
 from ililab.dataset import Dataset
 from ililab.errors import DataError, UsageError
 from ililab.graph import Node
-from ililab.stats import covariance, iter_chunks, streaming_moments
+from ililab.stats import check_enough_rows, covariance, iter_chunks, streaming_moments
 
 __all__ = [
     "TRANSFORMS",
@@ -280,6 +280,7 @@ def transform_dataset(
     if transform not in TRANSFORMS:
         raise UsageError(f"unknown transform {transform!r}; choose one of {', '.join(TRANSFORMS)}")
     nodes = list(nodes)
+    check_enough_rows(sum(s.shape[0] for s in _as_shards(values)), len(nodes))
     blocks = detect_simplex_blocks(values, nodes)
     info: dict = {
         "transform_requested": transform,

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ililab.errors import UsageError
+from ililab.errors import DataError, UsageError
 from ililab.graph import Node
 from ililab.io import make_nodes
 from ililab.transforms import LOGIT_EPSILON, IlilabWarning, detect_simplex_blocks, transform_dataset
@@ -65,3 +65,10 @@ def test_alr_keeps_reference_node_without_coordinate(soft_small):
 def test_unknown_transform():
     with pytest.raises(UsageError, match="unknown transform"):
         transform_dataset(np.ones((3, 2)), [Node("a"), Node("b")], "magic")
+
+
+@pytest.mark.parametrize("transform", ["none", "logit", "softmax", "auto"])
+def test_no_more_rows_than_columns_is_refused_before_any_transform(transform):
+    probabilities = np.full((5, 5), 0.2)
+    with pytest.raises(DataError, match="5 rows for 5 columns"):
+        transform_dataset(probabilities, make_nodes(5), transform)
