@@ -25,7 +25,7 @@ from ililab.errors import IlilabError
 __all__ = ["main", "cli"]
 
 COMMAND_GROUP = "ililab.commands"
-COMPILE_LOGGER = "ililab.search._growshrink"  # where announce_compile() says the kernels are being compiled
+COMPILE_LOGGER = "ililab.compile"  # ililab.search._growshrink.announce_compile logs there
 
 # name -> "module:attribute" of a click command
 _BUILTIN_COMMANDS: dict[str, str] = {

@@ -223,6 +223,8 @@ def test_first_run_compile_notice_is_shown_unless_quiet(run_cli, data_npy, flags
     import logging
 
     from ililab.cli import COMPILE_LOGGER
+    from ililab.search import _growshrink
 
+    assert _growshrink.COMPILE_LOGGER == COMPILE_LOGGER  # the logger announce_compile() uses
     assert run_cli(*flags, "infer-graph", data_npy, "-l", "ges").code == 0
     assert logging.getLogger(COMPILE_LOGGER).isEnabledFor(logging.INFO) is shown

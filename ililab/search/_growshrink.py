@@ -113,6 +113,7 @@ F_SHS = 1  # shrink score
 DEFAULT_CAPACITY = 1 << 20
 
 log = logging.getLogger(__name__)
+COMPILE_LOGGER = "ililab.compile"  # a stable name the CLI raises to INFO so the first, slow run is announced
 
 
 def announce_compile(label: str, *kernels) -> None:
@@ -125,7 +126,7 @@ def announce_compile(label: str, *kernels) -> None:
     except AttributeError:  # caching disabled or a Numba without these internals
         cached = False
     if not cached:
-        log.info("compiling the %s kernels (first run only, cached afterwards)", label)
+        logging.getLogger(COMPILE_LOGGER).info("compiling the %s kernels (first run only, cached afterwards)", label)
 
 
 def make_context(score: BICScore, forbidden=None, required=None, max_parents: int | None = None):
