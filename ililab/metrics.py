@@ -9,7 +9,7 @@ import numpy as np
 from ililab.cpdag import dag_to_cpdag, is_dag
 from ililab.graph import DependencyGraph
 
-__all__ = ["Scores", "shd", "adjacency_scores", "arrowhead_scores", "to_cpdag", "GraphComparison", "compare"]
+__all__ = ["Scores", "shd", "adjacency_scores", "arrowhead_scores", "to_cpdag", "is_dag_graph", "GraphComparison", "compare"]
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,14 @@ def _split(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return adj & ~undirected, undirected
 
 
+def is_dag_graph(graph: DependencyGraph) -> bool:
+    """True when every edge is directed and the edges form no cycle (the graphs :func:`to_cpdag` reduces)."""
+    return all(e.directed for e in graph.edges) and graph.is_acyclic()
+
+
 def to_cpdag(graph: DependencyGraph) -> DependencyGraph:
     """The CPDAG of a graph whose edges are all directed and acyclic; other graphs unchanged."""
-    if any(not e.directed for e in graph.edges) or not graph.is_acyclic():
+    if not is_dag_graph(graph):
         return graph
     directed, undirected = dag_to_cpdag(graph.adjacency())
     from ililab.graph import Edge
