@@ -32,12 +32,6 @@ def test_conforms():
     assert check_learner(GESLearner)[-1] == "knowledge"
 
 
-def test_cl_ges_refuses_knowledge(sem):
-    _, data = sem
-    with pytest.raises(ParameterError, match="knowledge"):
-        get("cl-ges")().fit(data, Knowledge(forbidden=[("x0", "x1")]))
-
-
 def test_penalty_lambda_and_meta(sem):
     _, data = sem
     graph = GESLearner().fit(data, params={"lambda": 1.5})
