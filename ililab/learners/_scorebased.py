@@ -115,14 +115,17 @@ class SearchSetup:
         }
 
     def meta(self, learner: str, result: Any, stat_keys: tuple[str, ...]) -> dict[str, Any]:
-        """The graph's ``meta``: learner, parameters, total BIC, restart scores, chosen search statistics."""
-        return {
+        """The graph's ``meta``: learner, parameters, total BIC, restart scores (searches with restarts),
+        chosen search statistics."""
+        meta = {
             "learner": learner,
             "params": {**self.params.model_dump(by_alias=True), "penalty": self.penalty, "lambda": self.penalty / 2},
             "score": result.score,
-            "restart_scores": result.restart_scores,
-            "search": {k: v for k, v in result.stats.items() if k in stat_keys},
         }
+        if hasattr(result, "restart_scores"):
+            meta["restart_scores"] = result.restart_scores
+        meta["search"] = {k: v for k, v in result.stats.items() if k in stat_keys}
+        return meta
 
 
 def setup_search(learner: Any, data: Dataset, knowledge: Knowledge | None, params: Any) -> SearchSetup:

@@ -13,9 +13,9 @@ import pydantic
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import graph_from_dag, knowledge_matrices
+from ililab.learners._scorebased import graph_from_dag, setup_search
 from ililab.learners.base import Learner, LearnerTags
-from ililab.learners.causallearn import _penalty_from, _PenaltyParams
+from ililab.learners.causallearn import _PenaltyParams
 
 __all__ = ["GESLearner"]
 
@@ -52,25 +52,16 @@ class GESLearner(Learner):
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
         """Run GES on ``data.covariance`` and ``data.n_samples``; see the class docstring."""
-        params = self.validate_params(params)
-        from ililab.scores.bic import BICScore
         from ililab.search.ges import ges_search
 
-        penalty = _penalty_from(params)
-        matrices = knowledge_matrices(knowledge, data.names)
+        setup = setup_search(self, data, knowledge, params)
         result = ges_search(
             data.covariance,
             data.n_samples,
-            penalty,
-            forbidden=matrices.forbidden,
-            required=matrices.required,
-            max_parents=params.max_parents,
+            setup.penalty,
+            forbidden=setup.matrices.forbidden,
+            required=setup.matrices.required,
+            max_parents=setup.params.max_parents,
         )
-        meta = {
-            "learner": self.name,
-            "params": {**params.model_dump(by_alias=True), "penalty": penalty, "lambda": penalty / 2},
-            "score": result.score,
-            "search": {k: v for k, v in result.stats.items() if k in ("inserts", "deletes", "knowledge_rejections")},
-        }
-        score = BICScore(data.covariance, data.n_samples, penalty)
-        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta)
+        meta = setup.meta(self.name, result, ("inserts", "deletes", "knowledge_rejections"))
+        return graph_from_dag(data, result.dag, setup.score, setup.matrices, setup.params.graph, meta)
