@@ -64,7 +64,6 @@ from ililab.search._growshrink import (
     STAT_NODES,
     STAT_REJECTED,
     STAT_SCORES,
-    STAT_TRACES,
     announce_compile,
     forest_init,
     make_context,
@@ -220,7 +219,6 @@ def _boss_once(
     # trace every node (one loop for both modes; trace_slow serves memoised results too)
     for k in range(p):
         z = pi[k]
-        fst[STAT_TRACES] += 1
         s, kk = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
         npar[z] = kk
         loc[z] = s
@@ -290,7 +288,7 @@ def boss_search(
         ``[x, y]`` for a forbidden / required edge ``x -> y``.
     precedence : bool ndarray (p, p), optional
         ``[a, b]`` when ``a`` must precede ``b`` in every order (e.g. from tiers, see
-        :func:`ililab.search.grasp.precedence_matrix`); must be acyclic. Required edges are
+        :func:`ililab.learners._scorebased.knowledge_matrices`); must be acyclic. Required edges are
         added to it.
     max_parents : int, optional
         Upper bound on the number of parents of a node.
@@ -371,7 +369,7 @@ def boss_search(
         "passes": int(stats_arr[_S_PASSES]),
         "mutations": int(stats_arr[_S_MUTATIONS]),
         "moves": int(stats_arr[_S_MOVES]),
-        "tree_nodes": int(fstats[0]),
+        "tree_nodes": int(fstats[STAT_NODES]),
         "cache_clears": int(fstats[STAT_CLEARS]),
         "rejected_parent_sets": int(fstats[STAT_REJECTED]),
         "score_evaluations": int(fstats[STAT_SCORES]),

@@ -60,6 +60,7 @@ from ililab.search._growshrink import (
     STAT_FALLBACKS,
     STAT_NODES,
     STAT_REJECTED,
+    STAT_SCORES,
     announce_compile,
     forest_init,
     make_context,
@@ -516,24 +517,6 @@ class GraspResult:
     stats: dict = field(default_factory=dict)
 
 
-def precedence_matrix(required=None, tiers_rank=None, p: int | None = None) -> np.ndarray:
-    """Order constraints: ``prec[a, b]`` when ``a`` must come before ``b``.
-
-    ``required[a, b]`` (a -> b required) and ``tiers_rank[a] < tiers_rank[b]`` (both >= 0;
-    -1 for a node in no tier) each impose one.
-    """
-    if p is None:
-        p = (required if required is not None else tiers_rank).shape[0]
-    prec = np.zeros((p, p), dtype=np.uint8)
-    if required is not None:
-        prec |= np.asarray(required, dtype=bool).astype(np.uint8)
-    if tiers_rank is not None:
-        r = np.asarray(tiers_rank)
-        tiered = r >= 0
-        prec |= (tiered[:, None] & tiered[None, :] & (r[:, None] < r[None, :])).astype(np.uint8)
-    return prec
-
-
 def grasp_search(
     score: BICScore,
     *,
@@ -568,7 +551,7 @@ def grasp_search(
         ``[x, y]`` for a forbidden / required edge ``x -> y``.
     precedence : bool ndarray (p, p), optional
         ``[a, b]`` when ``a`` must precede ``b`` in every order (from required edges and tiers,
-        see :func:`precedence_matrix`); must be acyclic.
+        see :func:`ililab.learners._scorebased.knowledge_matrices`); must be acyclic.
     max_parents : int, optional
         Upper bound on the number of parents of a node.
     cache_size : int
@@ -609,10 +592,10 @@ def grasp_search(
         "improvements": int(sstats[_S_IMPROVEMENTS]),
         "dfs_calls": int(sstats[_S_DFS_CALLS]),
         "traced_nodes": int(sstats[_S_TRACED]),
-        "tree_nodes": int(fstats[0]),
+        "tree_nodes": int(fstats[STAT_NODES]),
         "cache_clears": int(fstats[STAT_CLEARS]),
         "rejected_parent_sets": int(fstats[STAT_REJECTED]),
-        "score_evaluations": int(fstats[5]),
+        "score_evaluations": int(fstats[STAT_SCORES]),
         "fallbacks": int(fstats[STAT_FALLBACKS]),
         "memo_hits": int(mstats[0]),
         "memo_entries": int(mstats[1]),
