@@ -79,17 +79,17 @@ def test_announce_compile_logs_only_before_the_first_compile(caplog):
 
     from numba import njit
 
-    from ililab.search._growshrink import announce_compile
+    from ililab.search._growshrink import COMPILE_LOGGER, announce_compile
 
     @njit
     def kernel(x):
         return x + 1
 
-    with caplog.at_level(logging.INFO, logger="ililab.search._growshrink"):
+    with caplog.at_level(logging.INFO, logger=COMPILE_LOGGER):
         announce_compile("test", kernel)
     assert "compiling the test kernels (first run only, cached afterwards)" in caplog.text
     kernel(1)
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="ililab.search._growshrink"):
+    with caplog.at_level(logging.INFO, logger=COMPILE_LOGGER):
         announce_compile("test", kernel)
     assert caplog.text == ""
