@@ -20,11 +20,11 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def pin_blas() -> None:
-    """One BLAS thread (OpenBLAS, MKL, OpenMP); must run before numpy is first imported."""
+    """One BLAS thread (OpenBLAS, MKL, OpenMP, numexpr); must run before numpy is first imported."""
     for name in BLAS_THREAD_VARIABLES:
         os.environ[name] = "1"
 

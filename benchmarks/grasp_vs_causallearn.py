@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ[_var] = "1"
+from _common import pin_blas
+
+pin_blas()
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402

@@ -18,10 +18,9 @@ and after any change to the search kernels that must not change results.
 
 from __future__ import annotations
 
-import os
+from _common import pin_blas
 
-for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ[_var] = "1"
+pin_blas()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
