@@ -170,7 +170,8 @@ def _shared_for(
     chunk_rows: int | None,
 ) -> _Shared:
     plan = dataset.info.get("_plan")
-    regularise = plan.regularise if plan is not None and getattr(plan, "name", "none") in ("clr", "softmax") else None
+    # Every plan has regularise(cov, n) (a no-op for plain transforms other than clr), so none is named here.
+    regularise = getattr(plan, "regularise", None)
     if dataset.data is not None:
         source, transform, in_memory = [np.asarray(dataset.data, dtype=np.float64)], None, True
         n_rows = dataset.data.shape[0]
