@@ -127,9 +127,15 @@ def run_all() -> dict[str, dict]:
     return out
 
 
-def _edges(text: str) -> tuple[set, float]:
+def _edges(text: str) -> tuple[dict, float]:
+    """(source, target, kind) -> weight of every edge, and the score, of an ``ililab.graph/v1`` text."""
     doc = json.loads(text)
-    return {(e["source"], e["target"], e["kind"]) for e in doc["edges"]}, float(doc["meta"]["score"])
+    return {(e["source"], e["target"], e["kind"]): e.get("weight") for e in doc["edges"]}, float(doc["meta"]["score"])
+
+
+def _max_weight_diff(e0: dict, e1: dict) -> float:
+    diffs = [abs(e0[k] - e1[k]) for k in e0.keys() & e1.keys() if e0[k] is not None and e1[k] is not None]
+    return max(diffs, default=0.0)
 
 
 def compare(reference: dict, current: dict) -> int:
@@ -145,11 +151,12 @@ def compare(reference: dict, current: dict) -> int:
         if same_json and same_search:
             continue
         bad += 1
-        e0, s0 = _edges(ref["json"]) if ref["json"] else (set(), float(ref["search"]["score"]))
-        e1, s1 = _edges(cur["json"]) if cur["json"] else (set(), float(cur["search"]["score"]))
+        e0, s0 = _edges(ref["json"]) if ref["json"] else ({}, float(ref["search"]["score"]))
+        e1, s1 = _edges(cur["json"]) if cur["json"] else ({}, float(cur["search"]["score"]))
         print(
             f"DIFF {name}: json identical={same_json}, search identical={same_search}, "
-            f"edges identical={e0 == e1}, |score diff|={abs(s0 - s1):.3g}"
+            f"edges identical={e0.keys() == e1.keys()}, |score diff|={abs(s0 - s1):.3g}, "
+            f"max |weight diff|={_max_weight_diff(e0, e1):.3g}"
         )
         if not same_search:
             for key in ref["search"]:

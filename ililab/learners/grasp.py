@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import numpy as np
 import pydantic
 
 from ililab.dataset import Dataset
-from ililab.graph import DependencyGraph, Edge
+from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
 from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, setup_search
 from ililab.learners.base import Learner, LearnerTags
@@ -67,28 +66,4 @@ class GraspLearner(Learner):
             score, depth=params.depth, tucks=params.tucks, ordered=params.ordered, **setup.search_kwargs()
         )
         meta = setup.meta(self.name, result, ("improvements", "tucks", "cache_clears", "rejected_parent_sets"))
-        if matrices.any:  # orientations implied by the knowledge need Meek's rules
-            return graph_from_dag(data, result.dag, score, matrices, params.graph, meta)
-        return _graph(data, result.dag, score, params.graph, meta)
-
-
-def _graph(data: Dataset, dag: np.ndarray, score: Any, output: str, meta: dict) -> DependencyGraph:
-    """The result without knowledge: CPDAG by Chickering's labelling, weights from one Numba pass
-    (the same graph :func:`ililab.learners._scorebased.graph_from_dag` builds, faster)."""
-    from ililab.scores.bic import regression_weights
-    from ililab.search.pdag import dag_to_cpdag_fast
-
-    names = data.names
-    weight, ok = regression_weights(score.cov, np.ascontiguousarray(dag), True)
-    for j in np.flatnonzero(~ok):
-        parents = np.flatnonzero(dag[:, j])
-        weight[parents, j] = score.regression(int(j), parents, standardized=True)
-    if output == "dag":
-        directed, undirected = np.asarray(dag, dtype=bool), np.zeros_like(dag, dtype=bool)
-    else:
-        directed, undirected = dag_to_cpdag_fast(dag)
-    edges = [Edge(names[i], names[j], "directed", float(weight[i, j])) for i, j in zip(*np.nonzero(directed))]
-    for i, j in zip(*np.nonzero(np.triu(undirected))):
-        w = weight[i, j] if dag[i, j] else weight[j, i]
-        edges.append(Edge(names[i], names[j], "undirected", float(w)))
-    return DependencyGraph(data.nodes, edges, meta)
+        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta)

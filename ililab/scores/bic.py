@@ -83,7 +83,6 @@ __all__ = [
     "add_scores",
     "remove_scores",
     "residual_variance",
-    "regression_weights",
     "new_scratch",
     "score_ws",
     "add_scores_ws",
@@ -130,7 +129,8 @@ def to_causallearn(score: float, n_samples: int, n_nodes: int = 1) -> float:
 
 
 #: ``njit`` options of kernels called only from other kernels: no reference counting and no
-#: CPython / cfunc entry points (calling one from Python raises a Numba error).
+#: CPython / cfunc entry points. Never call one from Python: without a wrapper the call crashes
+#: the interpreter (tests reach them through a small ``@njit`` function).
 KERNEL_ONLY = {"cache": True, "_nrt": False, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
@@ -339,55 +339,6 @@ def remove_scores(cov, n, penalty, y, parents, k, out):
     return remove_scores_ws(
         cov, n, penalty, y, parents, k, out, np.empty(3 * kk * kk), np.empty((3, kk)), np.empty(kk, dtype=np.int32)
     )
-
-
-@njit(cache=True, _nrt=False)
-def _regression_kernel(cov, dag, standardized, weights, ok, parents, mat, fw):
-    p = cov.shape[0]
-    rhs = fw[0]
-    tmp = fw[1]
-    beta = fw[2]
-    for y in range(p):
-        k = 0
-        for x in range(p):
-            if dag[x, y]:
-                parents[k] = x
-                k += 1
-        if k == 0:
-            continue
-        if not _cholesky_block(cov, parents, k, mat):
-            ok[y] = False
-            continue
-        for a in range(k):
-            rhs[a] = cov[parents[a], y]
-        _forward(mat, k, rhs, tmp)
-        for a in range(k - 1, -1, -1):  # back substitution with low^T
-            s = tmp[a]
-            for t in range(a + 1, k):
-                s -= mat[t * k + a] * beta[t]
-            beta[a] = s / mat[a * k + a]
-        for a in range(k):
-            w = beta[a]
-            if standardized:
-                w *= math.sqrt(cov[parents[a], parents[a]] / cov[y, y])
-            weights[parents[a], y] = w
-
-
-def regression_weights(cov: np.ndarray, dag: np.ndarray, standardized: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients of each node on its parents in ``dag`` (bool (p, p), ``[i, j]`` for i -> j).
-
-    Returns ``(weights, ok)``: ``weights[i, j]`` is the coefficient of ``i`` in the regression of
-    ``j`` on its parents (times ``sd(i) / sd(j)`` when ``standardized``); ``ok[j]`` is False where
-    the parent block was near-singular (those columns are left at zero for the caller to solve).
-    """
-    cov = np.ascontiguousarray(cov, dtype=np.float64)
-    dag = np.ascontiguousarray(dag, dtype=np.bool_)
-    p = cov.shape[0]
-    weights = np.zeros((p, p))
-    ok = np.ones(p, dtype=np.bool_)
-    mat, fw, _ = new_scratch(p)
-    _regression_kernel(cov, dag, bool(standardized), weights, ok, np.empty(p, dtype=np.int64), mat, fw)
-    return weights, ok
 
 
 # -- Python API ----------------------------------------------------------------------------

@@ -57,13 +57,15 @@ and Python callers pass them unpacked (``kernel(*forest, *ctx, ..., *work)``):
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
 import numpy as np
-from numba import njit
+from numba import carray, cfunc, njit, types
 
 from ililab.scores.bic import KERNEL_ONLY, BICScore, add_scores_ws, new_scratch, remove_scores_ws, score_ws
+from ililab.search._ccall import address, call_int64
 
 __all__ = [
     "GrowShrinkForest",
@@ -75,9 +77,10 @@ __all__ = [
     "direct_kernel",
     "forest_init",
     "forest_clear",
-    "trace",
+    "trace_address",
+    "trace_node",
+    "copy_parents",
     "walk",
-    "trace_slow",
     "grow_shrink_direct",
     "STAT_NODES",
     "STAT_POOL",
@@ -95,7 +98,7 @@ STAT_CLEARS = 2  # times the forest was full and cleared
 STAT_REJECTED = 3  # candidate parent sets rejected as near-singular
 STAT_EXPANSIONS = 4  # tree nodes expanded (score batches computed)
 STAT_SCORES = 5  # local scores computed
-STAT_FALLBACKS = 6  # traces done without the tree (capacity too small for one path)
+STAT_FALLBACKS = 6  # traces that did not fit in the forest (cannot happen: see new_forest)
 STAT_TRACES = 7  # traces served
 
 # rows of the forest's int32 array ``fi`` (one column per tree node)
@@ -150,9 +153,15 @@ def make_context(score: BICScore, forbidden=None, required=None, max_parents: in
 
 
 def new_forest(p: int, capacity: int):
-    """Empty forest arrays ``(fi, ff, pool, stats)`` for ``p`` nodes and ``capacity`` tree nodes
-    (at least ``4p``); see the ``F_*`` row indices."""
-    cap = max(int(capacity), 4 * int(p))
+    """Empty forest arrays ``(fi, ff, pool, stats)`` for ``p`` nodes and ``capacity`` tree nodes;
+    see the ``F_*`` row indices.
+
+    The capacity is raised to at least ``p²``: after a clear, one trace expands at most ``p``
+    tree nodes along its path, the one at depth ``k`` adding at most ``p - 1 - k`` children, so
+    ``p + p(p - 1)/2 <= p²`` nodes always suffice and a trace never needs an unmemoised fallback.
+    """
+    p = int(p)
+    cap = max(int(capacity), p * p, 4 * p)
     return (
         np.empty((7, cap), dtype=np.int32),
         np.empty((2, cap), dtype=np.float64),
@@ -288,7 +297,7 @@ def _sort_desc(scores, m, key, idx, key2, idx2):
             idx[a] = idx2[a]
 
 
-@njit(**KERNEL_ONLY)
+@njit(cache=True, inline="always")
 def _expand(fi, ff, st, cov, n, penalty, forb, req, nreq, mp, node, y, iw, fw, sw, mat):
     """Compute and store the improving children of ``node``; False if the forest is full."""
     cap = fi.shape[1]
@@ -348,7 +357,7 @@ def _shrink_set(cov, n, penalty, y, s, k, protected, current, fw, sub, mat):
     return current, k
 
 
-@njit(**KERNEL_ONLY)
+@njit(cache=True, inline="always")
 def _shrink(fi, ff, pool, st, cov, n, penalty, req, nreq, node, y, fw, sw, mat):
     """Memoise the shrink result of ``node``; False if the pool is full."""
     s = sw[0]
@@ -422,9 +431,11 @@ def walk(f_add, f_first, f_nch, y, rank, limit):
         node = found
 
 
-@njit(**KERNEL_ONLY)
-def trace_slow(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
-    """:func:`trace` when the tree must grow: expands, shrinks, clears when full, falls back."""
+@njit(cache=True, inline="always")
+def _grow_tree(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, iw, fw, sw, mat):
+    """The tree node of ``y`` for ``P = {v : rank[v] < limit}``, expanded and shrunk as needed
+    (clears a full forest once; ``-1`` only if one trace needs more than the whole capacity,
+    which :func:`new_forest`'s minimum capacity rules out)."""
     p = cov.shape[0]
     f_add = fi[F_ADD]
     f_first = fi[F_FIRST]
@@ -441,31 +452,79 @@ def trace_slow(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, 
         if ok and fi[F_SHO, node] < 0:
             ok = _shrink(fi, ff, pool, st, cov, n, penalty, req, nreq, node, y, fw, sw, mat)
         if ok:
-            off = fi[F_SHO, node]
-            k = np.int64(fi[F_SHL, node])
-            for a in range(k):
-                out[a] = pool[off + a]
-            return ff[F_SHS, node], k
+            return node
         forest_clear(fi, st, p)
     st[STAT_FALLBACKS] += 1
-    return grow_shrink_direct(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat)
+    return -1
+
+
+def _trace_c(fi_p, ff_p, pool_p, st_p, cap, cov_p, p, n, penalty, forb_p, req_p, nreq_p, mp, y, rank_p, limit,
+             iw_p, fw_p, sw_p, mat_p):  # fmt: skip
+    """:func:`_grow_tree` over raw pointers: the C callback behind :func:`trace_address`."""
+    q = max(p, 1)
+    return _grow_tree(
+        carray(fi_p, (7, cap)), carray(ff_p, (2, cap)), carray(pool_p, cap), carray(st_p, 8),
+        carray(cov_p, (p, p)), n, penalty, carray(forb_p, (p, p)), carray(req_p, (p, p)), carray(nreq_p, p), mp,
+        y, carray(rank_p, p), limit,
+        carray(iw_p, (3, q)), carray(fw_p, (7, q)), carray(sw_p, (2, q)), carray(mat_p, 3 * q * q),
+    )  # fmt: skip
+
+
+_P_I32 = types.CPointer(types.int32)
+_P_I64 = types.CPointer(types.int64)
+_P_F64 = types.CPointer(types.float64)
+_TRACE_SIGNATURE = types.int64(
+    _P_I32, _P_F64, _P_I32, _P_I64, types.int64, _P_F64, types.int64, types.float64, types.float64,
+    types.CPointer(types.uint8), _P_I32, _P_I64, types.int64, types.int64, _P_I64, types.int64,
+    _P_I64, _P_F64, _P_I32, _P_F64,
+)  # fmt: skip
+
+
+@functools.cache
+def _trace_cfunc():
+    # built on first use, not at import: compiling (or loading from the cache) costs time
+    return cfunc(_TRACE_SIGNATURE, cache=True)(_trace_c)
+
+
+def trace_address() -> int:
+    """Address of the compiled grow-shrink step (``trace_addr`` of :func:`trace_node`).
+
+    The first call in a process compiles it, or loads it from Numba's on-disk cache.
+    """
+    return _trace_cfunc().address
 
 
 @njit(cache=True, inline="always")
-def trace(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
-    """Grow-shrink parents of ``y`` among ``{v : rank[v] < limit}``, memoised in the forest.
+def trace_node(trace_addr, fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, iw, fw, sw, mat):
+    """The tree node holding the grow-shrink result of ``y`` for ``P = {v : rank[v] < limit}``.
 
-    Writes the parents into ``out[:k]`` and returns ``(score, k)``.
+    Its parents are ``pool[fi[F_SHO, node]:][:fi[F_SHL, node]]`` (required first, then in order
+    of addition) and its score ``ff[F_SHS, node]``. A memoised result is found by :func:`walk`;
+    otherwise the compiled step at ``trace_addr`` (:func:`trace_address`) grows the tree.
+    ``rank`` is int64; every array C-contiguous.
     """
     st[STAT_TRACES] += 1
     node = walk(fi[F_ADD], fi[F_FIRST], fi[F_NCH], y, rank, limit)
-    if node < 0 or fi[F_SHO, node] < 0:
-        return trace_slow(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat)
+    if node >= 0 and fi[F_SHO, node] >= 0:
+        return node
+    return call_int64(
+        trace_addr,
+        (
+            address(fi), address(ff), address(pool), address(st), np.int64(fi.shape[1]),
+            address(cov), np.int64(cov.shape[0]), n, penalty, address(forb), address(req), address(nreq), mp,
+            np.int64(y), address(rank), np.int64(limit), address(iw), address(fw), address(sw), address(mat),
+        ),
+    )  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def copy_parents(fi, pool, node, out):
+    """Copy the parents held by tree ``node`` into ``out``; returns their number."""
     off = fi[F_SHO, node]
     k = np.int64(fi[F_SHL, node])
     for a in range(k):
         out[a] = pool[off + a]
-    return ff[F_SHS, node], k
+    return k
 
 
 @njit(cache=True, _nrt=False)
@@ -475,9 +534,10 @@ def direct_kernel(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw,
 
 
 @njit(cache=True, _nrt=False)
-def trace_kernel(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
-    """:func:`trace` as a compiled function for Python callers."""
-    return trace(fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat)
+def trace_kernel(trace_addr, fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
+    """:func:`trace_node` for Python callers: parents into ``out``, returns ``(score, k)``."""
+    node = trace_node(trace_addr, fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, iw, fw, sw, mat)
+    return ff[F_SHS, node], copy_parents(fi, pool, node, out)
 
 
 class GrowShrinkForest:
@@ -508,7 +568,7 @@ class GrowShrinkForest:
     def trace(self, y: int, predecessors) -> tuple[float, list[int]]:
         """(score, parents) of ``y`` when its parents may be chosen among ``predecessors``."""
         out = np.empty(self.score.p, dtype=np.int32)
-        score, k = trace_kernel(*self.forest, *self.ctx, int(y), self._rank(predecessors), 1, out, *self.work)
+        score, k = trace_kernel(trace_address(), *self.forest, *self.ctx, int(y), self._rank(predecessors), 1, out, *self.work)
         return float(score), sorted(out[:k].tolist())
 
     def direct(self, y: int, predecessors) -> tuple[float, list[int]]:

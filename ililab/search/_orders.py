@@ -1,14 +1,14 @@
 """Random orders for the permutation searches (GRaSP, BOSS): seeded streams, shuffles, linear extensions.
 
-* :func:`stream_seed` — the seed of restart ``r``'s random stream, from ``(seed, r)`` only.
-* Numba helpers (inlined into the search kernels; ``rng`` is a one-entry uint64 array holding a
-  splitmix64 state, the same numbers on every platform):
+The random stream is a splitmix64 state held in a one-entry uint64 array ``rng`` (the same
+numbers on every platform), shared by Python and the compiled search kernels:
 
-  - ``below(rng, m)`` — uniform integer in ``[0, m)``;
-  - ``shuffle(rng, a, m)`` — Fisher-Yates shuffle of ``a[:m]`` in place;
-  - ``random_order(rng, prec, has_prec, order, indeg, ready)`` — writes into ``order`` a uniformly
-    random permutation, or a random linear extension of ``prec`` (``prec[a, b]``: ``a`` must precede
-    ``b``); ``indeg`` and ``ready`` are int64 scratch of length ``p``.
+* :func:`stream_seed` — the seed of restart ``r``'s random stream, from ``(seed, r)`` only.
+* :func:`random_order` (Python) — a uniformly random permutation, or a random linear extension
+  of ``prec`` (``prec[a, b]``: ``a`` must precede ``b``); drawn once per restart, before the
+  search kernel runs, so it is not compiled.
+* :func:`shuffle` (Numba, callable from kernels only) — Fisher-Yates shuffle of ``a[:m]`` in
+  place; :func:`shuffle_py` is the same shuffle in Python.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["stream_seed", "below", "shuffle", "random_order"]
+from ililab.scores.bic import KERNEL_ONLY
+
+__all__ = ["stream_seed", "random_order", "shuffle", "shuffle_py"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -28,60 +30,77 @@ def stream_seed(seed: int, restart: int) -> int:
     return (z * 0xBF58476D1CE4E5B9) & _MASK64
 
 
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
 @njit(cache=True, inline="always")
 def _next(rng):
-    z = rng[0] + np.uint64(0x9E3779B97F4A7C15)
+    z = rng[0] + np.uint64(_GOLDEN)
     rng[0] = z
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, inline="always")
-def below(rng, m):
-    """Uniform integer in [0, m)."""
-    return np.int64((_next(rng) >> np.uint64(11)) % np.uint64(m))
-
-
-@njit(cache=True, inline="always")
+@njit(**KERNEL_ONLY)
 def shuffle(rng, a, m):
-    """Shuffle ``a[:m]`` in place."""
+    """Shuffle ``a[:m]`` in place (callable from kernels only)."""
     for t in range(m - 1, 0, -1):
-        u = below(rng, t + 1)
+        u = np.int64((_next(rng) >> np.uint64(11)) % np.uint64(t + 1))
         tmp = a[t]
         a[t] = a[u]
         a[u] = tmp
 
 
-@njit(cache=True, inline="always")
-def random_order(rng, prec, has_prec, order, indeg, ready):
-    """Write a uniformly random permutation, or a random linear extension of ``prec``, into ``order``."""
+def _below_py(rng: np.ndarray, m: int) -> int:
+    """Uniform integer in [0, m) from the stream ``rng`` (advanced in place), as the kernels draw it."""
+    z = (int(rng[0]) + _GOLDEN) & _MASK64
+    rng[0] = z
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    z ^= z >> 31
+    return (z >> 11) % m
+
+
+def shuffle_py(rng: np.ndarray, a: np.ndarray, m: int) -> None:
+    """:func:`shuffle` in Python: the same permutation of ``a[:m]`` for the same stream."""
+    for t in range(m - 1, 0, -1):
+        u = _below_py(rng, t + 1)
+        a[t], a[u] = a[u], a[t]
+
+
+def random_order(rng: np.ndarray, prec: np.ndarray) -> np.ndarray:
+    """A uniformly random permutation of ``range(p)``, or a random linear extension of ``prec``.
+
+    Parameters
+    ----------
+    rng : uint64 ndarray of shape (1,)
+        The random stream (advanced in place).
+    prec : uint8 or bool ndarray (p, p)
+        ``prec[a, b]`` when ``a`` must precede ``b`` (acyclic). Without any constraint the
+        order is a shuffle of ``range(p)``.
+
+    Returns
+    -------
+    int64 ndarray of shape (p,)
+    """
     p = prec.shape[0]
+    order = np.arange(p, dtype=np.int64)
+    if not prec.any():
+        shuffle_py(rng, order, p)
+        return order
+    prec = np.asarray(prec, dtype=bool)
+    indeg = prec.sum(axis=0).astype(np.int64)
+    ready = [int(v) for v in np.flatnonzero(indeg == 0)]
+    successors = [np.flatnonzero(prec[v]).tolist() for v in range(p)]
     for t in range(p):
-        order[t] = t
-    if not has_prec:
-        shuffle(rng, order, p)
-        return
-    for b in range(p):
-        indeg[b] = 0
-    for a in range(p):
-        for b in range(p):
-            if prec[a, b]:
-                indeg[b] += 1
-    m = 0
-    for v in range(p):
-        if indeg[v] == 0:
-            ready[m] = v
-            m += 1
-    for t in range(p):
-        u = below(rng, m)
+        u = _below_py(rng, len(ready))
         v = ready[u]
-        ready[u] = ready[m - 1]
-        m -= 1
+        ready[u] = ready[-1]
+        ready.pop()
         order[t] = v
-        for b in range(p):
-            if prec[v, b]:
-                indeg[b] -= 1
-                if indeg[b] == 0:
-                    ready[m] = b
-                    m += 1
+        for b in successors[v]:
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                ready.append(b)
+    return order

@@ -54,10 +54,6 @@ from numba import njit
 from ililab.scores.bic import BICScore, total_score_ws
 from ililab.search._growshrink import (
     DEFAULT_CAPACITY,
-    F_ADD,
-    F_FIRST,
-    F_NCH,
-    F_SHO,
     F_SHS,
     STAT_CLEARS,
     STAT_FALLBACKS,
@@ -65,12 +61,13 @@ from ililab.search._growshrink import (
     STAT_REJECTED,
     STAT_SCORES,
     announce_compile,
+    copy_parents,
     forest_init,
     make_context,
     new_forest,
     new_work,
-    trace_slow,
-    walk,
+    trace_address,
+    trace_node,
 )
 from ililab.search._orders import random_order, shuffle, stream_seed
 
@@ -88,8 +85,8 @@ _S_PASSES = 2
 
 @njit(cache=True, inline="always")
 def _better_mutation(
-    fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
-    pi, pos, loc, prec, has_prec, v, tol, rank, node_of, work, out, stats,
+    trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+    pi, pos, loc, prec, has_prec, v, tol, rank, node_of, work, stats,
     iw, fw, sw, mat,
 ):  # fmt: skip
     """Move ``v`` to its best position in ``pi`` if that raises the total by more than ``tol``.
@@ -99,11 +96,6 @@ def _better_mutation(
     Returns True when ``v`` moved.
     """
     p = pi.shape[0]
-    # the memoised fast path of `trace`, inlined; only scores are needed
-    f_add = fi[F_ADD]
-    f_first = fi[F_FIRST]
-    f_nch = fi[F_NCH]
-    f_sho = fi[F_SHO]
     f_shs = ff[F_SHS]
     with_v = work[0]
     without_v = work[1]
@@ -133,11 +125,7 @@ def _better_mutation(
             without_v[k] = loc[w]
             continue
         rank[v] = -1 if k < pv else p  # v available to w (w precedes v now) / not available
-        node = walk(f_add, f_first, f_nch, w, rank, k)
-        if node >= 0 and f_sho[node] >= 0:
-            s = f_shs[node]
-        else:
-            s, _ = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, w, rank, k, out, iw, fw, sw, mat)
+        s = f_shs[trace_node(trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, w, rank, k, iw, fw, sw, mat)]
         if k < pv:  # w precedes v now: its current score is the one without v
             without_v[k] = loc[w]
             with_v[k] = s
@@ -158,11 +146,7 @@ def _better_mutation(
             suffix -= with_v[t - 1]
         if t < lo or t > hi:
             continue
-        node = walk(f_add, f_first, f_nch, v, rank, t)
-        if node >= 0 and f_sho[node] >= 0:
-            s = f_shs[node]
-        else:
-            s, _ = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, v, rank, t, out, iw, fw, sw, mat)
+        s = f_shs[trace_node(trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, v, rank, t, iw, fw, sw, mat)]
         total = s + prefix + suffix
         at[t] = s
         if t == pv:
@@ -192,16 +176,17 @@ def _better_mutation(
 
 @njit(cache=True, _nrt=False)
 def _boss_once(
-    fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
-    pi, pos, loc, prec, has_prec, rng, tol, max_passes, stats, out, work, bw, par, npar, finish,
+    trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+    pi, pos, loc, prec, has_prec, rng, tol, max_passes, stats, work, bw, par, npar, finish,
     iw, fw, sw, mat,
 ):  # fmt: skip
-    """One BOSS run from a random order; returns the total score (``pi`` holds the order).
+    """One BOSS run from the start order in ``pi``; returns the total score (``pi`` then holds
+    the order found).
 
     With ``finish`` it instead takes the order in ``pi``, writes every node's parents into
-    ``par``/``npar`` and returns their exact total score (one compiled function for both, so
-    the grow-shrink kernels are linked into one place). ``out`` (int32), ``work`` (float64,
-    3 rows) and ``bw`` (int64, 5 rows) are scratch of length ``p``.
+    ``par``/``npar`` and returns their exact total score (one compiled function for both: a
+    shorter first-run compile). ``work`` (float64, 3 rows) and ``bw`` (int64, 3 rows) are
+    scratch of length ``p``; ``trace_addr`` is :func:`ililab.search._growshrink.trace_address`.
     """
     p = pi.shape[0]
     if fst[STAT_NODES] == 0:  # a new forest
@@ -209,19 +194,14 @@ def _boss_once(
     rank = bw[0]
     node_of = bw[1]
     variables = bw[2]
-    order = bw[2]  # copied into pi before variables is first used
-    if not finish:
-        random_order(rng, prec, has_prec, order, bw[3], bw[4])
-        for k in range(p):
-            pi[k] = order[k]
     for k in range(p):
         pos[pi[k]] = k
-    # trace every node (one loop for both modes; trace_slow serves memoised results too)
+    # trace every node (one loop for both modes)
     for k in range(p):
         z = pi[k]
-        s, kk = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
-        npar[z] = kk
-        loc[z] = s
+        node = trace_node(trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, iw, fw, sw, mat)
+        npar[z] = copy_parents(fi, pool, node, par[z])
+        loc[z] = ff[F_SHS, node]
     if finish:
         return total_score_ws(cov, n, penalty, par, npar, mat, fw)
     for t in range(p):
@@ -234,8 +214,8 @@ def _boss_once(
         moved = False
         for q in range(p):
             if _better_mutation(
-                fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
-                pi, pos, loc, prec, has_prec, variables[q], tol, rank, node_of, work, out, stats,
+                trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+                pi, pos, loc, prec, has_prec, variables[q], tol, rank, node_of, work, stats,
                 iw, fw, sw, mat,
             ):  # fmt: skip
                 moved = True
@@ -334,18 +314,19 @@ def boss_search(
     pos = np.arange(p, dtype=np.int64)
     loc = np.zeros(p)
     stats_arr = np.zeros(3, dtype=np.int64)
-    out = np.empty(max(p, 1), dtype=np.int32)
     scratch = np.empty((3, max(p, 1)))
-    bw = np.empty((5, max(p, 1)), dtype=np.int64)
+    bw = np.empty((3, max(p, 1)), dtype=np.int64)
     par = np.zeros((p, p), dtype=np.int32)
     npar = np.zeros(p, dtype=np.int64)
+    trace_addr = trace_address()
     best = None
     restart_scores: list[float] = []
     for r in range(restarts):  # one compiled call per restart (a compiled loop here runs ~10% slower)
         rng = np.array([stream_seed(seed, r)], dtype=np.uint64)
+        pi[:] = random_order(rng, prec)
         total = float(
             _boss_once(
-                *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, out, scratch, bw,
+                trace_addr, *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, scratch, bw,
                 par, npar, False, *work,
             )
         )
@@ -357,7 +338,7 @@ def boss_search(
     pi[:] = order
     exact = float(
         _boss_once(
-            *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, out, scratch, bw,
+            trace_addr, *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, scratch, bw,
             par, npar, True, *work,
         )
     )

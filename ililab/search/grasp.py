@@ -47,14 +47,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ililab.scores.bic import BICScore, total_score_ws
+from ililab.scores.bic import KERNEL_ONLY, BICScore, total_score_ws
 from ililab.search._growshrink import (
     DEFAULT_CAPACITY,
-    F_ADD,
-    F_FIRST,
-    F_NCH,
-    F_SHL,
-    F_SHO,
     F_SHS,
     STAT_CLEARS,
     STAT_FALLBACKS,
@@ -62,12 +57,13 @@ from ililab.search._growshrink import (
     STAT_REJECTED,
     STAT_SCORES,
     announce_compile,
+    copy_parents,
     forest_init,
     make_context,
     new_forest,
     new_work,
-    trace_slow,
-    walk,
+    trace_address,
+    trace_node,
 )
 from ililab.search._orders import random_order, shuffle, stream_seed
 
@@ -115,12 +111,12 @@ def _new_state(p: int, depth: int):
         np.zeros((depth + 1, max(p * (p - 1) // 2, 1), 2), dtype=np.int32),  # edges to try per level
         np.zeros((depth + 1, 4), dtype=np.int64),  # per level: #edges, next, j, i
         np.zeros((2, p + 1), dtype=np.uint64),  # hashes of the set of nodes before each position
-        np.empty((5, max(p, 1)), dtype=np.int64),  # scratch: DFS stack, moved segment, order, indeg, ready
+        np.empty((3, max(p, 1)), dtype=np.int64),  # scratch: DFS stack, moved segment, shuffled nodes
         np.empty(max(p, 1), dtype=np.int32),  # scratch: shuffled parents
     )
 
 
-@njit(cache=True, inline="always")
+@njit(**KERNEL_ONLY)
 def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -169,7 +165,7 @@ def _new_memo(p: int):
 # last DFS level, is skipped without re-tracing anything: the search makes the same decisions.
 
 
-@njit(cache=True, inline="always")
+@njit(**KERNEL_ONLY)
 def _prefix_hashes(pi, ph, nh, a, b):
     """Recompute the prefix-set hashes at positions a+1..b from the order."""
     for k in range(a + 1, b + 1):
@@ -196,29 +192,15 @@ def _memo_slot(keys, k1, k2):
     return -free - 1
 
 
-@njit(cache=True, inline="always")
-def _update(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, pi, pos, par, npar, loc, j, i, iw, fw, sw, mat):
+@njit(**KERNEL_ONLY)
+def _update(trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, pi, pos, par, npar, loc, j, i, iw, fw, sw, mat):
     """Re-select the parents of the nodes at positions j..i; return their new total score."""
-    # the memoised fast path of `trace`, inlined
-    f_add = fi[F_ADD]
-    f_first = fi[F_FIRST]
-    f_nch = fi[F_NCH]
-    f_sho = fi[F_SHO]
-    f_shl = fi[F_SHL]
-    f_shs = ff[F_SHS]
     total = 0.0
     for k in range(j, i + 1):
         z = pi[k]
-        node = walk(f_add, f_first, f_nch, z, pos, k)
-        if node >= 0 and f_sho[node] >= 0:
-            off = f_sho[node]
-            kk = f_shl[node]
-            for a in range(kk):
-                par[z, a] = pool[off + a]
-            score = f_shs[node]
-        else:
-            score, kk = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
-        npar[z] = kk
+        node = trace_node(trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, iw, fw, sw, mat)
+        npar[z] = copy_parents(fi, pool, node, par[z])
+        score = ff[F_SHS, node]
         loc[z] = score
         total += score
     return total
@@ -238,14 +220,14 @@ def _restore(pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, level, j, i)
 
 @njit(cache=True, _nrt=False)
 def _grasp_once(
-    fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+    trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
     pi, pos, par, npar, loc, sv_pi, sv_np, sv_loc, sv_par, mark, stamp, path_x, path_y, stats, cand, lvl, ph, gw, gb,
     mkeys, mvals, mstats, nh, pw,
     prec, has_prec, rng, depth, first_variant, last_variant, tol,
     iw, fw, sw, mat,
 ):  # fmt: skip
-    """One GRaSP run from a random order; returns the total of the memoised local scores and
-    the exact total score recomputed from the parents (the state holds the DAG).
+    """One GRaSP run from the start order in ``pi``; returns the total of the memoised local
+    scores and the exact total score recomputed from the parents (the state holds the DAG).
 
     The depth-first search over sequences of tucks is iterative: a DFS accepts the first
     sequence that raises the score by more than ``tol`` (the improved state is kept) and the
@@ -258,18 +240,15 @@ def _grasp_once(
         forest_init(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, iw, fw, sw, mat)
     stack = gw[0]
     seg = gw[1]
-    order = gw[2]
-    nodes = gw[2]  # the start order is copied into pi before nodes is first used
-    random_order(rng, prec, has_prec, order, gw[3], gw[4])
-    for k in range(p):
-        pi[k] = order[k]
-        pos[order[k]] = k
+    nodes = gw[2]
+    for k in range(p):  # pi holds the start order
+        pos[pi[k]] = k
     _prefix_hashes(pi, ph, nh, 0, p)
-    for k in range(p):  # what _update(0, p - 1) does (one inlined _update only: a shorter compile)
-        z = pi[k]
-        score, kk = trace_slow(fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, z, pos, k, par[z], iw, fw, sw, mat)
-        npar[z] = kk
-        loc[z] = score
+    first, last = np.int64(0), np.int64(p - 1)  # typed like j, i below: one compiled _update
+    _update(
+        trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+        pi, pos, par, npar, loc, first, last, iw, fw, sw, mat,
+    )  # fmt: skip
     for variant in range(first_variant, last_variant + 1):
         unc_depth = 0 if variant == 0 else 1
         nonsing_depth = 1 if variant == 2 else 0
@@ -345,75 +324,59 @@ def _grasp_once(
                 i = pos[y]
                 j = pos[x]
                 c = i - j + 1
-                if covered:
-                    # the parents of y other than x come before x: only y moves, to just before x
-                    if has_prec:
-                        bad = False
-                        for t in range(j, i):
-                            if prec[pi[t], y]:
+                # ancestors of y placed strictly after x move, in order, to just before x (for a
+                # covered tuck that is y alone: its other parents, pa(x), all precede x)
+                stamp[0] += 1
+                s = stamp[0]
+                mark[y] = s
+                top = 1
+                stack[0] = y
+                while top > 0:
+                    top -= 1
+                    z = stack[top]
+                    for a in range(npar[z]):
+                        w = par[z, a]
+                        if pos[w] > j and mark[w] != s:
+                            mark[w] = s
+                            stack[top] = w
+                            top += 1
+                singular = True
+                nm = 0
+                for t in range(j + 1, i + 1):
+                    z = pi[t]
+                    if mark[z] == s:
+                        seg[nm] = z
+                        nm += 1
+                        if z != y and singular:
+                            for a in range(npar[z]):
+                                if par[z, a] == x:
+                                    singular = False
+                                    break
+                if not singular and level > nonsing_depth:
+                    continue
+                seg[nm] = x
+                m = nm + 1
+                for t in range(j + 1, i):
+                    z = pi[t]
+                    if mark[z] != s:
+                        seg[m] = z
+                        m += 1
+                if has_prec:
+                    bad = False
+                    for a in range(nm):
+                        for b in range(nm, c):
+                            if prec[seg[b], seg[a]]:
                                 bad = True
                                 break
                         if bad:
-                            continue
-                    h1 = nh[2, y]
-                    h2 = nh[3, y]
-                    for t in range(j, i):
-                        v = pi[t]
-                        h1 += nh[2, v] * pw[0, t - j + 1]
-                        h2 += nh[3, v] * pw[1, t - j + 1]
-                else:
-                    # ancestors of y placed strictly after x move, in order, to just before x
-                    stamp[0] += 1
-                    s = stamp[0]
-                    mark[y] = s
-                    top = 1
-                    stack[0] = y
-                    while top > 0:
-                        top -= 1
-                        z = stack[top]
-                        for a in range(npar[z]):
-                            w = par[z, a]
-                            if pos[w] > j and mark[w] != s:
-                                mark[w] = s
-                                stack[top] = w
-                                top += 1
-                    singular = True
-                    nm = 0
-                    for t in range(j + 1, i + 1):
-                        z = pi[t]
-                        if mark[z] == s:
-                            seg[nm] = z
-                            nm += 1
-                            if z != y and singular:
-                                for a in range(npar[z]):
-                                    if par[z, a] == x:
-                                        singular = False
-                                        break
-                    if not singular and level > nonsing_depth:
+                            break
+                    if bad:
                         continue
-                    seg[nm] = x
-                    m = nm + 1
-                    for t in range(j + 1, i):
-                        z = pi[t]
-                        if mark[z] != s:
-                            seg[m] = z
-                            m += 1
-                    if has_prec:
-                        bad = False
-                        for a in range(nm):
-                            for b in range(nm, c):
-                                if prec[seg[b], seg[a]]:
-                                    bad = True
-                                    break
-                            if bad:
-                                break
-                        if bad:
-                            continue
-                    h1 = np.uint64(0)
-                    h2 = np.uint64(0)
-                    for t in range(c):
-                        h1 += nh[2, seg[t]] * pw[0, t]
-                        h2 += nh[3, seg[t]] * pw[1, t]
+                h1 = np.uint64(0)
+                h2 = np.uint64(0)
+                for t in range(c):
+                    h1 += nh[2, seg[t]] * pw[0, t]
+                    h2 += nh[3, seg[t]] * pw[1, t]
                 k1 = (ph[0, j] ^ _mix(h1)) | np.uint64(1)
                 k2 = ph[1, j] ^ _mix(h2)
                 old_sum = 0.0
@@ -433,19 +396,13 @@ def _grasp_once(
                     sv_loc[level, t] = loc[z]
                     for a in range(npar[z]):
                         sv_par[level, t, a] = par[z, a]
-                if covered:
-                    for t in range(i, j, -1):
-                        pi[t] = pi[t - 1]
-                        pos[pi[t]] = t
-                    pi[j] = y
-                    pos[y] = j
-                else:
-                    for t in range(c):
-                        pi[j + t] = seg[t]
-                        pos[seg[t]] = j + t
+                for t in range(c):
+                    pi[j + t] = seg[t]
+                    pos[seg[t]] = j + t
                 new_sum = _update(
-                    fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp, pi, pos, par, npar, loc, j, i, iw, fw, sw, mat
-                )
+                    trace_addr, fi, ff, pool, fst, cov, n, penalty, forb, req, nreq, mp,
+                    pi, pos, par, npar, loc, j, i, iw, fw, sw, mat,
+                )  # fmt: skip
                 _prefix_hashes(pi, ph, nh, j, i)
                 stats[_S_TRACED] += c
                 if slot < 0:
@@ -488,12 +445,14 @@ def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant
     work = new_work(p)  # the first _grasp_once call initialises the forest
     st = _new_state(p, depth)
     memo = _new_memo(p)
+    trace_addr = trace_address()
     scores = np.empty(seeds.shape[0])
     best = None
     for r in range(seeds.shape[0]):
         rng = np.array([seeds[r]], dtype=np.uint64)
+        st[0][:] = random_order(rng, prec)
         total, exact_r = _grasp_once(
-            *forest, *ctx, *st, *memo, prec, has_prec, rng, depth, first_variant, last_variant, tol, *work
+            trace_addr, *forest, *ctx, *st, *memo, prec, has_prec, rng, depth, first_variant, last_variant, tol, *work
         )
         scores[r] = total
         if best is None or total > scores[best[0]]:

@@ -146,20 +146,3 @@ def test_parent_validation():
         s.local_score(1, [1])
     with pytest.raises(IndexError):
         s.local_score(0, [3])
-
-
-def test_regression_weights_kernel_matches_regression():
-    from ililab.scores.bic import regression_weights
-
-    rng = np.random.default_rng(3)
-    cov = _random_cov(rng, 6)
-    dag = np.zeros((6, 6), dtype=bool)
-    dag[[0, 2, 3], 4] = True
-    dag[1, 5] = True
-    s = BICScore(cov, 100)
-    for standardized in (True, False):
-        weights, ok = regression_weights(cov, dag, standardized)
-        assert ok.all()
-        assert np.allclose(weights[[0, 2, 3], 4], s.regression(4, [0, 2, 3], standardized=standardized))
-        assert np.allclose(weights[1, 5], s.regression(5, [1], standardized=standardized))
-        assert (weights[~dag] == 0).all()

@@ -151,18 +151,3 @@ def test_pdag_to_dag_keeps_skeleton_and_vstructures():
     g[1, 2] = g[2, 1] = -1  # 1 - 2
     directed, undirected = from_causallearn(g)
     assert directed[0, 1] and not directed[1, 0] and undirected[1, 2] and undirected[2, 1]
-
-
-def test_fast_cpdag_equals_meek_cpdag():
-    from ililab.search.pdag import dag_to_cpdag_fast
-    from ililab.simulate import random_dag
-
-    rng = np.random.default_rng(0)
-    for _ in range(150):
-        p = int(rng.integers(2, 20))
-        dag = random_dag(p, float(rng.uniform(0, min(5, p - 1))), rng) != 0
-        want = dag_to_cpdag(dag)
-        got = dag_to_cpdag_fast(dag)
-        assert (got[0] == want[0]).all() and (got[1] == want[1]).all()
-    with pytest.raises(ValueError):
-        dag_to_cpdag_fast(np.array([[0, 1], [1, 0]]))

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from ililab.search._orders import random_order, shuffle, stream_seed
+from ililab.search._orders import random_order, shuffle, shuffle_py, stream_seed
+
+
+@njit(cache=True)
+def _compiled_shuffle(rng, a, m):
+    shuffle(rng, a, m)  # kernels-only function: called from compiled code
 
 
 def _rng(seed: int) -> np.ndarray:
@@ -18,15 +24,25 @@ def test_stream_seed_depends_on_seed_and_restart_only():
 
 def test_shuffle_is_a_seeded_permutation():
     a = np.arange(20)
-    shuffle(_rng(1), a, 20)
+    shuffle_py(_rng(1), a, 20)
     b = np.arange(20)
-    shuffle(_rng(1), b, 20)
+    shuffle_py(_rng(1), b, 20)
     assert sorted(a.tolist()) == list(range(20))
     assert a.tolist() == b.tolist()
     assert a.tolist() != list(range(20))
     c = np.arange(20)
-    shuffle(_rng(1), c, 5)  # only the first 5 entries move
+    shuffle_py(_rng(1), c, 5)  # only the first 5 entries move
     assert sorted(c[:5].tolist()) == list(range(5)) and c[5:].tolist() == list(range(5, 20))
+
+
+def test_compiled_shuffle_draws_the_same_numbers_as_python():
+    for seed, m in [(0, 1), (1, 2), (2, 17), (3, 200)]:
+        a, b = np.arange(m), np.arange(m)
+        rng_a, rng_b = _rng(seed), _rng(seed)
+        shuffle_py(rng_a, a, m)
+        _compiled_shuffle(rng_b, b, m)
+        assert a.tolist() == b.tolist()
+        assert rng_a[0] == rng_b[0]  # the stream advanced alike
 
 
 def test_random_order_is_a_linear_extension_of_the_precedence():
@@ -35,11 +51,9 @@ def test_random_order_is_a_linear_extension_of_the_precedence():
     prec = np.triu(rng.random((p, p)) < 0.2, 1)
     perm = rng.permutation(p)
     prec = prec[np.ix_(perm, perm)].astype(np.uint8)  # a random DAG of order constraints
-    scratch = np.empty((3, p), dtype=np.int64)
     orders = set()
     for seed in range(20):
-        random_order(_rng(seed), prec, True, scratch[0], scratch[1], scratch[2])
-        order = scratch[0].tolist()
+        order = random_order(_rng(seed), prec).tolist()
         assert sorted(order) == list(range(p))
         pos = {v: k for k, v in enumerate(order)}
         assert all(pos[a] < pos[b] for a, b in zip(*np.nonzero(prec)))
@@ -49,8 +63,7 @@ def test_random_order_is_a_linear_extension_of_the_precedence():
 
 def test_random_order_without_precedence_is_a_shuffle():
     p = 9
-    out = np.empty((3, p), dtype=np.int64)
-    random_order(_rng(4), np.zeros((p, p), dtype=np.uint8), False, out[0], out[1], out[2])
+    order = random_order(_rng(4), np.zeros((p, p), dtype=np.uint8))
     expected = np.arange(p)
-    shuffle(_rng(4), expected, p)
-    assert out[0].tolist() == expected.tolist()
+    shuffle_py(_rng(4), expected, p)
+    assert order.tolist() == expected.tolist()
