@@ -140,7 +140,7 @@ def new_scratch(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.empty(3 * p * p), np.empty((3, p)), np.empty(p, dtype=np.int32)
 
 
-@njit(cache=True, inline="always")
+@njit(**KERNEL_ONLY)
 def _cholesky_block(cov, idx, k, low):
     """Cholesky factor of ``cov[idx[:k], idx[:k]]`` into the flat ``low`` (row-major, stride k).
 
@@ -162,7 +162,7 @@ def _cholesky_block(cov, idx, k, low):
     return True
 
 
-@njit(cache=True, inline="always")
+@njit(**KERNEL_ONLY)
 def _forward(low, k, rhs, out):
     """Solve ``low @ out = rhs`` (forward substitution; ``low`` flat, stride k)."""
     for a in range(k):
@@ -172,7 +172,7 @@ def _forward(low, k, rhs, out):
         out[a] = s / low[a * k + a]
 
 
-@njit(cache=True, inline="always")
+@njit(**KERNEL_ONLY)
 def _score_from_variance(var, cov_yy, n, penalty, k):
     floor = VARIANCE_FLOOR * cov_yy
     if var < floor:

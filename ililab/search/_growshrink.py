@@ -207,7 +207,7 @@ def forest_clear(fi, st, p):
     st[STAT_CLEARS] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(**KERNEL_ONLY)
 def _path_set(fi, req, nreq, node, y, buf):
     """Write the parent set of tree ``node`` of ``y`` into ``buf`` (required first); return its size."""
     k = np.int64(fi[F_SIZE, node])
@@ -246,55 +246,19 @@ def _candidates(forb, mp, y, s, k, rank, limit, cand):
 
 
 @njit(cache=True, inline="always")
-def _sort_desc(scores, m, key, idx, key2, idx2):
+def _sort_desc(scores, m, idx):
     """``idx[:m]`` = indices of ``scores[:m]`` by decreasing score, ties by increasing index.
 
-    A stable sort (insertion sort of runs of 16, then bottom-up merges of (score, index) pairs):
-    the same order as ``np.argsort(-scores[:m], kind="mergesort")``, without compiling it.
-    ``key``, ``key2`` (float) and ``idx2`` (int) are scratch of at least ``m`` entries.
+    A stable insertion sort: the order of ``np.argsort(-scores[:m], kind="stable")`` without
+    compiling it (``m`` is the number of improving additions of a tree node, mostly small).
     """
     for a in range(m):
-        key[a] = scores[a]
-        idx[a] = a
-    run = 16
-    for lo in range(0, m, run):
-        hi = min(lo + run, m)
-        for a in range(lo + 1, hi):
-            kv = key[a]
-            iv = idx[a]
-            b = a - 1
-            while b >= lo and key[b] < kv:
-                key[b + 1] = key[b]
-                idx[b + 1] = idx[b]
-                b -= 1
-            key[b + 1] = kv
-            idx[b + 1] = iv
-    width = run
-    src_is_first = True
-    while width < m:
-        if src_is_first:
-            ks, is_, kd, id_ = key, idx, key2, idx2
-        else:
-            ks, is_, kd, id_ = key2, idx2, key, idx
-        for lo in range(0, m, 2 * width):
-            mid = min(lo + width, m)
-            hi = min(lo + 2 * width, m)
-            a = lo
-            b = mid
-            for t in range(lo, hi):
-                if b < hi and (a >= mid or ks[b] > ks[a]):
-                    kd[t] = ks[b]
-                    id_[t] = is_[b]
-                    b += 1
-                else:
-                    kd[t] = ks[a]
-                    id_[t] = is_[a]
-                    a += 1
-        src_is_first = not src_is_first
-        width *= 2
-    if not src_is_first:
-        for a in range(m):
-            idx[a] = idx2[a]
+        value = scores[a]
+        b = a - 1
+        while b >= 0 and scores[idx[b]] < value:
+            idx[b + 1] = idx[b]
+            b -= 1
+        idx[b + 1] = a
 
 
 @njit(cache=True, inline="always")
@@ -319,7 +283,7 @@ def _expand(fi, ff, st, cov, n, penalty, forb, req, nreq, mp, node, y, iw, fw, s
     if first + keep > cap:
         return False
     order = iw[1]
-    _sort_desc(scores, keep, fw[4], order, fw[5], iw[2])
+    _sort_desc(scores, keep, order)
     for r in range(keep):
         c = first + r
         t = order[r]
