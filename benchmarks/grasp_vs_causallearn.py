@@ -28,9 +28,10 @@ ililab's default settings, and how many of 8 seeds do with causal-learn.
 ``--skip-causal-learn`` times ililab only (the causal-learn columns print as ``nan``).
 
 ``--compile`` also measures, in fresh subprocesses, the Numba compile time of the ``grasp`` and
-``boss`` kernels with an empty cache and the load time with the on-disk cache (CPU seconds, cold
-minus warm of the first ``ililab.infer_graph`` on p = 10, n = 2,000); ``--compile --cases ""``
-measures only that.
+``boss`` kernels (cold minus warm of the first ``ililab.infer_graph`` on p = 10, n = 2,000): with
+an empty cache, as shipped (the grow-shrink step compiled by a helper process meanwhile: wall
+time, CPU of this process and of the helper) and in one process (``ILILAB_COMPILE_JOBS=1``), and
+the load time with the on-disk cache; ``--compile --cases ""`` measures only that.
 """
 
 from __future__ import annotations
@@ -136,27 +137,42 @@ def run_case(name: str, seeds: int, causal_learn: bool = True) -> dict:
     return row
 
 
-def _compile_times(learner: str = "grasp") -> tuple[float, float]:
-    """(compile, load) CPU seconds of ``learner``'s kernels: cold minus warm of the first
-    ``ililab.infer_graph`` on p = 10, n = 2,000 in a fresh process, with an empty Numba cache and
-    then with the cache that run wrote."""
+def _first_run(learner: str, cache: str, jobs: str | None) -> dict[str, float]:
+    """Cold minus warm of the first ``ililab.infer_graph`` (p = 10, n = 2,000) in a fresh process:
+    wall seconds, CPU seconds of that process and of its children (the compile helper)."""
     code = (
-        "import os,time\n"
+        "import os,resource,time\n"
         "for v in ('OPENBLAS_NUM_THREADS','OMP_NUM_THREADS','MKL_NUM_THREADS'): os.environ[v]='1'\n"
         "import ililab\n"
         "from ililab.simulate import simulate_linear_sem\n"
         "d=simulate_linear_sem(10,2000,seed=0).data\n"
-        f"t=time.process_time(); ililab.infer_graph(d,learner={learner!r}); a=time.process_time()-t\n"
-        f"t=time.process_time(); ililab.infer_graph(d,learner={learner!r}); b=time.process_time()-t\n"
-        "print(a-b)\n"
+        "def kids():\n"
+        "    r=resource.getrusage(resource.RUSAGE_CHILDREN); return r.ru_utime+r.ru_stime\n"
+        "def run():\n"
+        "    w,c,k=time.perf_counter(),time.process_time(),kids()\n"
+        f"    ililab.infer_graph(d,learner={learner!r})\n"
+        "    return time.perf_counter()-w,time.process_time()-c,kids()-k\n"
+        "a=run(); b=run()\n"
+        "print(a[0]-b[0],a[1]-b[1],a[2])\n"
     )
-    out = []
-    with tempfile.TemporaryDirectory() as cache:
-        for _ in range(2):  # first with an empty cache (compiles), then with the cache it wrote
-            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-            out.append(float(res.stdout.strip().splitlines()[-1]))
-    return out[0], out[1]
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+    if jobs is not None:
+        env["ILILAB_COMPILE_JOBS"] = jobs
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    wall, cpu, helper = (float(v) for v in res.stdout.strip().splitlines()[-1].split())
+    return {"wall": wall, "cpu": cpu, "helper": helper}
+
+
+def _compile_times(learner: str = "grasp") -> dict[str, dict[str, float]]:
+    """First-run times of ``learner``'s kernels: with an empty Numba cache (default settings,
+    then everything in one process, ``ILILAB_COMPILE_JOBS=1``) and with the cache written."""
+    out = {}
+    for label, jobs in (("parallel", None), ("one process", "1")):
+        with tempfile.TemporaryDirectory() as cache:
+            out[label] = _first_run(learner, cache, jobs)
+            if label == "parallel":
+                out["cached"] = _first_run(learner, cache, jobs)
+    return out
 
 
 def quality(seeds: int = 20, cl_seeds: int = 8) -> None:
@@ -210,9 +226,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown cases {unknown}")
     if args.compile:
         for learner in ("grasp", "boss"):
-            compile_s, load_s = _compile_times(learner)
+            t = _compile_times(learner)
+            par, one, cached = t["parallel"], t["one process"], t["cached"]
             print(
-                f"Numba ({learner}): compile (empty cache) {compile_s:.1f} s; load from the on-disk cache {load_s:.2f} s",
+                f"Numba ({learner}), empty cache: wall {par['wall']:.1f} s (CPU {par['cpu']:.1f} s here + "
+                f"{par['helper']:.1f} s in the compile helper); in one process (ILILAB_COMPILE_JOBS=1): wall "
+                f"{one['wall']:.1f} s, CPU {one['cpu']:.1f} s; load from the on-disk cache: wall {cached['wall']:.2f} s",
                 flush=True,
             )
         if not names:

@@ -78,6 +78,7 @@ __all__ = [
     "forest_init",
     "forest_clear",
     "trace_address",
+    "trace_cfunc_ready",
     "trace_node",
     "copy_parents",
     "walk",
@@ -448,6 +449,18 @@ _TRACE_SIGNATURE = types.int64(
 def _trace_cfunc():
     # built on first use, not at import: compiling (or loading from the cache) costs time
     return cfunc(_TRACE_SIGNATURE, cache=True)(_trace_c)
+
+
+def trace_cfunc_ready() -> bool:
+    """Whether :func:`trace_address` is cheap: built in this process, or in Numba's on-disk cache."""
+    if _trace_cfunc.cache_info().currsize:
+        return True
+    try:
+        from numba.core.caching import FunctionCache
+
+        return os.path.exists(FunctionCache(_trace_c)._cache_file._index_path)
+    except (ImportError, AttributeError):  # a Numba without these internals: do not guess "cold"
+        return True
 
 
 def trace_address() -> int:

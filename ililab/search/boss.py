@@ -52,6 +52,7 @@ import numpy as np
 from numba import njit
 
 from ililab.scores.bic import BICScore, total_score_ws
+from ililab.search._compile import trace_address_with
 from ililab.search._growshrink import (
     DEFAULT_CAPACITY,
     F_SHS,
@@ -66,7 +67,6 @@ from ililab.search._growshrink import (
     make_context,
     new_forest,
     new_work,
-    trace_address,
     trace_node,
 )
 from ililab.search._orders import random_order, shuffle, stream_seed
@@ -318,30 +318,25 @@ def boss_search(
     bw = np.empty((3, max(p, 1)), dtype=np.int64)
     par = np.zeros((p, p), dtype=np.int32)
     npar = np.zeros(p, dtype=np.int64)
-    trace_addr = trace_address()
+    rng = np.zeros(1, dtype=np.uint64)
+    args = [0, *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, scratch, bw]
+    args += [par, npar, False, *work]
+    finish_at = len(args) - len(work) - 1
+    args[0] = trace_address_with(_boss_once, args)
     best = None
     restart_scores: list[float] = []
     for r in range(restarts):  # one compiled call per restart (a compiled loop here runs ~10% slower)
-        rng = np.array([stream_seed(seed, r)], dtype=np.uint64)
+        rng[0] = stream_seed(seed, r)
         pi[:] = random_order(rng, prec)
-        total = float(
-            _boss_once(
-                trace_addr, *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, scratch, bw,
-                par, npar, False, *work,
-            )
-        )
+        total = float(_boss_once(*args))
         restart_scores.append(total)
         if best is None or total > best[0]:
             best = (total, pi.copy(), r)
     assert best is not None
     _, order, best_r = best
     pi[:] = order
-    exact = float(
-        _boss_once(
-            trace_addr, *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, scratch, bw,
-            par, npar, True, *work,
-        )
-    )
+    args[finish_at] = True
+    exact = float(_boss_once(*args))
     dag = np.zeros((p, p), dtype=bool)
     for v in range(p):
         dag[par[v, : npar[v]], v] = True

@@ -48,6 +48,7 @@ import numpy as np
 from numba import njit
 
 from ililab.scores.bic import KERNEL_ONLY, BICScore, total_score_ws
+from ililab.search._compile import trace_address_with
 from ililab.search._growshrink import (
     DEFAULT_CAPACITY,
     F_SHS,
@@ -62,7 +63,6 @@ from ililab.search._growshrink import (
     make_context,
     new_forest,
     new_work,
-    trace_address,
     trace_node,
 )
 from ililab.search._orders import random_order, shuffle, stream_seed
@@ -445,15 +445,15 @@ def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant
     work = new_work(p)  # the first _grasp_once call initialises the forest
     st = _new_state(p, depth)
     memo = _new_memo(p)
-    trace_addr = trace_address()
+    rng = np.zeros(1, dtype=np.uint64)
+    args = [0, *forest, *ctx, *st, *memo, prec, has_prec, rng, depth, first_variant, last_variant, tol, *work]
+    args[0] = trace_address_with(_grasp_once, args)
     scores = np.empty(seeds.shape[0])
     best = None
     for r in range(seeds.shape[0]):
-        rng = np.array([seeds[r]], dtype=np.uint64)
+        rng[0] = seeds[r]
         st[0][:] = random_order(rng, prec)
-        total, exact_r = _grasp_once(
-            trace_addr, *forest, *ctx, *st, *memo, prec, has_prec, rng, depth, first_variant, last_variant, tol, *work
-        )
+        total, exact_r = _grasp_once(*args)
         scores[r] = total
         if best is None or total > scores[best[0]]:
             best = (r, st[0].copy(), st[2].copy(), st[3].copy(), exact_r)
