@@ -26,7 +26,7 @@ from ililab.errors import DataError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
 from ililab.learners.causallearn import _penalty_from, _PenaltyParams
-from ililab.scores.bic import BICScore
+from ililab.scores.bic import BICScore, solve_block
 
 __all__ = [
     "KnowledgeMatrices",
@@ -35,6 +35,7 @@ __all__ = [
     "knowledge_matrices",
     "setup_search",
     "graph_from_dag",
+    "standardized_weights",
 ]
 
 DEFAULT_CACHE_SIZE = 1 << 20
@@ -144,6 +145,25 @@ def setup_search(learner: Any, data: Dataset, knowledge: Knowledge | None, param
     return SearchSetup(params, penalty, matrices, BICScore(data.covariance, data.n_samples, penalty))
 
 
+def standardized_weights(cov: np.ndarray, dag: np.ndarray) -> np.ndarray:
+    """``w[i, j]``: standardised coefficient of ``i`` in the regression of ``j`` on its parents in
+    ``dag`` (nonzero ``[i, j]`` for ``i -> j``); zero where there is no edge.
+
+    The values of :meth:`BICScore.regression` (:func:`ililab.scores.bic.solve_block`), without
+    its per-call checks: one pass over the DAG.
+    """
+    p = cov.shape[0]
+    weight = np.zeros((p, p))
+    sd = np.sqrt(np.diag(cov))
+    for j in range(p):
+        parents = np.flatnonzero(dag[:, j])
+        if not len(parents):
+            continue
+        beta = solve_block(cov[np.ix_(parents, parents)], cov[parents, j])
+        weight[parents, j] = beta * sd[parents] / sd[j]
+    return weight
+
+
 def graph_from_dag(
     data: Dataset,
     dag: np.ndarray,
@@ -160,11 +180,7 @@ def graph_from_dag(
     """
     names = data.names
     p = len(names)
-    weight = np.zeros((p, p))
-    for j in range(p):
-        parents = np.flatnonzero(dag[:, j])
-        if len(parents):
-            weight[parents, j] = score.regression(j, parents, standardized=True)
+    weight = standardized_weights(score.cov, dag)
     if output == "dag":
         directed, undirected = np.asarray(dag, dtype=bool), np.zeros((p, p), dtype=bool)
     else:

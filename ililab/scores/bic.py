@@ -84,6 +84,7 @@ __all__ = [
     "remove_scores",
     "residual_variance",
     "new_scratch",
+    "solve_block",
     "score_ws",
     "add_scores_ws",
     "remove_scores_ws",
@@ -341,6 +342,18 @@ def remove_scores(cov, n, penalty, y, parents, k, out):
     )
 
 
+def solve_block(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``block⁻¹ rhs`` for a covariance block: a solve, or least squares (minimum-norm
+    coefficients) when the block is near-singular by the kernels' criterion (a Cholesky pivot
+    below ``SINGULAR_TOL`` of its diagonal entry)."""
+    try:
+        pivots = np.diag(np.linalg.cholesky(block)) ** 2
+        stable = bool(np.all(pivots > SINGULAR_TOL * np.diag(block)))
+    except np.linalg.LinAlgError:
+        stable = False
+    return np.linalg.solve(block, rhs) if stable else np.linalg.lstsq(block, rhs, rcond=None)[0]
+
+
 # -- Python API ----------------------------------------------------------------------------
 
 
@@ -444,14 +457,14 @@ class BICScore:
         """Coefficients of ``node`` on ``parents`` (in sorted parent order).
 
         With ``standardized=True`` each coefficient is multiplied by ``sd(parent) / sd(node)``.
-        A near-singular block is solved by least squares (minimum-norm coefficients).
+        A near-singular block is solved by least squares (minimum-norm coefficients), see
+        :func:`solve_block`.
         """
         idx = self._check(node, parents)
         if len(idx) == 0:
             return np.zeros(0)
         block = self.cov[np.ix_(idx, idx)]
-        rhs = self.cov[idx, node]
-        beta = np.linalg.lstsq(block, rhs, rcond=None)[0]
+        beta = solve_block(block, self.cov[idx, node])
         if standardized:
             beta = beta * np.sqrt(np.diag(block)) / math.sqrt(self.cov[node, node])
         return beta

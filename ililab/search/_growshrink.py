@@ -20,9 +20,9 @@ are computed once (:func:`ililab.scores.bic.add_scores`) and its improving child
 stored sorted by score. Tracing ``y`` for a new ``P`` then walks the tree, taking at each level
 the first child whose variable is in ``P`` — no score is recomputed. The shrink result of a
 tree node is memoised too. This forest is the search's bounded score cache: it has a fixed
-capacity (``capacity`` tree nodes); when it is full it is cleared and refilled (results do not
-change, only time), and a trace that alone needs more than the capacity falls back to
-:func:`grow_shrink_direct`.
+capacity (``capacity`` tree nodes, at least ``p²``, which one trace never exceeds); when it is
+full it is cleared and refilled (results do not change, only time).
+:func:`grow_shrink_direct` computes the same result without memoisation (for tests).
 
 Kernel API (shared by GRaSP and BOSS)
 -------------------------------------
@@ -38,19 +38,17 @@ and Python callers pass them unpacked (``kernel(*forest, *ctx, ..., *work)``):
   ``forest_init(*forest, *ctx, *work)`` creates the roots (the search kernels call it
   themselves on a forest with ``stats[STAT_NODES] == 0``, as :func:`new_forest` makes it).
 * ``work = new_work(p)`` — ``(iw, fw, sw, mat)`` scratch of the kernels.
-* ``trace(*forest, *ctx, y, rank, limit, out, *work) -> (score, k)`` (inlined into kernels;
-  ``trace_kernel`` for Python) — parents of ``y`` with ``P = {v : rank[v] < limit}`` written to
-  ``out[:k]`` (required first, then in order of addition); ``score`` is ``y``'s local score with
-  those parents. In a permutation search pass ``rank = pos`` (position of each node) and
-  ``limit = pos[y]``.
-* ``grow_shrink_direct(*ctx, y, rank, limit, out, *work)`` — the same result without memoisation.
-* Hot loops inline the fast path of :func:`trace`: ``node = walk(fi[F_ADD], fi[F_FIRST],
-  fi[F_NCH], y, rank, limit)``; if ``node >= 0 and fi[F_SHO, node] >= 0`` the parents are
-  ``pool[fi[F_SHO, node]:][:fi[F_SHL, node]]`` with score ``ff[F_SHS, node]``, else call
-  ``trace_slow`` (see ``ililab.search.grasp._update``).
-* ``walk``, ``trace_slow``, ``grow_shrink_direct`` (and ``_expand``, ``_shrink``) are callable from
-  kernels only (compiled without Python entry points, see :data:`ililab.scores.bic.KERNEL_ONLY`);
-  ``trace_kernel`` and ``direct_kernel`` are their Python entry points.
+* ``trace_node(trace_addr, *forest, *ctx, y, rank, limit, *work) -> node`` (inlined into
+  kernels) — the tree node holding the grow-shrink result of ``y`` for
+  ``P = {v : rank[v] < limit}``: parents ``pool[fi[F_SHO, node]:][:fi[F_SHL, node]]`` (required
+  first, then in order of addition; :func:`copy_parents`) and score ``ff[F_SHS, node]``. In a
+  permutation search pass ``rank = pos`` (position of each node) and ``limit = pos[y]``. A
+  memoised result is found by :func:`walk`; otherwise the tree grows in a C callback compiled once
+  and shared by every search (``trace_addr = trace_address()``, passed in at run time; see
+  :mod:`ililab.search._ccall` for why).
+* ``walk`` and ``grow_shrink_direct`` are callable from kernels only (compiled without Python
+  entry points, see :data:`ililab.scores.bic.KERNEL_ONLY`); ``trace_kernel`` and ``direct_kernel``
+  are the Python entry points.
 
 :class:`GrowShrinkForest` wraps these for Python callers and tests.
 """

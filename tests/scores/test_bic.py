@@ -146,3 +146,33 @@ def test_parent_validation():
         s.local_score(1, [1])
     with pytest.raises(IndexError):
         s.local_score(0, [3])
+
+
+def test_regression_of_a_near_singular_block_is_least_squares():
+    from ililab.scores.bic import solve_block
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(500, 3))
+    x = np.column_stack([x, x[:, 0] + x[:, 1]])  # the fourth column is collinear
+    cov = np.cov(x, rowvar=False)
+    block, rhs = cov[:4, :4], cov[:4, 2]
+    beta = solve_block(block, rhs)
+    assert np.allclose(beta, np.linalg.lstsq(block, rhs, rcond=None)[0])
+    assert np.all(np.isfinite(beta))
+    well = cov[:3, :3]
+    assert np.allclose(solve_block(well, cov[:3, 0]), np.linalg.solve(well, cov[:3, 0]))
+
+
+def test_standardized_weights_match_the_per_node_regression():
+    from ililab.learners._scorebased import standardized_weights
+
+    rng = np.random.default_rng(3)
+    cov = _random_cov(rng, 6)
+    dag = np.zeros((6, 6), dtype=bool)
+    dag[[0, 2, 3], 4] = True
+    dag[1, 5] = True
+    s = BICScore(cov, 100)
+    weights = standardized_weights(cov, dag)
+    assert np.allclose(weights[[0, 2, 3], 4], s.regression(4, [0, 2, 3]))
+    assert np.allclose(weights[1, 5], s.regression(5, [1]))
+    assert (weights[~dag] == 0).all()
