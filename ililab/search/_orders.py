@@ -18,7 +18,7 @@ from numba import njit
 
 from ililab.scores.bic import KERNEL_ONLY
 
-__all__ = ["stream_seed", "random_order", "shuffle", "shuffle_py"]
+__all__ = ["stream_seed", "random_order", "shuffle", "shuffle_py", "mix64", "mix64_py"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -33,13 +33,26 @@ def stream_seed(seed: int, restart: int) -> int:
 _GOLDEN = 0x9E3779B97F4A7C15
 
 
+@njit(**KERNEL_ONLY)
+def mix64(z):
+    """splitmix64's output function on a uint64 (a bijection that scrambles every bit)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def mix64_py(z: int) -> int:
+    """:func:`mix64` on a Python int (modulo 2**64)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
 @njit(cache=True, inline="always")
 def _next(rng):
     z = rng[0] + np.uint64(_GOLDEN)
     rng[0] = z
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    return mix64(z)
 
 
 @njit(**KERNEL_ONLY)
@@ -56,10 +69,7 @@ def _below_py(rng: np.ndarray, m: int) -> int:
     """Uniform integer in [0, m) from the stream ``rng`` (advanced in place), as the kernels draw it."""
     z = (int(rng[0]) + _GOLDEN) & _MASK64
     rng[0] = z
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    z ^= z >> 31
-    return (z >> 11) % m
+    return (mix64_py(z) >> 11) % m
 
 
 def shuffle_py(rng: np.ndarray, a: np.ndarray, m: int) -> None:

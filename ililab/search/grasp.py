@@ -65,7 +65,7 @@ from ililab.search._growshrink import (
     new_work,
     trace_node,
 )
-from ililab.search._orders import random_order, shuffle, stream_seed
+from ililab.search._orders import mix64, mix64_py, random_order, shuffle, stream_seed
 
 __all__ = ["GraspResult", "grasp_search", "TUCKS", "DEFAULT_RESTARTS", "DEFAULT_DEPTH"]
 
@@ -116,20 +116,6 @@ def _new_state(p: int, depth: int):
     )
 
 
-@njit(**KERNEL_ONLY)
-def _mix(z):
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-def _mix_py(z: int) -> int:
-    """:func:`_mix` on a Python int (modulo 2**64)."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
-
-
 def _new_memo(p: int):
     """The segment-score memo (see below): keys, values, counters, node hashes, powers."""
     bits = 12
@@ -137,7 +123,7 @@ def _new_memo(p: int):
         bits += 1
     size = 1 << bits
     node_hashes = np.array(
-        [[_mix_py((v * 0x9E3779B97F4A7C15 + 0x243F6A8885A308D3 + h) & _MASK64) for v in range(p)] for h in range(4)],
+        [[mix64_py((v * 0x9E3779B97F4A7C15 + 0x243F6A8885A308D3 + h) & _MASK64) for v in range(p)] for h in range(4)],
         dtype=np.uint64,
     ).reshape(4, p)
     powers = np.empty((2, p + 1), dtype=np.uint64)
@@ -377,8 +363,8 @@ def _grasp_once(
                 for t in range(c):
                     h1 += nh[2, seg[t]] * pw[0, t]
                     h2 += nh[3, seg[t]] * pw[1, t]
-                k1 = (ph[0, j] ^ _mix(h1)) | np.uint64(1)
-                k2 = ph[1, j] ^ _mix(h2)
+                k1 = (ph[0, j] ^ mix64(h1)) | np.uint64(1)
+                k2 = ph[1, j] ^ mix64(h2)
                 old_sum = 0.0
                 for t in range(j, i + 1):
                     old_sum += loc[pi[t]]
