@@ -8,10 +8,9 @@ called through its address, passed in at run time, is compiled exactly once and 
 caller (GRaSP, BOSS, the Python test entry points).
 
 * :func:`address` — the data pointer of a C-contiguous array, typed (``CPointer(dtype)``).
-* :func:`call_int64` — ``call_int64(addr, (a, b, ...))`` calls the C function at ``addr`` with
-  the arguments of the tuple and returns its int64 result. The C signature is taken from the
-  argument types, so each argument must already have the type the callee declares (pointers
-  from :func:`address`, ``int64``, ``float64``).
+* :func:`c_caller` — ``c_caller(signature)`` makes an intrinsic ``call(addr, (a, b, ...))`` that
+  calls the C function of that Numba signature at ``addr`` (pointers from :func:`address`,
+  integers, floats); arguments of any other type are a typing error.
 
 Both are Numba intrinsics: usable inside ``@njit`` code only. Callers get the address from
 Python (``CFunc.address``) and pass it as an ``int64`` argument, so the caller's on-disk cache
@@ -22,9 +21,10 @@ from __future__ import annotations
 
 from llvmlite import ir
 from numba import types
+from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
-__all__ = ["address", "call_int64"]
+__all__ = ["address", "c_caller"]
 
 
 @intrinsic
@@ -40,20 +40,31 @@ def address(typingctx, array):
     return sig, codegen
 
 
-@intrinsic
-def call_int64(typingctx, addr, args):
-    """Call the C function ``int64 f(args...)`` whose address is ``addr``."""
-    if not isinstance(addr, types.Integer) or not isinstance(args, types.BaseTuple):
-        return None
+def c_caller(signature):
+    """An intrinsic ``call(addr, (a, b, ...))`` calling the C function of ``signature`` at ``addr``.
+
+    The argument types must be exactly ``signature.args`` (a typing error otherwise), so a kernel
+    cannot pass, say, an int32 array where the callee reads int64: the pointer types are checked
+    at compile time, not trusted.
+    """
+    expected = tuple(signature.args)
     allowed = (types.CPointer, types.Integer, types.Float)
-    if not all(isinstance(t, allowed) for t in args.types):
-        return None
-    sig = types.int64(addr, args)
+    if not all(isinstance(t, allowed) for t in expected):
+        raise TypeError(f"only pointers, integers and floats cross the C boundary, got {expected}")
 
-    def codegen(context, builder, signature, llargs):
-        fnty = ir.FunctionType(ir.IntType(64), [context.get_value_type(t) for t in args.types])
-        fn = builder.inttoptr(llargs[0], fnty.as_pointer())
-        values = [builder.extract_value(llargs[1], i) for i in range(len(args.types))]
-        return builder.call(fn, values)
+    @intrinsic
+    def call(typingctx, addr, args):
+        if not isinstance(addr, types.Integer) or not isinstance(args, types.BaseTuple):
+            return None
+        if tuple(args.types) != expected:
+            raise TypingError(f"C call: arguments {tuple(args.types)} do not match {expected}")
+        sig = signature.return_type(addr, args)
 
-    return sig, codegen
+        def codegen(context, builder, sig_, llargs):
+            fnty = ir.FunctionType(context.get_value_type(signature.return_type), [context.get_value_type(t) for t in expected])
+            fn = builder.inttoptr(llargs[0], fnty.as_pointer())
+            return builder.call(fn, [builder.extract_value(llargs[1], i) for i in range(len(expected))])
+
+        return sig, codegen
+
+    return call

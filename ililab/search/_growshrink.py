@@ -63,7 +63,7 @@ import numpy as np
 from numba import carray, cfunc, njit, types
 
 from ililab.scores.bic import KERNEL_ONLY, BICScore, add_scores_ws, new_scratch, remove_scores_ws, score_ws
-from ililab.search._ccall import address, call_int64
+from ililab.search._ccall import address, c_caller
 
 __all__ = [
     "GrowShrinkForest",
@@ -77,6 +77,7 @@ __all__ = [
     "forest_clear",
     "trace_address",
     "trace_cfunc_ready",
+    "check_no_fallback",
     "trace_node",
     "copy_parents",
     "walk",
@@ -443,10 +444,21 @@ _TRACE_SIGNATURE = types.int64(
 )  # fmt: skip
 
 
+_call_trace = c_caller(_TRACE_SIGNATURE)
+
+
 @functools.cache
 def _trace_cfunc():
     # built on first use, not at import: compiling (or loading from the cache) costs time
     return cfunc(_TRACE_SIGNATURE, cache=True)(_trace_c)
+
+
+def check_no_fallback(fallbacks: int) -> int:
+    """Raise if a trace did not fit in the forest (impossible with :func:`new_forest`'s minimum
+    capacity: the kernels then read no result); returns ``fallbacks`` (0)."""
+    if fallbacks:
+        raise RuntimeError(f"internal error: {fallbacks} grow-shrink traces did not fit in the forest")
+    return fallbacks
 
 
 def trace_cfunc_ready() -> bool:
@@ -482,7 +494,7 @@ def trace_node(trace_addr, fi, ff, pool, st, cov, n, penalty, forb, req, nreq, m
     node = walk(fi[F_ADD], fi[F_FIRST], fi[F_NCH], y, rank, limit)
     if node >= 0 and fi[F_SHO, node] >= 0:
         return node
-    return call_int64(
+    return _call_trace(
         trace_addr,
         (
             address(fi), address(ff), address(pool), address(st), np.int64(fi.shape[1]),

@@ -62,6 +62,7 @@ from ililab.search._growshrink import (
     STAT_REJECTED,
     STAT_SCORES,
     announce_compile,
+    check_no_fallback,
     copy_parents,
     forest_init,
     make_context,
@@ -349,7 +350,7 @@ def boss_search(
         "cache_clears": int(fstats[STAT_CLEARS]),
         "rejected_parent_sets": int(fstats[STAT_REJECTED]),
         "score_evaluations": int(fstats[STAT_SCORES]),
-        "fallbacks": int(fstats[STAT_FALLBACKS]),
+        "fallbacks": check_no_fallback(int(fstats[STAT_FALLBACKS])),
     }
     if stats["rejected_parent_sets"]:
         log.warning(

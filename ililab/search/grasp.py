@@ -58,6 +58,7 @@ from ililab.search._growshrink import (
     STAT_REJECTED,
     STAT_SCORES,
     announce_compile,
+    check_no_fallback,
     copy_parents,
     forest_init,
     make_context,
@@ -541,7 +542,7 @@ def grasp_search(
         "cache_clears": int(fstats[STAT_CLEARS]),
         "rejected_parent_sets": int(fstats[STAT_REJECTED]),
         "score_evaluations": int(fstats[STAT_SCORES]),
-        "fallbacks": int(fstats[STAT_FALLBACKS]),
+        "fallbacks": check_no_fallback(int(fstats[STAT_FALLBACKS])),
         "memo_hits": int(mstats[0]),
         "memo_entries": int(mstats[1]),
     }

@@ -82,3 +82,27 @@ def test_helper_process_fills_the_cache_this_process_loads(tmp_path):
     assert after.stdout.split() == ["True", "1"]  # loaded from the helper's cache, not compiled
     other = subprocess.run([*helper[:-1], "/elsewhere/_growshrink.py"], env=env)
     assert other.returncode == 3  # not this ililab: the helper refuses to compile
+
+
+def test_c_call_refuses_arguments_of_another_type():
+    from numba import njit, types
+    from numba.core.errors import TypingError
+
+    from ililab.search._ccall import address, c_caller
+
+    call = c_caller(types.int64(types.CPointer(types.int64), types.int64))
+
+    @njit
+    def wrong(addr, a):
+        return call(addr, (address(a), np.int64(a.shape[0])))
+
+    with pytest.raises(TypingError, match="do not match"):
+        wrong(0, np.zeros(3, dtype=np.int32))  # an int32 array where the callee reads int64
+    with pytest.raises(TypeError, match="cross the C boundary"):
+        c_caller(types.int64(types.float64[:]))
+
+
+def test_a_trace_that_did_not_fit_is_an_error_not_a_result():
+    with pytest.raises(RuntimeError, match="did not fit"):
+        _growshrink.check_no_fallback(1)
+    assert _growshrink.check_no_fallback(0) == 0
