@@ -81,7 +81,8 @@ def trace_address_with(kernel, args: Sequence) -> int:
     processes may run, the step is compiled by a helper process meanwhile.
     """
     helper = None
-    if not _growshrink.trace_cfunc_ready() and _parallel_allowed():
+    kernel_cold = not kernel.signatures and not _growshrink.in_disk_cache(kernel)
+    if kernel_cold and not _growshrink.trace_cfunc_ready() and _parallel_allowed():
         helper = _start_helper()
     if not kernel.signatures:  # compile (or load from the cache) before the first call
         kernel.compile(tuple(numba.typeof(a) for a in args))

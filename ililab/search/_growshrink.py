@@ -68,6 +68,7 @@ from ililab.search._ccall import address, c_caller
 __all__ = [
     "GrowShrinkForest",
     "announce_compile",
+    "in_disk_cache",
     "make_context",
     "new_forest",
     "new_work",
@@ -119,16 +120,21 @@ log = logging.getLogger(__name__)
 COMPILE_LOGGER = "ililab.compile"  # a stable name the CLI raises to INFO so the first, slow run is announced
 
 
+def in_disk_cache(kernel) -> bool:
+    """Whether Numba's on-disk cache has an index for the ``@njit`` function ``kernel`` (False
+    when caching is disabled or this Numba lacks the internals used)."""
+    try:
+        return os.path.exists(kernel._cache._cache_file._index_path)
+    except AttributeError:
+        return False
+
+
 def announce_compile(label: str, *kernels) -> None:
     """Log at INFO that ``kernels`` are about to be compiled, when this process has not loaded
     them yet and Numba's on-disk cache has no index for them (the slow first run)."""
     if all(k.signatures for k in kernels):
         return
-    try:
-        cached = all(os.path.exists(k._cache._cache_file._index_path) for k in kernels)
-    except AttributeError:  # caching disabled or a Numba without these internals
-        cached = False
-    if not cached:
+    if not all(in_disk_cache(k) for k in kernels):
         logging.getLogger(COMPILE_LOGGER).info("compiling the %s kernels (first run only, cached afterwards)", label)
 
 

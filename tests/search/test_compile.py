@@ -16,6 +16,12 @@ from ililab.simulate import simulate_linear_sem
 from ililab.stats import covariance
 
 
+@pytest.fixture()
+def score():
+    sim = simulate_linear_sem(8, 2000, seed=1)
+    return BICScore(covariance(sim.data), 2000)
+
+
 class _FakeHelper:
     def __init__(self, returncode: int):
         self.returncode = returncode
@@ -26,35 +32,61 @@ class _FakeHelper:
         return self.returncode
 
 
+class _FakeKernel:
+    """Stands for a search kernel that is neither compiled nor cached."""
+
+    def __init__(self):
+        self.signatures = []
+        self.compiled = None
+
+    def compile(self, sig):
+        self.compiled = sig
+        self.signatures.append(sig)
+
+
 @pytest.fixture()
-def score():
-    sim = simulate_linear_sem(8, 2000, seed=1)
-    return BICScore(covariance(sim.data), 2000)
-
-
-@pytest.mark.parametrize("returncode", [0, 1])
-def test_cold_cache_starts_one_helper_and_same_result(score, monkeypatch, returncode):
-    expected = grasp_search(score, restarts=2, seed=3)
+def cold(monkeypatch):
+    """The grow-shrink step and the kernel look absent from the on-disk cache; helpers recorded."""
     started = []
 
     def fake_start():
-        started.append(True)
-        return _FakeHelper(returncode)
+        started.append(_FakeHelper(started_returncode[0]))
+        return started[-1]
 
+    started_returncode = [0]
     monkeypatch.setattr(_growshrink, "trace_cfunc_ready", lambda: False)
+    monkeypatch.setattr(_growshrink, "in_disk_cache", lambda kernel: False)
     monkeypatch.setattr(_compile, "_start_helper", fake_start)
+    return started, started_returncode
+
+
+@pytest.mark.parametrize("returncode", [0, 1])
+def test_cold_cache_compiles_the_kernel_while_a_helper_builds_the_step(cold, monkeypatch, returncode):
+    started, code = cold
+    code[0] = returncode  # 1: the helper failed, the step is built here
     monkeypatch.setenv(_compile.COMPILE_JOBS_ENV, "2")
-    got = grasp_search(score, restarts=2, seed=3)  # a failed helper: everything compiled here
-    assert started == [True]
-    assert np.array_equal(got.dag, expected.dag) and got.restart_scores == expected.restart_scores
+    kernel = _FakeKernel()
+    addr = _compile.trace_address_with(kernel, [0, np.zeros(3), 1.5])
+    assert len(started) == 1 and started[0].waited
+    assert [str(t) for t in kernel.compiled] == ["int64", "array(float64, 1d, C)", "float64"]
+    assert addr == _growshrink.trace_address()
 
 
 @pytest.mark.parametrize("setting", ["1", "no"])
-def test_one_job_or_bad_setting_starts_no_helper(score, monkeypatch, setting):
-    monkeypatch.setattr(_growshrink, "trace_cfunc_ready", lambda: False)
-    monkeypatch.setattr(_compile, "_start_helper", lambda: pytest.fail("no helper expected"))
+def test_one_job_or_bad_setting_starts_no_helper(cold, monkeypatch, setting):
+    started, _ = cold
     monkeypatch.setenv(_compile.COMPILE_JOBS_ENV, setting)
-    assert grasp_search(score, restarts=1).dag.shape == (8, 8)
+    kernel = _FakeKernel()
+    assert _compile.trace_address_with(kernel, [0]) == _growshrink.trace_address()
+    assert started == [] and kernel.compiled is not None
+
+
+def test_a_cached_kernel_starts_no_helper(cold, monkeypatch):
+    started, _ = cold
+    monkeypatch.setattr(_growshrink, "in_disk_cache", lambda kernel: True)  # only the step is cold
+    monkeypatch.setenv(_compile.COMPILE_JOBS_ENV, "2")
+    _compile.trace_address_with(_FakeKernel(), [0])
+    assert started == []
 
 
 def test_warm_cache_starts_no_helper(score, monkeypatch):
