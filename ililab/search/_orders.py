@@ -9,6 +9,8 @@ numbers on every platform), shared by Python and the compiled search kernels:
   search kernel runs, so it is not compiled.
 * :func:`shuffle` (Numba, callable from kernels only) — Fisher-Yates shuffle of ``a[:m]`` in
   place; :func:`shuffle_py` is the same shuffle in Python.
+* :func:`mix64` (Numba, kernels only) / :func:`mix64_py` — splitmix64's output function, also
+  used by GRaSP to hash order segments.
 """
 
 from __future__ import annotations
