@@ -54,7 +54,9 @@ API (shared by every score-based search: GRaSP, BOSS)
   allocation code is compiled into them, which keeps the first-run compile short. Except
   ``total_score_ws`` they are callable from other kernels only: they are compiled without a
   CPython or C-callback wrapper (:data:`KERNEL_ONLY`), which would only cost compile time. The
-  small helpers are inlined at Numba IR level (``inline="always"``).
+  small helpers (Cholesky factor, forward substitution, score from a variance) are
+  ``KERNEL_ONLY`` functions too: compiled once and linked, not inlined into every caller at
+  Numba IR level (Numba's IR inlining costs more compile time than LLVM's).
 
 The search kernels (:mod:`ililab.search._growshrink`) memoise these scores in a grow-shrink
 tree per node, which is their bounded score cache keyed by (node, parent set); this module's
