@@ -100,7 +100,7 @@ STAT_REJECTED = 3  # candidate parent sets rejected as near-singular
 STAT_EXPANSIONS = 4  # tree nodes expanded (score batches computed)
 STAT_SCORES = 5  # local scores computed
 STAT_FALLBACKS = 6  # traces that did not fit in the forest (cannot happen: see new_forest)
-STAT_TRACES = 7  # traces served
+STAT_TRACES = 7  # traces served to Python callers (trace_kernel; the searches do not count theirs)
 
 # rows of the forest's int32 array ``fi`` (one column per tree node)
 F_ADD = 0  # variable added to reach the node (-1: root)
@@ -496,7 +496,6 @@ def trace_node(trace_addr, fi, ff, pool, st, cov, n, penalty, forb, req, nreq, m
     otherwise the compiled step at ``trace_addr`` (:func:`trace_address`) grows the tree.
     ``rank`` is int64; every array C-contiguous.
     """
-    st[STAT_TRACES] += 1
     node = walk(fi[F_ADD], fi[F_FIRST], fi[F_NCH], y, rank, limit)
     if node >= 0 and fi[F_SHO, node] >= 0:
         return node
@@ -529,6 +528,7 @@ def direct_kernel(cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw,
 @njit(cache=True, _nrt=False)
 def trace_kernel(trace_addr, fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, out, iw, fw, sw, mat):
     """:func:`trace_node` for Python callers: parents into ``out``, returns ``(score, k)``."""
+    st[STAT_TRACES] += 1
     node = trace_node(trace_addr, fi, ff, pool, st, cov, n, penalty, forb, req, nreq, mp, y, rank, limit, iw, fw, sw, mat)
     return ff[F_SHS, node], copy_parents(fi, pool, node, out)
 
