@@ -72,6 +72,7 @@ __all__ = [
     "make_context",
     "new_forest",
     "new_work",
+    "dag_from_parents",
     "trace_kernel",
     "direct_kernel",
     "forest_init",
@@ -174,6 +175,15 @@ def new_forest(p: int, capacity: int):
         np.empty(cap, dtype=np.int32),  # pool of shrink results
         np.zeros(8, dtype=np.int64),  # statistics, see STAT_*
     )
+
+
+def dag_from_parents(par: np.ndarray, npar: np.ndarray) -> np.ndarray:
+    """Boolean adjacency ``[i, j]`` for ``i -> j`` of the parent lists ``par[j, :npar[j]]``."""
+    p = len(npar)
+    dag = np.zeros((p, p), dtype=bool)
+    for v in range(p):
+        dag[par[v, : npar[v]], v] = True
+    return dag
 
 
 def new_work(p: int):

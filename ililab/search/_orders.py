@@ -4,6 +4,7 @@ The random stream is a splitmix64 state held in a one-entry uint64 array ``rng``
 numbers on every platform), shared by Python and the compiled search kernels:
 
 * :func:`stream_seed` — the seed of restart ``r``'s random stream, from ``(seed, r)`` only.
+* :func:`order_constraints` — the ``prec`` matrix of a search from required edges and tiers.
 * :func:`random_order` (Python) — a uniformly random permutation, or a random linear extension
   of ``prec`` (``prec[a, b]``: ``a`` must precede ``b``); drawn once per restart, before the
   search kernel runs, so it is not compiled.
@@ -20,7 +21,7 @@ from numba import njit
 
 from ililab.scores.bic import KERNEL_ONLY
 
-__all__ = ["stream_seed", "random_order", "shuffle", "shuffle_py", "mix64", "mix64_py"]
+__all__ = ["stream_seed", "order_constraints", "random_order", "shuffle", "shuffle_py", "mix64", "mix64_py"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -79,6 +80,17 @@ def shuffle_py(rng: np.ndarray, a: np.ndarray, m: int) -> None:
     for t in range(m - 1, 0, -1):
         u = _below_py(rng, t + 1)
         a[t], a[u] = a[u], a[t]
+
+
+def order_constraints(p: int, required=None, precedence=None) -> tuple[np.ndarray, bool]:
+    """``(prec, has_prec)``: uint8 ``prec[a, b]`` when ``a`` must precede ``b`` in every order,
+    because ``a -> b`` is required or ``precedence[a, b]`` (tiers); ``has_prec`` when any holds."""
+    prec = np.zeros((p, p), dtype=np.uint8)
+    for constraint in (required, precedence):
+        if constraint is not None:
+            prec |= np.asarray(constraint, dtype=bool).astype(np.uint8)
+    np.fill_diagonal(prec, 0)
+    return prec, bool(prec.any())
 
 
 def random_order(rng: np.ndarray, prec: np.ndarray) -> np.ndarray:

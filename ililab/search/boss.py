@@ -64,13 +64,14 @@ from ililab.search._growshrink import (
     announce_compile,
     check_no_fallback,
     copy_parents,
+    dag_from_parents,
     forest_init,
     make_context,
     new_forest,
     new_work,
     trace_node,
 )
-from ililab.search._orders import random_order, shuffle, stream_seed
+from ililab.search._orders import order_constraints, random_order, shuffle, stream_seed
 
 __all__ = ["BossResult", "boss_search", "DEFAULT_RESTARTS"]
 
@@ -300,13 +301,7 @@ def boss_search(
     p = score.p
     if tol is None:
         tol = max(1e-6, 1e-9 * score.n)
-    prec = np.zeros((p, p), dtype=np.uint8)
-    if required is not None:
-        prec |= np.asarray(required, dtype=bool).astype(np.uint8)
-    if precedence is not None:
-        prec |= np.asarray(precedence, dtype=bool).astype(np.uint8)
-    np.fill_diagonal(prec, 0)
-    has_prec = bool(prec.any())
+    prec, has_prec = order_constraints(p, required, precedence)
     ctx = make_context(score, forbidden, required, max_parents)
     announce_compile("BOSS", _boss_once)
     forest = new_forest(p, cache_size)  # the first _boss_once call initialises it
@@ -338,9 +333,7 @@ def boss_search(
     pi[:] = order
     args[finish_at] = True
     exact = float(_boss_once(*args))
-    dag = np.zeros((p, p), dtype=bool)
-    for v in range(p):
-        dag[par[v, : npar[v]], v] = True
+    dag = dag_from_parents(par, npar)
     fstats = forest[-1]
     stats = {
         "passes": int(stats_arr[_S_PASSES]),

@@ -60,13 +60,14 @@ from ililab.search._growshrink import (
     announce_compile,
     check_no_fallback,
     copy_parents,
+    dag_from_parents,
     forest_init,
     make_context,
     new_forest,
     new_work,
     trace_node,
 )
-from ililab.search._orders import mix64, mix64_py, random_order, shuffle, stream_seed
+from ililab.search._orders import mix64, mix64_py, order_constraints, random_order, shuffle, stream_seed
 
 __all__ = ["GraspResult", "grasp_search", "TUCKS", "DEFAULT_RESTARTS", "DEFAULT_DEPTH"]
 
@@ -517,22 +518,14 @@ def grasp_search(
     first_variant = 0 if ordered else variant
     if tol is None:
         tol = max(1e-6, 1e-9 * score.n)
-    prec = np.zeros((p, p), dtype=np.uint8)
-    if required is not None:
-        prec |= np.asarray(required, dtype=bool).astype(np.uint8)
-    if precedence is not None:
-        prec |= np.asarray(precedence, dtype=bool).astype(np.uint8)
-    np.fill_diagonal(prec, 0)
-    has_prec = bool(prec.any())
+    prec, has_prec = order_constraints(p, required, precedence)
     ctx = make_context(score, forbidden, required, max_parents)
     announce_compile("GRaSP", _grasp_once)
     seeds = np.array([stream_seed(seed, r) for r in range(restarts)], dtype=np.uint64)
     order, par, npar, scores, exact, best_r, sstats, fstats, mstats = _grasp_driver(
         ctx, prec, has_prec, seeds, int(depth), first_variant, variant, float(tol), int(cache_size)
     )
-    dag = np.zeros((p, p), dtype=bool)
-    for v in range(p):
-        dag[par[v, : npar[v]], v] = True
+    dag = dag_from_parents(par, npar)
     stats = {
         "tucks": int(sstats[_S_TUCKS]),
         "improvements": int(sstats[_S_IMPROVEMENTS]),

@@ -67,3 +67,17 @@ def test_random_order_without_precedence_is_a_shuffle():
     expected = np.arange(p)
     shuffle_py(_rng(4), expected, p)
     assert order.tolist() == expected.tolist()
+
+
+def test_order_constraints_merge_required_edges_and_tiers():
+    from ililab.search._orders import order_constraints
+
+    required = np.zeros((3, 3), dtype=bool)
+    required[0, 2] = True
+    tiers = np.zeros((3, 3), dtype=bool)
+    tiers[1, 2] = tiers[1, 1] = True  # a diagonal entry never constrains
+    prec, has_prec = order_constraints(3, required, tiers)
+    assert has_prec and prec.dtype == np.uint8
+    assert {tuple(e) for e in np.argwhere(prec)} == {(0, 2), (1, 2)}
+    none, has_none = order_constraints(3)
+    assert not has_none and not none.any()
