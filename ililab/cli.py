@@ -36,6 +36,7 @@ _BUILTIN_COMMANDS: dict[str, str] = {
     "plot": "ililab.commands.plot:plot_command",
     "convert": "ililab.commands.convert:convert_command",
     "compare": "ililab.commands.compare:compare_command",
+    "report": "ililab.commands.report:report_command",
 }
 
 

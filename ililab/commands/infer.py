@@ -42,6 +42,7 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the graph: .png, .svg or .pdf.")
 @click.option("--plot-layout", type=click.Choice(["auto", "modality", "spring", "circular", "hierarchical", "heatmap"]),
               default="auto", show_default=True, help="Layout of the --plot picture (see `ililab plot`).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Also write an interactive HTML report (.html).")
 @click.option("--bootstrap", "-b", "bootstrap", type=int, default=0, metavar="B",
               help="Bootstrap replicates: each edge's confidence = its frequency over B row resamples.")
 @click.option("--min-confidence", type=float, metavar="F", help="With --bootstrap: drop edges with confidence below F.")
@@ -53,7 +54,7 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
 def infer_graph_command(
     data, learner, names_file, modalities, key, transform, penalty, lambda_, seed, params,
     knowledge_file, forbid_within_modality, tiers_from_modalities, output, fmt,
-    bootstrap, min_confidence, engine, scheduler, jobs, chunk_rows, plot_path, plot_layout,
+    bootstrap, min_confidence, engine, scheduler, jobs, chunk_rows, plot_path, plot_layout, report_path,
 ):
     """Infer a class dependency graph from DATA (.npy, .npz or .csv, or a quoted glob of .npy shards).
 
@@ -85,6 +86,10 @@ def infer_graph_command(
         from ililab.viz import image_format_for
 
         image_format_for(plot_path)  # a wrong picture extension fails before any work
+    if report_path is not None:
+        from ililab.report import check_report_path
+
+        check_report_path(report_path)
     names = read_names(names_file) if names_file else None
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
@@ -107,6 +112,10 @@ def infer_graph_command(
         sys.stdout.write(GRAPH_FORMATS[name][1](graph))
     if plot_path is not None:
         graph.plot(plot_path, layout=plot_layout)
+    if report_path is not None:
+        from ililab.report import write_report
+
+        write_report(graph, report_path)
     if not is_quiet():
         n_dir = sum(e.directed for e in graph.edges)
         where = f" -> {output}" if output else ""
@@ -114,6 +123,7 @@ def infer_graph_command(
             f"{learner}: {len(graph.nodes)} nodes, {len(graph.edges)} edges ({n_dir} directed, "
             f"{len(graph.edges) - n_dir} undirected, {len(graph.cross_modal_edges())} cross-modal), "
             f"transform {graph.meta.get('transform')}, {watch.seconds:.2f} s{where}"
-            + (f", picture -> {plot_path}" if plot_path else ""),
+            + (f", picture -> {plot_path}" if plot_path else "")
+            + (f", report -> {report_path}" if report_path else ""),
             err=True,
         )

@@ -43,7 +43,10 @@
   function num(v, digits) { return v === null || v === undefined ? "–" : Number(v).toFixed(digits === undefined ? 3 : digits); }
   function value(v) {
     if (v === null || v === undefined) return "–";
-    if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(4).replace(/\.?0+$/, "");
+    if (typeof v === "number") {
+      if (Number.isInteger(v) || Math.abs(v) >= 1e4) return String(Number.isInteger(v) ? v : v.toFixed(1));
+      return String(Number(v.toPrecision(4)));
+    }
     if (typeof v === "object") return JSON.stringify(v);
     return String(v);
   }
