@@ -13,7 +13,7 @@ PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install dev demo test lint bench clean
+.PHONY: install dev demo test lint bench clean browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,18 @@ demo: $(STAMP)
 	$(VENV)/bin/ililab show demo/graph.json
 	$(VENV)/bin/ililab compare demo/graph.json demo/true_graph.json
 
-test: $(DEV_STAMP)
+# The report's browser tests drive Debian's chromium: install it when missing and we are root (as in CI);
+# otherwise say that those tests will skip. A failed install fails the target.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium with apt-get (browser tests of ililab report)"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: no chromium and not root: the browser tests of ililab report will skip"; \
+	  fi; }
+
+test: $(DEV_STAMP) browser
 	$(PY) -m ruff check ililab tests benchmarks examples plugins
 	$(PY) -m pytest -q
 

@@ -154,6 +154,7 @@
   let firstDraw = true;
   function draw() {
     pending = false;
+    const started = performance.now();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
     const r = radius();
@@ -233,6 +234,7 @@
     }
     drawLabels(r);
     drawn = { nodes: nodeCount, edges: edgeCount };
+    api.drawMs = performance.now() - started;
     if (firstDraw) {
       firstDraw = false;
       api.renderMs = performance.now();
@@ -500,7 +502,7 @@
 
   // ---------------------------------------------------------------- test and scripting hooks
   const api = {
-    ready: false, renderMs: null, scriptMs: null,
+    ready: false, renderMs: null, scriptMs: null, drawMs: null,
     drawn: () => Object.assign({}, drawn),
     selected: () => (S.selected < 0 ? null : nodes[S.selected].name),
     highlighted: () => (hl ? nodes.filter((v) => hl[v.i]).map((v) => v.name) : []),
