@@ -115,7 +115,7 @@ def infer_graph_command(
     if report_path is not None:
         from ililab.report import write_report
 
-        write_report(graph, report_path)
+        write_report(graph, report_path, seed=seed if seed is not None else 0)
     if not is_quiet():
         n_dir = sum(e.directed for e in graph.edges)
         where = f" -> {output}" if output else ""

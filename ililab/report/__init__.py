@@ -20,6 +20,7 @@ import dataclasses
 import html
 import json
 import math
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def _short(value: float) -> float:
 
 def _plain(value: Any) -> Any:
     """Extra edge fields as JSON values, floats shortened, non-finite numbers as None."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]

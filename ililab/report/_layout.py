@@ -84,7 +84,13 @@ def force_layout(graph: DependencyGraph, seed: int = 0, iterations: int = 50) ->
         g.add_edges_from(map(tuple, edges.tolist()))
         placed = nx.spring_layout(g, seed=seed, iterations=iterations)
         xy = np.array([placed[i] for i in range(n)], dtype=float).reshape(n, 2)
-    xy = xy - (xy.max(axis=0) + xy.min(axis=0)) / 2
+    xy = xy - np.median(xy, axis=0)
+    # Isolated nodes and tiny components are pushed far out by the repulsion of the rest; put them on a
+    # ring just outside the bulk so that fitting the view to all nodes does not shrink the graph to a dot.
+    r = np.hypot(xy[:, 0], xy[:, 1])
+    ring = 1.15 * float(np.quantile(r, 0.95)) if n >= 20 else float(r.max())
+    far = r > ring
+    xy[far] *= (ring / r[far])[:, None]
     half = 1.2 * UNIT * max(np.sqrt(n), 3.0)
     extent = float(np.abs(xy).max()) or 1.0
     xy = xy / extent * half

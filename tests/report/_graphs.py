@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -30,16 +32,18 @@ def random_graph(classes: int, n_edges: int, seed: int = 0) -> DependencyGraph:
 
 @dataclass(frozen=True)
 class FrequencyEdge(Edge):
-    """An edge with one more optional field, as a newer ``graph.py`` may carry."""
+    """An edge with more optional fields, as a newer ``graph.py`` may carry."""
 
     frequency: float | None = None
+    orientations: Mapping[str, float] | None = None
 
 
 def frequency_graph() -> DependencyGraph:
-    """Three nodes, two edges, one of them with a restart frequency."""
+    """Three nodes, two edges, one of them with restart frequencies."""
     names = ["Train (visual)", "Motorcycle (audio)", "Dog (audio)"]
     edges = [
-        FrequencyEdge(names[0], names[1], "directed", 0.41, 0.93, frequency=0.75),
+        FrequencyEdge(names[0], names[1], "directed", 0.41, 0.93, frequency=0.75,
+                      orientations=MappingProxyType({"forward": 0.6, "reverse": 0.15})),
         Edge(names[2], names[1], "undirected", -0.2, 0.5),
     ]
     return DependencyGraph(names, edges, {"learner": "grasp"})

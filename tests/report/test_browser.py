@@ -102,7 +102,8 @@ def test_hovering_an_edge_shows_its_fields(open_report, tmp_path):
     tooltip = report.page.locator("#tooltip")
     assert tooltip.is_visible()
     text = tooltip.text_content()
-    for part in ("Train (visual)", "Motorcycle (audio)", "directed", "0.410", "0.930", "frequency", "0.75"):
+    for part in ("Train (visual)", "Motorcycle (audio)", "directed", "0.410", "0.930", "frequency", "0.75",
+                 "orientations", "forward 0.6, reverse 0.15"):
         assert part in text
     assert report.page.locator("#edge-head th").all_text_contents()[5] == "frequency"
 
@@ -140,3 +141,21 @@ def test_a_1054_node_report_renders_within_3_seconds(open_report, tmp_path):
         document.getElementById('min-confidence').dispatchEvent(new Event('input')); return performance.now() - t; }""")
     assert elapsed < 500
     assert report.errors == []
+
+
+def test_wheel_zooms_and_drag_pans(open_report, report56):
+    report = open_report(report56)
+    box = report.page.locator("#graph").bounding_box()
+    before = report.js("ililabReport.state()")
+    report.page.mouse.move(box["x"] + 200, box["y"] + 200)
+    report.page.mouse.wheel(0, -300)
+    report.page.wait_for_function(f"ililabReport.state().k > {before['k']}")
+    zoomed = report.js("ililabReport.state()")
+    report.page.mouse.down()
+    report.page.mouse.move(box["x"] + 260, box["y"] + 230, steps=4)
+    report.page.mouse.up()
+    moved = report.js("ililabReport.state()")
+    assert (moved["tx"] - zoomed["tx"], moved["ty"] - zoomed["ty"]) == pytest.approx((60, 30))
+    assert report.js("ililabReport.selected()") is None  # a drag is not a click
+    report.page.select_option("#layout", "force")
+    assert report.js("ililabReport.drawn().nodes") == 56 and report.errors == []

@@ -45,8 +45,8 @@ def test_data_cannot_break_out_of_the_page():
 
 def test_extra_edge_fields_are_carried():
     data = _payload(build_report(frequency_graph()))
-    assert data["extraFields"] == ["frequency"]
-    assert data["edges"][0][5] == {"frequency": 0.75}
+    assert data["extraFields"] == ["frequency", "orientations"]
+    assert data["edges"][0][5] == {"frequency": 0.75, "orientations": {"forward": 0.6, "reverse": 0.15}}
     assert data["edges"][1][5] is None
 
 

@@ -47,7 +47,8 @@
       if (Number.isInteger(v) || Math.abs(v) >= 1e4) return String(Number.isInteger(v) ? v : v.toFixed(1));
       return String(Number(v.toPrecision(4)));
     }
-    if (typeof v === "object") return JSON.stringify(v);
+    if (Array.isArray(v)) return v.map(value).join(", ");
+    if (typeof v === "object") return Object.keys(v).map((key) => key + " " + value(v[key])).join(", ");
     return String(v);
   }
   function arrow(e) { return e.d ? " → " : " — "; }
