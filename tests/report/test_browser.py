@@ -150,7 +150,10 @@ def test_wheel_zooms_and_drag_pans(open_report, report56):
     report.page.mouse.move(box["x"] + 200, box["y"] + 200)
     report.page.mouse.wheel(0, -300)
     report.page.wait_for_function(f"ililabReport.state().k > {before['k']}")
-    zoomed = report.js("ililabReport.state()")
+    zoomed = None
+    while zoomed != report.js("ililabReport.state()"):  # the wheel may arrive in several events
+        zoomed = report.js("ililabReport.state()")
+        report.page.wait_for_timeout(150)
     report.page.mouse.down()
     report.page.mouse.move(box["x"] + 260, box["y"] + 230, steps=4)
     report.page.mouse.up()

@@ -504,7 +504,7 @@
   // ---------------------------------------------------------------- test and scripting hooks
   const api = {
     ready: false, renderMs: null, scriptMs: null, drawMs: null,
-    drawn: () => Object.assign({}, drawn),
+    drawn: () => { if (pending) draw(); return Object.assign({}, drawn); },  // a frame may still be due
     selected: () => (S.selected < 0 ? null : nodes[S.selected].name),
     highlighted: () => (hl ? nodes.filter((v) => hl[v.i]).map((v) => v.name) : []),
     visibleEdges: () => visibleEdges.map((e) => [nodes[e.s].name, nodes[e.t].name, e.d ? "directed" : "undirected"]),
