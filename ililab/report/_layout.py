@@ -76,7 +76,7 @@ def force_layout(graph: DependencyGraph, seed: int = 0, iterations: int = 50) ->
     edges = np.array([(graph.index(e.source), graph.index(e.target)) for e in graph.edges], dtype=np.intp).reshape(-1, 2)
     if n <= DENSE_LIMIT:
         xy = _fruchterman_reingold(n, edges, seed, iterations)
-    else:  # pragma: no cover - exercised only on very large graphs
+    else:
         import networkx as nx
 
         g = nx.Graph()

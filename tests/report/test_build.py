@@ -59,6 +59,16 @@ def test_columns_put_twins_on_one_row_and_force_layout_is_seeded():
     assert force_layout(graph, seed=1) == force_layout(graph, seed=1) != force_layout(graph, seed=2)
 
 
+def test_force_layout_above_the_dense_limit_uses_networkx(monkeypatch):
+    graph = random_graph(15, 20)
+    dense = force_layout(graph, seed=1)
+    monkeypatch.setattr("ililab.report._layout.DENSE_LIMIT", 10)
+    sparse = force_layout(graph, seed=1)
+    assert len(sparse) == 60 and sparse != dense and sparse == force_layout(graph, seed=1)
+    half = 1.2 * 20 * 30 ** 0.5
+    assert max(map(abs, sparse)) == pytest.approx(half, abs=0.1)  # both are scaled to the same box
+
+
 def test_diff_classes_every_changed_pair():
     names = ["a (audio)", "b (audio)", "c (visual)", "d (visual)"]
     a = DependencyGraph(names, [Edge("a (audio)", "c (visual)"), Edge("b (audio)", "d (visual)"),
