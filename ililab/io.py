@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ililab.errors import DataError, GraphFormatError, OutputError, UsageError
-from ililab.graph import DependencyGraph, Node, split_name
+from ililab.errors import DataError, GraphFormatError, OutputError, UsageError, shown
+from ililab.graph import FORMAT, DependencyGraph, Node, split_name
 
 __all__ = [
     "Matrix",
@@ -495,10 +495,30 @@ def _json_writer(graph: DependencyGraph) -> str:
     return graph.to_json()
 
 
+def _json_reader(text: str) -> DependencyGraph:
+    """``ililab.graph/v1`` JSON, its node and edge counts checked before the graph is built."""
+    import json
+
+    from ililab.formats._common import check_size
+
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise GraphFormatError(f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise GraphFormatError("not a graph: JSON nested too deeply") from None
+    if isinstance(document, dict):
+        nodes, edges = document.get("nodes"), document.get("edges")
+        check_size(len(nodes) if isinstance(nodes, list) else 0, len(edges) if isinstance(edges, list) else 0)
+        if document.get("format") != FORMAT:
+            raise GraphFormatError(f"unknown graph format {shown(document.get('format'))}; expected {FORMAT!r}")
+    return DependencyGraph.from_dict(document)
+
+
 GraphWriter = Callable[[DependencyGraph], str]
 GraphReader = Callable[[str], DependencyGraph]
 GRAPH_FORMATS: dict[str, tuple[tuple[str, ...], GraphWriter, GraphReader | None]] = {
-    "json": ((".json",), _json_writer, DependencyGraph.from_json),
+    "json": ((".json",), _json_writer, _json_reader),
 }
 
 
@@ -523,16 +543,28 @@ def write_graph(graph: DependencyGraph, path: str | Path, format: str | None = N
     return atomic_write(path, writer(graph))
 
 
-def read_graph(path: str | Path, format: str | None = None) -> DependencyGraph:
+def read_graph(
+    path: str | Path,
+    format: str | None = None,
+    *,
+    max_nodes: int | None = None,
+    max_edges: int | None = None,
+) -> DependencyGraph:
     """Read a graph file (default format: from the extension).
+
+    ``max_nodes`` / ``max_edges`` raise (or lower) the limits every reader checks
+    before it builds a graph (:class:`ililab.formats.GraphLimits`: 100,000 nodes
+    and 250,000 edges by default), so a small file cannot describe a graph that
+    exhausts the machine.
 
     Raises
     ------
     DataError
         Missing or unreadable file.
     GraphFormatError
-        Malformed content.
+        Malformed content, or more nodes or edges than the limits.
     """
+    from ililab.formats._common import limits
     path = Path(path)
     name = graph_format_for(path, format)
     _, _, reader = GRAPH_FORMATS[name]
@@ -549,7 +581,8 @@ def read_graph(path: str | Path, format: str | None = None) -> DependencyGraph:
     except UnicodeDecodeError:
         raise GraphFormatError(f"{str(path)!r} is not UTF-8 text") from None
     try:
-        return reader(text)
+        with limits(max_nodes, max_edges):
+            return reader(text)
     except GraphFormatError as error:
         raise GraphFormatError(f"{str(path)!r}: {error}") from None
 
