@@ -17,13 +17,51 @@ __all__ = [
     "UnknownLearnerError",
     "ParameterError",
     "OutputError",
+    "shown",
+    "MAX_LINE",
 ]
+
+# No line of an error message is longer than this: input echoed in a message is clipped
+# (a 10^6-digit number in a graph file must not become a megabyte of stderr).
+MAX_LINE = 500
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, clipped to about ``limit`` characters.
+
+    Input read from a file is echoed through this, so a message stays short
+    however long the offending text is.
+
+    Examples
+    --------
+    >>> shown("abc")
+    "'abc'"
+    >>> shown("9" * 1000, limit=20)
+    "'999999999999999…' (1000 characters)"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, (str, bytes)):
+        return f"{text[: max(limit - 4, 2)]}…{text[-1]} ({len(value)} characters)"
+    return text[: max(limit - 1, 1)] + "…"
+
+
+def _clip_lines(message: str) -> str:
+    return "\n".join(line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…" for line in message.split("\n"))
 
 
 class IlilabError(Exception):
-    """Base class of every error ililab raises on purpose."""
+    """Base class of every error ililab raises on purpose.
+
+    Its message is one line of at most :data:`MAX_LINE` characters (a longer
+    one is clipped): it may quote input, and input can be of any size.
+    """
 
     exit_code: int = 1
+
+    def __str__(self) -> str:
+        return _clip_lines(super().__str__())
 
 
 class UsageError(IlilabError):

@@ -11,9 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from ililab.simulate import simulate_linear_sem, simulate_soft_labels
 from ililab.testing import cli_runner
+
+# Property tests draw the same examples on every run (CI and `make test`): a failure is
+# reproducible from the commit alone. HYPOTHESIS_PROFILE=explore draws new ones locally.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", max_examples=500, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

@@ -46,22 +46,49 @@ def test_same_seed_same_confidences_other_seed_other_counts(weak):
     assert 0 < (a.adjacency == 12).sum() < (a.adjacency > 0).sum()  # some stable, some unstable pairs
 
 
-def test_confidence_is_the_frequency_among_replicate_graphs(weak):
-    """Recompute each replicate by hand (resample rows, run GES) and count."""
+def _spy_fits(monkeypatch, name, call_through):
+    """Record the dataset each fit of learner ``name`` gets (in call order)."""
     from ililab.learners import get
-    from ililab.stats import BootstrapCounts
+
+    cls = get(name)
+    original, seen = cls.fit, []
+
+    def fit(self, data, knowledge=None, params=None):
+        seen.append((data, dict(params or {})))
+        if call_through:
+            return original(self, data, knowledge, params)
+        return DependencyGraph(list(data.names), [])
+
+    monkeypatch.setattr(cls, "fit", fit)
+    return seen
+
+
+def _is_resample(rows, data):
+    """``rows`` are len(data) draws of rows of ``data`` (with replacement), not ``data`` itself."""
+    index = {row.tobytes(): i for i, row in enumerate(data)}
+    drawn = [index.get(row.tobytes()) for row in rows]
+    return rows.shape == data.shape and None not in drawn and len(set(drawn)) < len(data)
+
+
+def test_confidence_is_the_frequency_among_replicate_graphs(weak, monkeypatch):
+    """Refit GRaSP by hand on each replicate's covariance (its seed from SeedSequence) and count."""
+    from ililab.learners import get
 
     dataset = prepare_dataset(weak.data)
-    result = run_bootstrap(dataset, learner="grasp", replicates=4, seed=9)
-    n = weak.data.shape[0]
+    seen = _spy_fits(monkeypatch, "grasp", call_through=True)
+    result = run_bootstrap(dataset, learner="grasp", replicates=6, seed=9)
+    monkeypatch.undo()
+    assert len(seen) == 6
     counts = np.zeros((7, 7))
-    for b in range(4):
-        rows = np.repeat(weak.data, BootstrapCounts(n, 9, b)(0, n), axis=0)
-        graph = get("grasp")().fit(Dataset.from_array(rows), None, {"seed": replicate_seed(9, b)})
+    for b, (replicate, params) in enumerate(seen):
+        assert params["seed"] == replicate_seed(9, b)
+        assert not np.allclose(replicate.covariance, dataset.covariance)  # a resample, not the data
+        graph = get("grasp")().fit(Dataset(replicate.nodes, replicate.covariance, replicate.n_samples), None, params)
         for e in graph.edges:
             i, j = sorted((graph.index(e.source), graph.index(e.target)))
             counts[i, j] += 1
     assert np.array_equal(counts, result.adjacency)
+    assert 0 < ((counts > 0) & (counts < 6)).sum()  # replicates disagree somewhere
 
 
 def test_infer_graph_annotates_the_full_data_graph(weak):
@@ -103,10 +130,35 @@ def test_streamed_memmap_gives_the_same_confidences_as_in_memory(tmp_path, monke
     assert streamed.meta["bootstrap"]["pairs"] == in_memory.meta["bootstrap"]["pairs"]
 
 
+@pytest.mark.parametrize("name", ["grasp", "boss", "ges", "pc", "cl-grasp", "cl-ges"])
+def test_every_learner_gets_the_resample(weak, monkeypatch, name):
+    """Each replicate hands the learner a resample: its covariance for every learner, and for
+    row-based ones (PC, cl-grasp) rows that are draws of the original rows with that covariance."""
+    from ililab.learners import get
+
+    dataset = prepare_dataset(weak.data)
+    rows_seen = _spy_fits(monkeypatch, "pc", call_through=False)
+    run_bootstrap(dataset, learner="pc", replicates=3, seed=5)
+    seen = _spy_fits(monkeypatch, name, call_through=False) if name != "pc" else rows_seen
+    if name != "pc":
+        run_bootstrap(dataset, learner=name, replicates=3, seed=5)
+    assert len(seen) == 3
+    covariances = []
+    for (replicate, _), (with_rows, _) in zip(seen, rows_seen):
+        assert _is_resample(with_rows.data, weak.data)
+        resampled = np.cov(with_rows.data, rowvar=False)
+        assert np.allclose(replicate.covariance, resampled)  # the same draw for every learner
+        if get(name).tags.needs_rows:
+            assert replicate.data is not None and _is_resample(replicate.data, weak.data)
+        covariances.append(replicate.covariance)
+    assert not np.allclose(covariances[0], covariances[1]) and not np.allclose(covariances[1], covariances[2])
+
+
 @pytest.mark.slow
-def test_learner_needing_rows_gets_the_resampled_rows(weak):
-    result = run_bootstrap(prepare_dataset(weak.data), learner="pc", replicates=2, seed=0)
+def test_pc_replicate_graphs_differ(weak):
+    result = run_bootstrap(prepare_dataset(weak.data), learner="pc", replicates=4, seed=0)
     assert result.adjacency.sum() > 0
+    assert ((result.adjacency > 0) & (result.adjacency < 4)).any()  # not 4 copies of one graph
 
 
 def test_bad_requests_are_usage_errors(weak):

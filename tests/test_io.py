@@ -176,3 +176,143 @@ def test_read_graph_errors(tmp_path):
     bad.write_text('{"format": "ililab.graph/v1", "nodes": [], "edges": [{"source": "a", "target": "b"}]}')
     with pytest.raises(DataError, match="bad.json"):
         read_graph(bad)
+
+
+# -- guards: nothing read unpickles; no archive is read whole -------------------------------------
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: a test sees whether a loader ran a pickle."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _evil(tmp_path):
+    marker = tmp_path / "pwned"
+    return np.array([[_Payload(marker), 1.0], [2.0, 3.0]], dtype=object), marker
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed], ids=["stored", "compressed"])
+def test_pickled_npz_member_is_refused_and_never_run(tmp_path, save):
+    array, marker = _evil(tmp_path)
+    save(tmp_path / "evil.npz", x=array)
+    with pytest.raises(DataError, match="Python objects"):
+        load_matrix(tmp_path / "evil.npz")
+    assert not marker.exists()
+
+
+def test_pickled_npy_is_refused_before_numpy_reads_it(tmp_path, monkeypatch):
+    array, marker = _evil(tmp_path)
+    np.save(tmp_path / "evil.npy", array, allow_pickle=True)
+    calls = []
+    monkeypatch.setattr(np, "load", lambda *args, **kwargs: calls.append(args))
+    with pytest.raises(DataError, match="Python objects"):
+        load_matrix(tmp_path / "evil.npy")
+    assert calls == [] and not marker.exists()
+
+
+def test_pickled_npy_is_refused_without_memory_mapping_too(tmp_path, monkeypatch):
+    """allow_pickle=False holds on its own: with the header check off and np.load not
+    memory-mapping (memory maps refuse objects anyway), the pickle is still not run."""
+    import ililab.io as io
+
+    array, marker = _evil(tmp_path)
+    np.save(tmp_path / "evil.npy", array, allow_pickle=True)
+    original = np.load
+    monkeypatch.setattr(io, "_npy_header", lambda stream, where: None)
+    monkeypatch.setattr(np, "load", lambda path, mmap_mode=None, **kwargs: original(path, **kwargs))
+    with pytest.raises(DataError):
+        load_matrix(tmp_path / "evil.npy")
+    assert not marker.exists()
+
+
+def test_npz_members_are_memory_mapped_not_loaded(tmp_path):
+    x = np.random.default_rng(0).normal(size=(50, 4))
+    np.savez(tmp_path / "s.npz", x=x)
+    np.savez_compressed(tmp_path / "c.npz", x=x)
+    stored, compressed = load_matrix(tmp_path / "s.npz").values, load_matrix(tmp_path / "c.npz").values
+    assert isinstance(stored, np.memmap) and str(stored.filename) == str((tmp_path / "s.npz").resolve())
+    assert isinstance(compressed, np.memmap)
+    assert np.array_equal(stored, x) and np.array_equal(compressed, x)
+    spool = compressed.filename
+    del compressed
+    import gc
+
+    gc.collect()
+    assert not os.path.exists(spool)  # the decompressed copy goes with the array
+
+
+def test_compressed_npz_is_decompressed_in_bounded_memory(tmp_path, monkeypatch):
+    import tracemalloc
+
+    import ililab.io as io
+
+    x = np.random.default_rng(1).normal(size=(200_000, 10))  # 16 MB
+    np.savez_compressed(tmp_path / "c.npz", x=x)
+    monkeypatch.setattr(io, "_NPZ_BLOCK", 1 << 20)
+    tracemalloc.start()
+    try:
+        values = io._load_npz(tmp_path / "c.npz", None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, peak  # a few 1 MiB blocks (measured: 4 MiB whatever the size), not the 16 MB member
+    assert np.array_equal(values[-5:], x[-5:])
+
+
+def test_zip_bomb_npz_is_refused_before_decompressing(tmp_path, monkeypatch):
+    import ililab.io as io
+
+    np.savez_compressed(tmp_path / "bomb.npz", x=np.zeros((2**17, 8)))  # 8 MiB of zeros, ~8 KB
+    monkeypatch.setattr(io, "_BOMB_BYTES", 2**20)
+    monkeypatch.setattr(io, "_spool", lambda *args: pytest.fail("decompressed a zip bomb"))
+    with pytest.raises(DataError, match="zip bomb"):
+        load_matrix(tmp_path / "bomb.npz")
+
+
+def _npz_with_header(path, shape, payload: bytes):
+    import zipfile
+
+    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    with zipfile.ZipFile(path, "w") as archive, archive.open("x.npy", "w") as member:
+        np.lib.format.write_array_header_1_0(member, header)
+        member.write(payload)
+
+
+def test_npz_header_that_lies_about_its_shape(tmp_path):
+    _npz_with_header(tmp_path / "lie.npz", (10**6, 10**3), bytes(160))
+    with pytest.raises(DataError, match=r"header says shape \(1000000, 1000\)"):
+        load_matrix(tmp_path / "lie.npz")
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_text_file_with_a_numpy_suffix(tmp_path, suffix):
+    path = tmp_path / f"table{suffix}"
+    path.write_text("a,b\n1,2\n3,4\n")
+    with pytest.raises(DataError) as caught:
+        load_matrix(path)
+    message = str(caught.value)
+    assert "is not a" in message and ".csv" in message
+    assert "pickle" not in message.lower()  # neither "a pickled array" nor numpy's allow_pickle hint
+
+
+def test_binary_junk_with_a_numpy_suffix(tmp_path):
+    for suffix in (".npy", ".npz"):
+        path = tmp_path / f"junk{suffix}"
+        path.write_bytes(bytes(range(256)))
+        with pytest.raises(DataError, match="is not a") as caught:
+            load_matrix(path)
+        assert "pickle" not in str(caught.value).lower()
+
+
+def test_unwritable_output_even_as_root(tmp_path):
+    """A path under a regular file cannot be written by anyone, root included."""
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="does not exist"):
+        atomic_write(blocker / "out.json", "{}")
+    assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]

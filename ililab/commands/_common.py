@@ -11,7 +11,7 @@ import click
 
 from ililab.errors import UsageError
 
-__all__ = ["parse_params", "is_quiet", "Stopwatch"]
+__all__ = ["parse_params", "is_quiet", "Stopwatch", "limit_options"]
 
 
 def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
@@ -28,6 +28,20 @@ def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
             value = raw
         out[key] = value
     return out
+
+
+def limit_options(command):
+    """``--max-nodes`` / ``--max-edges``: the size limits of the graph readers (ililab.formats.GraphLimits)."""
+    from ililab.formats._common import GraphLimits
+
+    command = click.option(
+        "--max-edges", type=click.IntRange(min=0), default=GraphLimits.max_edges, show_default=True,
+        help="Refuse a graph file with more edges (checked before the graph is built).",
+    )(command)
+    return click.option(
+        "--max-nodes", type=click.IntRange(min=1), default=GraphLimits.max_nodes, show_default=True,
+        help="Refuse a graph file with more nodes.",
+    )(command)
 
 
 def is_quiet() -> bool:

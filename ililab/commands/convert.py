@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ililab.commands._common import is_quiet
+from ililab.commands._common import is_quiet, limit_options
 
 
 def _losses(graph, target: str) -> list[str]:
@@ -35,7 +35,8 @@ def _losses(graph, target: str) -> list[str]:
 @click.argument("target", type=click.Path(dir_okay=False))
 @click.option("--to", "to_format", metavar="FORMAT", help="Format of TARGET (default: from its extension); e.g. adjacency-csv.")
 @click.option("--from", "from_format", metavar="FORMAT", help="Format of SOURCE (default: from its extension).")
-def convert_command(source, target, to_format, from_format):
+@limit_options
+def convert_command(source, target, to_format, from_format, max_nodes, max_edges):
     """Convert the graph in SOURCE to TARGET; formats follow the extensions.
 
     \b
@@ -52,7 +53,7 @@ def convert_command(source, target, to_format, from_format):
     from ililab.io import graph_format_for, read_graph, write_graph
 
     target_format = graph_format_for(target, to_format)
-    graph = read_graph(source, format=from_format)
+    graph = read_graph(source, format=from_format, max_nodes=max_nodes, max_edges=max_edges)
     write_graph(graph, target, format=target_format)
     if not is_quiet():
         lost = _losses(graph, target_format)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ililab.commands._common import is_quiet
+from ililab.commands._common import is_quiet, limit_options
 
 LAYOUT_CHOICES = ["auto", "modality", "spring", "circular", "hierarchical", "heatmap"]
 
@@ -37,7 +37,11 @@ def filter_options(command):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the spring layout.")
 @click.option("--no-legend", is_flag=True, help="Leave out the legend.")
 @click.option("--from", "from_format", metavar="FORMAT", help="Format of GRAPH_FILE (default: from its extension).")
-def plot_command(graph_file, output, layout, top_k, plot_min_confidence, min_weight, title, dpi, seed, no_legend, from_format):
+@limit_options
+def plot_command(
+    graph_file, output, layout, top_k, plot_min_confidence, min_weight, title, dpi, seed, no_legend, from_format, max_nodes,
+    max_edges,
+):
     """Draw the graph in GRAPH_FILE (any format `ililab convert` reads) to OUTPUT.
 
     \b
@@ -50,7 +54,7 @@ def plot_command(graph_file, output, layout, top_k, plot_min_confidence, min_wei
     from ililab.viz import image_format_for, plot_graph
 
     image_format_for(output)  # a wrong extension is a usage error before any work
-    graph = read_graph(graph_file, format=from_format)
+    graph = read_graph(graph_file, format=from_format, max_nodes=max_nodes, max_edges=max_edges)
     plot_graph(
         graph, output, layout=layout, top_k=top_k, min_confidence=plot_min_confidence, min_weight=min_weight,
         title=title, seed=seed, dpi=dpi, legend=not no_legend,

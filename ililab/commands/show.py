@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import click
 
+from ililab.commands._common import limit_options
+
 
 @click.command("show")
 @click.argument("graph_file", type=click.Path(dir_okay=False))
 @click.option("--cross-modal", is_flag=True, help="Only edges between different modalities.")
-def show_command(graph_file: str, cross_modal: bool) -> None:
+@limit_options
+def show_command(graph_file: str, cross_modal: bool, max_nodes: int, max_edges: int) -> None:
     """Print the edges of GRAPH_FILE, one per line."""
     from ililab.io import read_graph
 
-    graph = read_graph(graph_file)
+    graph = read_graph(graph_file, max_nodes=max_nodes, max_edges=max_edges)
     edges = graph.cross_modal_edges() if cross_modal else list(graph.edges)
     meta = graph.meta
     click.echo(

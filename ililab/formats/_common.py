@@ -5,11 +5,86 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
-from ililab.errors import GraphFormatError
+from ililab.errors import GraphFormatError, UsageError, shown
 from ililab.graph import DependencyGraph, Edge, Node
+
+
+@dataclass(frozen=True)
+class GraphLimits:
+    """The largest graph a reader builds: ``max_nodes`` nodes and ``max_edges`` edges.
+
+    A few kilobytes of DOT can describe millions of edges (``{a0 ... a1499} ->
+    {b0 ... b1499}``), so every reader counts before it builds and refuses a graph
+    over a limit with a :class:`~ililab.errors.GraphFormatError`. The defaults
+    hold the class graphs ililab is made for (AudioSet's 527 classes in two
+    modalities: 1,054 nodes) with room to spare, and a graph at the edge limit
+    takes seconds and a few hundred MB to read, not minutes and gigabytes
+    (see ``docs/graph-format.md``); raise them with ``--max-nodes`` /
+    ``--max-edges`` of ``ililab convert``, ``show`` and ``plot``, or
+    ``read_graph(..., max_nodes=, max_edges=)``.
+    """
+
+    max_nodes: int = 100_000
+    max_edges: int = 250_000
+
+
+_LIMITS: ContextVar[GraphLimits | None] = ContextVar("ililab_graph_limits", default=None)
+
+
+def graph_limits() -> GraphLimits:
+    """The limits in force (see :func:`limits`)."""
+    return _LIMITS.get() or GraphLimits()
+
+
+@contextmanager
+def limits(max_nodes: int | None = None, max_edges: int | None = None) -> Iterator[GraphLimits]:
+    """Read graphs under other limits inside a ``with`` block (``None`` keeps the default).
+
+    Examples
+    --------
+    >>> from ililab.errors import GraphFormatError
+    >>> from ililab.formats import read_dot
+    >>> with limits(max_edges=1):
+    ...     try:
+    ...         read_dot("digraph { a -> b; b -> c }")
+    ...     except GraphFormatError as error:
+    ...         print(str(error)[:35])
+    more than 1 edges (the limit); rais
+    """
+    current = graph_limits()
+    chosen = GraphLimits(
+        current.max_nodes if max_nodes is None else int(max_nodes),
+        current.max_edges if max_edges is None else int(max_edges),
+    )
+    if chosen.max_nodes < 1 or chosen.max_edges < 0:
+        raise UsageError(f"graph limits must be at least 1 node and 0 edges, got {chosen}")
+    token = _LIMITS.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _LIMITS.reset(token)
+
+
+def check_size(nodes: int, edges: int) -> None:
+    """Refuse ``nodes`` nodes or ``edges`` edges over the limits in force (before building them)."""
+    limit = graph_limits()
+    if nodes > limit.max_nodes:
+        raise GraphFormatError(
+            f"more than {limit.max_nodes} nodes (the limit); raise it with --max-nodes "
+            "(Python: read_graph(..., max_nodes=...))"
+        )
+    if edges > limit.max_edges:
+        raise GraphFormatError(
+            f"more than {limit.max_edges} edges (the limit); raise it with --max-edges "
+            "(Python: read_graph(..., max_edges=...))"
+        )
+
 
 # Palette shared with ililab.viz (colour-blind safe, Okabe & Ito).
 MODALITY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -36,7 +111,7 @@ def check_texts(graph: DependencyGraph, fmt: str, allow_cr: bool = True) -> None
             bad = _bad_character(value, allow_cr)
             if bad is not None:
                 raise GraphFormatError(
-                    f"node {node.name!r}: its {what} holds the control character U+{ord(bad):04X}, "
+                    f"node {shown(node.name)}: its {what} holds the control character U+{ord(bad):04X}, "
                     f"which {fmt} cannot carry; rename the node or save as JSON"
                 )
 
@@ -76,13 +151,13 @@ def parse_number(value: Any, what: str) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise GraphFormatError(f"{what} must be a number, got {value!r}")
+        raise GraphFormatError(f"{what} must be a number, got {shown(value)}")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise GraphFormatError(f"{what} must be a number, got {value!r}") from None
+        raise GraphFormatError(f"{what} must be a number, got {shown(value)}") from None
     if not math.isfinite(number):
-        raise GraphFormatError(f"{what} must be finite, got {value!r}")
+        raise GraphFormatError(f"{what} must be finite, got {shown(value)}")
     return number
 
 
@@ -92,22 +167,27 @@ def parse_kind(value: Any, default: str, what: str) -> str:
         return default
     text = str(value).strip().lower()
     if text not in ("directed", "undirected"):
-        raise GraphFormatError(f"{what}: kind must be 'directed' or 'undirected', got {value!r}")
+        raise GraphFormatError(f"{what}: kind must be 'directed' or 'undirected', got {shown(value)}")
     return text
 
 
 def assemble(
     nodes: list[Node],
-    raw_edges: Iterable[tuple[str, str, str, float | None, float | None]],
+    raw_edges: Sequence[tuple[str, str, str, float | None, float | None]],
     meta: Mapping[str, Any] | None,
 ) -> DependencyGraph:
-    """Build a graph; a pair of opposite directed arcs becomes one undirected edge."""
+    """Build a graph; a pair of opposite directed arcs becomes one undirected edge.
+
+    ``raw_edges`` is a list (or any sized collection): its length is checked against
+    :func:`graph_limits` before anything is built.
+    """
+    check_size(len(nodes), len(raw_edges))  # type: ignore[arg-type]
     by_pair: dict[frozenset[str], list[tuple[str, str, str, float | None, float | None]]] = {}
     order: list[frozenset[str]] = []
     for edge in raw_edges:
         source, target = edge[0], edge[1]
         if source == target:
-            raise GraphFormatError(f"self-loop on node {source!r}; ililab graphs have none")
+            raise GraphFormatError(f"self-loop on node {shown(source)}; ililab graphs have none")
         pair = frozenset((source, target))
         if pair not in by_pair:
             by_pair[pair] = []
@@ -124,5 +204,5 @@ def assemble(
         if len(group) == 2 and k1 == k2 == "directed" and (s1, t1) == (t2, s2):
             edges.append(Edge(s1, t1, "undirected", w1, c1))
             continue
-        raise GraphFormatError(f"more than one edge between {s1!r} and {t1!r}")
+        raise GraphFormatError(f"more than one edge between {shown(s1)} and {shown(t1)}")
     return DependencyGraph(nodes, edges, meta)

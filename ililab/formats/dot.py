@@ -7,8 +7,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from ililab import __version__
-from ililab.errors import GraphFormatError
-from ililab.formats._common import MODALITY_COLOURS, assemble, check_texts, meta_json, parse_kind, parse_meta, parse_number
+from ililab.errors import GraphFormatError, shown
+from ililab.formats._common import (
+    MODALITY_COLOURS,
+    assemble,
+    check_size,
+    check_texts,
+    meta_json,
+    parse_kind,
+    parse_meta,
+    parse_number,
+)
 from ililab.graph import DependencyGraph, Node
 
 __all__ = ["write_dot", "read_dot"]
@@ -105,7 +114,7 @@ class _DotTokens:
                 continue
             match = _DOT_TOKEN.match(text, pos)
             if match is None:
-                raise GraphFormatError(f"DOT line {line}: unexpected character {text[pos]!r}")
+                raise GraphFormatError(f"DOT line {line}: unexpected character {shown(text[pos])}")
             kind = match.lastgroup
             if kind == "quote":
                 value, end = self._quoted(text, pos + 1, line)
@@ -181,18 +190,24 @@ class _DotTokens:
         got_kind, got, line, _ = self.next()
         if got_kind != kind or (value is not None and got != value):
             wanted = value if value is not None else kind
-            shown = got if got_kind != "end" else "end of file"
-            raise GraphFormatError(f"DOT line {line}: expected {wanted!r}, found {shown!r}")
+            found = got if got_kind != "end" else "end of file"
+            raise GraphFormatError(f"DOT line {line}: expected {shown(wanted)}, found {shown(found)}")
         return got
 
 
 class _DotReader:
-    """A recursive-descent reader of the DOT language (graph structure and attributes)."""
+    """A recursive-descent reader of the DOT language (graph structure and attributes).
+
+    Linear in the size of the text and of the graph: member lists are ordered
+    dictionaries, and an edge statement's size (``{a b} -> {c d}`` is 4 edges) is
+    checked against the graph limits before its edges are made.
+    """
 
     def __init__(self, text: str) -> None:
         self.tokens = _DotTokens(text)
         self.node_attrs: dict[str, dict[str, str]] = {}
-        self.edges: list[tuple[str, str, dict[str, str]]] = []
+        self.order: list[str] = []  # node names in order of first appearance
+        self.edges: list[tuple[str, str, dict[str, str]]] = []  # attrs shared by a statement's edges
         self.graph_attrs: dict[str, str] = {}
         self.directed = True
         self.depth = 0
@@ -207,7 +222,7 @@ class _DotReader:
             self.directed = False
         else:
             kind, value, line, _ = t.peek()
-            raise GraphFormatError(f"DOT line {line}: expected 'digraph' or 'graph', found {value or kind!r}")
+            raise GraphFormatError(f"DOT line {line}: expected 'digraph' or 'graph', found {shown(value or kind)}")
         t.next()
         if t.peek()[0] == "id":
             t.next()
@@ -245,7 +260,9 @@ class _DotReader:
 
     def declare(self, name: str, defaults: dict[str, str], attrs: dict[str, str] | None = None) -> None:
         if name not in self.node_attrs:
+            check_size(len(self.order) + 1, 0)
             self.node_attrs[name] = dict(defaults)
+            self.order.append(name)
         if attrs:
             self.node_attrs[name].update(attrs)
 
@@ -267,15 +284,17 @@ class _DotReader:
         self.depth += 1
         if self.depth > 100:
             raise GraphFormatError(f"DOT line {t.peek()[2]}: subgraphs nested too deeply")
-        before = set(self.node_attrs)
+        before = len(self.order)
         members = self.statements(dict(node_defaults), dict(edge_defaults), top=False)
         self.depth -= 1
         t.expect("punct", "}")
-        return members + [n for n in self.node_attrs if n not in before and n not in members]
+        for name in self.order[before:]:  # nodes first named inside (e.g. by an edge)
+            members.setdefault(name, None)
+        return list(members)
 
-    def statements(self, node_defaults: dict[str, str], edge_defaults: dict[str, str], top: bool) -> list[str]:
+    def statements(self, node_defaults: dict[str, str], edge_defaults: dict[str, str], top: bool) -> dict[str, None]:
         t = self.tokens
-        members: list[str] = []
+        members: dict[str, None] = {}  # an ordered set: membership tests in O(1)
         while True:
             kind, value, line, _ = t.peek()
             if kind == "end" or (kind, value) == ("punct", "}"):
@@ -302,13 +321,13 @@ class _DotReader:
                     self.graph_attrs[value] = setting
                 continue
             if kind not in ("id", "punct") or (kind == "punct" and value != "{"):
-                raise GraphFormatError(f"DOT line {line}: unexpected {value or kind!r}")
+                raise GraphFormatError(f"DOT line {line}: unexpected {shown(value or kind)}")
             is_subgraph = kind == "punct" or t.keyword("subgraph")
             left = self.operand(node_defaults, edge_defaults)
             if t.peek()[0] != "edgeop":
                 if not is_subgraph:
                     self.declare(left[0], node_defaults, self.attr_list())
-                members += [n for n in left if n not in members]
+                members.update(dict.fromkeys(left))
                 continue
             chain = [left]
             ops = []
@@ -316,12 +335,15 @@ class _DotReader:
                 ops.append(t.next()[1])
                 chain.append(self.operand(node_defaults, edge_defaults))
             attrs = {**edge_defaults, **self.attr_list()}
+            made = sum(len(sources) * len(targets) for sources, targets in zip(chain, chain[1:]))
+            check_size(len(self.order), len(self.edges) + made)  # before making them
             for (sources, targets), op in zip(zip(chain, chain[1:]), ops):
+                shared = {**attrs, "_op": op}
                 for s in sources:
                     for target in targets:
-                        self.edges.append((s, target, {**attrs, "_op": op}))
+                        self.edges.append((s, target, shared))
             for group in chain:
-                members += [n for n in group if n not in members]
+                members.update(dict.fromkeys(group))
 
 
 def read_dot(text: str) -> DependencyGraph:
@@ -341,7 +363,7 @@ def read_dot(text: str) -> DependencyGraph:
         raise GraphFormatError("DOT: a node has an empty name")
     raw = []
     for s, t, attrs in reader.edges:
-        what = f"edge {s!r} -> {t!r}"
+        what = f"edge {shown(s)} -> {shown(t)}"
         undirected = attrs["_op"] == "--" or attrs.get("dir", "").lower() in ("none", "both")
         kind = parse_kind(attrs.get("kind"), "undirected" if undirected else "directed", what)
         weight = parse_number(attrs.get("edge_weight", attrs.get("weight")), f"{what} weight")

@@ -7,8 +7,17 @@ import re
 from typing import Any
 
 from ililab import __version__
-from ililab.errors import GraphFormatError
-from ililab.formats._common import assemble, check_texts, meta_json, parse_kind, parse_meta, parse_number, text_or_none
+from ililab.errors import GraphFormatError, shown
+from ililab.formats._common import (
+    assemble,
+    check_size,
+    check_texts,
+    meta_json,
+    parse_kind,
+    parse_meta,
+    parse_number,
+    text_or_none,
+)
 from ililab.graph import DependencyGraph, Node
 
 __all__ = ["write_gml", "read_gml"]
@@ -72,25 +81,26 @@ def read_gml(text: str) -> DependencyGraph:
         raise GraphFormatError("not GML: nested too deeply") from None
     except Exception as error:  # networkx raises NetworkXError and assorted ValueError / KeyError
         raise GraphFormatError(f"not valid GML: {error}") from None
+    check_size(g.number_of_nodes(), g.number_of_edges())
     nodes = []
     names: dict[Any, str] = {}
     for key, data in g.nodes(data=True):
-        name = _gml_text(data.get("label", key), f"node {key!r} label")
+        name = _gml_text(data.get("label", key), f"node {shown(key)} label")
         if not name:
-            raise GraphFormatError(f"node {key!r} has an empty label")
+            raise GraphFormatError(f"node {shown(key)} has an empty label")
         names[key] = name
         nodes.append(
             Node(
                 name,
-                _gml_text(data.get("class_label"), f"node {name!r} class_label"),
-                _gml_text(data.get("modality"), f"node {name!r} modality"),
+                _gml_text(data.get("class_label"), f"node {shown(name)} class_label"),
+                _gml_text(data.get("modality"), f"node {shown(name)} modality"),
             )
         )
     directed = g.is_directed()
     raw = []
     for u, v, data in g.edges(data=True):
         s, t = names[u], names[v]
-        what = f"edge {s!r} -> {t!r}"
+        what = f"edge {shown(s)} -> {shown(t)}"
         kind = parse_kind(data.get("kind"), "directed" if directed else "undirected", what)
         weight = parse_number(data.get("weight"), f"{what} weight")
         confidence = parse_number(data.get("confidence"), f"{what} confidence")

@@ -6,8 +6,17 @@ import re
 from typing import Any
 
 from ililab import __version__
-from ililab.errors import GraphFormatError
-from ililab.formats._common import assemble, check_texts, meta_json, parse_kind, parse_meta, parse_number, text_or_none
+from ililab.errors import GraphFormatError, shown
+from ililab.formats._common import (
+    assemble,
+    check_size,
+    check_texts,
+    meta_json,
+    parse_kind,
+    parse_meta,
+    parse_number,
+    text_or_none,
+)
 from ililab.graph import DependencyGraph, Node
 
 __all__ = ["write_graphml", "read_graphml"]
@@ -76,7 +85,7 @@ def _graphml_value(text: str, kind: str, what: str) -> Any:
         try:
             return int(text.strip())
         except ValueError:
-            raise GraphFormatError(f"{what} must be an integer, got {text!r}") from None
+            raise GraphFormatError(f"{what} must be an integer, got {shown(text)}") from None
     if kind == "boolean":
         return text.strip().lower() in ("true", "1")
     return text
@@ -123,13 +132,15 @@ def read_graphml(text: str) -> DependencyGraph:
                 continue
             key_id = data.get("key")
             if key_id not in keys:
-                raise GraphFormatError(f"{where}: <data> refers to undeclared key {key_id!r}")
+                raise GraphFormatError(f"{where}: <data> refers to undeclared key {shown(key_id)}")
             name, kind, _ = keys[key_id]
             if len(data):  # structured data (yEd graphics): not ours
                 continue
             values[name] = _graphml_value(data.text or "", kind, f"{where} {name}")
         return values
 
+    tags = [_local(element.tag) for element in graph_element]
+    check_size(tags.count("node"), tags.count("edge"))
     meta = parse_meta(attributes(graph_element, "graph").get("meta"), "graph meta")
     nodes: list[Node] = []
     raw = []
@@ -139,19 +150,19 @@ def read_graphml(text: str) -> DependencyGraph:
             name = element.get("id")
             if not name:
                 raise GraphFormatError("a <node> has no id")
-            values = attributes(element, f"node {name!r}")
+            values = attributes(element, f"node {shown(name)}")
             nodes.append(
                 Node(
                     name,
-                    text_or_none(values.get("class_label"), f"node {name!r} class_label"),
-                    text_or_none(values.get("modality"), f"node {name!r} modality"),
+                    text_or_none(values.get("class_label"), f"node {shown(name)} class_label"),
+                    text_or_none(values.get("modality"), f"node {shown(name)} modality"),
                 )
             )
         elif tag == "edge":
             s, t = element.get("source"), element.get("target")
             if not s or not t:
                 raise GraphFormatError("an <edge> lacks its source or target")
-            what = f"edge {s!r} -> {t!r}"
+            what = f"edge {shown(s)} -> {shown(t)}"
             values = attributes(element, what)
             flag = element.get("directed")
             directed = default_directed if flag is None else flag.strip().lower() in ("true", "1")

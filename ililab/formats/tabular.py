@@ -6,7 +6,7 @@ import csv
 import io
 import warnings
 
-from ililab.errors import GraphFormatError
+from ililab.errors import GraphFormatError, shown
 from ililab.formats._common import assemble, check_texts, parse_kind, parse_number
 from ililab.graph import DependencyGraph, Node
 
@@ -144,10 +144,10 @@ def _adjacency_from_rows(rows: list[tuple[int, list[str]]]) -> DependencyGraph:
             raise GraphFormatError(f"CSV line {line}: {len(row)} fields, expected {p + 1}")
         if row[0] != name:
             raise GraphFormatError(
-                f"CSV line {line}: row name {row[0]!r} differs from column name {name!r}; "
+                f"CSV line {line}: row name {shown(row[0])} differs from column name {shown(name)}; "
                 "rows and columns must list the nodes in the same order"
             )
-        values.append([parse_number(cell, f"CSV line {line}, column {names[j]!r}") or 0.0 for j, cell in enumerate(row[1:])])
+        values.append([parse_number(cell, f"CSV line {line}, column {shown(names[j])}") or 0.0 for j, cell in enumerate(row[1:])])
     nonzero = [v for row in values for v in row if v != 0.0]
     binary = all(v == 1.0 for v in nonzero)
     raw = []
@@ -156,7 +156,7 @@ def _adjacency_from_rows(rows: list[tuple[int, list[str]]]) -> DependencyGraph:
             a, b = values[i][j], values[j][i]
             if a == 0.0 or (i == j):
                 if i == j and a != 0.0:
-                    raise GraphFormatError(f"adjacency CSV: nonzero diagonal cell for {names[i]!r} (self-loop)")
+                    raise GraphFormatError(f"adjacency CSV: nonzero diagonal cell for {shown(names[i])} (self-loop)")
                 continue
             if b != 0.0:
                 if j < i:

@@ -192,17 +192,6 @@ def test_compare_different_nodes_is_a_data_error(run_cli, tmp_path, graph_file):
 # -- infer-graph --plot / --format ------------------------------------------------------------
 
 
-def _learner_available(name: str) -> bool:
-    from ililab.learners import get
-
-    try:
-        get(name)
-    except Exception:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _learner_available("boss"), reason="native BOSS learner not available")
 def test_infer_graph_plot_and_format(run_cli, soft_files, tmp_path):
     picture = tmp_path / "g.png"
     result = run_cli(

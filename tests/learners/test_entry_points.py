@@ -119,18 +119,42 @@ def test_cli_in_a_fresh_process_lists_plugin_and_warns_about_broken_ones(tmp_pat
     assert "skipping learner plugin 'crashing'" in done.stderr and "Traceback" not in done.stderr
 
 
+def build_wheel(name: str, directory: Path) -> Path:
+    """A wheel of fixture ``name``, zipped by hand (no build backend, no network): the
+    installed layout of :func:`install_fixture` plus the WHEEL and RECORD files pip reads."""
+    import base64
+    import hashlib
+    import zipfile
+
+    layout = install_fixture(name, directory / "layout")
+    dist = next(layout.glob("*.dist-info"))
+    (dist / "WHEEL").write_text("Wheel-Version: 1.0\nGenerator: ililab-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    files = sorted(f for f in layout.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    record = []
+    for f in files:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(f.read_bytes()).digest()).rstrip(b"=").decode()
+        record.append(f"{f.relative_to(layout).as_posix()},sha256={digest},{f.stat().st_size}")
+    record.append(f"{dist.name}/RECORD,,")
+    (dist / "RECORD").write_text("\n".join(record) + "\n")
+    wheel = directory / f"{dist.name[: -len('.dist-info')]}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for f in [*files, dist / "RECORD"]:
+            archive.write(f, f.relative_to(layout).as_posix())
+    return wheel
+
+
 @pytest.mark.slow
 def test_real_pip_install_into_a_target_directory(tmp_path, monkeypatch, fresh_registry):
-    pytest.importorskip("setuptools")
+    # pip installs a ready wheel with --no-index: nothing to download or build, so a failure
+    # here is a real failure (a broken wheel layout or entry-point metadata), never skipped.
+    wheel = build_wheel("ililab_toy_learner", tmp_path)
     target = tmp_path / "target"
-    source = shutil.copytree(FIXTURES / "ililab_toy_learner", tmp_path / "src")  # the build writes beside the source
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-         "--target", str(target), str(source)],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
         capture_output=True, text=True, timeout=300,
     )
-    if done.returncode != 0:
-        pytest.skip(f"pip could not build the fixture here: {done.stderr.strip()[-200:]}")
+    assert done.returncode == 0, done.stderr
+    assert (target / "ililab_toy_learner").is_dir()
     monkeypatch.syspath_prepend(str(target))
     assert "toy-pcorr" in available()
     assert get("toy-pcorr").name == "toy-pcorr"
