@@ -25,7 +25,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -33,7 +32,7 @@ import pydantic
 
 from ililab.errors import GraphFormatError
 
-__all__ = ["FORMAT", "Node", "Edge", "DependencyGraph", "split_name", "join_name"]
+__all__ = ["FORMAT", "Node", "Edge", "DependencyGraph", "FrozenDict", "split_name", "join_name"]
 
 FORMAT = "ililab.graph/v1"
 EdgeKind = Literal["directed", "undirected"]
@@ -192,10 +191,49 @@ def _clean_edge(edge: Edge) -> Edge:
     return Edge(edge.source, edge.target, edge.kind, weight, confidence)
 
 
+class FrozenDict(dict):
+    """A read-only ``dict``: what :attr:`DependencyGraph.meta` holds (nested mappings too).
+
+    It is a ``dict`` subclass, so ``json.dumps(graph.meta)`` and ``dict(graph.meta)``
+    work as for any dict, but every method that would change it raises ``TypeError``;
+    lists inside are tuples. ``copy.copy``/``deepcopy`` and pickling give a FrozenDict again.
+
+    Examples
+    --------
+    >>> meta = FrozenDict({"learner": "grasp", "params": FrozenDict({"seed": 0})})
+    >>> import json; json.dumps(meta)
+    '{"learner": "grasp", "params": {"seed": 0}}'
+    >>> meta["learner"] = "boss"
+    Traceback (most recent call last):
+    TypeError: graph meta is read-only; use graph.with_meta(learner=...) for a changed copy
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        key = f"{args[0]}=..." if args and isinstance(args[0], str) else "key=value"
+        raise TypeError(f"graph meta is read-only; use graph.with_meta({key}) for a changed copy")
+
+    __setitem__ = __delitem__ = _read_only  # type: ignore[assignment]
+    update = setdefault = pop = popitem = clear = __ior__ = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> FrozenDict:
+        return self
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, list):
+        return FrozenDict({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     return value
 
@@ -220,7 +258,10 @@ class DependencyGraph:
     edges : iterable of Edge
         At most one edge per pair of nodes; no self-loops.
     meta : mapping, optional
-        Provenance: learner, parameters, score, transform, version, ...
+        Provenance: learner, parameters, score, transform, version, ... Stored as a
+        read-only :class:`FrozenDict` (JSON-safe values, lists as tuples):
+        ``json.dumps(graph.meta)`` works, changing it raises ``TypeError``
+        (:meth:`with_meta` makes a changed copy).
 
     Examples
     --------
@@ -361,9 +402,22 @@ class DependencyGraph:
         """Adjacency matrix aligned with :attr:`nodes`.
 
         ``A[i, j]`` is nonzero when ``i -> j``; an undirected edge sets both
-        ``A[i, j]`` and ``A[j, i]``. With ``weight=None`` entries are 0/1, else
-        the edge attribute (missing values count as 1).
+        ``A[i, j]`` and ``A[j, i]``. With ``weight=None`` entries are 0/1; with
+        ``"weight"`` or ``"confidence"`` they are that edge attribute, 0 where
+        there is no edge and NaN where an edge lacks the attribute (e.g. every
+        confidence of a graph inferred without ``--bootstrap``), so a missing
+        value is never mistaken for a measured one.
+
+        Examples
+        --------
+        >>> g = DependencyGraph(["a", "b"], [Edge("a", "b", weight=0.5)])
+        >>> g.adjacency("weight").tolist()
+        [[0.0, 0.5], [0.0, 0.0]]
+        >>> g.adjacency("confidence").tolist()
+        [[0.0, nan], [0.0, 0.0]]
         """
+        if weight not in (None, "weight", "confidence"):
+            raise ValueError(f"adjacency(weight=...) takes None, 'weight' or 'confidence', got {weight!r}")
         p = len(self.nodes)
         a = np.zeros((p, p))
         for e in self.edges:
@@ -371,7 +425,7 @@ class DependencyGraph:
             value = 1.0
             if weight is not None:
                 attr = getattr(e, weight)
-                value = 1.0 if attr is None else float(attr)
+                value = math.nan if attr is None else float(attr)
             a[s, t] = value
             if not e.directed:
                 a[t, s] = value

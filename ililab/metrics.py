@@ -9,7 +9,17 @@ import numpy as np
 from ililab.cpdag import dag_to_cpdag, is_dag
 from ililab.graph import DependencyGraph
 
-__all__ = ["Scores", "shd", "adjacency_scores", "arrowhead_scores", "to_cpdag", "is_dag_graph", "GraphComparison", "compare"]
+__all__ = [
+    "Scores",
+    "shd",
+    "adjacency_scores",
+    "arrowhead_scores",
+    "to_cpdag",
+    "is_dag_graph",
+    "dag_against_cpdag",
+    "GraphComparison",
+    "compare",
+]
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,20 @@ def to_cpdag(graph: DependencyGraph) -> DependencyGraph:
     return graph.with_edges(edges)
 
 
+def dag_against_cpdag(first: DependencyGraph, second: DependencyGraph) -> bool:
+    """True when one graph is a non-empty DAG and the other has undirected edges.
+
+    Then the two are compared as Markov equivalence classes by default (a true DAG
+    against the CPDAG a learner returns): :func:`compare` and ``ililab compare``
+    reduce the DAG to its CPDAG first.
+    """
+
+    def has_undirected(graph: DependencyGraph) -> bool:
+        return any(not e.directed for e in graph.edges)
+
+    return any(bool(x.edges) and is_dag_graph(x) and has_undirected(y) for x, y in ((first, second), (second, first)))
+
+
 def shd(estimated: DependencyGraph, truth: DependencyGraph, cpdag: bool = True) -> int:
     """Structural Hamming distance.
 
@@ -119,9 +143,12 @@ class GraphComparison:
     reversed: list[tuple[str, str]]
     # pairs adjacent in both graphs, directed in one and undirected in the other (as in the first graph)
     kind_differs: list[tuple[str, str, str]] = field(default_factory=list)
+    # whether DAGs were reduced to their CPDAGs before comparing (the edge lists are those of the reduced graphs)
+    cpdag: bool = False
 
     def as_dict(self) -> dict:
         return {
+            "cpdag": self.cpdag,
             "shd": self.shd,
             "adjacency": self.adjacency.as_dict(),
             "arrowhead": self.arrowhead.as_dict(),
@@ -132,9 +159,46 @@ class GraphComparison:
         }
 
 
-def compare(first: DependencyGraph, second: DependencyGraph) -> GraphComparison:
-    """Compare ``first`` (e.g. estimated) against ``second`` (e.g. truth), as given (no CPDAG reduction)."""
+def compare(first: DependencyGraph, second: DependencyGraph, cpdag: bool | None = None) -> GraphComparison:
+    """Compare ``first`` (e.g. estimated) against ``second`` (e.g. the truth), as ``ililab compare`` does.
+
+    Parameters
+    ----------
+    first, second : DependencyGraph
+        Graphs over the same node names (in any order).
+    cpdag : bool, optional
+        Reduce every DAG (all edges directed, acyclic) to its CPDAG first. The
+        default, None, does so exactly when :func:`dag_against_cpdag` holds (one
+        graph a DAG, the other with undirected edges: a true DAG against a
+        learner's CPDAG), like the CLI; False compares the graphs as given.
+
+    Returns
+    -------
+    GraphComparison
+        SHD, adjacency and arrowhead scores (``second`` as the truth), the edge
+        differences, and ``cpdag``: whether the reduction was made.
+
+    Raises
+    ------
+    ValueError
+        If the graphs have different nodes.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> truth = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c")])
+    >>> learned = DependencyGraph(["a", "b", "c"], [Edge("a", "b", "undirected"), Edge("b", "c", "undirected")])
+    >>> result = compare(learned, truth)      # the chain's CPDAG: both edges undirected
+    >>> result.cpdag, result.shd
+    (True, 0)
+    >>> compare(learned, truth, cpdag=False).shd
+    2
+    """
     _aligned(first, second)
+    if cpdag is None:
+        cpdag = dag_against_cpdag(first, second)
+    if cpdag:
+        first, second = to_cpdag(first), to_cpdag(second)
     only_first, only_second, flipped, kinds = [], [], [], []
     for e in first.edges:
         other = second.edge(e.source, e.target)
@@ -155,4 +219,5 @@ def compare(first: DependencyGraph, second: DependencyGraph) -> GraphComparison:
         only_second,
         flipped,
         kinds,
+        bool(cpdag),
     )

@@ -1080,6 +1080,7 @@ def plot_comparison(
     seed: int = 0,
     dpi: float = 150,
     comparison: GraphComparison | None = None,
+    cpdag: bool | None = None,
 ) -> Figure:
     """Draw the edges of two graphs over the same nodes, coloured by agreement.
 
@@ -1094,14 +1095,21 @@ def plot_comparison(
         How the legend calls the two graphs (e.g. their file names).
     comparison : GraphComparison, optional
         The result of :func:`ililab.metrics.compare` (computed if not given) for the title.
+    cpdag : bool, optional
+        Draw DAGs reduced to their CPDAGs, as :func:`ililab.metrics.compare` compares
+        them; default: as ``comparison`` did, else by the rule of :func:`~ililab.metrics.compare`.
     """
-    from ililab.metrics import compare
+    from ililab.metrics import compare, dag_against_cpdag, to_cpdag
 
     _check_graph(first)
     _check_graph(second)
+    if cpdag is None:
+        cpdag = comparison.cpdag if comparison is not None else dag_against_cpdag(first, second)
+    if cpdag:
+        first, second = to_cpdag(first), to_cpdag(second)
     if comparison is None:
         try:
-            comparison = compare(first, second)
+            comparison = compare(first, second, cpdag=False)
         except ValueError as error:
             raise UsageError(str(error)) from None
     chosen = _resolve_layout(first, layout)

@@ -53,7 +53,53 @@ def test_adjacency(graph):
     assert a[0, 2] == 1 and a[2, 0] == 1
     w = graph.adjacency("weight")
     assert w[0, 1] == pytest.approx(0.41)
-    assert graph.adjacency("confidence")[3, 1] == 1.0  # missing confidence counts as 1
+    assert np.isnan(w[3, 1])  # the Frying -> Motorcycle edge has no weight: NaN, not 1
+    c = graph.adjacency("confidence")
+    assert c[0, 1] == pytest.approx(0.93) and c[1, 0] == 0
+    assert np.isnan(c[0, 2]) and np.isnan(c[2, 0]) and np.isnan(c[3, 1])  # no confidence: NaN, never 1.0
+    assert c[1, 3] == 0  # no edge: 0
+    with pytest.raises(ValueError, match="confidence"):
+        graph.adjacency("confidnce")
+
+
+def test_adjacency_confidence_without_bootstrap_is_all_nan():
+    g = DependencyGraph(["a", "b", "c"], [Edge("a", "b", weight=0.3), Edge("b", "c", "undirected", weight=0.1)])
+    c = g.adjacency("confidence")
+    assert np.isnan(c[[0, 1, 2], [1, 2, 1]]).all()
+    assert not np.isnan(c[[1, 0, 2], [0, 2, 0]]).any()
+
+
+def test_meta_is_read_only_and_json_serialisable(graph):
+    import copy
+    import pickle
+
+    from ililab.graph import FrozenDict
+
+    assert isinstance(graph.meta, FrozenDict) and isinstance(graph.meta["params"], FrozenDict)
+    assert json.loads(json.dumps(graph.meta)) == {"learner": "grasp", "params": {"depth": 3}}
+    nested = DependencyGraph(["a"], [], {"runs": [{"score": 1.5}, {"score": 2}], "pair": (1, 2)})
+    assert json.loads(json.dumps(nested.meta)) == {"runs": [{"score": 1.5}, {"score": 2}], "pair": [1, 2]}
+    for change in (
+        lambda m: m.__setitem__("learner", "boss"),
+        lambda m: m.__delitem__("learner"),
+        lambda m: m.update(learner="boss"),
+        lambda m: m.setdefault("x", 1),
+        lambda m: m.pop("learner"),
+        lambda m: m.popitem(),
+        lambda m: m.clear(),
+        lambda m: m["params"].__setitem__("depth", 4),
+    ):
+        with pytest.raises(TypeError, match="read-only"):
+            change(graph.meta)
+    with pytest.raises(TypeError):
+        graph.meta |= {"x": 1}
+    with pytest.raises(AttributeError):
+        nested.meta["runs"].append({})  # lists inside are tuples
+    assert graph.meta == {"learner": "grasp", "params": {"depth": 3}}  # unchanged
+    assert graph.with_meta(learner="boss").meta["learner"] == "boss"
+    assert pickle.loads(pickle.dumps(graph.meta)) == graph.meta
+    assert copy.deepcopy(graph).meta == graph.meta
+    assert isinstance(pickle.loads(pickle.dumps(graph.meta)), FrozenDict)
 
 
 def test_cross_modal_and_subgraph(graph):

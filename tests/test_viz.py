@@ -276,7 +276,7 @@ def test_comparison_plot_counts_categories(tmp_path):
     names = ["a", "b", "c", "d"]
     truth = DependencyGraph(names, [Edge("a", "b"), Edge("b", "c"), Edge("c", "d")])
     estimate = DependencyGraph(names, [Edge("a", "b"), Edge("c", "b"), Edge("c", "d", "undirected"), Edge("a", "d")])
-    fig = plot_comparison(estimate, truth, tmp_path / "diff.png", names=("est", "truth"), layout="circular")
+    fig = plot_comparison(estimate, truth, tmp_path / "diff.png", names=("est", "truth"), layout="circular", cpdag=False)
     check_png(tmp_path / "diff.png")
     texts = " ".join(t.get_text() for t in fig.findobj(Text))
     for expected in ("in both: 1", "only in est: 1", "reversed (est's direction shown): 1",
@@ -284,6 +284,23 @@ def test_comparison_plot_counts_categories(tmp_path):
         assert expected in texts
     with pytest.raises(UsageError, match="different nodes"):
         plot_comparison(estimate, DependencyGraph(["a", "b"], []))
+
+
+def test_comparison_plot_reduces_like_compare():
+    from matplotlib.text import Text
+
+    from ililab.metrics import compare
+
+    names = ["a", "b", "c"]
+    dag = DependencyGraph(names, [Edge("a", "b"), Edge("b", "c")])
+    cpdag = DependencyGraph(names, [Edge("a", "b", "undirected"), Edge("b", "c", "undirected")])
+
+    def title(fig):
+        return " ".join(t.get_text() for t in fig.findobj(Text))
+
+    assert "SHD 0" in title(plot_comparison(cpdag, dag, layout="circular"))  # like ililab.compare's default
+    assert "SHD 2" in title(plot_comparison(cpdag, dag, layout="circular", comparison=compare(cpdag, dag, cpdag=False)))
+    assert "SHD 2" in title(plot_comparison(cpdag, dag, layout="circular", cpdag=False))
 
 
 def test_graph_plot_method_and_lazy_matplotlib(tmp_path):

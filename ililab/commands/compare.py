@@ -41,16 +41,6 @@ def comparison_table(result, first_name: str, second_name: str, first, second) -
     return "\n".join(lines) + "\n"
 
 
-def _dag_against_cpdag(a, b) -> bool:
-    """True when one graph is a non-empty DAG and the other has undirected edges."""
-    from ililab.metrics import is_dag_graph
-
-    def has_undirected(graph):
-        return any(not e.directed for e in graph.edges)
-
-    return any(bool(x.edges) and is_dag_graph(x) and has_undirected(y) for x, y in ((a, b), (b, a)))
-
-
 @click.command("compare")
 @click.argument("first", type=click.Path(dir_okay=False))
 @click.argument("second", type=click.Path(dir_okay=False))
@@ -81,7 +71,7 @@ def compare_command(first, second, as_json, plot_path, layout, cpdag, dpi):
     """
     from ililab.errors import DataError
     from ililab.io import read_graph
-    from ililab.metrics import compare, to_cpdag
+    from ililab.metrics import compare, dag_against_cpdag, to_cpdag
 
     if plot_path is not None:
         from ililab.viz import image_format_for
@@ -89,18 +79,18 @@ def compare_command(first, second, as_json, plot_path, layout, cpdag, dpi):
         image_format_for(plot_path)
     a, b = read_graph(first), read_graph(second)
     if cpdag is None:
-        cpdag = _dag_against_cpdag(a, b)
+        cpdag = dag_against_cpdag(a, b)
         if cpdag and not is_quiet():
             click.echo("note: comparing Markov equivalence classes (a DAG against a graph with undirected edges); "
                        "--no-cpdag compares the graphs as they are", err=True)
     if cpdag:
         a, b = to_cpdag(a), to_cpdag(b)
     try:
-        result = compare(a, b)
+        result = compare(a, b, cpdag=False)  # reduced above when asked
     except ValueError as error:
         raise DataError(f"cannot compare {first!r} with {second!r}: {error}") from None
     if as_json:
-        document = {"first": first, "second": second, "cpdag": cpdag, **result.as_dict()}
+        document = {"first": first, "second": second, **result.as_dict(), "cpdag": cpdag}
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         click.echo(comparison_table(result, first, second, a, b), nl=False)

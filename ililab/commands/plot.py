@@ -51,13 +51,16 @@ def plot_command(
       ililab plot graph.json -o matrix.svg --layout heatmap --top-k 3
     """
     from ililab.io import read_graph
-    from ililab.viz import image_format_for, plot_graph
+    from ililab.viz import filter_edges, image_format_for, plot_graph
 
     image_format_for(output)  # a wrong extension is a usage error before any work
     graph = read_graph(graph_file, format=from_format, max_nodes=max_nodes, max_edges=max_edges)
+    shown = filter_edges(graph, top_k, plot_min_confidence, min_weight)  # what the picture holds (bad filters fail here)
     plot_graph(
         graph, output, layout=layout, top_k=top_k, min_confidence=plot_min_confidence, min_weight=min_weight,
         title=title, seed=seed, dpi=dpi, legend=not no_legend,
     )
     if not is_quiet():
-        click.echo(f"{len(graph.nodes)} nodes, {len(graph.edges)} edges -> {output}", err=True)
+        filtered = top_k is not None or plot_min_confidence is not None or min_weight is not None
+        drawn = f"{len(shown.edges)} of {len(graph.edges)} edges drawn" if filtered else f"{len(graph.edges)} edges"
+        click.echo(f"{len(graph.nodes)} nodes, {drawn} -> {output}", err=True)

@@ -54,16 +54,27 @@ def soft_labels(classes, modalities, samples, degree, logit_scale, float32, seed
 
 
 @simulate_command.command("sem")
-@click.option("--variables", "-p", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--variables", type=click.IntRange(min=2), default=None, help="Variables (columns).  [default: 10]")
+# `-p` is a learner parameter in every other command; the old `sem -p N` still works, with a warning
+@click.option("-p", "old_variables", type=click.IntRange(min=2), default=None, hidden=True)
 @click.option("--samples", "-n", type=click.IntRange(min=2), default=5000, show_default=True)
 @click.option("--degree", type=click.FloatRange(min=0), default=2.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--output", "-o", type=click.Path(file_okay=False), required=True, help="Output directory.")
-def sem(variables, samples, degree, seed, output) -> None:
+def sem(variables, old_variables, samples, degree, seed, output) -> None:
     """Rows of a linear-Gaussian SEM: data.npy, names.txt, true_graph.json."""
+    from ililab.errors import UsageError
     from ililab.io import write_array, write_names
     from ililab.simulate import simulate_linear_sem
 
+    if old_variables is not None:
+        if variables is not None:
+            raise UsageError("give the number of variables once, as --variables N (-p is its deprecated spelling)")
+        if not is_quiet():
+            click.echo("warning: 'simulate sem -p N' is deprecated (-p is a learner parameter elsewhere); "
+                       "use --variables N", err=True)
+        variables = old_variables
+    variables = 10 if variables is None else variables
     sim = simulate_linear_sem(variables, samples, degree, seed)
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
