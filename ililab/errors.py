@@ -17,6 +17,7 @@ __all__ = [
     "UnknownLearnerError",
     "ParameterError",
     "OutputError",
+    "KnowledgeError",
     "shown",
     "MAX_LINE",
 ]
@@ -78,6 +79,15 @@ class DataError(IlilabError):
 
 class GraphFormatError(DataError):
     """A graph file or dictionary does not follow ``ililab.graph/v1``."""
+
+
+class KnowledgeError(DataError):
+    """Background knowledge that cannot be used: unreadable, malformed, or inconsistent with itself or the data.
+
+    Every error about the knowledge's content (file or :class:`~ililab.knowledge.Knowledge`
+    object) is this one, exit code 1; misused command-line options about knowledge
+    (``--tiers-from-modalities`` naming no modality of the data, ...) are usage errors, exit 2.
+    """
 
 
 class SingularCovarianceError(DataError):

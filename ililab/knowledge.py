@@ -10,6 +10,11 @@ A :class:`Knowledge` is given in code or read from a JSON file::
 Tiers order the variables: no edge may point from a later tier to an earlier
 one. Variables not in any tier are unconstrained. With ``forbid_within_tier``
 no edge joins two variables of the same tier.
+
+Every error about the knowledge's content (an unreadable or malformed file, a
+name in two tiers, a name not in the data, an edge both required and
+forbidden, tiers that contradict each other) is a
+:class:`~ililab.errors.KnowledgeError` (exit code 1).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pydantic
 
-from ililab.errors import DataError, UsageError
+from ililab.errors import KnowledgeError, UsageError
 from ililab.graph import Node
 
 __all__ = ["Knowledge", "load_knowledge"]
@@ -33,7 +38,7 @@ class _KnowledgeModel(pydantic.BaseModel):
     required: list[tuple[pydantic.StrictStr, pydantic.StrictStr]] = []
     forbidden: list[tuple[pydantic.StrictStr, pydantic.StrictStr]] = []
     tiers: list[list[pydantic.StrictStr]] = []
-    forbid_within_tier: bool = False
+    forbid_within_tier: pydantic.StrictBool = False  # "yes" or 1 is a mistake, not true
 
 
 @dataclass(frozen=True)
@@ -68,16 +73,18 @@ class Knowledge:
         object.__setattr__(self, "required", frozenset((str(a), str(b)) for a, b in required))
         object.__setattr__(self, "forbidden", frozenset((str(a), str(b)) for a, b in forbidden))
         object.__setattr__(self, "tiers", tuple(tuple(str(n) for n in tier) for tier in tiers))
+        if not isinstance(forbid_within_tier, (bool, np.bool_)):
+            raise KnowledgeError(f"knowledge: forbid_within_tier must be True or False, got {forbid_within_tier!r}")
         object.__setattr__(self, "forbid_within_tier", bool(forbid_within_tier))
         seen: set[str] = set()
         for tier in self.tiers:
             for name in tier:
                 if name in seen:
-                    raise UsageError(f"knowledge: {name!r} appears in more than one tier")
+                    raise KnowledgeError(f"knowledge: {name!r} appears in more than one tier")
                 seen.add(name)
         for a, b in self.required:
             if a == b:
-                raise UsageError(f"knowledge: required self-loop on {a!r}")
+                raise KnowledgeError(f"knowledge: required self-loop on {a!r}")
 
     @classmethod
     def from_modalities(
@@ -97,31 +104,68 @@ class Knowledge:
         for node in nodes:
             if node.modality is not None:
                 by_modality.setdefault(node.modality, []).append(node.name)
+        needs = (
+            "name the columns 'Class (modality)' (--names) or give --modalities, e.g. audio=0:28,visual=28:56"
+        )
         forbidden: list[tuple[str, str]] = []
         if forbid_within_modality:
             if not by_modality:
-                raise UsageError("--forbid-within-modality needs nodes with modalities")
+                raise UsageError(f"--forbid-within-modality needs columns with modalities: {needs}")
             for names in by_modality.values():
                 forbidden += [(a, b) for a in names for b in names if a != b]
         tiers: list[list[str]] = []
-        if tier_order:
-            unknown = [m for m in tier_order if m not in by_modality]
+        if tier_order is not None:
+            order = [m.strip() for m in tier_order]
+            if not by_modality:
+                raise UsageError(f"--tiers-from-modalities needs columns with modalities: {needs}")
+            unknown = [m for m in order if m not in by_modality]
             if unknown:
                 raise UsageError(
-                    f"tiers name unknown modalities {unknown}; the data has {sorted(by_modality)}"
+                    f"--tiers-from-modalities names unknown modalities {unknown}; "
+                    f"the data has {', '.join(sorted(by_modality))}"
                 )
-            tiers = [by_modality[m] for m in tier_order]
+            if len(set(order)) != len(order):
+                raise UsageError(f"--tiers-from-modalities names a modality twice: {','.join(order)}")
+            if len(order) < 2:
+                # One tier constrains nothing (no edge can point into an earlier tier).
+                raise UsageError(
+                    f"--tiers-from-modalities {','.join(order)} gives one tier, which constrains nothing; "
+                    f"give two or more in order, e.g. {','.join(sorted(by_modality))}, "
+                    "or use --forbid-within-modality"
+                )
+            tiers = [by_modality[m] for m in order]
         return cls(forbidden=forbidden, tiers=tiers)
 
     def merge(self, other: Knowledge | None) -> Knowledge:
-        """Union of two knowledge objects (tiers of ``other`` win when both have tiers)."""
+        """Every constraint of both: required and forbidden edges united, tiers combined.
+
+        Two sets of tiers refine each other: ``x`` goes before ``y`` when either
+        puts it there. When one order of tiers forbids exactly what the two
+        forbid together, the result has those tiers; otherwise it keeps the
+        tiers that order more pairs and adds the other side's backward edges as
+        forbidden edges. ``forbid_within_tier`` of a side whose tiers are not
+        kept as they are becomes explicit forbidden edges. Nothing is dropped.
+
+        Raises
+        ------
+        KnowledgeError
+            The two sets of tiers put two variables in opposite orders.
+
+        Examples
+        --------
+        >>> by_modality = Knowledge(tiers=[["a (audio)", "b (audio)"], ["a (visual)"]])
+        >>> from_file = Knowledge(tiers=[["a (audio)"], ["b (audio)"]])
+        >>> by_modality.merge(from_file).tiers
+        (('a (audio)',), ('b (audio)',), ('a (visual)',))
+        """
         if other is None:
             return self
+        tiers, within, extra = _combine_tiers(self, other)
         return Knowledge(
             self.required | other.required,
-            self.forbidden | other.forbidden,
-            other.tiers or self.tiers,
-            other.forbid_within_tier if other.tiers else self.forbid_within_tier,
+            self.forbidden | other.forbidden | extra,
+            tiers,
+            within,
         )
 
     @property
@@ -130,18 +174,18 @@ class Knowledge:
         return not (self.required or self.forbidden or self.tiers)
 
     def check_names(self, names: Sequence[str]) -> None:
-        """Raise a :class:`DataError` if the knowledge names a variable not in ``names``."""
+        """Raise a :class:`~ililab.errors.KnowledgeError` if the knowledge names a variable not in ``names``."""
         known = set(names)
         mentioned = [n for pair in self.required | self.forbidden for n in pair]
         mentioned += [n for tier in self.tiers for n in tier]
         unknown = sorted(set(mentioned) - known)
         if unknown:
             shown = ", ".join(repr(n) for n in unknown[:5])
-            raise DataError(f"knowledge names variables not in the data: {shown}")
+            raise KnowledgeError(f"knowledge names variables not in the data: {shown}")
         clash = self.required & {(a, b) for a, b in self._forbidden_pairs(names)}
         if clash:
             a, b = sorted(clash)[0]
-            raise DataError(f"knowledge both requires and forbids {a!r} -> {b!r}")
+            raise KnowledgeError(f"knowledge both requires and forbids {a!r} -> {b!r}")
 
     def _forbidden_pairs(self, names: Sequence[str]) -> Iterable[tuple[str, str]]:
         yield from self.forbidden
@@ -192,23 +236,93 @@ class Knowledge:
         }
 
 
+def _within_pairs(tiers: Sequence[Sequence[str]]) -> frozenset[tuple[str, str]]:
+    return frozenset((a, b) for tier in tiers for a in tier for b in tier if a != b)
+
+
+def _combine_tiers(first: Knowledge, second: Knowledge) -> tuple[tuple, bool, frozenset]:
+    """(tiers, forbid_within_tier, extra forbidden edges) holding both sides' tier constraints."""
+    if not second.tiers:
+        return first.tiers, first.forbid_within_tier, frozenset()
+    if not first.tiers or first.tiers == second.tiers:
+        return second.tiers, second.forbid_within_tier or (first.forbid_within_tier and bool(first.tiers)), frozenset()
+    names = list(dict.fromkeys(n for k in (first, second) for tier in k.tiers for n in tier))
+    index = {n: i for i, n in enumerate(names)}
+    before = np.zeros((len(names), len(names)), dtype=bool)  # before[x, y]: x in an earlier tier than y
+    for k in (first, second):
+        rank = np.full(len(names), -1)
+        for t, tier in enumerate(k.tiers):
+            rank[[index[n] for n in tier]] = t
+        member = rank >= 0
+        before |= member[:, None] & member[None, :] & (rank[:, None] < rank[None, :])
+    clash = np.argwhere(before & before.T)
+    if len(clash):
+        x, y = names[clash[0][0]], names[clash[0][1]]
+        raise KnowledgeError(
+            f"knowledge: the tiers disagree: {x!r} comes before {y!r} in one and after it in the other"
+        )
+    extra: frozenset[tuple[str, str]] = frozenset()
+    for k in (first, second):
+        if k.forbid_within_tier:
+            extra |= _within_pairs(k.tiers)
+    # One order of tiers forbids exactly these pairs iff ranking by number of predecessors gives them back.
+    depth = before.sum(axis=0)
+    if np.array_equal(depth[:, None] < depth[None, :], before):
+        tiers = tuple(tuple(n for n in names if depth[index[n]] == d) for d in sorted(set(depth.tolist())))
+        return tiers, False, extra
+    # Otherwise keep the tiers that order more pairs, and the other side's pairs as forbidden edges.
+    keep, spill = (first, second) if _ordered_pairs(first.tiers) >= _ordered_pairs(second.tiers) else (second, first)
+    kept = keep.tiers
+    if keep.forbid_within_tier:
+        extra -= _within_pairs(kept)
+    tier_of = {n: t for t, tier in enumerate(spill.tiers) for n in tier}
+    backward = frozenset((a, b) for a in tier_of for b in tier_of if tier_of[a] > tier_of[b])
+    return kept, keep.forbid_within_tier, extra | backward
+
+
+def _ordered_pairs(tiers: Sequence[Sequence[str]]) -> int:
+    sizes = [len(t) for t in tiers]
+    return (sum(sizes) ** 2 - sum(s * s for s in sizes)) // 2
+
+
 def load_knowledge(path: str | Path) -> Knowledge:
-    """Read a knowledge JSON file (schema in the module docstring and ``docs/learners.md``)."""
+    """Read a knowledge JSON file (schema in the module docstring and ``docs/learners.md``).
+
+    Raises
+    ------
+    KnowledgeError
+        The file cannot be read, is not JSON, or does not follow the schema
+        (unknown keys, wrong types; ``forbid_within_tier`` must be ``true`` or ``false``).
+
+    Examples
+    --------
+    >>> import json, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "k.json")
+    >>> _ = open(path, "w").write(json.dumps({"forbidden": [["b", "a"]]}))
+    >>> sorted(load_knowledge(path).forbidden)
+    [('b', 'a')]
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise DataError(f"cannot read knowledge file {str(path)!r}: {error.strerror or error}") from None
+        raise KnowledgeError(f"cannot read knowledge file {str(path)!r}: {error.strerror or error}") from None
     except UnicodeDecodeError:
-        raise DataError(f"knowledge file {str(path)!r} is not UTF-8 text") from None
+        raise KnowledgeError(f"knowledge file {str(path)!r} is not UTF-8 text") from None
     try:
         document = json.loads(text)
     except ValueError as error:
-        raise DataError(f"knowledge file {str(path)!r} is not valid JSON: {error}") from None
+        raise KnowledgeError(f"knowledge file {str(path)!r} is not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        kind = {list: "a list", str: "a string", type(None): "null", bool: "a boolean"}.get(type(document), "a number")
+        raise KnowledgeError(
+            f"knowledge file {str(path)!r} holds {kind}; expected a JSON object with the keys "
+            "required, forbidden, tiers, forbid_within_tier (see docs/learners.md)"
+        )
     try:
         model = _KnowledgeModel.model_validate(document)
     except pydantic.ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "document"
-        raise DataError(f"knowledge file {str(path)!r}: {where}: {first['msg']}") from None
+        raise KnowledgeError(f"knowledge file {str(path)!r}: {where}: {first['msg']}") from None
     return Knowledge(model.required, model.forbidden, model.tiers, model.forbid_within_tier)
