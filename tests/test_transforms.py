@@ -4,7 +4,7 @@ import pytest
 from ililab.errors import DataError, UsageError
 from ililab.graph import Node
 from ililab.io import make_nodes
-from ililab.transforms import LOGIT_EPSILON, IlilabWarning, detect_simplex_blocks, transform_dataset
+from ililab.transforms import IlilabWarning, detect_simplex_blocks, transform_dataset
 
 
 def _nodes(names):
@@ -41,13 +41,16 @@ def test_auto_gives_full_rank_and_keeps_every_node(soft_small):
     assert np.linalg.matrix_rank(ds.covariance) == ds.covariance.shape[0]
 
 
-def test_logit_values_and_clipping():
-    p = np.array([[0.2, 0.8], [0.5, 0.5], [0.0, 1.0], [0.9, 0.1]])
+def test_logit_values_and_censoring():
+    p = np.array([[0.2, 0.8], [0.5, 0.5], [0.0, 1.0], [0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
     nodes = [Node("a (m)", "a", "m"), Node("b (m)", "b", "m")]
-    with pytest.warns(IlilabWarning, match="clipped"):
+    with pytest.warns(IlilabWarning, match="censored"):
         ds = transform_dataset(p, nodes, "logit")
     assert ds.data[0, 0] == pytest.approx(np.log(0.2 / 0.8))
-    assert ds.data[2, 0] == pytest.approx(np.log(LOGIT_EPSILON / (1 - LOGIT_EPSILON)))
+    # a stored 0 (and 1) is censored: estimated beyond the smallest observed logit, counted in meta
+    assert ds.info["censored_values"] == 2
+    assert ds.data[2, 0] < np.log(0.2 / 0.8) and ds.data[2, 1] > np.log(0.8 / 0.2)
+    assert np.isfinite(ds.data).all()
 
 
 def test_clr_is_ridged_to_full_rank(soft_small):
