@@ -87,6 +87,7 @@ __all__ = [
     "complete_covariance",
     "invert_softmax",
     "impute_logits",
+    "split_half_discrepancy",
 ]
 
 log = logging.getLogger(__name__)
@@ -821,6 +822,44 @@ def _input_dtype(values) -> np.dtype:
     return min(floats, key=lambda d: d.itemsize) if floats else np.dtype(np.float64)
 
 
+#: 'identified' also needs the inversions of the even and the odd rows to agree with the whole:
+#: ``‖BBᵀ_half - BBᵀ‖ / ‖BBᵀ‖`` below this for both halves (see :func:`split_half_discrepancy`).
+SPLIT_HALF_LIMIT = 0.5
+
+
+def split_half_discrepancy(
+    w: np.ndarray, blocks: Sequence[np.ndarray], covariance: np.ndarray, *, penalty: float = DEFAULT_PENALTY, seed: int = 0
+) -> float:
+    """How far the normalisation found on each half of the rows (even, odd) is from the one found on all.
+
+    Returns the larger of the two ``‖BBᵀ_half - BBᵀ‖_F / ‖BBᵀ‖_F``. A normalisation the data pin
+    down is found again on half of them, up to sampling noise (about ``relative_se · √2``); one
+    chosen among near-ties (chained or saturated logits) moves to another candidate.
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_soft_labels
+    >>> sim = simulate_soft_labels(10, 5000, modalities=("audio",), seed=1)
+    >>> w, _ = centred_logits(sim.probabilities)
+    >>> full = invert_softmax(np.cov(w, rowvar=False), 5000, [np.arange(10)])
+    >>> bool(split_half_discrepancy(w, [np.arange(10)], full.covariance) < 0.2)
+    True
+    """
+    p = w.shape[1]
+    u = block_indicators(p, blocks)
+    b = _b_matrix(covariance, u)
+    full = b @ b.T
+    worst = 0.0
+    for half in (w[0::2], w[1::2]):
+        try:
+            result = invert_softmax(np.cov(half, rowvar=False), half.shape[0], blocks, penalty=penalty, seed=seed)
+        except (DataError, np.linalg.LinAlgError):
+            return float("inf")
+        bh = _b_matrix(result.covariance, u)
+        worst = max(worst, float(np.linalg.norm(bh @ bh.T - full) / max(np.linalg.norm(full), 1e-300)))
+    return worst
+
+
 #: A block with more than this share of censored entries (stored as 0) is not claimed identified:
 #: the censored values are estimated, and the inversion is only as good as that estimate.
 CENSORED_LIMIT = 0.1
@@ -938,6 +977,16 @@ def softmax_dataset(
         return None
     info["softmax"] = {**result.info, "floor": floor, "censored_share": round(censored_share, 6)}
     identified = result.identified
+    if identified and w is not None and len(nodes) <= FAST_ABOVE and n >= 4 * len(nodes):
+        discrepancy = split_half_discrepancy(w, columns, result.covariance, penalty=penalty, seed=seed)
+        info["softmax"]["split_half"] = round(discrepancy, 4)
+        if discrepancy > SPLIT_HALF_LIMIT:
+            identified = False
+            info["softmax"].update(
+                identified=False,
+                reason=f"the two halves of the rows give different normalisations (relative difference "
+                f"{discrepancy:.2f}): the data cannot pin it down",
+            )
     if identified and censored_share > CENSORED_LIMIT:
         identified = False
         info["softmax"].update(
