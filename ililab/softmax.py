@@ -968,17 +968,25 @@ def softmax_dataset(
             IlilabWarning,
             stacklevel=stack,
         )
+    from ililab.progress import Progress
+
+    # the caller's bar (rows of the covariance pass) says whether bars are wanted (not with --quiet)
+    wanted = bool(getattr(getattr(progress, "__self__", None), "_enabled", False))
+    bar = Progress(3, "undoing the softmax", enabled=wanted)
     try:
         result = invert_softmax(cov_w, n, columns, penalty=penalty, seed=seed)
     except (DataError, np.linalg.LinAlgError) as error:
+        bar.close()
         if explicit:
             raise DataError(f"--transform softmax: {error}") from None
         info["softmax"] = {"identified": False, "reason": str(error).split(";")[0]}
         return None
+    bar.update(1)
     info["softmax"] = {**result.info, "floor": floor, "censored_share": round(censored_share, 6)}
     identified = result.identified
     if identified and w is not None and len(nodes) <= FAST_ABOVE and n >= 4 * len(nodes):
         discrepancy = split_half_discrepancy(w, columns, result.covariance, penalty=penalty, seed=seed)
+        bar.update(3)
         info["softmax"]["split_half"] = round(discrepancy, 4)
         if discrepancy > SPLIT_HALF_LIMIT:
             identified = False
@@ -994,6 +1002,7 @@ def softmax_dataset(
             reason=f"{censored_share:.0%} of the probabilities are censored (stored as 0): the inversion "
             "rests on estimated values",
         )
+    bar.close()
     if not identified:
         reason = info["softmax"].get("reason", "not identified")
         if not explicit:
