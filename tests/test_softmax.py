@@ -266,3 +266,28 @@ def test_collinear_chain_is_a_clear_data_error_or_a_graph():
         assert "correlated" in str(error) or "singular" in str(error)
     else:
         assert graph.meta["data"]["softmax"]["identified"] is False
+
+
+def test_halves_that_disagree_are_not_identified(one_block, monkeypatch):
+    nodes = make_nodes(10, one_block.names)
+    ds = transform_dataset(one_block.probabilities, nodes, "softmax")
+    assert ds.info["softmax"]["identified"] and 0 < ds.info["softmax"]["split_half"] < sm.SPLIT_HALF_LIMIT
+    monkeypatch.setattr(sm, "SPLIT_HALF_LIMIT", 0.0)
+    with pytest.warns(IlilabWarning, match="two halves of the rows"):
+        ds = transform_dataset(one_block.probabilities, nodes, "softmax")
+    assert ds.info["softmax"]["identified"] is False
+
+
+def test_mostly_censored_blocks_are_not_identified(one_block, monkeypatch):
+    p = one_block.probabilities.copy()
+    p[p < np.quantile(p, 0.02)] = 0.0  # the smallest 2% underflowed
+    nodes = make_nodes(10, one_block.names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = transform_dataset(p, nodes, "softmax")
+    assert ds.info["softmax"]["censored_share"] == pytest.approx(0.02, abs=1e-3)
+    assert ds.info["softmax"]["identified"]
+    monkeypatch.setattr(sm, "CENSORED_LIMIT", 0.01)
+    with pytest.warns(IlilabWarning, match="censored"):
+        ds = transform_dataset(p, nodes, "softmax")
+    assert ds.info["softmax"]["identified"] is False and "censored" in ds.info["softmax"]["reason"]
