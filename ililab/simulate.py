@@ -189,6 +189,13 @@ def simulate_soft_labels(
     logit_scale: float = 1.5,
     align_modalities: bool = True,
     dtype: type | str = np.float64,
+    *,
+    output: str = "softmax",
+    decimals: int | None = None,
+    imbalance: float = 1.0,
+    chain: float = 0.0,
+    weight_range: tuple[float, float] = (0.3, 1.0),
+    standardize: bool = True,
 ) -> SimulatedSoftLabels:
     """Soft labels for ``n_classes`` classes per modality from a latent class DAG.
 
@@ -210,13 +217,38 @@ def simulate_soft_labels(
         Link each class's node in the first modality to its node in every
         other modality (the same-class edge every teacher's graph shows).
     dtype : numpy dtype
-        dtype of the probabilities and logits written (float32 like a network's output, or float64).
+        dtype of the probabilities and logits written (float16 or float32 like a network's
+        output, or float64); probabilities too small for it underflow to 0, as in a network.
+    output : {"softmax", "sigmoid"}
+        ``softmax`` per modality block (rows sum to 1), or ``sigmoid`` per column: independent
+        multi-label probabilities like an AudioSet tagger's.
+    decimals : int, optional
+        Round the probabilities to this many decimals (like a CSV export): rows then sum to 1
+        only approximately, and small probabilities become 0.
+    imbalance : float
+        Ratio of the most to the least frequent class: class ``j`` of each block gets the
+        logit offset ``-log(imbalance) * j / (C - 1)`` (1 = balanced). Offsets change no edge.
+    chain : float
+        Add the edge ``class j-1 -> class j`` with this weight within every modality block (and
+        keep the alignment edges): the strongly chained logits that make normalisation hard to undo.
+    weight_range : (float, float)
+        Range of absolute edge weights of the random class DAG.
+    standardize : bool
+        Scale every logit to standard deviation ``logit_scale`` (default); False multiplies the
+        SEM's logits by ``logit_scale`` as they are, so chained or high-degree classes get far
+        larger logits (saturated, near one-hot probabilities), as a confident network's do.
 
     Returns
     -------
     SimulatedSoftLabels
-        ``probabilities`` (rows of each modality block sum to 1), ``logits``,
-        column ``names`` such as ``"Train horn (visual)"``, and ``true_graph``.
+        ``probabilities`` (rows of each modality block sum to 1 for ``softmax``), ``logits``
+        (offsets included), column ``names`` such as ``"Train horn (visual)"``, and ``true_graph``.
+
+    Examples
+    --------
+    >>> sim = simulate_soft_labels(5, 100, modalities=("audio",), decimals=3, seed=1)
+    >>> sim.probabilities.shape, bool(np.all(sim.probabilities == np.round(sim.probabilities, 3)))
+    ((100, 5), True)
     """
     _check_positive(n_classes, "number of classes")
     _check_positive(n, "n")
@@ -226,11 +258,27 @@ def simulate_soft_labels(
         raise UsageError(f"modalities must be distinct and non-empty, got {list(modalities)}")
     if n_classes < 2:
         raise UsageError("need at least 2 classes per modality")
+    if output not in ("softmax", "sigmoid"):
+        raise UsageError(f"output must be 'softmax' or 'sigmoid', got {output!r}")
+    if decimals is not None and decimals < 1:
+        raise UsageError(f"decimals must be at least 1, got {decimals}")
+    if not imbalance >= 1:
+        raise UsageError(f"imbalance is a ratio of class frequencies, at least 1; got {imbalance}")
+    if chain < 0:
+        raise UsageError(f"chain weight must be non-negative, got {chain}")
     rng = np.random.default_rng(seed)
     m = len(modalities)
     p = n_classes * m
     degree = min(expected_degree, p - 1)
-    weights = random_dag(p, degree, rng)
+    weights = random_dag(p, degree, rng, weight_range)
+    if chain > 0:
+        # chain edges first, then drop any random edge that would close a cycle through them
+        for k in range(m):
+            for c in range(1, n_classes):
+                a, b = k * n_classes + c - 1, k * n_classes + c
+                weights[b, a] = 0.0
+                weights[a, b] = chain
+        weights = _break_cycles(weights)
     if align_modalities and m > 1:
         # Same-class edges from the first modality's node; keep the graph acyclic by
         # removing any edge that would close a cycle through them.
@@ -242,15 +290,28 @@ def simulate_soft_labels(
         weights = _break_cycles(weights)
     noise_sd = rng.uniform(0.7, 1.3, size=p)
     latent = _sample_sem(weights, n, rng, noise_sd)
-    latent = latent / latent.std(axis=0) * logit_scale
+    latent = (latent / latent.std(axis=0) if standardize else latent) * logit_scale
+    if imbalance > 1:
+        offsets = -np.log(imbalance) * np.arange(n_classes) / max(n_classes - 1, 1)
+        latent = latent + np.tile(offsets, m)
+    if output == "sigmoid":
+        latent = latent - 2.0  # tags are rare: a typical class is present in about 1 clip of 8
     names = [f"{c} ({mod})" for mod in modalities for c in class_names(n_classes)]
-    probabilities = _softmax_blocks(latent, m)
+    if output == "softmax":
+        probabilities = _softmax_blocks(latent, m)
+    else:
+        probabilities = np.exp(-np.logaddexp(0.0, -latent))
+    if decimals is not None:
+        probabilities = np.round(probabilities, decimals)
+    probabilities = probabilities.astype(dtype)  # a smaller dtype underflows tiny values to 0
     meta = {
         "simulation": "soft-labels", "n_classes": n_classes, "modalities": list(modalities),
         "n": n, "expected_degree": expected_degree, "seed": seed, "logit_scale": logit_scale,
+        "output": output, "decimals": decimals, "dtype": np.dtype(dtype).name, "imbalance": imbalance,
+        "chain": chain, "weight_range": list(weight_range), "standardize": standardize,
     }
     return SimulatedSoftLabels(
-        probabilities.astype(dtype),
+        probabilities,
         latent.astype(dtype),
         names,
         weights,

@@ -87,6 +87,7 @@ __all__ = [
     "complete_covariance",
     "invert_softmax",
     "impute_logits",
+    "split_half_discrepancy",
 ]
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,11 @@ COORDINATE_BUDGET = 40000
 #: With several blocks a row's candidate values come from M-subsets of at most this many partners.
 ROW_PARTNERS = 16
 ROW_CANDIDATES = 3
+#: Candidate arrays of shape (R, p, p) are processed in batches of about this many entries (8 bytes each).
+BATCH_ENTRIES = 2**23
+#: Above this many columns (e.g. 2 x 527 AudioSet classes) candidates are ranked by their zeros alone,
+#: without a structure search each: one search at that size costs as much as the learner's own run.
+FAST_ABOVE = 200
 
 
 # -- the observable ------------------------------------------------------------------------
@@ -295,11 +301,16 @@ def _entry_variance(k: np.ndarray, bs: np.ndarray, n: int) -> np.ndarray:
 
 
 def _zero_counts(k: np.ndarray, bs: np.ndarray, n: int, threshold: float) -> np.ndarray:
-    resid = k[None] + _gram(bs)
-    within = resid * resid < threshold**2 * _entry_variance(k, bs, n)
     p = k.shape[0]
-    within[:, np.arange(p), np.arange(p)] = False
-    return within.sum(axis=(1, 2)) // 2
+    batch = max(1, BATCH_ENTRIES // (p * p))  # (R, p, p) temporaries: batched to bound memory
+    out = np.empty(bs.shape[0], dtype=np.int64)
+    for start in range(0, bs.shape[0], batch):
+        part = bs[start : start + batch]
+        resid = k[None] + _gram(part)
+        within = resid * resid < threshold**2 * _entry_variance(k, part, n)
+        within[:, np.arange(p), np.arange(p)] = False
+        out[start : start + batch] = within.sum(axis=(1, 2)) // 2
+    return out
 
 
 def _anchor_sets(p: int, size: int, rng: np.random.Generator, max_sets: int) -> np.ndarray:
@@ -373,7 +384,10 @@ def _anchor_candidates(k: np.ndarray, m: int, rng: np.random.Generator, max_sets
 
 
 def _refine(k: np.ndarray, bs: np.ndarray, n: int, iterations: int = 30) -> np.ndarray:
-    """Robust per-node least squares over the entries of ``K + BBᵀ`` within noise of 0 (all candidates at once)."""
+    """Robust per-node least squares over the entries of ``K + BBᵀ`` within noise of 0 (candidates in batches)."""
+    batch = max(1, BATCH_ENTRIES // (k.shape[0] ** 2))
+    if bs.shape[0] > batch:
+        return np.concatenate([_refine(k, bs[s : s + batch], n, iterations) for s in range(0, bs.shape[0], batch)])
     p, m = k.shape[0], bs.shape[2]
     diag = np.arange(p)
     bs = bs.copy()
@@ -423,6 +437,9 @@ def _b_matrix(cov: np.ndarray, u: np.ndarray) -> np.ndarray:
     ou = omega @ u
     g = u.T @ ou
     vals, vecs = np.linalg.eigh((g + g.T) / 2)
+    # UᵀΩU is positive definite for a valid completion; a near-singular one (saturated data)
+    # can come out with a tiny negative eigenvalue: keep B finite, the check then rejects it
+    vals = np.maximum(vals, 1e-300 + 1e-12 * max(float(vals[-1]), 0.0))
     b = ou @ (vecs / np.sqrt(vals)) @ vecs.T
     if b.shape[1] == 1 and b[np.argmax(np.abs(b[:, 0])), 0] < 0:
         b = -b
@@ -436,6 +453,7 @@ class _Search:
     em_steps: int
     coordinate_moves: bool
     bic_margin: float | None
+    moral: np.ndarray | None = None  # the fast path's support of the precision, standing in for a moral graph
 
 
 def _search_completion(k, s, u, n, penalty, seed, max_candidates) -> _Search:
@@ -452,6 +470,15 @@ def _search_completion(k, s, u, n, penalty, seed, max_candidates) -> _Search:
         candidates = []
     if not candidates:  # nothing identifies B: every completion fits; take the symmetric one
         candidates = [u * np.sqrt(max(float(np.mean(np.diag(k))), 1e-12) / p)]
+    if p > FAST_ABOVE:
+        counts = _zero_counts(k, np.stack(candidates), n, ZERO_THRESHOLD)
+        best_b = candidates[int(np.argmax(counts))]
+        cov = complete_covariance(k, best_b)
+        omega = k + best_b @ best_b.T
+        d = np.diag(omega)
+        support = omega * omega >= ZERO_THRESHOLD**2 * np.outer(d, d) / n
+        np.fill_diagonal(support, False)
+        return _Search(_Fit(float("nan"), cov, np.triu(support, 1), omega), len(candidates), 0, False, None, support)
     fits = sorted((_fit(complete_covariance(k, b), s, u, n, penalty, seed) for b in candidates), key=lambda f: -f.bic)
     margin = float(fits[0].bic - fits[1].bic) if len(fits) > 1 else None
     best, steps = _structural_em(fits[0], s, u, n, penalty, seed, EM_STEPS)
@@ -560,7 +587,7 @@ def _connected_non_bipartite(adjacent: np.ndarray) -> tuple[bool, bool]:
     return bool((colour >= 0).all()), odd
 
 
-def _identification(k: np.ndarray, b: np.ndarray, dag: np.ndarray, blocks: Sequence[np.ndarray], n: int) -> dict[str, Any]:
+def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Sequence[np.ndarray], n: int) -> dict[str, Any]:
     """Whether B is pinned down by the zeros of the selected graph's precision, and how well.
 
     Combinatorial part (per block): the block's classes that are not adjacent in the moral
@@ -571,7 +598,9 @@ def _identification(k: np.ndarray, b: np.ndarray, dag: np.ndarray, blocks: Seque
     relative to ``‖B‖`` is ``relative_se``.
     """
     p, m = b.shape
-    nonadjacent = ~_moral(dag)
+    if not (np.all(np.isfinite(b)) and np.all(np.isfinite(k))):
+        return {"identified": False, "reason": "the completed covariance is numerically singular (saturated or chained logits)"}
+    nonadjacent = ~moral
     np.fill_diagonal(nonadjacent, False)
     report: dict[str, Any] = {"zero_pairs": int(nonadjacent.sum() // 2), "pairs": p * (p - 1) // 2}
     for cols in blocks:
@@ -595,7 +624,11 @@ def _identification(k: np.ndarray, b: np.ndarray, dag: np.ndarray, blocks: Seque
     jac[rows, j, :] = b[i] / se[:, None]
     free = p * m - m * (m - 1) // 2  # rotations of B leave BBᵀ unchanged
     flat = jac.reshape(i.size, p * m)
-    sv = np.sqrt(np.clip(np.linalg.eigvalsh(flat.T @ flat)[::-1], 0.0, None))
+    gram = flat.T @ flat
+    if not np.all(np.isfinite(gram)):
+        report.update(identified=False, reason="the normalisation's standard error is not finite (saturated or chained logits)")
+        return report
+    sv = np.sqrt(np.clip(np.linalg.eigvalsh(gram)[::-1], 0.0, None))
     if i.size < free:
         report.update(identified=False, reason="too few classes are non-adjacent to determine the normalisation")
         return report
@@ -696,7 +729,8 @@ def invert_softmax(
         raise ValueError("softmax blocks overlap")
     k, s = centred_precision(cov_w, u)
     found = _search_completion(k, s, u, n, penalty, seed, max_candidates)
-    report = _identification(k, _b_matrix(found.fit.cov, u), found.fit.dag, blocks, n)
+    moral = found.moral if found.moral is not None else _moral(found.fit.dag)
+    report = _identification(k, _b_matrix(found.fit.cov, u), moral, blocks, n)
     info: dict[str, Any] = {
         "blocks": [len(cols) for cols in blocks],
         "candidates": found.candidates,
@@ -742,18 +776,31 @@ class CentredLogPlan:
     """Row-wise part of the ``softmax`` transform: each block -> its centred log-ratio (picklable).
 
     ``floor`` is fixed from the input dtype before any chunk is converted to float64, so a
-    float32 zero is clipped to float32's smallest normal number, not float64's.
+    float32 zero is clipped to float32's smallest number, not float64's. With ``base`` (a
+    :class:`ililab.transforms.TransformPlan`), its coordinates are taken first: log p of the
+    softmax blocks with censored zeros at their bound, a logit for sigmoid (multi-label) blocks.
     """
 
     blocks: tuple[np.ndarray, ...]
     floor: float
     name: str = "softmax"
+    base: Any = None
 
     def clipped(self, chunk: np.ndarray) -> int:
-        """How many probabilities of ``chunk`` are below the floor."""
+        """How many probabilities of ``chunk`` are censored (below the floor)."""
+        if self.base is not None:
+            return self.base.clipped(chunk)
         return int(sum((chunk[:, cols] < self.floor).sum() for cols in self.blocks))
 
+    def centre(self, x: np.ndarray) -> np.ndarray:
+        """Centre each softmax block of log-coordinates ``x`` row by row (in place; returned)."""
+        for cols in self.blocks:
+            x[:, cols] -= x[:, cols].mean(axis=1, keepdims=True)
+        return x
+
     def __call__(self, chunk: np.ndarray) -> np.ndarray:
+        if self.base is not None:
+            return self.centre(self.base.coordinates(chunk))
         x = np.array(chunk, dtype=np.float64)
         for cols in self.blocks:
             x[:, cols] = centred_logits(x[:, cols], self.floor)[0]
@@ -773,6 +820,56 @@ def _input_dtype(values) -> np.dtype:
     kinds = [np.dtype(a.dtype) for a in arrays]
     floats = [d for d in kinds if d.kind == "f"]
     return min(floats, key=lambda d: d.itemsize) if floats else np.dtype(np.float64)
+
+
+#: 'identified' also needs the inversions of the even and the odd rows to agree with the whole:
+#: ``‖BBᵀ_half - BBᵀ‖ / ‖BBᵀ‖`` below this for both halves (see :func:`split_half_discrepancy`).
+SPLIT_HALF_LIMIT = 0.5
+
+
+def split_half_discrepancy(
+    w: np.ndarray, blocks: Sequence[np.ndarray], covariance: np.ndarray, *, penalty: float = DEFAULT_PENALTY, seed: int = 0
+) -> float:
+    """How far the normalisation found on each half of the rows (even, odd) is from the one found on all.
+
+    Returns the larger of the two ``‖BBᵀ_half - BBᵀ‖_F / ‖BBᵀ‖_F``. A normalisation the data pin
+    down is found again on half of them, up to sampling noise (about ``relative_se · √2``); one
+    chosen among near-ties (chained or saturated logits) moves to another candidate.
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_soft_labels
+    >>> sim = simulate_soft_labels(10, 5000, modalities=("audio",), seed=1)
+    >>> w, _ = centred_logits(sim.probabilities)
+    >>> full = invert_softmax(np.cov(w, rowvar=False), 5000, [np.arange(10)])
+    >>> bool(split_half_discrepancy(w, [np.arange(10)], full.covariance) < 0.2)
+    True
+    """
+    p = w.shape[1]
+    u = block_indicators(p, blocks)
+    b = _b_matrix(covariance, u)
+    full = b @ b.T
+    worst = 0.0
+    for half in (w[0::2], w[1::2]):
+        try:
+            result = invert_softmax(np.cov(half, rowvar=False), half.shape[0], blocks, penalty=penalty, seed=seed)
+        except (DataError, np.linalg.LinAlgError):
+            return float("inf")
+        bh = _b_matrix(result.covariance, u)
+        worst = max(worst, float(np.linalg.norm(bh @ bh.T - full) / max(np.linalg.norm(full), 1e-300)))
+    return worst
+
+
+#: A block with more than this share of censored entries (stored as 0) is not claimed identified:
+#: the censored values are estimated, and the inversion is only as good as that estimate.
+CENSORED_LIMIT = 0.1
+
+
+def _centring(p: int, blocks: Sequence[np.ndarray]) -> np.ndarray:
+    a = np.eye(p)
+    for cols in blocks:
+        a[np.ix_(cols, cols)] -= 1.0 / len(cols)
+    return a
 
 
 def softmax_dataset(
@@ -796,7 +893,8 @@ def softmax_dataset(
         Validated data (in memory, memory-mapped, or shards).
     nodes : sequence of Node
     blocks : sequence of SimplexBlock
-        The softmax blocks found by :func:`ililab.transforms.detect_simplex_blocks`.
+        The probability blocks found by :func:`ililab.transforms.detect_probability_blocks`:
+        the softmax is undone on ``softmax`` blocks; ``sigmoid`` blocks get a per-column logit.
     info : dict
         Provenance; ``info["softmax"]`` receives the diagnostics.
     explicit : bool
@@ -813,10 +911,11 @@ def softmax_dataset(
     import warnings
 
     from ililab.dataset import Dataset
-    from ililab.transforms import IlilabWarning, _in_memory, _moments
+    from ililab.transforms import IlilabWarning, _approximate_warning, _in_memory, _moments, censored_coordinates, plan_for
 
     stack = 3
-    negative = [b for b in blocks if b.has_negative]
+    soft = [b for b in blocks if getattr(b, "kind", "softmax") == "softmax"]
+    negative = [b for b in soft if b.has_negative]
     if negative:
         if explicit:
             raise DataError(
@@ -825,39 +924,99 @@ def softmax_dataset(
             )
         info["softmax"] = {"identified": False, "reason": "negative soft labels are not softmax probabilities"}
         return None
-    floor = probability_floor(_input_dtype(values))
-    plan = CentredLogPlan(tuple(np.asarray(b.columns) for b in blocks), floor)
+    dtype = _input_dtype(values)
+    base = plan_for("log", blocks, dtype)
+    floor = min(base.lows) if base.lows else probability_floor(dtype)
+    plan = CentredLogPlan(tuple(np.asarray(b.columns) for b in soft), floor, base=base)
     columns = list(plan.blocks)
+    censored_share = 0.0
     if _in_memory(values, len(nodes)):
         raw = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
-        clipped = plan.clipped(raw)
-        w = plan(raw)
-        n = w.shape[0]
-        cov_w = np.cov(w, rowvar=False) if n >= 2 else None
+        coords, filled_cov = censored_coordinates(base, raw, info)
+        n = coords.shape[0]
+        check_enough_rows(n, len(nodes))
+        w = plan.centre(coords)
+        if filled_cov is not None:
+            a = _centring(w.shape[1], columns)
+            cov_w = a @ filled_cov @ a.T
+            cov_w = (cov_w + cov_w.T) / 2
+        else:
+            cov_w = np.cov(w, rowvar=False)
+        soft_cols = np.concatenate(columns)
+        censored_share = float((raw[:, soft_cols] < base.lows[0] if len(set(base.lows)) == 1 else
+                                np.hstack([raw[:, c] < lo for c, lo in zip(columns, base.lows)])).mean())
     else:
         w = None
         clipped = sum(plan.clipped(chunk) for _, chunk in _iter(values, chunk_rows))
         moments = _moments(values, chunk_rows, plan, progress, engine)
         cov_w, n = moments.covariance(), int(moments.n)
+        check_enough_rows(n, len(nodes))
         info["streamed"] = True
-    check_enough_rows(n, len(nodes))
-    if clipped:
-        info["clipped_values"] = clipped
+        if clipped:
+            info["clipped_values"] = clipped
+            censored_share = clipped / max(n * sum(len(c) for c in columns), 1)
+            warnings.warn(
+                f"{clipped} probabilities stored as 0 were set to {floor:.3g} before taking logarithms "
+                "(streamed data: no censored-value estimation); their log-ratios are only bounds",
+                IlilabWarning,
+                stacklevel=stack,
+            )
+    if info.get("censored_values"):
         warnings.warn(
-            f"{clipped} probabilities below {floor:.3g} (underflow to 0) were clipped to {floor:.3g} "
-            "before taking logarithms; their log-ratios are only bounds",
+            f"{info['censored_values']} probabilities stored as 0 (or 1) are censored (only known to lie "
+            f"beyond {floor:.3g}); estimated by EM from the other classes",
             IlilabWarning,
             stacklevel=stack,
         )
-    result = invert_softmax(cov_w, n, columns, penalty=penalty, seed=seed)
-    info["softmax"] = {**result.info, "floor": floor}
-    if not result.identified:
-        reason = result.info.get("reason", "not identified")
+    from ililab.progress import Progress
+
+    # the caller's bar (rows of the covariance pass) says whether bars are wanted (not with --quiet)
+    wanted = bool(getattr(getattr(progress, "__self__", None), "_enabled", False))
+    bar = Progress(3, "undoing the softmax", enabled=wanted)
+    try:
+        result = invert_softmax(cov_w, n, columns, penalty=penalty, seed=seed)
+    except (DataError, np.linalg.LinAlgError) as error:
+        bar.close()
+        if explicit:
+            raise DataError(f"--transform softmax: {error}") from None
+        info["softmax"] = {"identified": False, "reason": str(error).split(";")[0]}
+        return None
+    bar.update(1)
+    info["softmax"] = {**result.info, "floor": floor, "censored_share": round(censored_share, 6)}
+    identified = result.identified
+    if identified and w is not None and len(nodes) <= FAST_ABOVE and n >= 4 * len(nodes):
+        discrepancy = split_half_discrepancy(w, columns, result.covariance, penalty=penalty, seed=seed)
+        bar.update(3)
+        info["softmax"]["split_half"] = round(discrepancy, 4)
+        if discrepancy > SPLIT_HALF_LIMIT:
+            identified = False
+            info["softmax"].update(
+                identified=False,
+                reason=f"the two halves of the rows give different normalisations (relative difference "
+                f"{discrepancy:.2f}): the data cannot pin it down",
+            )
+    if identified and censored_share > CENSORED_LIMIT:
+        identified = False
+        info["softmax"].update(
+            identified=False,
+            reason=f"{censored_share:.0%} of the probabilities are censored (stored as 0): the inversion "
+            "rests on estimated values",
+        )
+    bar.close()
+    if not identified:
+        reason = info["softmax"].get("reason", "not identified")
         if not explicit:
             return None
         warnings.warn(
             f"--transform softmax: the softmax normalisation is not identified from these data ({reason}); "
             "the graph may be as distorted as one from plain transforms; pass the logits if you have them",
+            IlilabWarning,
+            stacklevel=stack,
+        )
+    _approximate_warning(blocks, stack + 1)
+    if len(soft) < len(blocks):
+        warnings.warn(
+            "independent (multi-label, sigmoid) probability columns are mapped back to their logits",
             IlilabWarning,
             stacklevel=stack,
         )

@@ -40,29 +40,41 @@ import numpy as np
 from ililab.dataset import Dataset
 from ililab.errors import DataError, UsageError
 from ililab.graph import Node
-from ililab.stats import check_enough_rows, covariance, iter_chunks, streaming_moments
+from ililab.stats import check_enough_rows, covariance, fill_censored, iter_chunks, streaming_moments
 
 __all__ = [
     "TRANSFORMS",
     "AUTO_CHOICE",
     "AUTO_SOFTMAX",
     "SIMPLEX_TOLERANCE",
+    "APPROX_TOLERANCE",
     "LOGIT_EPSILON",
     "CLR_RIDGE",
     "IlilabWarning",
     "SimplexBlock",
     "detect_simplex_blocks",
+    "detect_probability_blocks",
+    "censoring_bounds",
     "TransformPlan",
     "transform_dataset",
 ]
 
-TRANSFORMS = ("auto", "none", "logit", "alr", "clr", "softmax")
-# What `auto` applies to simplex blocks; chosen by benchmarks/soft_label_transforms.py.
-AUTO_CHOICE = "logit"
+TRANSFORMS = ("auto", "none", "logit", "log", "alr", "clr", "softmax")
+# What `auto` applies to softmax blocks whose normalisation cannot be undone: log-probabilities
+# (censored zeros filled by EM); chosen by benchmarks/softmax_graphs.py, where it beat the
+# per-column logit on few classes (C <= 8) and was never worse elsewhere.
+AUTO_CHOICE = "log"
 # Whether `auto` first tries to undo the softmax (ililab.softmax), falling back to AUTO_CHOICE
 # when the normalisation is not identified; chosen by benchmarks/softmax_graphs.py.
 AUTO_SOFTMAX = True
+# Rows summing to 1 within this are a simplex block whatever the values (linear label-space scores).
 SIMPLEX_TOLERANCE = 1e-4
+# Rows of values in [0, 1] summing to 1 within this are probabilities that were rounded or stored in
+# float16/32: recognised, renormalised, and the user told by how much they were off.
+APPROX_TOLERANCE = 2e-2
+# A block of values in [0, 1] counts as probabilities (sigmoid, multi-label) when at least this
+# share of its entries lies strictly inside (0, 1): hard 0/1 labels do not.
+INSIDE_SHARE = 0.5
 LOGIT_EPSILON = 1e-6
 CLR_RIDGE = 1e-3
 _CHUNK = 65536
@@ -77,12 +89,19 @@ class IlilabWarning(UserWarning):
 
 @dataclass(frozen=True)
 class SimplexBlock:
-    """Columns whose rows sum to 1: a modality's soft labels, or the whole matrix."""
+    """A block of probability columns: a modality's soft labels, or the whole matrix.
+
+    ``kind`` is ``"softmax"`` (rows sum to 1 within ``max_deviation``) or ``"sigmoid"``
+    (independent per-column probabilities in [0, 1], multi-label outputs); ``step`` is the
+    rounding step of the values (``1e-4`` for 4 decimals) or 0 when they are not rounded.
+    """
 
     name: str | None
     columns: np.ndarray
     max_deviation: float
     has_negative: bool
+    kind: str = "softmax"
+    step: float = 0.0
 
 
 def _blocks(nodes: Sequence[Node]) -> list[tuple[str | None, np.ndarray]]:
@@ -98,28 +117,88 @@ def _as_shards(values: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
     return [values] if isinstance(values, np.ndarray) else list(values)
 
 
-def _row_sum_deviation(
-    values: np.ndarray | Sequence[np.ndarray], columns: np.ndarray, stop_above: float = np.inf
-) -> tuple[float, bool]:
-    deviation, negative = 0.0, False
-    for _, chunk in iter_chunks(_as_shards(values), _CHUNK):
+@dataclass(frozen=True)
+class _BlockStats:
+    deviation: float
+    negative: bool
+    in_unit: bool
+    inside_share: float
+    step: float
+
+
+def _rounding_step(chunk: np.ndarray, dtype: np.dtype) -> float:
+    """``10**-d`` when every value of ``chunk`` is a multiple of it (up to the dtype's precision), else 0."""
+    eps = float(np.finfo(dtype if dtype.kind == "f" else np.float64).eps)
+    values = chunk[(chunk > 0) & (chunk < 1)]
+    if values.size < 10:
+        return 0.0
+    values = values[:100000]
+    for d in range(1, 9):
+        if 4 * eps * 10.0**d > 0.1:  # beyond the dtype's precision every value would pass
+            break
+        scaled = values * 10.0**d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 4 * eps * np.maximum(scaled, 1.0) + 1e-9):
+            return 10.0**-d
+    return 0.0
+
+
+def _block_stats(values, columns: np.ndarray, stop_above: float = np.inf) -> _BlockStats:
+    deviation, negative, in_unit, inside, total, step = 0.0, False, True, 0, 0, None
+    shards = _as_shards(values)
+    dtype = np.dtype(shards[0].dtype)
+    for _, chunk in iter_chunks(shards, _CHUNK):
         chunk = chunk[:, columns]
         deviation = max(deviation, float(np.max(np.abs(chunk.sum(axis=1) - 1.0))))
         negative = negative or bool((chunk < 0).any())
-        if deviation > stop_above:  # not a simplex block: no need to read the rest
+        in_unit = in_unit and not negative and bool((chunk <= 1).all())
+        inside += int(((chunk > 0) & (chunk < 1)).sum())
+        total += chunk.size
+        if step is None:
+            step = _rounding_step(chunk, dtype)
+        if deviation > stop_above and not in_unit:  # neither simplex nor probabilities: stop reading
             break
-    return deviation, negative
+    return _BlockStats(deviation, negative, in_unit, inside / max(total, 1), step or 0.0)
 
 
-def detect_simplex_blocks(
-    values: np.ndarray, nodes: Sequence[Node], tolerance: float = SIMPLEX_TOLERANCE
+def _row_sum_deviation(
+    values: np.ndarray | Sequence[np.ndarray], columns: np.ndarray, stop_above: float = np.inf
+) -> tuple[float, bool]:
+    stats = _block_stats(values, columns, stop_above)
+    return stats.deviation, stats.negative
+
+
+def _classify(stats: _BlockStats, tolerance: float, approx_tolerance: float) -> str | None:
+    if stats.deviation <= tolerance or (stats.in_unit and stats.deviation <= approx_tolerance):
+        return "softmax"
+    if stats.in_unit and stats.inside_share >= INSIDE_SHARE:
+        return "sigmoid"
+    return None
+
+
+def detect_probability_blocks(
+    values: np.ndarray | Sequence[np.ndarray],
+    nodes: Sequence[Node],
+    tolerance: float = SIMPLEX_TOLERANCE,
+    approx_tolerance: float = APPROX_TOLERANCE,
 ) -> list[SimplexBlock]:
-    """Blocks of columns whose rows sum to 1 within ``tolerance``.
+    """Blocks of softmax probabilities (rows sum to 1) and of sigmoid (multi-label) probabilities.
 
-    Each modality is a candidate block, and the columns without modality form
-    one. When no node carries a modality, contiguous equal-width blocks are
-    tried (1 block, then 2, 3, ...), so ``[audio | visual]`` soft labels are
-    recognised even without names; the blocks are then called ``columns A-B``.
+    A block is ``softmax`` when its rows sum to 1 within ``tolerance`` (whatever the values),
+    or, with every value in [0, 1], within ``approx_tolerance`` (rounded or float16/32 outputs).
+    It is ``sigmoid`` when every value is in [0, 1], at least ``INSIDE_SHARE`` of them strictly
+    inside, and the rows do not sum to 1. Each modality is a candidate block, and the columns
+    without modality form one. When no node carries a modality, contiguous equal-width blocks
+    are tried (1 block, then 2, 3, ...) and the first split where every block is a probability
+    block with at least one softmax block is taken (``[audio | visual]`` soft labels, or a
+    softmax block beside a sigmoid one); failing that, a matrix of probabilities in [0, 1] is
+    one sigmoid block. The blocks are then called ``columns A-B``.
+
+    Examples
+    --------
+    >>> from ililab.io import make_nodes
+    >>> p = np.array([[0.2, 0.8, 0.9], [0.5, 0.5, 0.1], [0.7, 0.3, 0.5]])
+    >>> [b.kind for b in detect_probability_blocks(p, make_nodes(3))]
+    ['sigmoid']
     """
     candidates = _blocks(nodes)
     if all(n.modality is None for n in nodes):
@@ -128,90 +207,159 @@ def detect_simplex_blocks(
             if p % k:
                 continue
             width = p // k
-            blocks = [np.arange(b * width, (b + 1) * width) for b in range(k)]
             found = []
-            for cols in blocks:
-                deviation, negative = _row_sum_deviation(values, cols, tolerance)
-                if deviation > tolerance:
+            for b in range(k):
+                cols = np.arange(b * width, (b + 1) * width)
+                stats = _block_stats(values, cols, approx_tolerance)
+                kind = _classify(stats, tolerance, approx_tolerance)
+                if kind is None:
                     break
                 name = None if k == 1 else f"columns {cols[0]}-{cols[-1]}"
-                found.append(SimplexBlock(name, cols, deviation, negative))
+                found.append(SimplexBlock(name, cols, stats.deviation, stats.negative, kind, stats.step))
             else:
-                return found
+                if any(b.kind == "softmax" for b in found):
+                    return found
+        stats = _block_stats(values, np.arange(p), approx_tolerance)
+        if p >= 1 and _classify(stats, tolerance, approx_tolerance) == "sigmoid":
+            return [SimplexBlock(None, np.arange(p), stats.deviation, False, "sigmoid", stats.step)]
         return []
     found = []
     for name, columns in candidates:
-        if columns.size < 2:
+        if columns.size < 1:
             continue
-        deviation, negative = _row_sum_deviation(values, columns, tolerance)
-        if deviation <= tolerance:
-            found.append(SimplexBlock(name, columns, deviation, negative))
-    if not found and len(candidates) > 1:
+        stats = _block_stats(values, columns, approx_tolerance)
+        kind = _classify(stats, tolerance, approx_tolerance)
+        if kind == "softmax" and columns.size < 2:
+            kind = "sigmoid" if stats.in_unit else None
+        if kind is not None:
+            found.append(SimplexBlock(name, columns, stats.deviation, stats.negative, kind, stats.step))
+    if not any(b.kind == "softmax" for b in found) and len(candidates) > 1:
         columns = np.arange(len(nodes))
-        deviation, negative = _row_sum_deviation(values, columns, tolerance)
-        if deviation <= tolerance:
-            found.append(SimplexBlock(None, columns, deviation, negative))
+        stats = _block_stats(values, columns, approx_tolerance)
+        if _classify(stats, tolerance, approx_tolerance) == "softmax":
+            return [SimplexBlock(None, columns, stats.deviation, stats.negative, "softmax", stats.step)]
     return found
 
 
-def _clipped_log(block: np.ndarray, what: str, info: dict) -> np.ndarray:
-    clipped = int((block < LOGIT_EPSILON).sum())
-    if clipped:
-        info.setdefault("clipped_values", 0)
-        info["clipped_values"] += clipped
-    return np.log(np.clip(block, LOGIT_EPSILON, None))
+def detect_simplex_blocks(
+    values: np.ndarray, nodes: Sequence[Node], tolerance: float = SIMPLEX_TOLERANCE
+) -> list[SimplexBlock]:
+    """The softmax blocks of :func:`detect_probability_blocks`: columns whose rows sum to 1.
+
+    Rows must sum to 1 within ``tolerance``, or within ``APPROX_TOLERANCE`` when every
+    value is in [0, 1] (rounded or low-precision probabilities).
+    """
+    return [b for b in detect_probability_blocks(values, nodes, tolerance) if b.kind == "softmax"]
+
+
+def censoring_bounds(dtype: np.dtype | type, step: float) -> tuple[float, float]:
+    """``(low, high)``: a probability stored as 0 is only known to be below ``low``, one stored as 1 above ``high``.
+
+    Rounded values (``step`` > 0): half a step from each end. Otherwise the dtype's smallest
+    subnormal number (what underflows to 0) and the largest number below 1 (a stored 1 is above it).
+    """
+    if step > 0:
+        return step / 2, 1 - step / 2
+    dt = np.dtype(dtype)
+    info = np.finfo(dt if dt.kind == "f" else np.float64)
+    return float(info.smallest_subnormal), 1.0 - float(info.epsneg)
 
 
 @dataclass(frozen=True)
 class TransformPlan:
-    """A row-wise transform, fixed once the simplex blocks are known: chunk of rows -> chunk of coordinates.
+    """A row-wise transform, fixed once the probability blocks are known: chunk of rows -> coordinates.
 
     Picklable, so the same plan runs on every chunk of a streaming pass, in
-    worker processes and on Dask workers.
+    worker processes and on Dask workers. A value stored as 0 (or 1) is censored: the plan
+    puts it at its bound (``lows``/``highs``); :func:`transform_dataset` then replaces it by
+    its conditional expectation (:func:`ililab.stats.fill_censored`) when the rows are in memory.
 
     Attributes
     ----------
     name : str
-        ``"none"``, ``"logit"``, ``"alr"`` or ``"clr"``.
+        ``"none"``, ``"logit"``, ``"log"``, ``"alr"`` or ``"clr"`` (applied to softmax blocks).
     blocks : tuple of ndarray
-        Column indices of each simplex block the transform applies to.
+        Column indices of each softmax block the transform applies to.
     keep : ndarray of bool
         Columns that have a coordinate (``alr`` drops each block's reference class).
+    sigmoid : tuple of ndarray
+        Column indices of sigmoid (multi-label) blocks: per-column logit unless ``name`` is ``"none"``.
+    renormalise : tuple of bool
+        Per softmax block: divide each row by its sum first (rows summing to 1 only approximately).
+    lows, highs : tuple of float
+        Per softmax block then per sigmoid block: the censoring bounds (:func:`censoring_bounds`).
     """
 
     name: str
     blocks: tuple[np.ndarray, ...] = ()
     keep: np.ndarray | None = None
+    sigmoid: tuple[np.ndarray, ...] = ()
+    renormalise: tuple[bool, ...] = ()
+    lows: tuple[float, ...] = ()
+    highs: tuple[float, ...] = ()
+
+    def _bounds(self, index: int) -> tuple[float, float]:
+        if index < len(self.lows):
+            return self.lows[index], self.highs[index]
+        return LOGIT_EPSILON, 1 - LOGIT_EPSILON
+
+    def _groups(self):
+        for i, cols in enumerate(self.blocks):
+            yield i, cols, "softmax"
+        for j, cols in enumerate(self.sigmoid):
+            yield len(self.blocks) + j, cols, "sigmoid"
+
+    def censored(self, chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Masks (below, above) of the censored entries of ``chunk``, over its columns."""
+        below = np.zeros(chunk.shape, dtype=bool)
+        above = np.zeros(chunk.shape, dtype=bool)
+        if self.name == "none":
+            return below, above
+        for i, cols, kind in self._groups():
+            low, high = self._bounds(i)
+            block = chunk[:, cols]
+            below[:, cols] = block < low
+            if kind == "sigmoid" or self.name == "logit":
+                above[:, cols] = block > high
+        return below, above
 
     def clipped(self, chunk: np.ndarray) -> int:
-        """How many values of ``chunk`` the transform clips before taking logarithms."""
+        """How many values of ``chunk`` are censored (stored as 0, or as 1 where a logit is taken)."""
+        below, above = self.censored(chunk)
+        return int(below.sum() + above.sum())
+
+    def coordinates(self, chunk: np.ndarray) -> np.ndarray:
+        """Per-column coordinates before any centring: log p (or logit p), censored values at their bounds."""
+        x = np.array(chunk, dtype=np.float64)
         if self.name == "none":
-            return 0
-        count = 0
-        for cols in self.blocks:
-            block = chunk[:, cols]
-            count += int((block < LOGIT_EPSILON).sum())
-            if self.name == "logit":
-                count += int((block > 1 - LOGIT_EPSILON).sum())
-        return count
+            return x
+        for i, cols, kind in self._groups():
+            low, high = self._bounds(i)
+            p_block = x[:, cols]
+            if kind == "softmax" and i < len(self.renormalise) and self.renormalise[i]:
+                sums = p_block.sum(axis=1, keepdims=True)
+                p_block = p_block / np.where(sums > 0, sums, 1.0)
+            if kind == "sigmoid" or self.name == "logit":
+                clipped = np.clip(p_block, low, high)
+                x[:, cols] = np.log(clipped) - np.log1p(-clipped)
+            else:
+                x[:, cols] = np.log(np.clip(p_block, low, None))
+        return x
+
+    def finish(self, x: np.ndarray) -> np.ndarray:
+        """From :meth:`coordinates` to what the learner sees: centring (clr) or a reference (alr)."""
+        if self.name in ("clr", "alr"):
+            x = x.copy()
+            for cols in self.blocks:
+                logs = x[:, cols]
+                x[:, cols] = logs - (logs.mean(axis=1, keepdims=True) if self.name == "clr" else logs[:, -1:])
+        return x if self.keep is None or self.keep.all() else x[:, self.keep]
 
     def __call__(self, chunk: np.ndarray) -> np.ndarray:
         """The coordinates of a float64 chunk of rows (a new array; ``chunk`` is left alone)."""
         if self.name == "none":
             return chunk
-        x = np.array(chunk, dtype=np.float64)
-        for cols in self.blocks:
-            p_block = x[:, cols]
-            if self.name == "logit":
-                clipped = np.clip(p_block, LOGIT_EPSILON, 1 - LOGIT_EPSILON)
-                x[:, cols] = np.log(clipped) - np.log1p(-clipped)
-            elif self.name == "clr":
-                logs = np.log(np.clip(p_block, LOGIT_EPSILON, None))
-                x[:, cols] = logs - logs.mean(axis=1, keepdims=True)
-            elif self.name == "alr":
-                logs = np.log(np.clip(p_block, LOGIT_EPSILON, None))
-                x[:, cols] = logs - logs[:, -1:]
-        return x if self.keep is None or self.keep.all() else x[:, self.keep]
+        return self.finish(self.coordinates(chunk))
 
     def regularise(self, cov: np.ndarray, n: int) -> np.ndarray:
         """The covariance-level part of the transform, applied after a pass over ``n`` rows.
@@ -244,6 +392,76 @@ def _moments(values, chunk_rows, transform, progress, engine):
     return streaming_moments(_as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
 
 
+def _describe_block(block: SimplexBlock) -> str:
+    return block.name if block.name is not None else "all columns"
+
+
+def _approximate_warning(blocks: Sequence[SimplexBlock], stack: int) -> None:
+    loose = [b for b in blocks if b.kind == "softmax" and b.max_deviation > SIMPLEX_TOLERANCE]
+    if loose:
+        worst = max(b.max_deviation for b in loose)
+        warnings.warn(
+            f"rows of {', '.join(_describe_block(b) for b in loose)} sum to 1 only within {worst:.2g} "
+            "(rounded or low-precision probabilities); each row is renormalised to sum to 1",
+            IlilabWarning,
+            stacklevel=stack,
+        )
+
+
+def plan_for(name: str, blocks: Sequence[SimplexBlock], dtype: np.dtype, keep: np.ndarray | None = None) -> TransformPlan:
+    """The :class:`TransformPlan` of ``name`` over ``blocks``: softmax blocks get ``name``, sigmoid blocks a logit."""
+    soft = [b for b in blocks if b.kind == "softmax"]
+    sig = [b for b in blocks if b.kind == "sigmoid"]
+    bounds = [censoring_bounds(dtype, b.step) for b in soft + sig]
+    return TransformPlan(
+        name,
+        tuple(b.columns for b in soft),
+        keep,
+        tuple(b.columns for b in sig) if name != "none" else (),
+        tuple(b.max_deviation > SIMPLEX_TOLERANCE for b in soft),
+        tuple(lo for lo, _ in bounds),
+        tuple(hi for _, hi in bounds),
+    )
+
+
+def input_dtype(values) -> np.dtype:
+    """The smallest float dtype of the input arrays (float64 for integer data): what its zeros mean."""
+    kinds = [np.dtype(a.dtype) for a in _as_shards(values)]
+    floats = [d for d in kinds if d.kind == "f"]
+    return min(floats, key=lambda d: d.itemsize) if floats else np.dtype(np.float64)
+
+
+def censored_coordinates(plan: TransformPlan, raw: np.ndarray, info: dict) -> tuple[np.ndarray, np.ndarray | None]:
+    """``plan.coordinates(raw)`` with censored entries filled by Gaussian EM; and the covariance, if any were censored.
+
+    Records ``info["censored_values"]`` (and the EM sweeps) when entries were censored.
+    """
+    x = plan.coordinates(raw)
+    below, above = plan.censored(raw)
+    if not (below.any() or above.any()) or x.shape[0] < 2:
+        return x, None
+    cols = np.flatnonzero((below | above).any(axis=0))
+    # fill jointly over every probability column (their dependence is what predicts a censored value)
+    group = np.unique(np.concatenate([*plan.blocks, *plan.sigmoid, cols]).astype(int))
+    low = x[below].min() if below.any() else -np.inf
+    lows = np.full(group.size, low)
+    highs = np.full(group.size, x[above].max() if above.any() else np.inf)
+    for i, c, _ in plan._groups():
+        lo, hi = plan._bounds(i)
+        pos = np.searchsorted(group, c)
+        if plan.name == "logit" or i >= len(plan.blocks):
+            lows[pos], highs[pos] = np.log(lo) - np.log1p(-lo), np.log(hi) - np.log1p(-hi)
+        else:
+            lows[pos] = np.log(lo)
+    fit = fill_censored(x[:, group], below[:, group], lows, above[:, group], highs)
+    x[:, group] = fit.rows
+    cov = covariance(x)
+    cov[np.ix_(group, group)] = fit.covariance
+    info["censored_values"] = fit.censored
+    info["censored_em_sweeps"] = fit.sweeps
+    return x, cov
+
+
 def transform_dataset(
     values: np.ndarray | Sequence[np.ndarray],
     nodes: Sequence[Node],
@@ -262,8 +480,10 @@ def transform_dataset(
         maps and shards are streamed chunk by chunk to their covariance
         (``Dataset.data`` is then None), never loaded whole.
     nodes : sequence of Node
-        One per column; their modalities define the simplex blocks.
-    transform : {"auto", "none", "logit", "alr", "clr", "softmax"}
+        One per column; their modalities define the probability blocks.
+    transform : {"auto", "none", "logit", "log", "alr", "clr", "softmax"}
+        ``auto``: undo the softmax on softmax blocks where identified, else log-probabilities;
+        per-column logit on sigmoid (multi-label) blocks; other data unchanged.
     chunk_rows : int, optional
         Rows per chunk of the streaming pass (default: about ``stats.CHUNK_BYTES`` per chunk).
     progress : callable, optional
@@ -275,30 +495,55 @@ def transform_dataset(
     Returns
     -------
     Dataset
-        With ``info["transform"]`` naming what ran and ``info["simplex_blocks"]``.
+        With ``info["transform"]`` naming what ran, ``info["simplex_blocks"]``,
+        ``info["sigmoid_blocks"]`` and ``info["censored_values"]`` (entries stored as 0 or 1).
+
+    Examples
+    --------
+    >>> from ililab.io import make_nodes
+    >>> from ililab.simulate import simulate_soft_labels
+    >>> sim = simulate_soft_labels(6, 2000, modalities=("audio",), output="sigmoid", seed=0)
+    >>> ds = transform_dataset(sim.probabilities, make_nodes(6))
+    >>> ds.info["transform"], ds.info["sigmoid_blocks"]
+    ('logit', ['all columns'])
     """
     if transform not in TRANSFORMS:
         raise UsageError(f"unknown transform {transform!r}; choose one of {', '.join(TRANSFORMS)}")
     nodes = list(nodes)
     check_enough_rows(sum(s.shape[0] for s in _as_shards(values)), len(nodes))
-    blocks = detect_simplex_blocks(values, nodes)
+    found = detect_probability_blocks(values, nodes)
+    blocks = [b for b in found if b.kind == "softmax"]
+    sigmoid = [b for b in found if b.kind == "sigmoid"]
+    dtype = input_dtype(values)
     info: dict = {
         "transform_requested": transform,
-        "simplex_blocks": [b.name if b.name is not None else "all columns" for b in blocks],
+        "simplex_blocks": [_describe_block(b) for b in blocks],
     }
+    if sigmoid:
+        info["sigmoid_blocks"] = [_describe_block(b) for b in sigmoid]
+    if blocks and max(b.max_deviation for b in blocks) > SIMPLEX_TOLERANCE:
+        info["row_sum_deviation"] = float(max(b.max_deviation for b in blocks))
     chosen = transform
     if transform == "auto":
-        chosen = AUTO_CHOICE if blocks else "none"
+        chosen = AUTO_CHOICE if blocks else ("logit" if sigmoid else "none")
     info["transform"] = chosen
-    if chosen == "none" or not blocks:
-        if chosen != "none":
-            warnings.warn(
-                f"--transform {chosen} applies to soft labels, but no block of columns sums to 1 "
-                "row by row; the data is used unchanged",
-                IlilabWarning,
-                stacklevel=2,
-            )
-            info["transform"] = "none"
+    if chosen != "none" and not blocks and not sigmoid:
+        warnings.warn(
+            f"--transform {chosen} applies to soft labels, but no block of columns holds probabilities "
+            "(rows summing to 1, or values in [0, 1]); the data is used unchanged",
+            IlilabWarning,
+            stacklevel=2,
+        )
+        chosen = info["transform"] = "none"
+    if chosen == "none" and (blocks or sigmoid) and any(not b.has_negative for b in found):
+        warnings.warn(
+            "the data look like probabilities, but --transform none scores them as they are: the "
+            "graph is distorted by the normalisation (softmax) or the saturation (sigmoid); "
+            "consider --transform auto",
+            IlilabWarning,
+            stacklevel=2,
+        )
+    if chosen == "none":
         if _in_memory(values, len(nodes)):
             x = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
             info["_plan"] = TransformPlan("none")
@@ -308,22 +553,31 @@ def transform_dataset(
         info["_plan"] = TransformPlan("none")
         info["_source"] = _as_shards(values)
         return Dataset(tuple(nodes), moments.covariance(), int(moments.n), None, info)
-    if chosen == "softmax" or (transform == "auto" and AUTO_SOFTMAX):
+    if blocks and (chosen == "softmax" or (transform == "auto" and AUTO_SOFTMAX)):
         from ililab.softmax import softmax_dataset
 
         dataset = softmax_dataset(
-            values, nodes, blocks, info, explicit=transform == "softmax", chunk_rows=chunk_rows, progress=progress, engine=engine
+            values, nodes, found, info, explicit=transform == "softmax", chunk_rows=chunk_rows, progress=progress, engine=engine
         )
         if dataset is not None:
             return dataset
         chosen = info["transform"] = AUTO_CHOICE
         warnings.warn(
             f"the softmax normalisation is not identified from these data ({info['softmax'].get('reason')}); "
-            f"--transform auto falls back to {AUTO_CHOICE}",
+            f"--transform auto falls back to {AUTO_CHOICE}; {_RELIABILITY}",
             IlilabWarning,
             stacklevel=2,
         )
-    if any(b.has_negative for b in blocks) and chosen != "none":
+    elif chosen == "softmax":
+        chosen = info["transform"] = "logit"
+        warnings.warn(
+            "--transform softmax: no block of columns sums to 1 row by row (only independent "
+            "probabilities); each probability column gets a logit instead",
+            IlilabWarning,
+            stacklevel=2,
+        )
+    _approximate_warning(blocks, 2)
+    if any(b.has_negative for b in blocks):
         info["negative_values"] = True
     keep = np.ones(len(nodes), dtype=bool)
     ridge_columns: list[np.ndarray] = []
@@ -332,13 +586,18 @@ def transform_dataset(
             ridge_columns.append(block.columns)
         elif chosen == "alr":
             keep[block.columns[-1]] = False
-    plan = TransformPlan(chosen, tuple(b.columns for b in blocks), keep)
+    plan = plan_for(chosen, found, dtype, keep)
     if _in_memory(values, len(nodes)):
         raw = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
-        n_clipped = plan.clipped(raw)
-        x = plan(raw)
-        cov = covariance(x) if x.shape[0] >= 2 else None
+        coords, filled_cov = censored_coordinates(plan, raw, info)
+        x = plan.finish(coords)
         n_rows = x.shape[0]
+        if n_rows < 2:
+            cov = None
+        elif filled_cov is not None:
+            cov = _finish_covariance(plan, filled_cov)
+        else:
+            cov = covariance(x)
     else:
         clipped = [0]
 
@@ -355,13 +614,19 @@ def transform_dataset(
         x, cov, n_rows = None, moments.covariance(), int(moments.n)
         info["streamed"] = True
         info["_source"] = _as_shards(values)
-    if n_clipped:
-        info["clipped_values"] = n_clipped
+        if n_clipped:
+            info["clipped_values"] = n_clipped
+            warnings.warn(
+                f"{n_clipped} soft-label values stored as 0 (or 1) were set to their censoring bound before "
+                "taking logarithms (streamed data: no censored-value estimation)",
+                IlilabWarning,
+                stacklevel=2,
+            )
     info["_plan"] = plan  # private: what bootstrap replicates re-apply; not copied into graph meta
-    if info.get("clipped_values"):
+    if info.get("censored_values"):
         warnings.warn(
-            f"{info['clipped_values']} soft-label values below {LOGIT_EPSILON:g} (or above "
-            f"1 - {LOGIT_EPSILON:g}) were clipped before taking logarithms",
+            f"{info['censored_values']} soft-label values stored as 0 (or 1) are censored (only known to lie "
+            "beyond the smallest value the file can hold); estimated by EM from the other classes",
             IlilabWarning,
             stacklevel=2,
         )
@@ -377,15 +642,44 @@ def transform_dataset(
     if ridge_columns and cov is not None:
         cov = plan.regularise(cov, n_rows)
         info["clr_ridge"] = CLR_RIDGE
-    warnings.warn(
-        "the data are normalised probabilities (rows sum to 1): their normalisation acts like a "
-        "hidden common cause of every class, so the graph is less true than one from the "
-        "pre-softmax logits; pass the logits if you have them (see docs/soft-labels.md)",
-        IlilabWarning,
-        stacklevel=2,
-    )
+    if sigmoid and chosen != "none":
+        warnings.warn(
+            f"{', '.join(_describe_block(b) for b in sigmoid)}: independent (multi-label, sigmoid) probabilities; "
+            "each column is mapped back to its logit",
+            IlilabWarning,
+            stacklevel=2,
+        )
+    if blocks:
+        warnings.warn(
+            "the data are normalised probabilities (rows sum to 1): their normalisation acts like a "
+            "hidden common cause of every class, so the graph is less true than one from the "
+            "pre-softmax logits; pass the logits if you have them (see docs/soft-labels.md)",
+            IlilabWarning,
+            stacklevel=2,
+        )
     kept_nodes = tuple(n for n, k in zip(nodes, keep) if k)
     if n_rows < 2 or cov is None:
         raise DataError("need at least 2 rows")
     output_nodes = tuple(nodes) if len(kept_nodes) != len(nodes) else None
     return Dataset(kept_nodes, cov, n_rows, x, info, output_nodes)
+
+
+_RELIABILITY = (
+    "graphs from normalised probabilities without the softmax undone are less reliable "
+    "(about half to four fifths of the edges right in benchmarks; see docs/soft-labels.md)"
+)
+
+
+def _finish_covariance(plan: TransformPlan, cov: np.ndarray) -> np.ndarray:
+    """The covariance of ``plan.finish(x)`` from that of the coordinates ``x`` (a linear map)."""
+    p = cov.shape[0]
+    a = np.eye(p)
+    if plan.name in ("clr", "alr"):
+        for cols in plan.blocks:
+            sub = np.eye(len(cols))
+            sub -= 1.0 / len(cols) if plan.name == "clr" else np.eye(len(cols))[-1][None, :]
+            a[np.ix_(cols, cols)] = sub
+    if plan.keep is not None and not plan.keep.all():
+        a = a[plan.keep]
+    out = a @ cov @ a.T
+    return (out + out.T) / 2

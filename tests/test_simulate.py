@@ -33,3 +33,30 @@ def test_soft_labels_structure():
     # every class's first-modality node is linked to its twins unless a cycle forced a drop
     aligned = sum(sim.weights[c, 6 + c] != 0 for c in range(6))
     assert aligned >= 4
+
+
+def test_soft_label_options_make_real_classifier_outputs():
+    rounded = simulate_soft_labels(10, 500, ("audio",), seed=0, decimals=3, dtype=np.float32)
+    assert rounded.probabilities.dtype == np.float32
+    np.testing.assert_allclose(rounded.probabilities, np.round(rounded.probabilities.astype(np.float64), 3), atol=1e-7)
+    tags = simulate_soft_labels(5, 500, ("audio",), seed=0, output="sigmoid")
+    np.testing.assert_allclose(tags.probabilities, 1 / (1 + np.exp(-tags.logits)))
+    assert np.abs(tags.probabilities.sum(axis=1) - 1).max() > 0.1
+    skewed = simulate_soft_labels(5, 4000, ("audio",), seed=0, imbalance=100.0)
+    share = skewed.probabilities.mean(axis=0)
+    assert share[0] > 10 * share[-1]
+    chained = simulate_soft_labels(6, 100, ("audio",), seed=0, chain=2.0)
+    assert all(chained.weights[c - 1, c] == 2.0 for c in range(1, 6))
+    saturated = simulate_soft_labels(8, 2000, ("audio",), seed=0, logit_scale=8, chain=1.0, standardize=False, dtype="float16")
+    assert (saturated.probabilities == 0).mean() > 0.3  # float16 underflows most of a confident network's outputs
+
+
+def test_cli_soft_label_options(run_cli, tmp_path):
+    result = run_cli(
+        "simulate", "soft-labels", "-c", "4", "-n", "300", "--dtype", "float16", "--decimals", "3", "--kind", "sigmoid",
+        "--imbalance", "10", "--chain", "1", "--raw-logits", "-o", str(tmp_path / "d"),
+    )
+    assert result.code == 0, result.err
+    p = np.load(tmp_path / "d" / "soft_labels.npy")
+    assert p.dtype == np.float16 and p.shape == (300, 8)
+    assert run_cli("simulate", "soft-labels", "--float32", "--dtype", "float16", "-o", str(tmp_path / "e")).code == 2

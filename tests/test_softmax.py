@@ -180,19 +180,20 @@ def test_transform_gives_full_rank_covariance_and_matching_rows(one_block):
     np.testing.assert_allclose(rows, w - w.mean(axis=0), atol=1e-8)
 
 
-def test_underflow_is_clipped_with_a_warning():
+def test_underflow_is_censored_and_counted():
     sim = simulate_soft_labels(6, 1500, modalities=("audio",), seed=0, dtype=np.float32)
     p = sim.probabilities.copy()
     p[:5, 1] += p[:5, 0]  # rows still sum to 1
     p[:5, 0] = 0.0
-    floor = sm.probability_floor(np.float32)
-    assert floor == pytest.approx(np.finfo(np.float32).tiny)
     w, clipped = sm.centred_logits(p)
     assert clipped == 5 and np.isfinite(w).all()
-    with pytest.warns(IlilabWarning, match="5 probabilities below"):
+    with pytest.warns(IlilabWarning, match="5 probabilities stored as 0"):
         ds = transform_dataset(p, make_nodes(6, sim.names), "softmax")
-    assert ds.info["clipped_values"] == 5
-    assert ds.info["softmax"]["floor"] == pytest.approx(floor)
+    assert ds.info["censored_values"] == 5
+    # a zero says only "below the smallest float32": the bound is the smallest subnormal, not a clip constant
+    assert ds.info["softmax"]["floor"] == pytest.approx(np.finfo(np.float32).smallest_subnormal)
+    # the censored log-ratios are estimated from the other classes: finite and far above log(floor)
+    assert np.isfinite(ds.data).all()
 
 
 def test_negative_values_are_refused():
@@ -225,3 +226,68 @@ def test_bootstrap_on_streamed_probabilities_redoes_the_inversion(tmp_path, monk
     # replicates were inverted too: the confident edges are the true ones
     confident = graph.with_edges([e for e in graph.edges if e.confidence >= 0.75])
     assert adjacency_scores(confident, sim.true_graph).f1 >= 0.9
+
+
+# -- soft labels as real classifiers emit them: the crashes of issue 14 ---------------------
+
+
+def _no_internal_error(sim, transform="auto"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ililab.infer_graph(sim.probabilities, names=sim.names, transform=transform)
+
+
+def test_saturated_chained_two_blocks_do_not_crash_identification():
+    # NaN reached eigvalsh in the identification check (LinAlgError, exit 3)
+    sim = simulate_soft_labels(
+        3, 1000, ("audio", "visual"), 2.0, 641966, 4.0, decimals=6, chain=2.0, weight_range=(0.5, 1.5), standardize=False
+    )
+    graph = _no_internal_error(sim)
+    assert graph.meta["data"]["softmax"]["identified"] is False
+
+
+def test_chained_block_with_constant_columns_after_clipping_gives_a_graph():
+    # within-block chains, saturated: whole columns underflow; was SingularCovarianceError after the 1e-6 clip
+    sim = simulate_soft_labels(16, 5000, ("audio",), 2.0, 0, 1.0, chain=3.0, weight_range=(0.5, 1.5), standardize=False)
+    assert (sim.probabilities == 0).mean() > 0.5  # most probabilities underflowed
+    graph = _no_internal_error(sim)
+    assert graph.meta["transform"] in ("log", "softmax") and graph.meta["data"]["censored_values"] > 0
+    assert graph.meta["data"]["softmax"]["identified"] is False
+
+
+def test_collinear_chain_is_a_clear_data_error_or_a_graph():
+    # one 16-class chain with w = 3: consecutive logits are almost the same column
+    sim = simulate_soft_labels(16, 5000, ("audio",), 2.0, 0, 1.5, chain=3.0, weight_range=(0.5, 1.5))
+    with pytest.raises(DataError, match="singular|correlated"):
+        transform_dataset(sim.probabilities, make_nodes(16, sim.names), "softmax")
+    try:
+        graph = _no_internal_error(sim)
+    except DataError as error:  # exit 1 with a one-line reason, never exit 3
+        assert "correlated" in str(error) or "singular" in str(error)
+    else:
+        assert graph.meta["data"]["softmax"]["identified"] is False
+
+
+def test_halves_that_disagree_are_not_identified(one_block, monkeypatch):
+    nodes = make_nodes(10, one_block.names)
+    ds = transform_dataset(one_block.probabilities, nodes, "softmax")
+    assert ds.info["softmax"]["identified"] and 0 < ds.info["softmax"]["split_half"] < sm.SPLIT_HALF_LIMIT
+    monkeypatch.setattr(sm, "SPLIT_HALF_LIMIT", 0.0)
+    with pytest.warns(IlilabWarning, match="two halves of the rows"):
+        ds = transform_dataset(one_block.probabilities, nodes, "softmax")
+    assert ds.info["softmax"]["identified"] is False
+
+
+def test_mostly_censored_blocks_are_not_identified(one_block, monkeypatch):
+    p = one_block.probabilities.copy()
+    p[p < np.quantile(p, 0.02)] = 0.0  # the smallest 2% underflowed
+    nodes = make_nodes(10, one_block.names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = transform_dataset(p, nodes, "softmax")
+    assert ds.info["softmax"]["censored_share"] == pytest.approx(0.02, abs=1e-3)
+    assert ds.info["softmax"]["identified"]
+    monkeypatch.setattr(sm, "CENSORED_LIMIT", 0.01)
+    with pytest.warns(IlilabWarning, match="censored"):
+        ds = transform_dataset(p, nodes, "softmax")
+    assert ds.info["softmax"]["identified"] is False and "censored" in ds.info["softmax"]["reason"]

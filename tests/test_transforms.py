@@ -1,10 +1,12 @@
+import warnings
+
 import numpy as np
 import pytest
 
 from ililab.errors import DataError, UsageError
 from ililab.graph import Node
 from ililab.io import make_nodes
-from ililab.transforms import LOGIT_EPSILON, IlilabWarning, detect_simplex_blocks, transform_dataset
+from ililab.transforms import IlilabWarning, detect_simplex_blocks, transform_dataset
 
 
 def _nodes(names):
@@ -41,13 +43,16 @@ def test_auto_gives_full_rank_and_keeps_every_node(soft_small):
     assert np.linalg.matrix_rank(ds.covariance) == ds.covariance.shape[0]
 
 
-def test_logit_values_and_clipping():
-    p = np.array([[0.2, 0.8], [0.5, 0.5], [0.0, 1.0], [0.9, 0.1]])
+def test_logit_values_and_censoring():
+    p = np.array([[0.2, 0.8], [0.5, 0.5], [0.0, 1.0], [0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
     nodes = [Node("a (m)", "a", "m"), Node("b (m)", "b", "m")]
-    with pytest.warns(IlilabWarning, match="clipped"):
+    with pytest.warns(IlilabWarning, match="censored"):
         ds = transform_dataset(p, nodes, "logit")
     assert ds.data[0, 0] == pytest.approx(np.log(0.2 / 0.8))
-    assert ds.data[2, 0] == pytest.approx(np.log(LOGIT_EPSILON / (1 - LOGIT_EPSILON)))
+    # a stored 0 (and 1) is censored: estimated beyond the smallest observed logit, counted in meta
+    assert ds.info["censored_values"] == 2
+    assert ds.data[2, 0] < np.log(0.2 / 0.8) and ds.data[2, 1] > np.log(0.8 / 0.2)
+    assert np.isfinite(ds.data).all()
 
 
 def test_clr_is_ridged_to_full_rank(soft_small):
@@ -72,3 +77,86 @@ def test_no_more_rows_than_columns_is_refused_before_any_transform(transform):
     probabilities = np.full((5, 5), 0.2)
     with pytest.raises(DataError, match="5 rows for 5 columns"):
         transform_dataset(probabilities, make_nodes(5), transform)
+
+
+# -- probabilities as real files hold them (issue 14) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"decimals": 4}, {"dtype": np.float16}, {"decimals": 3, "dtype": np.float32}],
+    ids=["4 decimals", "float16", "3 decimals float32"],
+)
+def test_rounded_and_low_precision_probabilities_are_recognised_and_renormalised(options):
+    from ililab.simulate import simulate_soft_labels
+
+    sim = simulate_soft_labels(10, 3000, ("audio",), seed=2, **options)
+    deviation = float(np.max(np.abs(sim.probabilities.astype(np.float64).sum(axis=1) - 1)))
+    assert deviation > 1e-4  # beyond the strict tolerance: the old detection scored them raw
+    nodes = make_nodes(10, sim.names)
+    (block,) = detect_simplex_blocks(sim.probabilities, nodes)
+    assert block.max_deviation == pytest.approx(deviation)
+    with pytest.warns(IlilabWarning, match="sum to 1 only within"):
+        ds = transform_dataset(sim.probabilities, nodes, "log")
+    assert ds.info["row_sum_deviation"] == pytest.approx(deviation)
+    # renormalised: exp of the log coordinates sums to 1 per row (up to the censored entries)
+    sums = np.exp(ds.data).sum(axis=1)
+    assert np.median(np.abs(sums - 1)) < 1e-9
+
+
+def test_rounding_step_is_found_and_bounds_the_censored_values():
+    from ililab.simulate import simulate_soft_labels
+    from ililab.transforms import censoring_bounds, detect_probability_blocks
+
+    sim = simulate_soft_labels(10, 2000, ("audio",), seed=1, decimals=4, logit_scale=3.0)
+    (block,) = detect_probability_blocks(sim.probabilities, make_nodes(10, sim.names))
+    assert block.step == pytest.approx(1e-4)
+    assert censoring_bounds(np.float64, block.step) == pytest.approx((5e-5, 1 - 5e-5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = transform_dataset(sim.probabilities, make_nodes(10, sim.names), "log")
+    zeros = sim.probabilities == 0
+    assert ds.info["censored_values"] == int(zeros.sum()) > 0
+    assert (ds.data[zeros] < np.log(5e-5) + 1e-9).mean() > 0.5  # mostly estimated below the bound
+
+
+def test_probability_looking_data_scored_raw_are_warned_about(soft_small):
+    with pytest.warns(IlilabWarning, match="look like probabilities"):
+        transform_dataset(soft_small.probabilities, _nodes(soft_small.names), "none")
+
+
+def test_sigmoid_outputs_get_a_per_column_logit_under_auto_and_logit():
+    from ililab.simulate import simulate_soft_labels
+
+    sim = simulate_soft_labels(8, 3000, ("audio", "visual"), seed=0, output="sigmoid", dtype=np.float32, logit_scale=3)
+    nodes = make_nodes(16, sim.names)
+    for transform in ("auto", "logit"):
+        with pytest.warns(IlilabWarning, match="multi-label"):
+            ds = transform_dataset(sim.probabilities, nodes, transform)
+        assert ds.info["transform"] == "logit" and ds.info["sigmoid_blocks"] == ["audio", "visual"]
+        inside = (sim.probabilities > 0) & (sim.probabilities < 1)
+        np.testing.assert_allclose(ds.data[inside], sim.logits.astype(np.float64)[inside], atol=2e-3)
+
+
+def test_hard_labels_are_not_probabilities():
+    from ililab.transforms import detect_probability_blocks
+
+    labels = np.eye(4)[np.arange(40) % 4]
+    labels[:, 0] = np.arange(40) % 2  # not one-hot either: no simplex
+    assert detect_probability_blocks(labels, make_nodes(4)) == []
+
+
+def test_softmax_block_beside_a_sigmoid_block_works_block_by_block():
+    from ililab.simulate import simulate_soft_labels
+    from ililab.transforms import detect_probability_blocks
+
+    soft = simulate_soft_labels(8, 3000, ("audio",), seed=3)
+    tags = simulate_soft_labels(8, 3000, ("audio",), seed=4, output="sigmoid")
+    values = np.hstack([soft.probabilities, tags.probabilities])
+    kinds = [(b.name, b.kind) for b in detect_probability_blocks(values, make_nodes(16))]
+    assert kinds == [("columns 0-7", "softmax"), ("columns 8-15", "sigmoid")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = transform_dataset(values, make_nodes(16), "log")
+    np.testing.assert_allclose(ds.data[:, 8:], tags.logits, atol=1e-6)  # the sigmoid block got its logit
+    np.testing.assert_allclose(ds.data[:, :8], np.log(soft.probabilities), atol=1e-9)

@@ -8,7 +8,7 @@ import click
 
 from ililab.commands._common import Stopwatch, is_quiet, parse_params
 
-_TRANSFORMS = ["auto", "none", "logit", "alr", "clr", "softmax"]
+_TRANSFORMS = ["auto", "none", "logit", "log", "alr", "clr", "softmax"]
 
 
 def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, nodes):

@@ -28,18 +28,42 @@ def simulate_command() -> None:
     show_default=True,
     help="Standard deviation of the logits.",
 )
-@click.option("--float32", "float32", is_flag=True, help="Write float32 arrays (like a network's output).")
+@click.option("--float32", "float32", is_flag=True, help="Same as --dtype float32.")
+@click.option(
+    "--dtype", type=click.Choice(["float16", "float32", "float64"]), default=None, help="dtype of the arrays written [float64]."
+)
+@click.option(
+    "--kind", type=click.Choice(["softmax", "sigmoid"]), default="softmax", show_default=True,
+    help="Softmax per modality (rows sum to 1) or sigmoid per class (multi-label).",
+)
+@click.option("--decimals", type=click.IntRange(min=1), default=None, help="Round the probabilities (like a CSV export).")
+@click.option(
+    "--imbalance", type=click.FloatRange(min=1), default=1.0, show_default=True,
+    help="Ratio of the most to the least frequent class.",
+)
+@click.option(
+    "--chain", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    help="Weight of extra edges class j-1 -> class j within each modality.",
+)
+@click.option(
+    "--raw-logits", is_flag=True,
+    help="Multiply the SEM's logits by --logit-scale without standardising them (saturated outputs).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--output", "-o", type=click.Path(file_okay=False), required=True, help="Output directory.")
-def soft_labels(classes, modalities, samples, degree, logit_scale, float32, seed, output) -> None:
+def soft_labels(
+    classes, modalities, samples, degree, logit_scale, float32, dtype, kind, decimals, imbalance, chain, raw_logits, seed, output
+) -> None:
     """Soft labels from a latent class DAG: soft_labels.npy, soft_labels_logits.npy, names.txt, true_graph.json."""
-    import numpy as np
-
+    from ililab.errors import UsageError
     from ililab.simulate import simulate_soft_labels
 
+    if float32 and dtype not in (None, "float32"):
+        raise UsageError(f"--float32 contradicts --dtype {dtype}; pass one of them")
     mods = tuple(m.strip() for m in modalities.split(",") if m.strip())
     sim = simulate_soft_labels(
-        classes, samples, mods, degree, seed, logit_scale, dtype=np.float32 if float32 else np.float64
+        classes, samples, mods, degree, seed, logit_scale, dtype=dtype or ("float32" if float32 else "float64"),
+        output=kind, decimals=decimals, imbalance=imbalance, chain=chain, standardize=not raw_logits,
     )
     paths = sim.save(output)
     if is_quiet():

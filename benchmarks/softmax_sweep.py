@@ -1,0 +1,115 @@
+"""Randomized sweep: soft labels as real classifiers emit them must never end in an internal error.
+
+Draws configurations from a seeded grid -- classes per block C in 3-527, one or two blocks,
+confidence scale s in 1-8 (logits not standardised, so chained and high-degree classes
+saturate), within-block chains of weight up to 3, float16/32/64, rounding to 3-6 decimals,
+class imbalance, softmax or sigmoid (multi-label) outputs, n in 500-20,000 -- simulates each
+with :func:`ililab.simulate.simulate_soft_labels` and runs ``ililab.infer_graph`` with the
+``auto`` transform (and, for a third of them, ``logit`` or ``softmax``). An
+:class:`~ililab.errors.IlilabError` is a clear user error (exit 1 or 2 of the CLI); any other
+exception is what the CLI reports with exit 3. Prints one line per configuration that ended in
+exit 3 and a summary count.
+
+Usage::
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_sweep.py [--configs 500] [--seed 0] \\
+        [--budget-seconds 3600] [--max-cells 200000]
+"""
+
+from __future__ import annotations
+
+from _common import pin_blas
+
+pin_blas()
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import ililab  # noqa: E402
+from ililab.errors import IlilabError  # noqa: E402
+from ililab.metrics import adjacency_scores  # noqa: E402
+from ililab.simulate import simulate_soft_labels  # noqa: E402
+
+CLASSES = (3, 4, 5, 6, 8, 10, 16, 20, 50, 100, 527)
+SCALES = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+CHAINS = (0.0, 0.0, 0.5, 1.0, 2.0, 3.0)
+DTYPES = ("float16", "float32", "float64")
+DECIMALS = (None, None, 3, 4, 6)
+SAMPLES = (500, 1000, 2000, 5000, 8000, 20000)
+
+
+def draw(rng: np.random.Generator, max_cells: int) -> dict:
+    """One configuration; ``C * blocks * n`` is kept below ``max_cells`` (the big ones are slow)."""
+    while True:
+        cfg = {
+            "n_classes": int(rng.choice(CLASSES)),
+            "blocks": int(rng.choice([1, 2])),
+            "logit_scale": float(rng.choice(SCALES)),
+            "chain": float(rng.choice(CHAINS)),
+            "dtype": str(rng.choice(DTYPES)),
+            "decimals": DECIMALS[int(rng.integers(len(DECIMALS)))],
+            "imbalance": float(rng.choice([1.0, 1.0, 100.0])),
+            "output": str(rng.choice(["softmax", "softmax", "softmax", "sigmoid"])),
+            "n": int(rng.choice(SAMPLES)),
+            "degree": float(rng.choice([1.0, 2.0, 4.0])),
+            "standardize": bool(rng.random() < 0.3),
+            "transform": str(rng.choice(["auto", "auto", "auto", "auto", "logit", "softmax"])),
+            "seed": int(rng.integers(1_000_000)),
+        }
+        if cfg["n_classes"] * cfg["blocks"] * cfg["n"] <= max_cells:
+            return cfg
+
+
+def run_one(cfg: dict) -> tuple[str, str, float | None]:
+    modalities = ("audio", "visual")[: cfg["blocks"]]
+    sim = simulate_soft_labels(
+        cfg["n_classes"], cfg["n"], modalities, cfg["degree"], cfg["seed"], cfg["logit_scale"],
+        dtype=cfg["dtype"], output=cfg["output"], decimals=cfg["decimals"], imbalance=cfg["imbalance"],
+        chain=cfg["chain"], weight_range=(0.5, 1.5), standardize=cfg["standardize"],
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            graph = ililab.infer_graph(sim.probabilities, names=sim.names, transform=cfg["transform"], seed=0)
+    except IlilabError as error:
+        return "user error", f"{type(error).__name__}: {error}", None
+    except Exception as error:  # what the CLI would report with exit 3
+        return "exit 3", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=-3)}", None
+    return "ok", graph.meta.get("transform", "?"), adjacency_scores(graph, sim.true_graph).f1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--budget-seconds", type=float, default=3600.0, help="stop drawing after this long")
+    parser.add_argument("--max-cells", type=int, default=200_000, help="largest C * blocks * n drawn")
+    parser.add_argument("--verbose", action="store_true", help="print every configuration")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    start = time.perf_counter()
+    counts = {"ok": 0, "user error": 0, "exit 3": 0}
+    for i in range(args.configs):
+        if time.perf_counter() - start > args.budget_seconds:
+            break
+        cfg = draw(rng, args.max_cells)
+        outcome, detail, f1 = run_one(cfg)
+        counts[outcome] += 1
+        if outcome != "ok" or args.verbose:
+            f1_text = "" if f1 is None else f" F1={f1:.2f}"
+            print(f"[{i}] {outcome}{f1_text}: {cfg} -> {detail.splitlines()[0][:200] if detail else ''}", flush=True)
+            if outcome == "exit 3":
+                print(detail, flush=True)
+    done = sum(counts.values())
+    print(
+        f"{done} configurations in {time.perf_counter() - start:.0f} s: {counts['ok']} graphs, "
+        f"{counts['user error']} clear user errors, {counts['exit 3']} internal errors (exit 3)"
+    )
+
+
+if __name__ == "__main__":
+    main()
