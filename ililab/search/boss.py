@@ -71,7 +71,8 @@ from ililab.search._growshrink import (
     new_work,
     trace_node,
 )
-from ililab.search._orders import order_constraints, random_order, shuffle, stream_seed
+from ililab.search._orders import order_constraints, shuffle
+from ililab.search._restarts import check_restarts, run_restarts
 
 __all__ = ["BossResult", "boss_search", "DEFAULT_RESTARTS"]
 
@@ -229,6 +230,52 @@ def _boss_once(
     return total
 
 
+class _BossRunner:
+    """The compiled state of one search, reused by every restart (see
+    :mod:`ililab.search._restarts`)."""
+
+    lazy_dag = True  # a DAG costs one more compiled call (``finish``)
+
+    def __init__(self, ctx, prec, has_prec, tol, max_passes, capacity):
+        p = ctx[0].shape[0]
+        self.forest = new_forest(p, capacity)  # the first _boss_once call initialises it
+        work = new_work(p)
+        self.pi = np.arange(p, dtype=np.int64)
+        self.stats_arr = np.zeros(3, dtype=np.int64)
+        self.par = np.zeros((p, p), dtype=np.int32)
+        self.npar = np.zeros(p, dtype=np.int64)
+        self.rng = np.zeros(1, dtype=np.uint64)
+        pos, loc = np.arange(p, dtype=np.int64), np.zeros(p)
+        scratch, bw = np.empty((3, max(p, 1))), np.empty((3, max(p, 1)), dtype=np.int64)
+        args = [0, *self.forest, *ctx, self.pi, pos, loc, prec, has_prec, self.rng, tol, max_passes, self.stats_arr]
+        args += [scratch, bw, self.par, self.npar, False, *work]
+        self.finish_at = len(args) - len(work) - 1
+        args[0] = trace_address_with(_boss_once, args)
+        self.args = args
+
+    def run(self, start: np.ndarray, stream: int) -> float:
+        """Search from ``start`` with the random stream at ``stream``; the total score found."""
+        self.rng[0] = stream
+        self.pi[:] = start
+        return float(_boss_once(*self.args))
+
+    def order(self) -> np.ndarray:
+        """The order the last run ended with (a copy)."""
+        return self.pi.copy()
+
+    def last(self):
+        """``(parents, #parents, exact total score)`` of the last run (copies)."""
+        return self.dag_of(self.pi)
+
+    def dag_of(self, order: np.ndarray):
+        """``(parents, #parents, exact total score)`` of ``order`` (copies)."""
+        self.pi[:] = order
+        self.args[self.finish_at] = True
+        exact = float(_boss_once(*self.args))
+        self.args[self.finish_at] = False
+        return self.par.copy(), self.npar.copy(), exact
+
+
 # -- Python driver ---------------------------------------------------------------------------
 
 
@@ -242,12 +289,14 @@ class BossResult:
     restart_scores: list[float]
     best_restart: int
     stats: dict = field(default_factory=dict)
+    convergence: dict = field(default_factory=dict)  # see ililab.search._restarts
+    stability: np.ndarray | None = None  # (p, p): fraction of near-optimal restarts linking each pair
 
 
 def boss_search(
     score: BICScore,
     *,
-    restarts: int = DEFAULT_RESTARTS,
+    restarts: int | None = None,
     seed: int = 0,
     forbidden: np.ndarray | None = None,
     required: np.ndarray | None = None,
@@ -256,6 +305,7 @@ def boss_search(
     cache_size: int = DEFAULT_CAPACITY,
     max_passes: int = 1000,
     tol: float | None = None,
+    convergence: dict | None = None,
 ) -> BossResult:
     """Run BOSS on ``score`` and return the best DAG over ``restarts`` random starts.
 
@@ -294,8 +344,7 @@ def boss_search(
     >>> bool((result.dag & result.dag.T).any())
     False
     """
-    if restarts < 1:
-        raise ValueError(f"restarts must be >= 1, got {restarts}")
+    check_restarts(restarts, convergence)
     if max_passes < 1:
         raise ValueError(f"max_passes must be >= 1, got {max_passes}")
     p = score.p
@@ -304,37 +353,11 @@ def boss_search(
     prec, has_prec = order_constraints(p, required, precedence)
     ctx = make_context(score, forbidden, required, max_parents)
     announce_compile("BOSS", _boss_once)
-    forest = new_forest(p, cache_size)  # the first _boss_once call initialises it
-    work = new_work(p)
-    pi = np.arange(p, dtype=np.int64)
-    pos = np.arange(p, dtype=np.int64)
-    loc = np.zeros(p)
-    stats_arr = np.zeros(3, dtype=np.int64)
-    scratch = np.empty((3, max(p, 1)))
-    bw = np.empty((3, max(p, 1)), dtype=np.int64)
-    par = np.zeros((p, p), dtype=np.int32)
-    npar = np.zeros(p, dtype=np.int64)
-    rng = np.zeros(1, dtype=np.uint64)
-    args = [0, *forest, *ctx, pi, pos, loc, prec, has_prec, rng, float(tol), int(max_passes), stats_arr, scratch, bw]
-    args += [par, npar, False, *work]
-    finish_at = len(args) - len(work) - 1
-    args[0] = trace_address_with(_boss_once, args)
-    best = None
-    restart_scores: list[float] = []
-    for r in range(restarts):  # one compiled call per restart (a compiled loop here runs ~10% slower)
-        rng[0] = stream_seed(seed, r)
-        pi[:] = random_order(rng, prec)
-        total = float(_boss_once(*args))
-        restart_scores.append(total)
-        if best is None or total > best[0]:
-            best = (total, pi.copy(), r)
-    assert best is not None
-    _, order, best_r = best
-    pi[:] = order
-    args[finish_at] = True
-    exact = float(_boss_once(*args))
+    runner = _BossRunner(ctx, prec, has_prec, float(tol), int(max_passes), int(cache_size))
+    outcome = run_restarts(runner, prec, seed, restarts, score, tol, convergence)
+    par, npar = outcome.par, outcome.npar
     dag = dag_from_parents(par, npar)
-    fstats = forest[-1]
+    fstats, stats_arr = runner.forest[-1], runner.stats_arr
     stats = {
         "passes": int(stats_arr[_S_PASSES]),
         "mutations": int(stats_arr[_S_MUTATIONS]),
@@ -353,4 +376,13 @@ def boss_search(
         )
     if stats["cache_clears"]:
         log.info("grow-shrink cache was full and cleared %d times; raise cache_size", stats["cache_clears"])
-    return BossResult(dag, order, exact, restart_scores, best_r, stats)
+    return BossResult(
+        dag,
+        outcome.order,
+        float(outcome.exact),
+        [float(v) for v in outcome.restart_scores],
+        int(outcome.best_restart),
+        stats,
+        outcome.convergence,
+        outcome.stability,
+    )

@@ -67,7 +67,8 @@ from ililab.search._growshrink import (
     new_work,
     trace_node,
 )
-from ililab.search._orders import mix64, mix64_py, order_constraints, random_order, shuffle, stream_seed
+from ililab.search._orders import mix64, mix64_py, order_constraints, shuffle
+from ililab.search._restarts import check_restarts, run_restarts
 
 __all__ = ["GraspResult", "grasp_search", "TUCKS", "DEFAULT_RESTARTS", "DEFAULT_DEPTH"]
 
@@ -425,28 +426,42 @@ def _grasp_once(
     return total, total_score_ws(cov, n, penalty, par, npar, mat, fw)
 
 
-def _grasp_driver(ctx, prec, has_prec, seeds, depth, first_variant, last_variant, tol, capacity):
-    """All restarts (one compiled call each); returns (order, parents, #parents, restart scores,
-    exact score, best restart, search statistics, forest statistics, memo statistics)."""
-    p = ctx[0].shape[0]
-    forest = new_forest(p, capacity)
-    work = new_work(p)  # the first _grasp_once call initialises the forest
-    st = _new_state(p, depth)
-    memo = _new_memo(p)
-    rng = np.zeros(1, dtype=np.uint64)
-    args = [0, *forest, *ctx, *st, *memo, prec, has_prec, rng, depth, first_variant, last_variant, tol, *work]
-    args[0] = trace_address_with(_grasp_once, args)
-    scores = np.empty(seeds.shape[0])
-    best = None
-    for r in range(seeds.shape[0]):
-        rng[0] = seeds[r]
-        st[0][:] = random_order(rng, prec)
-        total, exact_r = _grasp_once(*args)
-        scores[r] = total
-        if best is None or total > scores[best[0]]:
-            best = (r, st[0].copy(), st[2].copy(), st[3].copy(), exact_r)
-    best_r, best_order, best_par, best_np, exact = best
-    return best_order, best_par, best_np, scores, exact, best_r, st[13], forest[3], memo[2]
+class _GraspRunner:
+    """The compiled state of one search, reused by every restart (see
+    :mod:`ililab.search._restarts`)."""
+
+    def __init__(self, ctx, prec, has_prec, depth, first_variant, last_variant, tol, capacity):
+        p = ctx[0].shape[0]
+        self.forest = new_forest(p, capacity)
+        work = new_work(p)  # the first _grasp_once call initialises the forest
+        self.state = _new_state(p, depth)
+        self.memo = _new_memo(p)
+        self.rng = np.zeros(1, dtype=np.uint64)
+        args = [0, *self.forest, *ctx, *self.state, *self.memo, prec, has_prec, self.rng, depth]
+        args += [first_variant, last_variant, tol, *work]
+        args[0] = trace_address_with(_grasp_once, args)
+        self.args = args
+
+    lazy_dag = False  # the state holds the DAG of the last run
+
+    def run(self, start: np.ndarray, stream: int) -> float:
+        """Search from ``start`` with the random stream at ``stream``; the total score found."""
+        self.rng[0] = stream
+        self.state[0][:] = start
+        total, self.exact = _grasp_once(*self.args)
+        return float(total)
+
+    def order(self) -> np.ndarray:
+        """The order the last run ended with (a copy)."""
+        return self.state[0].copy()
+
+    def last(self):
+        """``(parents, #parents, exact total score)`` of the last run (copies)."""
+        return self.state[2].copy(), self.state[3].copy(), float(self.exact)
+
+    def stats(self):
+        """(search statistics, forest statistics, memo statistics), summed over the runs so far."""
+        return self.state[13], self.forest[3], self.memo[2]
 
 
 # -- Python driver ---------------------------------------------------------------------------
@@ -462,6 +477,8 @@ class GraspResult:
     restart_scores: list[float]
     best_restart: int
     stats: dict = field(default_factory=dict)
+    convergence: dict = field(default_factory=dict)  # see ililab.search._restarts
+    stability: np.ndarray | None = None  # (p, p): fraction of near-optimal restarts linking each pair
 
 
 def grasp_search(
@@ -470,7 +487,7 @@ def grasp_search(
     depth: int = DEFAULT_DEPTH,
     tucks: str = "all",
     ordered: bool = False,
-    restarts: int = DEFAULT_RESTARTS,
+    restarts: int | None = None,
     seed: int = 0,
     forbidden: np.ndarray | None = None,
     required: np.ndarray | None = None,
@@ -478,6 +495,7 @@ def grasp_search(
     max_parents: int | None = None,
     cache_size: int = DEFAULT_CAPACITY,
     tol: float | None = None,
+    convergence: dict | None = None,
 ) -> GraspResult:
     """Run GRaSP on ``score`` and return the best DAG over ``restarts`` random starts.
 
@@ -511,8 +529,7 @@ def grasp_search(
         raise ValueError(f"tucks must be one of {TUCKS}, got {tucks!r}")
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
-    if restarts < 1:
-        raise ValueError(f"restarts must be >= 1, got {restarts}")
+    check_restarts(restarts, convergence)
     p = score.p
     variant = TUCKS.index(tucks)
     first_variant = 0 if ordered else variant
@@ -521,11 +538,10 @@ def grasp_search(
     prec, has_prec = order_constraints(p, required, precedence)
     ctx = make_context(score, forbidden, required, max_parents)
     announce_compile("GRaSP", _grasp_once)
-    seeds = np.array([stream_seed(seed, r) for r in range(restarts)], dtype=np.uint64)
-    order, par, npar, scores, exact, best_r, sstats, fstats, mstats = _grasp_driver(
-        ctx, prec, has_prec, seeds, int(depth), first_variant, variant, float(tol), int(cache_size)
-    )
-    dag = dag_from_parents(par, npar)
+    runner = _GraspRunner(ctx, prec, has_prec, int(depth), first_variant, variant, float(tol), int(cache_size))
+    outcome = run_restarts(runner, prec, seed, restarts, score, tol, convergence)
+    dag = dag_from_parents(outcome.par, outcome.npar)
+    sstats, fstats, mstats = runner.stats()
     stats = {
         "tucks": int(sstats[_S_TUCKS]),
         "improvements": int(sstats[_S_IMPROVEMENTS]),
@@ -547,4 +563,13 @@ def grasp_search(
         )
     if stats["cache_clears"]:
         log.info("grow-shrink cache was full and cleared %d times; raise cache_size", stats["cache_clears"])
-    return GraspResult(dag, order, float(exact), [float(v) for v in scores], int(best_r), stats)
+    return GraspResult(
+        dag,
+        outcome.order,
+        float(outcome.exact),
+        [float(v) for v in outcome.restart_scores],
+        int(outcome.best_restart),
+        stats,
+        outcome.convergence,
+        outcome.stability,
+    )
