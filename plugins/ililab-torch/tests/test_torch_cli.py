@@ -36,7 +36,7 @@ def test_teacher_graph_student_evaluate(run, tmp_path, features_file):
         "--learner", "ges", "-o", tmp_path / "graph.json")
     r = run("student", "train", features_file, "--graph", tmp_path / "graph.json", "--soft-labels", soft,
             "-o", tmp_path / "student.pt", *FAST, "--embed-dim", "8", "--lam", "2", "--seed", "1", "--pairs", "classes")
-    assert "student epoch 2/2" in r.err and "LIR, lambda 2.0" in r.err
+    assert "student epoch 2/2" in r.err and "LIR, lambda 2, pairs classes" in r.err
     r = run("student", "evaluate", features_file, "--checkpoint", tmp_path / "student.pt", "--json")
     result = json.loads(r.out)
     assert set(result) >= {"audio_to_visual", "visual_to_audio", "mean"} and 0 < result["mean"] <= 1
