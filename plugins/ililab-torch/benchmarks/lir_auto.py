@@ -6,7 +6,7 @@ features, a teacher trained half as long), out-of-fold teacher soft labels, a GR
 train logits with default settings, a metric-only student and a student with the library defaults
 (``StudentConfig()``: ``lam="auto"``, ``pairs="auto"``); optionally the paper's explicit settings
 (``--paper``: λ 1, pairs edges) on the same graph. Prints one JSON line per seed (the choice, its
-validation gain, the paired test gain, the choice's time over the final training's) and the table.
+validation gain, the paired test gain, the CPU time of the auto student over the metric-only one's) and the table.
 
 Seeds: development seeds 0-4 were used to design the procedure; 300-304 are the held-out seeds,
 run once after the procedure was committed.
@@ -42,6 +42,8 @@ def main() -> None:
     p.add_argument("--seeds", default="0,1,2,3,4")
     p.add_argument("--regimes", default="balanced,skewed")
     p.add_argument("--paper", action="store_true", help="Also the paper's explicit settings (lambda 1, pairs edges).")
+    p.add_argument("--curve", action="store_true",
+                   help="Also the test gain of every auto candidate given explicitly (does validation rank like test?).")
     a = p.parse_args()
     regimes = a.regimes.split(",")
     for name in regimes:
@@ -66,8 +68,13 @@ def main() -> None:
             r[f"{name}_gain"] = evaluate(auto, s.data, s.test)["mean"] - b
             r[f"{name}_choice"] = f"{choice['pairs']} {choice['lam']:g}" if choice["lam"] > 0 else "off"
             r[f"{name}_valgain"] = max([c["gain"] for c in choice["curve"]], default=0.0)
-            # auto = choice + a final training as long as the baseline's: the choice's share of the time
-            r[f"{name}_time_ratio"] = (t_auto - t_base) / t_base
+            # the whole auto student (choice + final training) over the metric-only student: at most 2 is the target
+            r[f"{name}_time_ratio"] = t_auto / t_base
+            if a.curve:
+                for point in choice["curve"]:
+                    cfg = StudentConfig(**st, lam=point["lam"], pairs=point["pairs"])
+                    test = evaluate(train_student(s.data, s.train, s.soft.probabilities, s.graph, cfg), s.data, s.test)
+                    r[f"{name}_{point['pairs']}{point['lam']:g}"] = f"val {point['gain']:+.4f} test {test['mean'] - b:+.4f}"
             if a.paper:
                 paper = train_student(s.data, s.train, s.soft.probabilities, s.graph,
                                       StudentConfig(**st, lam=1.0, pairs="edges"))

@@ -8,7 +8,7 @@ How (the procedure is fixed; nothing in it was tuned on test clips):
 3. From that state (weights, optimiser, batch order and dropout RNG), one short *branch* per
    candidate ``(lam, pairs)`` and one with ``lam = 0`` run ``branch`` more epochs each. Every
    branch sees the same batches, so the comparison is paired: a candidate's *gain* is its
-   validation mAP minus that of the ``lam = 0`` branch.
+   validation mAP (averaged over the second half of its epochs) minus that of the ``lam = 0`` branch.
 4. The candidate with the largest gain wins if that gain exceeds ``min_gain`` (> 0). Otherwise
    **LIR is switched off** (``lam = 0``, the metric-only student): a λ worse than 0 on validation
    is never returned.
@@ -63,15 +63,21 @@ class AutoPlan:
         return [(lam, p) for p in uses for lam in self.lambdas]
 
 
+#: Share of one training run's epochs the choice may spend: branches with LIR cost more per epoch than
+#: metric-only ones (measured about 10% on the benchmark), and the choice must not exceed one run.
+BUDGET = 0.85
+
+
 def plan_budget(epochs: int, n_candidates: int, val_fraction: float, warm_share: float) -> tuple[int, int]:
     """``(warm, branch)`` epochs whose cost ``(1 - val_fraction) * (warm + (1 + n_candidates) * branch)``
-    is at most ``epochs`` (one full training run), with at least one epoch each.
+    is at most ``BUDGET * epochs`` (one full training run, with room for the LIR term's own cost),
+    with at least one epoch each.
 
     >>> plan_budget(80, 6, 0.2, 0.4)
-    (32, 9)
+    (32, 7)
     """
     warm = max(1, int(round(epochs * warm_share)))
-    room = epochs / (1.0 - val_fraction) - warm
+    room = BUDGET * epochs / (1.0 - val_fraction) - warm
     branch = max(1, int(room // (1 + n_candidates)))
     return warm, branch
 
@@ -96,7 +102,7 @@ class LirChoice:
 
     lam: float
     pairs: str
-    reference: float
+    reference: float | None
     curve: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
     fit_clips: int = 0
@@ -116,9 +122,11 @@ class LirChoice:
         """One line for the user: the choice, or that LIR is off and why."""
         head = (f"lambda auto -> {self.lam:g}, pairs {self.pairs}" if self.lir_on
                 else f"lambda auto -> 0: LIR off ({self.reason})")
+        if not self.curve:
+            return head
         curve = ", ".join(f"{c['pairs']} {c['lam']:g}: {c['gain']:+.4f}" for c in self.curve)
         return (f"{head}; validation mAP gain over lambda 0 ({self.val_clips} of the train clips, "
-                f"lambda-0 mAP {self.reference:.4f}): {curve or 'no candidate'}")
+                f"lambda-0 mAP {self.reference:.4f}): {curve}")
 
 
 def _val_map(model: nn.Module, a: torch.Tensor, v: torch.Tensor, labels: np.ndarray) -> float:
@@ -148,7 +156,10 @@ def choose(
     :func:`~ililab_torch._training.run_epochs` over the fit clips (``None`` when no edge survives
     the filters for that pair use); ``val`` holds the validation clips' audio and visual tensors and labels.
     """
-    warm, branch = plan_budget(config.epochs, len(candidates), plan.val_fraction, plan.warm_share)
+    steps = [(lam, pairs, step) for lam, pairs in candidates if (step := make_step(lam, pairs)) is not None]
+    if not steps:  # nothing to regularise with: no need to train anything
+        return LirChoice(0.0, "edges", None, [], "no graph edge survives the filters", n_fit, n_val)
+    warm, branch = plan_budget(config.epochs, len(steps), plan.val_fraction, plan.warm_share)
     generator = seed_everything(config.seed)
     model = build().to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -158,35 +169,34 @@ def choose(
     start = (copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict()), generator.get_state(),
              torch.get_rng_state())
 
+    scored = range(total - (branch + 1) // 2 + 1, total + 1)  # the last half of the branch (at least its last epoch)
+
     def run_branch(step) -> float:
+        """Validation mAP averaged over the epochs of ``scored`` (epoch-to-epoch noise is as large as LIR's effect)."""
         model.load_state_dict(start[0])
         optimizer.load_state_dict(start[1])
         generator.set_state(start[2])
         torch.set_rng_state(start[3])
-        run_epochs(model, optimizer, step, n_fit, config.batch_size, generator, range(warm + 1, total + 1), total,
-                   device, "auto branch", None)
-        return _val_map(model, *val)
+        scores = []
+        for epoch in range(warm + 1, total + 1):
+            run_epochs(model, optimizer, step, n_fit, config.batch_size, generator, range(epoch, epoch + 1), total,
+                       device, "auto branch", None)
+            if epoch in scored:
+                scores.append(_val_map(model, *val))
+                model.train()
+        return float(np.mean(scores))
 
     reference = run_branch(make_step(0.0, "edges"))
     curve: list[dict[str, Any]] = []
-    ran = 0
-    for lam, pairs in candidates:
-        step = make_step(lam, pairs)
-        if step is None:
-            continue
+    for lam, pairs, step in steps:
         score = run_branch(step)
-        ran += 1
         curve.append({"lam": lam, "pairs": pairs, "val_map": score, "gain": score - reference})
         log.info("auto: lambda %g, pairs %s: validation mAP %.4f (gain %+.4f)", lam, pairs, score, score - reference)
-    cost = (n_fit / max(n_train, 1)) * (warm + (1 + ran) * branch)
+    cost = (n_fit / max(n_train, 1)) * (warm + (1 + len(steps)) * branch)
     choice = LirChoice(0.0, "edges", reference, curve, None, n_fit, n_val, warm, branch, cost)
-    if not curve:
-        choice.reason = "no graph edge survives the filters"
-        return choice
     best = max(curve, key=lambda c: c["gain"])  # first of equal gains: the smaller λ, edges before classes
     if best["gain"] > plan.min_gain:
         choice.lam, choice.pairs = float(best["lam"]), str(best["pairs"])
     else:
         choice.reason = f"no lambda beats lambda 0 on validation (best gain {best['gain']:+.4f})"
-    model.load_state_dict(start[0])
     return choice

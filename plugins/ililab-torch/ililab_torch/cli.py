@@ -343,7 +343,7 @@ def student_evaluate(features, checkpoint, which, as_json, test_fraction, seed, 
               help="Where an event shows: any (audio, visual or both) or one modality only (balanced any, skewed one).")
 @click.option("--dim-audio", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--dim-visual", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--cooccurrences", type=click.IntRange(min=0), help="Planted pairs (balanced classes // 2, skewed 7).")
+@click.option("--cooccurrences", type=click.IntRange(min=0), help="Planted pairs (balanced classes // 2, skewed 7, at most classes // 2).")
 @click.option("--rate", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Share of a source class's clips that carry the partner event.")
 @click.option("--mask", type=click.FloatRange(0, 1), default=1.0, show_default=True,
@@ -358,6 +358,8 @@ def simulate_av_command(output, regime, classes, clips_per_class, imbalance, eve
     given = {"n_classes": classes, "clips_per_class": clips_per_class, "imbalance": imbalance,
              "event_modalities": event_modalities, "n_cooccurrences": cooccurrences, "noise": noise}
     settings = {**REGIMES[regime], **{k: v for k, v in given.items() if v is not None}}
+    if cooccurrences is None and "n_cooccurrences" in settings:  # a preset's count, capped for fewer classes
+        settings["n_cooccurrences"] = min(settings["n_cooccurrences"], settings.get("n_classes", 10) // 2)
     sim = simulate_av(dim_audio=dim_audio, dim_visual=dim_visual, rate=rate, mask=mask, seed=seed, **settings)
     paths = sim.save(output)
     if not _quiet():

@@ -53,6 +53,21 @@ def test_baseline_student_and_simulate(run, tmp_path):
     assert "metric only" in r.err
 
 
+def test_simulate_skewed_regime(run, tmp_path):
+    r = run("simulate-av", "-o", tmp_path / "sk", "--regime", "skewed", "--clips-per-class", "12", "--dim-audio", "4",
+            "--dim-visual", "4", "--seed", "3")
+    assert "28 classes (regime skewed), 7 planted co-occurrences" in r.err
+    assert "+" not in r.err.split("co-occurrences")[1].split("features:")[0]  # every event in one modality only
+    labels = np.load(tmp_path / "sk" / "features.npz", allow_pickle=False)["label"]
+    sizes = np.bincount(labels, minlength=28)
+    assert sizes.max() == 12 and sizes.min() == 2  # 12 / 6 = 2: the 6:1 imbalance
+    params = json.loads((tmp_path / "sk" / "cooccurrences.json").read_text())["params"]
+    assert params["noise"] == 3.5 and params["event_modalities"] == "one"
+    r = run("simulate-av", "-o", tmp_path / "sk2", "--regime", "skewed", "--classes", "6", "--clips-per-class", "8",
+            "--dim-audio", "4", "--dim-visual", "4")
+    assert "6 classes (regime skewed)" in r.err  # explicit options override the preset
+
+
 def test_bad_inputs_give_one_line_errors(run, tmp_path, features_file, tiny_sim):
     names = tiny_sim.features.soft_label_names()
     soft = np.full((tiny_sim.features.split_indices()[0].size, len(names)), 0.25)
