@@ -343,7 +343,8 @@ def student_evaluate(features, checkpoint, which, as_json, test_fraction, seed, 
               help="Where an event shows: any (audio, visual or both) or one modality only (balanced any, skewed one).")
 @click.option("--dim-audio", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--dim-visual", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--cooccurrences", type=click.IntRange(min=0), help="Planted pairs (balanced classes // 2, skewed 7, at most classes // 2).")
+@click.option("--cooccurrences", type=click.IntRange(min=0),
+              help="Planted pairs (balanced classes // 2, skewed 7; at most classes // 2).")
 @click.option("--rate", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Share of a source class's clips that carry the partner event.")
 @click.option("--mask", type=click.FloatRange(0, 1), default=1.0, show_default=True,
