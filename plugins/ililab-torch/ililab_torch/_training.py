@@ -14,7 +14,7 @@ from ililab.errors import DataError
 from ililab_torch._common import Progress, batches, log, resolve_device, seed_everything
 from ililab_torch.data import AVFeatures
 
-__all__ = ["LoopConfig", "BatchStep", "fit", "clip_tensors", "forward_clips"]
+__all__ = ["LoopConfig", "BatchStep", "fit", "run_epochs", "clip_tensors", "forward_clips"]
 
 
 class LoopConfig(Protocol):
@@ -58,10 +58,31 @@ def fit(
     generator = seed_everything(config.seed)
     model = build().to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    for epoch in range(1, config.epochs + 1):
+    run_epochs(model, optimizer, step, n, config.batch_size, generator, range(1, config.epochs + 1), config.epochs,
+               device, stage, progress)
+    model.eval()
+    return model
+
+
+def run_epochs(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    step: BatchStep,
+    n: int,
+    batch_size: int,
+    generator: torch.Generator,
+    epochs: range,
+    total: int,
+    device: torch.device,
+    stage: str,
+    progress: Progress | None = None,
+) -> None:
+    """The epochs ``epochs`` (numbered as in a run of ``total`` epochs) of :func:`fit`'s loop, from the
+    model's, optimiser's and generator's current state (so a run can be continued, or branched)."""
+    for epoch in epochs:
         model.train()
         sums: dict[str, float] = {}
-        for idx in batches(n, config.batch_size, generator):
+        for idx in batches(n, batch_size, generator):
             idx = idx.to(device)
             loss, added = step(model, epoch, idx)
             optimizer.zero_grad()
@@ -69,12 +90,10 @@ def fit(
             optimizer.step()
             for key, value in added.items():
                 sums[key] = sums.get(key, 0) + value
-        record = {"stage": stage, "epoch": epoch, "epochs": config.epochs, **{k: v / n for k, v in sums.items()}}
+        record = {"stage": stage, "epoch": epoch, "epochs": total, **{k: v / n for k, v in sums.items()}}
         log.debug("%s epoch %d: %s", stage, epoch, record)
         if progress is not None:
             progress(record)
-    model.eval()
-    return model
 
 
 @torch.no_grad()

@@ -52,6 +52,29 @@ _test_fraction = click.option(
 _epochs = click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
 
 
+class _LambdaType(click.ParamType):
+    """A number >= 0 or the word ``auto``."""
+
+    name = "FLOAT|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)) or value == "auto":
+            return value if value == "auto" else float(value)
+        text = str(value).strip().lower()
+        if text == "auto":
+            return "auto"
+        try:
+            number = float(text)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor 'auto'", param, ctx)
+        if not number >= 0 or number == float("inf"):
+            self.fail(f"{value!r} must be a finite number >= 0 (or 'auto')", param, ctx)
+        return number
+
+
+_LAMBDA = _LambdaType()
+
+
 def _network_options(dropout: float):
     """--hidden, --dropout (default ``dropout``), --batch-size, --lr and --weight-decay, in this order."""
     options = [
@@ -196,8 +219,9 @@ def _read_soft_labels(path: str, names_file: str | None, data, train_rows):
 @click.option("--names", "names_file", type=click.Path(dir_okay=False),
               help="Soft-label column names (default: STEM_names.txt beside the soft labels).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="Checkpoint .pt to write.")
-@click.option("--lam", "--lambda", "lam", type=click.FloatRange(0), default=1.0, show_default=True,
-              help="Weight of the LIR term.")
+@click.option("--lam", "--lambda", "lam", type=_LAMBDA, default="auto", show_default=True,
+              help="Weight of the LIR term, or 'auto': chosen (with --pairs auto, the pair use too) on a validation "
+                   "split of the train clips; LIR is switched off when no weight beats 0 there. Paper: 1.")
 @click.option("--top-k", type=click.IntRange(min=0), default=3, show_default=True,
               help="Edges kept per node, strongest first (0: no limit).")
 @click.option("--tau", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True,
@@ -211,9 +235,10 @@ def _read_soft_labels(path: str, names_file: str | None, data, train_rows):
 @click.option("--edge-weight", type=click.Choice(["binary", "weight", "confidence"]), default="binary",
               show_default=True, help="A_ij of a kept edge.")
 @click.option("--cross-modal-only", is_flag=True, help="Use only edges joining different modalities.")
-@click.option("--pairs", type=click.Choice(["edges", "classes"]), default="edges", show_default=True,
-              help="'classes': each kept edge between two classes (any modalities) pulls that class pair across "
-                   "modalities, c (audio) - c' (visual) and c' (audio) - c (visual).")
+@click.option("--pairs", type=click.Choice(["auto", "edges", "classes"]), default="auto", show_default=True,
+              help="'edges' (the paper's): kept edges as they are. 'classes': each kept edge between two classes (any "
+                   "modalities) pulls that class pair across modalities, c (audio) - c' (visual) and c' (audio) - c "
+                   "(visual). 'auto': chosen with --lam auto (with a numeric --lam: edges).")
 @click.option("--lir-start", type=click.IntRange(min=1), default=1, show_default=True,
               help="First epoch with the LIR term on.")
 @_epochs
@@ -256,10 +281,22 @@ def student_train(features, graph_file, soft_file, names_file, output, lam, top_
             "class_names": data.class_names}
     save_student(model, output, meta)
     if not _quiet():
+        choice = model.lir_choice
+        if choice is not None:
+            from ililab_torch.auto import LirChoice
+
+            fields = {k: v for k, v in choice.items() if k != "requested"}
+            click.echo(LirChoice(**fields).summary(), err=True)
+            click.echo(f"  choice cost {choice['cost_epochs']:.1f} epoch-equivalents (training: {epochs}); "
+                       "settings and curve saved in the checkpoint ('lir_choice')", err=True)
+        used = float(model.config["lam"])
         where = "" if test.size < 2 else "  test mAP " + "  ".join(
             f"{k} {v:.4f}" for k, v in evaluate(model, data, test, device).items())
-        click.echo(f"student ({'LIR, lambda ' + str(lam) if graph is not None and lam > 0 else 'metric only'}) -> "
-                   f"{output}{where}", err=True)
+        kind = (f"LIR, lambda {used:g}, pairs {model.config['pairs']}, {model.lir_edges} edges"
+                if graph is not None and used > 0 else "metric only" + (", LIR off" if graph is not None else ""))
+        if graph is not None and used > 0 and model.lir_edges == 0:
+            kind += ": none survives the filters, so metric only"
+        click.echo(f"student ({kind}) -> {output}{where}", err=True)
 
 
 @student_command.command("evaluate")
@@ -295,27 +332,40 @@ def student_evaluate(features, checkpoint, which, as_json, test_fraction, seed, 
 
 @click.command("simulate-av")
 @click.option("--output", "-o", type=click.Path(file_okay=False), required=True, help="Output directory.")
-@click.option("--classes", type=click.IntRange(min=2), default=10, show_default=True)
-@click.option("--clips-per-class", type=click.IntRange(min=2), default=120, show_default=True)
+@click.option("--regime", type=click.Choice(["balanced", "skewed"]), default="balanced", show_default=True,
+              help="Preset: 'balanced' (10 classes, events in audio, visual or both) or 'skewed' (28 classes, 6:1 "
+                   "class imbalance, 7 events each visible in one modality only, noise 3.5). Options below override it.")
+@click.option("--classes", type=click.IntRange(min=2), help="Classes (balanced 10, skewed 28).")
+@click.option("--clips-per-class", type=click.IntRange(min=2), help="Clips per class (of the largest class; "
+              "balanced 120, skewed 60).")
+@click.option("--imbalance", type=click.FloatRange(1), help="Largest / smallest class size (balanced 1, skewed 6).")
+@click.option("--event-modalities", type=click.Choice(["any", "one"]),
+              help="Where an event shows: any (audio, visual or both) or one modality only (balanced any, skewed one).")
 @click.option("--dim-audio", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--dim-visual", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--cooccurrences", type=click.IntRange(min=0), help="Planted pairs (default: classes // 2).")
+@click.option("--cooccurrences", type=click.IntRange(min=0),
+              help="Planted pairs (balanced classes // 2, skewed 7; at most classes // 2).")
 @click.option("--rate", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Share of a source class's clips that carry the partner event.")
 @click.option("--mask", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Share of the modality's signal the co-occurring event takes.")
-@click.option("--noise", type=click.FloatRange(0), default=3.0, show_default=True)
+@click.option("--noise", type=click.FloatRange(0), help="Feature noise sd (balanced 3, skewed 3.5).")
 @_seed
-def simulate_av_command(output, classes, clips_per_class, dim_audio, dim_visual, cooccurrences, rate, mask, noise,
-                        seed) -> None:
+def simulate_av_command(output, regime, classes, clips_per_class, imbalance, event_modalities, dim_audio, dim_visual,
+                        cooccurrences, rate, mask, noise, seed) -> None:
     """Synthetic AV features with planted co-occurring, unannotated events, and the truth graph."""
-    from ililab_torch.synthetic import simulate_av
+    from ililab_torch.synthetic import REGIMES, simulate_av
 
-    sim = simulate_av(classes, clips_per_class, dim_audio, dim_visual, cooccurrences, rate, mask, noise, seed=seed)
+    given = {"n_classes": classes, "clips_per_class": clips_per_class, "imbalance": imbalance,
+             "event_modalities": event_modalities, "n_cooccurrences": cooccurrences, "noise": noise}
+    settings = {**REGIMES[regime], **{k: v for k, v in given.items() if v is not None}}
+    if cooccurrences is None and "n_cooccurrences" in settings:  # a preset's count, capped for fewer classes
+        settings["n_cooccurrences"] = min(settings["n_cooccurrences"], settings.get("n_classes", 10) // 2)
+    sim = simulate_av(dim_audio=dim_audio, dim_visual=dim_visual, rate=rate, mask=mask, seed=seed, **settings)
     paths = sim.save(output)
     if not _quiet():
-        click.echo(f"{sim.features.n_clips} clips, {classes} classes, {len(sim.cooccurrences)} planted co-occurrences "
-                   f"-> {output}/", err=True)
+        click.echo(f"{sim.features.n_clips} clips, {sim.features.n_classes} classes (regime {regime}), "
+                   f"{len(sim.cooccurrences)} planted co-occurrences -> {output}/", err=True)
         for co in sim.cooccurrences:
             click.echo(f"  {co.source} carries {co.partner} in {'+'.join(co.modalities)} (rate {co.rate})", err=True)
         for kind, path in paths.items():

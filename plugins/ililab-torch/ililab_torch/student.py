@@ -1,7 +1,10 @@
 """The LIR student: audio and visual projection networks into a common embedding space.
 
 Loss: ``L = L_triplet + lam * L_LIR`` (see :mod:`ililab_torch.losses` and
-:mod:`ililab_torch.adapters`). LIR is switched on from epoch ``lir_start`` (the
+:mod:`ililab_torch.adapters`). By default ``lam="auto"`` and ``pairs="auto"``: both are chosen on a
+validation split of the training clips, and LIR is switched off when no candidate beats ``lam = 0``
+there (:mod:`ililab_torch.auto`); ``lam=1.0, pairs="edges"`` are the paper's settings.
+LIR is switched on from epoch ``lir_start`` (the
 authors switched it on at epoch E_teach after dumping soft labels; with a separate
 teacher the default is from the first epoch). With ``lam = 0`` or a graph whose edges
 are all filtered away, training is *exactly* the metric-only baseline for the same seed:
@@ -11,7 +14,7 @@ the regularizer consumes no randomness.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from ililab.io import atomic_write
 from ililab_torch._common import Progress, check_positive, log, mlp, resolve_device
 from ililab_torch._training import clip_tensors, fit, forward_clips
 from ililab_torch.adapters import EdgeFilter, GraphRegularizer
+from ililab_torch.auto import AutoPlan, LirChoice, choose, validation_split
 from ililab_torch.data import AVFeatures
 from ililab_torch.losses import cross_modal_triplet_loss
 from ililab_torch.retrieval import cross_modal_map
@@ -36,7 +40,18 @@ CHECKPOINT_FORMAT = "ililab-torch.student/v1"
 
 @dataclass
 class StudentConfig:
-    """Hyper-parameters of the student and of its LIR term."""
+    """Hyper-parameters of the student and of its LIR term.
+
+    ``lam`` is a number >= 0 or ``"auto"`` (default: chosen on a validation split of the
+    training clips, LIR off when nothing beats 0 there). ``pairs`` is ``"edges"`` (the paper's
+    definition), ``"classes"`` (see :class:`~ililab_torch.adapters.EdgeFilter`) or ``"auto"``
+    (default: chosen together with ``lam``; with a numeric ``lam`` it means ``"edges"``).
+
+    Examples
+    --------
+    >>> StudentConfig().lam, StudentConfig(lam=1.0, pairs="edges").validate().pairs
+    ('auto', 'edges')
+    """
 
     embed_dim: int = 64
     hidden: int = 256
@@ -46,7 +61,7 @@ class StudentConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     margin: float = 0.2
-    lam: float = 1.0
+    lam: float | str = "auto"
     lir_start: int = 1
     tau: float = 0.1
     top_k: int | None = 3
@@ -56,14 +71,21 @@ class StudentConfig:
     sign: str = "positive"
     cross_modal_only: bool = False
     edge_weight: str = "binary"
-    pairs: str = "edges"
+    pairs: str = "auto"
     seed: int = 0
 
     def validate(self) -> StudentConfig:
         for name in ("embed_dim", "hidden", "epochs", "batch_size", "lr"):
             check_positive(getattr(self, name), name)
-        for name in ("weight_decay", "margin", "lam"):
+        for name in ("weight_decay", "margin"):
             check_positive(getattr(self, name), name, allow_zero=True)
+        if isinstance(self.lam, str):
+            if self.lam != "auto":
+                raise UsageError(f"lam must be a number >= 0 or 'auto', got {self.lam!r}")
+        else:
+            check_positive(self.lam, "lam", allow_zero=True)
+        if self.pairs not in ("auto", "edges", "classes"):
+            raise UsageError(f"pairs must be 'auto', 'edges' or 'classes', got {self.pairs!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"dropout must lie in [0, 1), got {self.dropout}")
         if self.batch_size < 2:
@@ -71,9 +93,12 @@ class StudentConfig:
         self.edge_filter()
         return self
 
-    def edge_filter(self) -> EdgeFilter:
+    def edge_filter(self, pairs: str | None = None) -> EdgeFilter:
+        """The edge filter of these settings (``pairs`` overrides the field; ``"auto"`` reads as ``"edges"``)."""
+        use = pairs or self.pairs
         return EdgeFilter(self.top_k, self.min_weight, self.min_confidence, self.same_class,  # type: ignore[arg-type]
-                          self.sign, self.cross_modal_only, self.edge_weight, self.pairs)  # type: ignore[arg-type]
+                          self.sign, self.cross_modal_only, self.edge_weight,  # type: ignore[arg-type]
+                          "edges" if use == "auto" else use)  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> StudentConfig:
@@ -124,6 +149,7 @@ def train_student(
     config: StudentConfig | None = None,
     device: str | torch.device | None = None,
     progress: Progress | None = None,
+    auto_plan: AutoPlan | None = None,
 ) -> AVStudent:
     """Train a student on the clips ``rows`` (default: the train split).
 
@@ -134,44 +160,100 @@ def train_student(
         Clip indices to train on.
     soft_labels : ndarray (len(rows) x 2C), optional
         The teacher's probabilities for those clips, columns ``data.soft_label_names()``.
-        Needed when ``graph`` is given and ``config.lam > 0``.
+        Needed when ``graph`` is given and ``config.lam`` is not 0.
     graph : DependencyGraph, optional
         The ILI graph; None trains the metric-only baseline.
+    config : StudentConfig, optional
+        With ``lam="auto"`` (the default) and a graph, ``lam`` and ``pairs`` are first chosen on a
+        validation split of ``rows`` (:mod:`ililab_torch.auto`); the student is then trained on all
+        ``rows`` exactly as with those settings given explicitly.
+    auto_plan : AutoPlan, optional
+        Sizes of that choice (validation share, candidates, minimum gain).
+
+    Returns
+    -------
+    AVStudent
+        In eval mode; ``model.config`` holds the settings used (``lam`` and ``pairs`` resolved) and
+        ``model.lir_choice`` the auto choice with its validation curve (None without one).
+
+    Examples
+    --------
+    >>> from ililab_torch import simulate_av
+    >>> sim = simulate_av(n_classes=4, clips_per_class=12, dim_audio=8, dim_visual=8, seed=0)
+    >>> model = train_student(sim.features, config=StudentConfig(epochs=1, hidden=8, embed_dim=4))
+    >>> model.lir_choice is None  # no graph: the metric-only student
+    True
     """
     config = (config or StudentConfig()).validate()
     dev = resolve_device(device)
     if rows is None:
         rows, _ = data.split_indices(seed=config.seed)
     rows = np.asarray(rows)
-    regularizer = None
-    use_lir = graph is not None and config.lam > 0
-    if use_lir:
+    soft_t = None
+    if graph is not None and config.lam != 0:
         if soft_labels is None:
             raise UsageError("LIR needs the teacher's soft labels of the training clips")
         soft = _check_soft(soft_labels, rows.size, data.n_classes)
-        regularizer = GraphRegularizer(graph, data.soft_label_names(), tau=config.tau, reference=soft,
-                                       edge_filter=config.edge_filter()).to(dev)
-        log.info("LIR: %d of %d graph edges kept", len(regularizer.weights.edges), len(graph.edges))
-        if regularizer.is_empty:
-            regularizer = None
         soft_t = torch.as_tensor(soft, device=dev)
     a, v, y = clip_tensors(data, rows, dev)
     c = data.n_classes
+    regularizers: dict[str, GraphRegularizer | None] = {}
 
-    def step(model: nn.Module, epoch: int, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        za, zv = model(a[idx], v[idx])
-        metric = cross_modal_triplet_loss(za, zv, y[idx], config.margin)
-        if regularizer is None or epoch < config.lir_start:
-            return metric, {"metric_loss": metric.item() * len(idx), "lir": 0.0}
-        s = soft_t[idx]
-        lir = regularizer(za, zv, s[:, :c], s[:, c:], y[idx])
-        return metric + config.lam * lir, {"metric_loss": metric.item() * len(idx), "lir": lir.item() * len(idx)}
+    def regularizer_for(pairs: str) -> GraphRegularizer | None:
+        """The LIR term of this pair use (None when no edge survives the filters), built once."""
+        if pairs not in regularizers:
+            reg = GraphRegularizer(graph, data.soft_label_names(), tau=config.tau, reference=soft,
+                                   edge_filter=config.edge_filter(pairs)).to(dev)
+            log.info("LIR (pairs %s): %d of %d graph edges kept", pairs, len(reg.weights.edges), len(graph.edges))
+            regularizers[pairs] = None if reg.is_empty else reg
+        return regularizers[pairs]
+
+    def make_step(lam: float, pairs: str, subset: torch.Tensor | None = None):
+        """The batch step for ``lam``/``pairs`` over ``rows`` (or its positions ``subset``); None: no edges."""
+        regularizer = regularizer_for(pairs) if lam > 0 and soft_t is not None else None
+        if lam > 0 and regularizer is None:
+            return None
+        where = (lambda idx: idx) if subset is None else (lambda idx: subset[idx])
+
+        def step(model: nn.Module, epoch: int, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+            idx = where(idx)
+            za, zv = model(a[idx], v[idx])
+            metric = cross_modal_triplet_loss(za, zv, y[idx], config.margin)
+            if regularizer is None or epoch < config.lir_start:
+                return metric, {"metric_loss": metric.item() * len(idx), "lir": 0.0}
+            s = soft_t[idx]
+            lir = regularizer(za, zv, s[:, :c], s[:, c:], y[idx])
+            return metric + lam * lir, {"metric_loss": metric.item() * len(idx), "lir": lir.item() * len(idx)}
+
+        return step
 
     def build() -> AVStudent:
         return AVStudent(data.dims["audio"], data.dims["visual"], config.embed_dim, config.hidden, config.dropout)
 
-    model = fit(build, step, rows.size, config, dev, "student", progress)
+    choice: LirChoice | None = None
+    if graph is not None and config.lam == "auto":
+        plan = auto_plan or AutoPlan()
+        fit_pos, val_pos = validation_split(np.asarray(data.label[rows]), plan.val_fraction, config.seed)
+        if val_pos.size < 2:
+            raise DataError(f"lambda auto needs a validation split of at least 2 train clips; {rows.size} train clips "
+                            "are too few: give a number with --lam")
+        fit_t = torch.as_tensor(fit_pos, device=dev)
+        val_t = torch.as_tensor(val_pos, device=dev)
+        val = (a[val_t], v[val_t], np.asarray(data.label[rows[val_pos]]))
+        choice = choose(build, lambda lam, pairs: make_step(lam, pairs, fit_t), fit_pos.size, val, config,
+                        plan.candidates(config.pairs), plan, dev, progress, n_val=val_pos.size, n_train=rows.size)
+        log.info("%s", choice.summary())
+        config = replace(config, lam=choice.lam, pairs=choice.pairs)
+    elif config.pairs == "auto" or config.lam == "auto":
+        # Nothing to choose from (no graph) or a fixed λ: "auto" pairs read as the paper's "edges".
+        config = replace(config, pairs="edges", lam=0.0 if config.lam == "auto" else config.lam)
+    lam = float(config.lam)  # type: ignore[arg-type]
+    step = make_step(lam, config.pairs) if lam > 0 else None
+    model = fit(build, step or make_step(0.0, config.pairs), rows.size, config, dev, "student", progress)
     model.config = asdict(config)  # type: ignore[assignment]
+    model.lir_choice = None if choice is None else choice.as_dict()  # type: ignore[assignment]
+    reg = regularizers.get(config.pairs) if lam > 0 else None
+    model.lir_edges = 0 if reg is None else len(reg.weights.edges)  # type: ignore[assignment]
     return model  # type: ignore[return-value]
 
 
@@ -200,7 +282,7 @@ def evaluate(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
 def save_student(model: AVStudent, path: str | Path, meta: dict[str, Any] | None = None) -> Path:
     """Write ``{"format", "config" (JSON text), "state_dict"}`` with ``torch.save``, atomically."""
     config = {"format": CHECKPOINT_FORMAT, "dims": model.dims, "student": getattr(model, "config", {}),
-              "meta": meta or {}}
+              "lir_choice": getattr(model, "lir_choice", None), "meta": meta or {}}
     payload = {"format": CHECKPOINT_FORMAT, "config": json.dumps(config, sort_keys=True),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
 
@@ -230,4 +312,5 @@ def load_student(path: str | Path, device: str | torch.device | None = None) -> 
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise DataError(f"{str(path)!r}: malformed checkpoint ({type(error).__name__}: {str(error).splitlines()[0]})") from None
     model.config = config.get("student", {})  # type: ignore[assignment]
+    model.lir_choice = config.get("lir_choice")  # type: ignore[assignment]
     return model.to(resolve_device(device)).eval(), config

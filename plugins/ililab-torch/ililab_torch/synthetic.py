@@ -16,6 +16,14 @@ clip from a real ``c'`` clip, ``c'`` clips get ``c``-probability in ``m`` too:
 ``c' (other) - c (m)``. The truth graph saved beside the features lists both planted
 cross-modal edges of each co-occurrence plus the trivial same-class edges
 ``c (audio) - c (visual)``; :func:`recovery` scores a learned graph against it.
+
+Two regimes (:data:`REGIMES`, ``ililab simulate-av --regime``) differ in kind, not only in size:
+
+* ``"balanced"`` (the defaults): 10 classes, 120 clips each, each co-occurrence drawn in the audio,
+  the visual or both modalities;
+* ``"skewed"``: 2 x 28 classes with a 6:1 class imbalance (class sizes fall geometrically from
+  ``clips_per_class``), 7 co-occurring events each visible in **one modality only**, and noisier
+  features (a weaker teacher).
 """
 
 from __future__ import annotations
@@ -32,7 +40,14 @@ from ililab.io import atomic_write, write_names
 from ililab.simulate import class_names as default_class_names
 from ililab_torch.data import MODALITIES, AVFeatures, save_features, stratified_split
 
-__all__ = ["Cooccurrence", "SimulatedAV", "simulate_av", "truth_graph", "recovery"]
+__all__ = ["Cooccurrence", "SimulatedAV", "simulate_av", "truth_graph", "recovery", "REGIMES", "class_sizes"]
+
+#: Keyword presets of :func:`simulate_av` (explicit arguments override them).
+REGIMES: dict[str, dict] = {
+    "balanced": {},
+    "skewed": {"n_classes": 28, "clips_per_class": 60, "imbalance": 6.0, "n_cooccurrences": 7,
+               "event_modalities": "one", "noise": 3.5},
+}
 
 _OTHER = {"audio": "visual", "visual": "audio"}
 
@@ -103,6 +118,22 @@ def _unit_rows(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+def class_sizes(n_classes: int, clips_per_class: int, imbalance: float, rng: np.random.Generator | None) -> np.ndarray:
+    """Clips per class: ``clips_per_class`` for all (``imbalance`` 1), else falling geometrically from
+    ``clips_per_class`` to ``clips_per_class / imbalance`` (at least 2), in a seeded class order.
+
+    >>> class_sizes(4, 60, 8.0, None).tolist()
+    [60, 30, 15, 8]
+    """
+    if imbalance < 1:
+        raise UsageError(f"imbalance must be at least 1 (largest / smallest class), got {imbalance}")
+    if imbalance == 1:
+        return np.full(n_classes, clips_per_class)
+    steps = np.arange(n_classes) / max(n_classes - 1, 1)
+    sizes = np.maximum(np.round(clips_per_class * imbalance ** (-steps)).astype(int), 2)
+    return sizes if rng is None else sizes[rng.permutation(n_classes)]
+
+
 def simulate_av(
     n_classes: int = 10,
     clips_per_class: int = 120,
@@ -117,6 +148,8 @@ def simulate_av(
     signal: float = 1.0,
     test_fraction: float = 0.3,
     seed: int = 0,
+    imbalance: float = 1.0,
+    event_modalities: str = "any",
 ) -> SimulatedAV:
     """Generate the benchmark.
 
@@ -125,7 +158,7 @@ def simulate_av(
     n_classes : int
         ``C`` annotated classes (AVE-style names).
     clips_per_class : int
-        Clips per class.
+        Clips per class (of the largest class when ``imbalance`` > 1).
     dim_audio, dim_visual : int
         Feature widths (VGGish audio is 128-d; real visual features are 1024/2048-d).
     n_cooccurrences : int, optional
@@ -146,6 +179,17 @@ def simulate_av(
         Stratified test share, stored as the file's ``split``.
     seed : int
         Seed of every random choice.
+    imbalance : float
+        Largest over smallest class size (1: balanced); see :func:`class_sizes`.
+    event_modalities : {"any", "one"}
+        Where a co-occurring event shows: ``"any"`` draws audio, visual or both per pair;
+        ``"one"`` draws audio or visual (never both).
+
+    Examples
+    --------
+    >>> sim = simulate_av(**{**REGIMES["skewed"], "clips_per_class": 12}, dim_audio=4, dim_visual=4, seed=1)
+    >>> sim.features.n_classes, all(len(c.modalities) == 1 for c in sim.cooccurrences)
+    (28, True)
     """
     if n_classes < 2:
         raise UsageError(f"need at least 2 classes, got {n_classes}")
@@ -158,17 +202,21 @@ def simulate_av(
     k = n_classes // 2 if n_cooccurrences is None else n_cooccurrences
     if not 0 <= k <= n_classes // 2:
         raise UsageError(f"n_cooccurrences must lie in [0, {n_classes // 2}] (pairs of disjoint classes), got {k}")
+    if event_modalities not in ("any", "one"):
+        raise UsageError(f"event_modalities must be 'any' or 'one', got {event_modalities!r}")
     rng = np.random.default_rng(seed)
     names = default_class_names(n_classes)
     order = rng.permutation(n_classes)
-    kinds = [("audio",), ("visual",), ("audio", "visual")]
+    kinds = [("audio",), ("visual",), ("audio", "visual")][: 2 if event_modalities == "one" else 3]
     plan = []
     for p in range(k):
         c, partner = int(order[2 * p]), int(order[2 * p + 1])
         mods = kinds[int(rng.integers(len(kinds)))]
         plan.append((c, partner, mods))
     dims = {"audio": dim_audio, "visual": dim_visual}
-    labels = np.repeat(np.arange(n_classes), clips_per_class)
+    # A balanced draw consumes no randomness here, so the balanced regime's streams are unchanged.
+    sizes = class_sizes(n_classes, clips_per_class, imbalance, rng if imbalance != 1 else None)
+    labels = np.repeat(np.arange(n_classes), sizes)
     n = labels.size
     # Which clips carry their partner event (the same draw decides both modalities of a "both" pair).
     carries_event = np.zeros(n, dtype=bool)
@@ -203,6 +251,7 @@ def simulate_av(
         "n_classes": n_classes, "clips_per_class": clips_per_class, "dim_audio": dim_audio, "dim_visual": dim_visual,
         "n_cooccurrences": k, "rate": rate, "mask": mask, "noise": noise, "nuisance": nuisance,
         "nuisance_rank": nuisance_rank, "signal": signal, "test_fraction": test_fraction, "seed": seed,
+        "imbalance": imbalance, "event_modalities": event_modalities,
     }
     data = AVFeatures(features["audio"], features["visual"], labels, names, split, f"simulate_av(seed={seed})")
     graph = truth_graph(names, cooccurrences).with_meta(simulation="simulate_av", params=params)

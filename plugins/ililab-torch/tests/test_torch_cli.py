@@ -36,7 +36,7 @@ def test_teacher_graph_student_evaluate(run, tmp_path, features_file):
         "--learner", "ges", "-o", tmp_path / "graph.json")
     r = run("student", "train", features_file, "--graph", tmp_path / "graph.json", "--soft-labels", soft,
             "-o", tmp_path / "student.pt", *FAST, "--embed-dim", "8", "--lam", "2", "--seed", "1", "--pairs", "classes")
-    assert "student epoch 2/2" in r.err and "LIR, lambda 2.0" in r.err
+    assert "student epoch 2/2" in r.err and "LIR, lambda 2, pairs classes" in r.err
     r = run("student", "evaluate", features_file, "--checkpoint", tmp_path / "student.pt", "--json")
     result = json.loads(r.out)
     assert set(result) >= {"audio_to_visual", "visual_to_audio", "mean"} and 0 < result["mean"] <= 1
@@ -51,6 +51,21 @@ def test_baseline_student_and_simulate(run, tmp_path):
     assert (tmp_path / "sim" / "true_graph.json").is_file()
     r = run("student", "train", tmp_path / "sim" / "features.npz", "-o", tmp_path / "s.pt", *FAST, "--embed-dim", "4")
     assert "metric only" in r.err
+
+
+def test_simulate_skewed_regime(run, tmp_path):
+    r = run("simulate-av", "-o", tmp_path / "sk", "--regime", "skewed", "--clips-per-class", "12", "--dim-audio", "4",
+            "--dim-visual", "4", "--seed", "3")
+    assert "28 classes (regime skewed), 7 planted co-occurrences" in r.err
+    assert "+" not in r.err.split("co-occurrences")[1].split("features:")[0]  # every event in one modality only
+    labels = np.load(tmp_path / "sk" / "features.npz", allow_pickle=False)["label"]
+    sizes = np.bincount(labels, minlength=28)
+    assert sizes.max() == 12 and sizes.min() == 2  # 12 / 6 = 2: the 6:1 imbalance
+    params = json.loads((tmp_path / "sk" / "cooccurrences.json").read_text())["params"]
+    assert params["noise"] == 3.5 and params["event_modalities"] == "one"
+    r = run("simulate-av", "-o", tmp_path / "sk2", "--regime", "skewed", "--classes", "6", "--clips-per-class", "8",
+            "--dim-audio", "4", "--dim-visual", "4")
+    assert "6 classes (regime skewed)" in r.err  # explicit options override the preset
 
 
 def test_bad_inputs_give_one_line_errors(run, tmp_path, features_file, tiny_sim):

@@ -23,6 +23,7 @@ def test_av_pipeline_quick(capsys):
     assert "empty-graph ablation identical to baseline: True" in out
     assert "metric + LIR - metric only (mean mAP), paired:" in out and "positive on" in out
     assert "planted cross-modal edges recovered" in out and "s CPU" in out
+    assert "lambda auto chose:" in out and "(auto)" in out  # the example runs with the library defaults
 
 
 def test_third_party_embedding_quick(capsys):

@@ -1,0 +1,225 @@
+"""``lam="auto"``: choose the LIR weight and the pair use on a validation split of the training clips.
+
+How (the procedure is fixed; nothing in it was tuned on test clips):
+
+1. The training clips are split, stratified and seeded by the student's seed, into *fit* clips
+   (``1 - val_fraction``) and *validation* clips (``val_fraction``).
+2. A metric-only student (``lam = 0``) is trained on the fit clips for ``warm`` epochs.
+3. From that state (weights, optimiser, batch order and dropout RNG), one short *branch* per
+   candidate ``(lam, pairs)`` and one with ``lam = 0`` run ``branch`` more epochs each. Every
+   branch sees the same batches, so the comparison is paired: a candidate's *gain* is its
+   validation mAP (averaged over the second half of its epochs) minus that of the ``lam = 0`` branch.
+4. The gain is a mean over validation queries of paired AP differences, so it has a standard
+   error ``se``. The candidate with the largest lower bound ``gain - z * se`` (``z = 1``) wins if
+   that bound exceeds ``min_gain`` (0). Otherwise **LIR is switched off** (``lam = 0``, the
+   metric-only student): a λ worse than 0 on validation is never returned, and neither is one whose
+   advantage is within one standard error of nothing.
+
+The final student is then trained from scratch on all training clips with the chosen settings,
+exactly as if they had been given explicitly. The cost of the choice, in epochs over all training
+clips, is ``(1 - val_fraction) * (warm + (1 + candidates) * branch)``; :func:`plan_budget` sizes
+``warm`` and ``branch`` so that it stays at or below the student's own ``epochs`` (the choice at
+most doubles the training time). Where this deviates from a full search: the branches measure the
+effect of LIR switched on after ``warm`` metric-only epochs for a short while, not over a whole
+run; the benchmark (``benchmarks/lir_auto.py``) checks the choice against the test split on
+seeds never used to design it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ililab.errors import UsageError
+from ililab_torch._common import Progress, log, seed_everything
+from ililab_torch._training import run_epochs
+from ililab_torch.data import stratified_split
+from ililab_torch.retrieval import average_precision
+
+__all__ = ["AutoPlan", "LirChoice", "AUTO_LAMBDAS", "AUTO_PAIRS", "BUDGET", "plan_budget", "validation_split", "query_ap"]
+
+#: λ candidates (geometric: LIR's useful range spans a factor of several, and past it linked classes merge).
+AUTO_LAMBDAS: tuple[float, ...] = (1.0, 2.0, 4.0)
+#: pair uses tried when ``pairs="auto"``.
+AUTO_PAIRS: tuple[str, ...] = ("edges", "classes")
+
+
+@dataclass(frozen=True)
+class AutoPlan:
+    """The sizes of one choice: validation share, warm-up and branch epochs, candidates and minimum gain."""
+
+    val_fraction: float = 0.2
+    warm_share: float = 0.25
+    lambdas: tuple[float, ...] = AUTO_LAMBDAS
+    pairs: tuple[str, ...] = AUTO_PAIRS
+    min_gain: float = 0.0
+    z: float = 1.0
+
+    def candidates(self, pairs: str) -> list[tuple[float, str]]:
+        """``(lam, pairs)`` to try: every λ with each pair use (``pairs="auto"``) or with the one given."""
+        uses = self.pairs if pairs == "auto" else (pairs,)
+        return [(lam, p) for p in uses for lam in self.lambdas]
+
+
+#: Share of one training run's epochs the choice may spend, in metric-only epochs: epochs with LIR cost
+#: more (measured 10-20% on the benchmark), and so does the final training with LIR, and the whole LIR
+#: student (choice + training) must take at most twice the metric-only student's time
+#: (0.85 measured 2.09x on a development seed, so 0.65).
+BUDGET = 0.65
+
+
+def plan_budget(epochs: int, n_candidates: int, val_fraction: float, warm_share: float) -> tuple[int, int]:
+    """``(warm, branch)`` epochs whose cost ``(1 - val_fraction) * (warm + (1 + n_candidates) * branch)``
+    is at most ``BUDGET * epochs`` (one full training run, with room for the LIR term's own cost),
+    with at least one epoch each.
+
+    >>> plan_budget(80, 6, 0.2, 0.25)
+    (20, 6)
+    """
+    warm = max(1, int(round(epochs * warm_share)))
+    room = BUDGET * epochs / (1.0 - val_fraction) - warm
+    branch = max(1, int(room // (1 + n_candidates)))
+    return warm, branch
+
+
+def validation_split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (into ``labels``) of the fit and validation clips: stratified, seeded, every class
+    with 2+ clips in both; a class with one clip stays in the fit part."""
+    if not 0.0 < val_fraction < 1.0:
+        raise UsageError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+    # A seed of its own: the validation clips need not be the ones a test split of the same seed would take.
+    return stratified_split(labels, val_fraction, seed + 7919)
+
+
+@dataclass
+class LirChoice:
+    """What ``lam="auto"`` chose, and the validation curve it chose from.
+
+    ``lam`` / ``pairs`` are the chosen settings (``lam == 0``: LIR off). ``curve`` holds one
+    ``{"lam", "pairs", "val_map", "gain", "se", "bound"}`` per candidate (gain = paired validation
+    mAP gain over the ``lam = 0`` branch, whose mAP is ``reference``; se its standard error over
+    validation queries; bound = gain - z * se). ``reason`` says why LIR is off, if it is.
+    """
+
+    lam: float
+    pairs: str
+    reference: float | None
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+    fit_clips: int = 0
+    val_clips: int = 0
+    warm_epochs: int = 0
+    branch_epochs: int = 0
+    cost_epochs: float = 0.0
+
+    @property
+    def lir_on(self) -> bool:
+        return self.lam > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"requested": "auto", **asdict(self)}
+
+    def summary(self) -> str:
+        """One line for the user: the choice, or that LIR is off and why."""
+        head = (f"lambda auto -> {self.lam:g}, pairs {self.pairs}" if self.lir_on
+                else f"lambda auto -> 0: LIR off ({self.reason})")
+        if not self.curve:
+            return head
+        curve = ", ".join(f"{c['pairs']} {c['lam']:g}: {c['gain']:+.4f} ± {c['se']:.4f}" for c in self.curve)
+        return (f"{head}; validation mAP gain over lambda 0 ({self.val_clips} of the train clips, "
+                f"lambda-0 mAP {self.reference:.4f}): {curve}")
+
+
+def query_ap(za: np.ndarray, zv: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """AP of every query, audio->visual then visual->audio (their mean is ``cross_modal_map(...)["mean"]``)."""
+    out = []
+    for q, t in ((za, zv), (zv, za)):
+        qn = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+        tn = t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+        order = np.argsort(-(qn @ tn.T), axis=1, kind="stable")
+        out.extend(average_precision(r) for r in labels[order] == labels[:, None])
+    return np.asarray(out)
+
+
+def _val_ap(model: nn.Module, a: torch.Tensor, v: torch.Tensor, labels: np.ndarray) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        za, zv = model(a, v)
+    return query_ap(za.cpu().numpy().astype(np.float64), zv.cpu().numpy().astype(np.float64), labels)
+
+
+def choose(
+    build,
+    make_step,
+    n_fit: int,
+    val: tuple[torch.Tensor, torch.Tensor, np.ndarray],
+    config,
+    candidates: list[tuple[float, str]],
+    plan: AutoPlan,
+    device: torch.device,
+    progress: Progress | None = None,
+    *,
+    n_val: int,
+    n_train: int,
+) -> LirChoice:
+    """Run the warm-up and the branches; return the choice (see the module docstring).
+
+    ``build()`` makes a fresh student; ``make_step(lam, pairs)`` gives the batch step of
+    :func:`~ililab_torch._training.run_epochs` over the fit clips (``None`` when no edge survives
+    the filters for that pair use); ``val`` holds the validation clips' audio and visual tensors and labels.
+    """
+    steps = [(lam, pairs, step) for lam, pairs in candidates if (step := make_step(lam, pairs)) is not None]
+    if not steps:  # nothing to regularise with: no need to train anything
+        return LirChoice(0.0, "edges", None, [], "no graph edge survives the filters", n_fit, n_val)
+    warm, branch = plan_budget(config.epochs, len(steps), plan.val_fraction, plan.warm_share)
+    generator = seed_everything(config.seed)
+    model = build().to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    total = warm + branch
+    run_epochs(model, optimizer, make_step(0.0, "edges"), n_fit, config.batch_size, generator, range(1, warm + 1),
+               total, device, "auto warm-up", progress)
+    start = (copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict()), generator.get_state(),
+             torch.get_rng_state())
+
+    scored = range(total - (branch + 1) // 2 + 1, total + 1)  # the last half of the branch (at least its last epoch)
+
+    def run_branch(step) -> np.ndarray:
+        """Per-query validation AP averaged over the epochs of ``scored`` (epoch-to-epoch noise is as large
+        as LIR's effect)."""
+        model.load_state_dict(start[0])
+        optimizer.load_state_dict(start[1])
+        generator.set_state(start[2])
+        torch.set_rng_state(start[3])
+        scores = []
+        for epoch in range(warm + 1, total + 1):
+            run_epochs(model, optimizer, step, n_fit, config.batch_size, generator, range(epoch, epoch + 1), total,
+                       device, "auto branch", None)
+            if epoch in scored:
+                scores.append(_val_ap(model, *val))
+                model.train()
+        return np.mean(scores, axis=0)
+
+    reference = run_branch(make_step(0.0, "edges"))
+    curve: list[dict[str, Any]] = []
+    for lam, pairs, step in steps:
+        diff = run_branch(step) - reference  # paired by validation query
+        se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
+        gain = float(diff.mean())
+        curve.append({"lam": lam, "pairs": pairs, "val_map": float(reference.mean()) + gain, "gain": gain, "se": se,
+                      "bound": gain - plan.z * se})
+        log.info("auto: lambda %g, pairs %s: validation gain %+.4f (se %.4f)", lam, pairs, gain, se)
+    cost = (n_fit / max(n_train, 1)) * (warm + (1 + len(steps)) * branch)
+    choice = LirChoice(0.0, "edges", float(reference.mean()), curve, None, n_fit, n_val, warm, branch, cost)
+    # The largest lower bound gain - z * se: a noisy gain must be larger to win (first of equals: the smaller λ).
+    best = max(curve, key=lambda c: c["bound"])
+    if best["bound"] > plan.min_gain:
+        choice.lam, choice.pairs = float(best["lam"]), str(best["pairs"])
+    else:
+        choice.reason = (f"no lambda beats lambda 0 on validation by {plan.z:g} standard error "
+                         f"(best gain {best['gain']:+.4f}, se {best['se']:.4f})")
+    return choice

@@ -1,0 +1,125 @@
+"""lam="auto": the validation guard, the budget, the record in the checkpoint and the CLI summary."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from ililab_torch import StudentConfig, load_student, save_student, simulate_av, train_student
+from ililab_torch.auto import BUDGET, AutoPlan, plan_budget, query_ap, validation_split
+
+from ililab import DependencyGraph, Edge
+from ililab.errors import UsageError
+
+FAST = dict(epochs=6, hidden=16, embed_dim=8, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def wrong():
+    """4 classes without any co-occurrence, soft labels that name each clip's own class in both modalities, and a
+    graph linking every two *different* classes across modalities: every edge is wrong, so LIR can only hurt."""
+    sim = simulate_av(n_classes=4, clips_per_class=30, dim_audio=12, dim_visual=12, n_cooccurrences=0, noise=1.0,
+                      seed=5)
+    data = sim.features
+    train, _ = data.split_indices()
+    c = data.n_classes
+    own = np.eye(c)[data.label[train]] * 0.8 + 0.2 / c
+    soft = np.hstack([own, own]).astype(np.float32)
+    names = data.soft_label_names()
+    edges = [Edge(names[i], names[c + j], "undirected", weight=0.5) for i in range(c) for j in range(c) if i != j]
+    return data, train, soft, DependencyGraph(names, edges)
+
+
+def test_only_wrong_edges_end_with_lir_off(wrong):
+    data, train, soft, graph = wrong
+    model = train_student(data, train, soft, graph, StudentConfig(**FAST, top_k=None))
+    choice = model.lir_choice
+    assert choice["lam"] == 0.0 and choice["reason"].startswith("no lambda beats lambda 0")
+    assert len(choice["curve"]) == 6 and all(point["bound"] <= 0 for point in choice["curve"])
+    assert model.config["lam"] == 0.0
+    # LIR off is the metric-only student itself, bit for bit
+    base = train_student(data, train, None, None, StudentConfig(**FAST, top_k=None, lam=0.0))
+    assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), base.state_dict().values()))
+
+
+def test_guard_is_what_turns_lir_off(wrong):
+    """Without the guard (any gain accepted) the same wrong graph would be used: the guard decides."""
+    data, train, soft, graph = wrong
+    loose = AutoPlan(min_gain=-1.0)
+    model = train_student(data, train, soft, graph, StudentConfig(**FAST, top_k=None), auto_plan=loose)
+    assert model.lir_choice["lam"] > 0 and model.lir_edges > 0
+
+
+def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
+    data = tiny_sim.features
+    train, _ = data.split_indices()
+    soft = np.full((train.size, 2 * data.n_classes), 1.0 / data.n_classes, dtype=np.float32)
+    plan = AutoPlan(min_gain=-1.0)  # take the best candidate whatever it is
+    model = train_student(data, train, soft, tiny_sim.true_graph, StudentConfig(**FAST, top_k=None, tau=0.0),
+                          auto_plan=plan)
+    choice = model.lir_choice
+    assert choice["lam"] > 0 and choice["pairs"] in ("edges", "classes")
+    best = max(choice["curve"], key=lambda point: point["gain"])
+    assert (best["lam"], best["pairs"]) == (choice["lam"], choice["pairs"])
+    explicit = train_student(data, train, soft, tiny_sim.true_graph,
+                             StudentConfig(**FAST, top_k=None, tau=0.0, lam=choice["lam"], pairs=choice["pairs"]))
+    assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), explicit.state_dict().values()))
+    save_student(model, tmp_path / "s.pt")
+    _, config = load_student(tmp_path / "s.pt")
+    assert config["lir_choice"]["curve"] == choice["curve"] and config["student"]["lam"] == choice["lam"]
+    assert config["lir_choice"]["requested"] == "auto"
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 5, 30, 80, 200])
+@pytest.mark.parametrize("candidates", [1, 3, 6])
+def test_choice_costs_at_most_one_training_run(epochs, candidates):
+    warm, branch = plan_budget(epochs, candidates, 0.2, 0.25)
+    assert warm >= 1 and branch >= 1
+    if epochs >= 5 * (candidates + 1):  # below that, one epoch per branch is the floor
+        assert 0.8 * (warm + (1 + candidates) * branch) <= BUDGET * epochs < epochs
+
+
+def test_query_ap_averages_to_the_retrieval_map(rng):
+    from ililab_torch import cross_modal_map
+
+    za, zv = rng.standard_normal((12, 4)), rng.standard_normal((12, 4))
+    labels = np.arange(12) % 3
+    assert query_ap(za, zv, labels).mean() == pytest.approx(cross_modal_map(za, zv, labels)["mean"])
+
+
+def test_validation_split_is_stratified_and_seeded():
+    labels = np.repeat(np.arange(3), [10, 5, 1])
+    fit, val = validation_split(labels, 0.2, seed=0)
+    assert np.array_equal(np.sort(np.concatenate([fit, val])), np.arange(labels.size))
+    assert set(labels[val]) == {0, 1} and 2 in set(labels[fit])
+    assert np.array_equal(val, validation_split(labels, 0.2, seed=0)[1])
+
+
+def test_config_checks_lam_and_pairs():
+    with pytest.raises(UsageError, match="'auto'"):
+        StudentConfig(lam="best").validate()
+    with pytest.raises(UsageError, match="pairs"):
+        StudentConfig(pairs="nodes").validate()
+    assert StudentConfig().lam == "auto" and StudentConfig().pairs == "auto"
+
+
+def test_cli_defaults_to_auto_and_reports_lir_off(run_cli, tmp_path, wrong):
+    from ililab_torch import save_features
+
+    data, train, soft, graph = wrong
+    save_features(data, tmp_path / "f.npz")
+    np.save(tmp_path / "soft.npy", soft)
+    (tmp_path / "soft_names.txt").write_text("\n".join(data.soft_label_names()) + "\n")
+    graph.save(tmp_path / "g.json")
+    r = run_cli("student", "train", tmp_path / "f.npz", "--graph", tmp_path / "g.json", "--soft-labels",
+                tmp_path / "soft.npy", "-o", tmp_path / "s.pt", "--epochs", "6", "--hidden", "16", "--embed-dim", "8",
+                "--batch-size", "16", "--top-k", "0", "--threads", "1")
+    assert r.code == 0, r.err
+    assert "lambda auto -> 0: LIR off (no lambda beats lambda 0" in r.err and "classes 4: " in r.err
+    assert "metric only, LIR off" in r.err
+    config = json.loads(torch.load(tmp_path / "s.pt", weights_only=True)["config"])
+    assert config["lir_choice"]["lam"] == 0.0 and len(config["lir_choice"]["curve"]) == 6
+    r = run_cli("student", "train", tmp_path / "f.npz", "-o", tmp_path / "x.pt", "--lambda", "lots")
+    assert r.code == 2 and "neither a number nor 'auto'" in r.err
