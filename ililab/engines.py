@@ -24,6 +24,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -169,8 +171,30 @@ _worker_shared: Any = None
 
 def _init_local_worker(shared: Any) -> None:
     global _worker_shared
+    # Ctrl-C in a terminal reaches the whole process group: the parent stops the pool,
+    # so a worker ignores SIGINT instead of printing its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin_blas()
     _worker_shared = shared
+
+
+def _stop_pool(executor: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel queued tasks and end the workers, even mid-task (Ctrl-C, an error).
+
+    ``shutdown(wait=False)`` alone leaves running tasks to finish, and the interpreter's exit
+    then waits for them (minutes for a long replicate); the workers are ended here instead.
+    """
+    processes = list((getattr(executor, "_processes", None) or {}).values())  # private, but no public handle
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + 1.0
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
 
 
 def _local_task(fn: Callable[[Any, Any], Any], task: Any) -> Any:
@@ -234,7 +258,7 @@ class LocalEngine:
                     if on_result is not None:
                         on_result(done_count)
         except BaseException as error:
-            executor.shutdown(wait=False, cancel_futures=True)
+            _stop_pool(executor)
             from concurrent.futures.process import BrokenProcessPool
 
             if isinstance(error, BrokenProcessPool):
