@@ -100,6 +100,7 @@ def infer_graph(
     scheduler: str | None = None,
     chunk_rows: int | None = None,
     progress: bool | None = None,
+    scheduler_timeout: float | None = None,
     **params: Any,
 ) -> DependencyGraph:
     """Infer a class dependency graph from a data matrix (typically soft labels).
@@ -135,6 +136,9 @@ def infer_graph(
         Worker processes (local) or workers of a new Dask ``LocalCluster``.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://HOST:PORT``), with ``engine="dask"``.
+    scheduler_timeout : float, optional
+        Seconds to wait for that scheduler to answer (default 10); then an
+        :class:`~ililab.engines.EngineError`.
     chunk_rows : int, optional
         Rows per chunk of streaming passes (memory is bounded by about one chunk).
     progress : bool, optional
@@ -167,7 +171,7 @@ def infer_graph(
     if chunk_rows is not None and chunk_rows < 1:
         raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
     own_engine = isinstance(engine, str)
-    runner = make_engine(engine, jobs=jobs, scheduler=scheduler) if own_engine else engine
+    runner = make_engine(engine, jobs=jobs, scheduler=scheduler, timeout=scheduler_timeout) if own_engine else engine
     try:
         return _infer(
             data, names, modalities, learner, learner_cls, validated, transform, knowledge, key,

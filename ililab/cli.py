@@ -90,8 +90,29 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
         format="ililab: %(message)s",
         stream=sys.stderr,
     )
+    # Libraries that set their own loggers' levels (distributed logs INFO about every worker
+    # and cancelled key) must not reach the user: only their warnings, or errors with -q.
+    floor = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, _LibraryLogFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(_LibraryLogFilter(floor, quiet))
     # The first run on a machine compiles the Numba kernels (tens of seconds): say so, unless --quiet.
     logging.getLogger(COMPILE_LOGGER).setLevel(logging.WARNING if quiet else logging.DEBUG if debug else logging.INFO)
+
+
+class _LibraryLogFilter(logging.Filter):
+    """ililab's records pass at their loggers' levels (errors only with -q); others from ``floor`` up."""
+
+    def __init__(self, floor: int, quiet: bool) -> None:
+        super().__init__()
+        self.floor = floor
+        self.quiet = quiet
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "ililab" or record.name.startswith("ililab."):
+            return record.levelno >= logging.ERROR if self.quiet else True
+        return record.levelno >= self.floor
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -51,7 +51,7 @@ __all__ = [
 ENGINES = ("local", "dask")
 logger = logging.getLogger("ililab")
 _BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
-# Seconds to wait for a scheduler before saying it is unreachable.
+# Seconds to wait for a scheduler before saying it is unreachable (--scheduler-timeout).
 CONNECT_TIMEOUT = 10.0
 
 
@@ -309,9 +309,22 @@ def _merge_pair(a: Moments, b: Moments) -> Moments:
     return merge_moments(a, b)
 
 
-def _probe(address: str) -> None:
-    """Fail fast, with a clear message, when nothing listens at a ``tcp://host:port`` address."""
+def _unreachable(address: str, why: str) -> EngineError:
+    return EngineError(
+        f"cannot reach a Dask scheduler at {address!r}: {why}; check the address (tcp://HOST:PORT) "
+        "and that `dask scheduler` runs there"
+    )
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Check within ``timeout`` seconds that a Dask scheduler answers at a ``tcp://host:port`` address.
+
+    A scheduler sends its handshake as soon as a connection opens: an 8-byte frame length, then
+    the frame. Anything else (nothing, an HTTP reply, a closed connection) is not a scheduler,
+    and distributed itself would hang on it or read its bytes as a frame length of exabytes.
+    """
     import socket
+    import struct
     from urllib.parse import urlsplit
 
     if "://" not in address:
@@ -325,14 +338,36 @@ def _probe(address: str) -> None:
         raise UsageError(f"bad --scheduler address {address!r}: {error}") from None
     if not host or port is None:
         raise UsageError(f"bad --scheduler address {address!r}: expected tcp://HOST:PORT")
+    deadline = time.monotonic() + timeout
+    header = b""
     try:
-        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
-            pass
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            while len(header) < 8:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                chunk = sock.recv(8 - len(header))
+                if not chunk:
+                    raise _unreachable(address, "the server there closed the connection without a Dask handshake")
+                header += chunk
+    except TimeoutError:
+        what = "no Dask handshake" if header or _connected(host, port) else "no connection"
+        raise _unreachable(address, f"{what} within {timeout:g} s (--scheduler-timeout)") from None
     except OSError as error:
-        raise EngineError(
-            f"cannot reach the Dask scheduler at {address!r} ({error.strerror or error}); "
-            "check the address (tcp://HOST:PORT) and that `dask scheduler` runs there"
-        ) from None
+        raise _unreachable(address, str(error.strerror or error)) from None
+    (length,) = struct.unpack("Q", header)  # distributed's frame header, native byte order
+    if not 0 < length < 1 << 24:
+        shown = header.decode("ascii", "replace")
+        raise _unreachable(address, f"the server there does not speak Dask's protocol (it sent {shown!r})")
+
+
+def _connected(host: str, port: int) -> bool:
+    """Whether a TCP connection opens at once (to tell "no handshake" from "no connection")."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 class DaskEngine:
@@ -347,16 +382,23 @@ class DaskEngine:
         Workers of the local cluster (default 2).
     client : distributed.Client, optional
         An existing client to use (not closed by :meth:`close`).
+    timeout : float, optional
+        Seconds to wait for the scheduler to answer (default ``CONNECT_TIMEOUT``, 10).
 
     Raises
     ------
     EngineError
-        The scheduler cannot be reached within ``CONNECT_TIMEOUT`` seconds.
+        Nothing that speaks Dask's protocol answers at ``scheduler`` within ``timeout`` seconds.
     """
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, jobs: int | None = None, client: Any = None) -> None:
+    def __init__(
+        self, scheduler: str | None = None, jobs: int | None = None, client: Any = None, timeout: float | None = None
+    ) -> None:
+        timeout = CONNECT_TIMEOUT if timeout is None else float(timeout)
+        if not timeout > 0:
+            raise UsageError(f"--scheduler-timeout must be a positive number of seconds, got {timeout:g}")
         distributed = _import_distributed()
         self._own_cluster = None
         self._own_client = client is None
@@ -364,14 +406,11 @@ class DaskEngine:
             self.client = client
             return
         if scheduler:
-            _probe(scheduler)
+            _probe(scheduler, timeout)
             try:
-                self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+                self.client = distributed.Client(scheduler, timeout=timeout, set_as_default=False)
             except (OSError, TimeoutError) as error:
-                raise EngineError(
-                    f"cannot reach the Dask scheduler at {scheduler!r} ({type(error).__name__}: {error}); "
-                    "check the address (tcp://HOST:PORT) and that `dask scheduler` runs there"
-                ) from None
+                raise _unreachable(scheduler, f"{type(error).__name__}: {error}") from None
             except ValueError as error:
                 raise UsageError(f"bad --scheduler address {scheduler!r}: {error}") from None
             return
@@ -457,8 +496,10 @@ class DaskEngine:
         self.close()
 
 
-def make_engine(name: str = "local", *, jobs: int | None = None, scheduler: str | None = None) -> LocalEngine | DaskEngine:
-    """An engine by name (``--engine``, ``--jobs``, ``--scheduler``).
+def make_engine(
+    name: str = "local", *, jobs: int | None = None, scheduler: str | None = None, timeout: float | None = None
+) -> LocalEngine | DaskEngine:
+    """An engine by name (``--engine``, ``--jobs``, ``--scheduler``, ``--scheduler-timeout``).
 
     Raises
     ------
@@ -474,5 +515,7 @@ def make_engine(name: str = "local", *, jobs: int | None = None, scheduler: str 
     if name == "local":
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
+        if timeout is not None:
+            raise UsageError("--scheduler-timeout needs --engine dask --scheduler ADDRESS")
         return LocalEngine(jobs or 1)
-    return DaskEngine(scheduler, jobs)
+    return DaskEngine(scheduler, jobs, timeout=timeout)

@@ -48,12 +48,14 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where replicates and shard covariances run: local processes or a Dask cluster.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler (with --engine dask); default: a new LocalCluster.")
+@click.option("--scheduler-timeout", type=float, metavar="SECONDS",
+              help="With --scheduler: seconds to wait for the scheduler to answer (default 10).")
 @click.option("--jobs", "-j", type=int, help="Worker processes (local, default 1) or LocalCluster workers (dask, default 2).")
 @click.option("--chunk-rows", type=int, help="Rows per chunk when streaming memory-mapped or sharded data (default: ~8 MB each).")
 def infer_graph_command(
     data, learner, names_file, modalities, key, transform, penalty, lambda_, seed, params,
     knowledge_file, forbid_within_modality, tiers_from_modalities, output, fmt,
-    bootstrap, min_confidence, engine, scheduler, jobs, chunk_rows, plot_path, plot_layout,
+    bootstrap, min_confidence, engine, scheduler, scheduler_timeout, jobs, chunk_rows, plot_path, plot_layout,
 ):
     """Infer a class dependency graph from DATA (.npy, .npz or .csv, or a quoted glob of .npy shards).
 
@@ -88,7 +90,7 @@ def infer_graph_command(
     names = read_names(names_file) if names_file else None
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
-    with make_engine(engine, jobs=jobs, scheduler=scheduler) as runner:
+    with make_engine(engine, jobs=jobs, scheduler=scheduler, timeout=scheduler_timeout) as runner:
         dataset = prepare_dataset(
             data, names, modalities, transform, key, chunk_rows=chunk_rows, progress=not is_quiet(),
             engine=runner if engine != "local" else None,
