@@ -123,6 +123,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 _quiet = False
 
 
+def _usage_message(error: click.UsageError, args: list[str]) -> str:
+    """click's usage error on one line, with a hint where the usual cause is known."""
+    message = error.format_message()
+    command = error.ctx.command_path if error.ctx is not None else "ililab"
+    after = args[args.index("infer-graph") + 1:] if "infer-graph" in args else []
+    if "unexpected extra argument" in message and any(a.lower().endswith((".npy", ".npz", ".csv")) for a in after):
+        # `ililab infer-graph shards/*.npy`: the shell expanded the glob into many arguments
+        message += "; quote a glob of shards so the shell does not expand it: 'shards/*.npy'"
+    return f"{message} (see '{command} --help')"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     global _quiet
@@ -139,6 +150,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as error:  # one line, like every ililab error
+        click.echo(f"error: {_usage_message(error, args)}", err=True)
+        sys.exit(error.exit_code)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)

@@ -42,8 +42,8 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw the graph: .png, .svg or .pdf.")
 @click.option("--plot-layout", type=click.Choice(["auto", "modality", "spring", "circular", "hierarchical", "heatmap"]),
               default="auto", show_default=True, help="Layout of the --plot picture (see `ililab plot`).")
-@click.option("--bootstrap", "-b", "bootstrap", type=int, default=0, metavar="B",
-              help="Bootstrap replicates: each edge's confidence = its frequency over B row resamples.")
+@click.option("--bootstrap", "-b", "bootstrap", type=click.IntRange(min=1), metavar="B",
+              help="Bootstrap replicates (1 or more): each edge's confidence = its frequency over B row resamples.")
 @click.option("--min-confidence", type=float, metavar="F", help="With --bootstrap: drop edges with confidence below F.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where replicates and shard covariances run: local processes or a Dask cluster.")
@@ -66,27 +66,31 @@ def infer_graph_command(
     from ililab.api import infer_graph, prepare_dataset
     from ililab.engines import make_engine
     from ililab.errors import UsageError
-    from ililab.io import graph_format_for, read_names
+    from ililab.io import check_output_path, graph_format_for, read_names
     from ililab.learners import get
 
     watch = Stopwatch()
+    bootstrap = bootstrap or 0
     learner_cls = get(learner)  # unknown learner: a usage error before reading any data
     values = parse_params(params)
-    if penalty is not None:
-        values["penalty"] = penalty
-    if lambda_ is not None:
-        values["lambda"] = lambda_
-    if seed is not None:
-        values["seed"] = seed
+    for option, name, value in (("--penalty", "penalty", penalty), ("--lambda", "lambda", lambda_), ("--seed", "seed", seed)):
+        if value is None:
+            continue
+        if name in values:  # (--penalty with -p lambda=... is checked by the learner: they must agree)
+            raise UsageError(f"{option} {value:g} and -p {name}={values[name]} both set {name}; give one")
+        values[name] = value
     learner_cls.validate_params(values)
+    # Every output is checked before any work: a bad path must not cost a run, nor leave the other outputs.
     if output is not None:
         graph_format_for(output, fmt)
+        check_output_path(output, "-o")
     elif fmt is not None:
         graph_format_for("stdout", fmt)
     if plot_path is not None:
         from ililab.viz import image_format_for
 
         image_format_for(plot_path)  # a wrong picture extension fails before any work
+        check_output_path(plot_path, "--plot")
     names = read_names(names_file) if names_file else None
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")

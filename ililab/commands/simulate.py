@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ililab.commands._common import is_quiet
+from ililab.commands._common import is_quiet, output_directory
 
 
 @click.group("simulate")
@@ -38,6 +38,7 @@ def soft_labels(classes, modalities, samples, degree, logit_scale, float32, seed
     from ililab.simulate import simulate_soft_labels
 
     mods = tuple(m.strip() for m in modalities.split(",") if m.strip())
+    output_directory(output)  # before the work: a bad path costs nothing
     sim = simulate_soft_labels(
         classes, samples, mods, degree, seed, logit_scale, dtype=np.float32 if float32 else np.float64
     )
@@ -64,9 +65,8 @@ def sem(variables, samples, degree, seed, output) -> None:
     from ililab.io import write_array, write_names
     from ililab.simulate import simulate_linear_sem
 
+    out = output_directory(output)
     sim = simulate_linear_sem(variables, samples, degree, seed)
-    out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
     write_array(sim.data, out / "data.npy")
     write_names(sim.names, out / "names.txt")
     sim.true_graph.save(out / "true_graph.json")
