@@ -200,7 +200,7 @@ def infer_graph(
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
     if bootstrap < 0:
-        raise UsageError(f"--bootstrap must be a positive number of replicates, got {bootstrap}")
+        raise UsageError(f"bootstrap must be 0 (none) or a number of replicates (1 or more), got {bootstrap}")
     if chunk_rows is not None and chunk_rows < 1:
         raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
     own_engine = isinstance(engine, str)
