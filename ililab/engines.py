@@ -8,9 +8,11 @@ every engine and any number of workers: a bootstrap or a set of restarts gives
 identical results locally and on Dask.
 
 ``LocalEngine(jobs=1)`` runs tasks in this process; ``jobs > 1`` uses a
-``ProcessPoolExecutor`` (``forkserver`` where available, else ``spawn``).
+``ProcessPoolExecutor`` (``forkserver`` where available, else ``spawn``) whose
+workers are ended at once on Ctrl-C or an error, so nothing is left running.
 ``DaskEngine(scheduler=None)`` starts a ``distributed.LocalCluster``;
-``DaskEngine("tcp://host:8786")`` connects to a running scheduler. Dask is an
+``DaskEngine("tcp://host:8786")`` connects to a running scheduler after checking,
+within ``timeout`` seconds (``--scheduler-timeout``), that one answers there. Dask is an
 optional extra (``pip install 'ililab[dask]'``), imported only here and only
 when a Dask engine is made.
 
