@@ -69,9 +69,12 @@ def prepare_dataset(
     elif file_names is not None and list(names) != list(file_names):
         raise DataError("names given differ from the CSV header; give one or the other")
     n_columns = values[0].shape[1] if isinstance(values, list) else values.shape[1]
+    if isinstance(modalities, str):
+        _check_modality_blocks(modalities, n_columns, names)
     nodes = make_nodes(n_columns, names, modalities)
     n_rows = sum(v.shape[0] for v in values) if isinstance(values, list) else values.shape[0]
-    with Progress(n_rows, "covariance", enabled=progress is not False) as bar:
+    # Overflow (values near 1e300) shows as a non-finite covariance, reported with its columns.
+    with Progress(n_rows, "covariance", enabled=progress is not False) as bar, np.errstate(over="ignore", invalid="ignore"):
         dataset = transform_dataset(values, nodes, transform, chunk_rows=chunk_rows, progress=bar.update, engine=engine)
     hint = "--transform auto" if dataset.info.get("simplex_blocks") and dataset.info["transform"] == "none" else ""
     if hint:
@@ -82,6 +85,36 @@ def prepare_dataset(
     condition = check_covariance(dataset.covariance, dataset.names, hint=hint)
     dataset.info["condition_number"] = condition
     return dataset
+
+
+def _check_modality_blocks(spec: str, n_columns: int, names: Sequence[str] | None) -> None:
+    """A ``--modalities`` spec must give every column a block, and agree with ``Class (modality)`` names.
+
+    Raises
+    ------
+    UsageError
+        A column in no block, or a block that contradicts a column's name.
+    """
+    from ililab.graph import split_name
+    from ililab.io import parse_modalities
+
+    blocks = parse_modalities(spec, n_columns)
+    missing = [c for c, m in enumerate(blocks) if m is None]
+    if missing:
+        shown = ", ".join(str(c) for c in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        raise UsageError(
+            f"--modalities {spec} leaves column{'s' if len(missing) > 1 else ''} {shown} of the {n_columns} in no "
+            "block; give every column a block (blocks are START:STOP, STOP excluded)"
+        )
+    if names is None:
+        return
+    for column, (name, block) in enumerate(zip(names, blocks)):
+        said = split_name(str(name))[1]
+        if said is not None and said != block and said in set(blocks):
+            raise UsageError(
+                f"--modalities puts column {column} {str(name)!r} in block {block!r}, but its name says {said!r}; "
+                "fix the blocks, or leave out --modalities (the names give the modalities)"
+            )
 
 
 def infer_graph(
@@ -100,6 +133,7 @@ def infer_graph(
     scheduler: str | None = None,
     chunk_rows: int | None = None,
     progress: bool | None = None,
+    scheduler_timeout: float | None = None,
     **params: Any,
 ) -> DependencyGraph:
     """Infer a class dependency graph from a data matrix (typically soft labels).
@@ -135,6 +169,9 @@ def infer_graph(
         Worker processes (local) or workers of a new Dask ``LocalCluster``.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://HOST:PORT``), with ``engine="dask"``.
+    scheduler_timeout : float, optional
+        Seconds to wait for that scheduler to answer (default 10); then an
+        :class:`~ililab.engines.EngineError`.
     chunk_rows : int, optional
         Rows per chunk of streaming passes (memory is bounded by about one chunk).
     progress : bool, optional
@@ -163,11 +200,11 @@ def infer_graph(
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
     if bootstrap < 0:
-        raise UsageError(f"--bootstrap must be a positive number of replicates, got {bootstrap}")
+        raise UsageError(f"bootstrap must be 0 (none) or a number of replicates (1 or more), got {bootstrap}")
     if chunk_rows is not None and chunk_rows < 1:
         raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
     own_engine = isinstance(engine, str)
-    runner = make_engine(engine, jobs=jobs, scheduler=scheduler) if own_engine else engine
+    runner = make_engine(engine, jobs=jobs, scheduler=scheduler, timeout=scheduler_timeout) if own_engine else engine
     try:
         return _infer(
             data, names, modalities, learner, learner_cls, validated, transform, knowledge, key,

@@ -91,8 +91,29 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
         format="ililab: %(message)s",
         stream=sys.stderr,
     )
+    # Libraries that set their own loggers' levels (distributed logs INFO about every worker
+    # and cancelled key) must not reach the user: only their warnings, or errors with -q.
+    floor = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, _LibraryLogFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(_LibraryLogFilter(floor, quiet))
     # The first run on a machine compiles the Numba kernels (tens of seconds): say so, unless --quiet.
     logging.getLogger(COMPILE_LOGGER).setLevel(logging.WARNING if quiet else logging.DEBUG if debug else logging.INFO)
+
+
+class _LibraryLogFilter(logging.Filter):
+    """ililab's records pass at their loggers' levels (errors only with -q); others from ``floor`` up."""
+
+    def __init__(self, floor: int, quiet: bool) -> None:
+        super().__init__()
+        self.floor = floor
+        self.quiet = quiet
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "ililab" or record.name.startswith("ililab."):
+            return record.levelno >= logging.ERROR if self.quiet else True
+        return record.levelno >= self.floor
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -101,6 +122,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 _quiet = False
+
+
+def _usage_message(error: click.UsageError, args: list[str]) -> str:
+    """click's usage error on one line, with a hint where the usual cause is known."""
+    message = error.format_message()
+    command = error.ctx.command_path if error.ctx is not None else "ililab"
+    after = args[args.index("infer-graph") + 1:] if "infer-graph" in args else []
+    if "unexpected extra argument" in message and any(a.lower().endswith((".npy", ".npz", ".csv")) for a in after):
+        # `ililab infer-graph shards/*.npy`: the shell expanded the glob into many arguments
+        message += "; quote a glob of shards so the shell does not expand it: 'shards/*.npy'"
+    return f"{message} (see '{command} --help')"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -119,6 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as error:  # one line, like every ililab error
+        click.echo(f"error: {_usage_message(error, args)}", err=True)
+        sys.exit(error.exit_code)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)

@@ -53,7 +53,14 @@ class Dataset:
         if cov.shape != (p, p):
             raise DataError(f"covariance has shape {cov.shape}, expected ({p}, {p}) for {p} nodes")
         if not np.all(np.isfinite(cov)):
-            raise DataError("covariance contains NaN or inf")
+            finite = np.isfinite(cov)
+            rows = np.flatnonzero(~np.diag(finite)) if not np.diag(finite).all() else np.flatnonzero(~finite.all(axis=1))
+            shown = ", ".join(repr(self.nodes[i].name if isinstance(self.nodes[i], Node) else str(self.nodes[i]))
+                              for i in rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+            raise DataError(
+                f"the covariance of column {shown} is not finite: values too large to square in float64 "
+                "(beyond about 1e150) or NaN/inf after the transform; rescale or drop it"
+            )
         if self.n_samples < 2:
             raise DataError(f"need at least 2 samples, got {self.n_samples}")
         object.__setattr__(self, "covariance", cov)

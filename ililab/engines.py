@@ -8,9 +8,11 @@ every engine and any number of workers: a bootstrap or a set of restarts gives
 identical results locally and on Dask.
 
 ``LocalEngine(jobs=1)`` runs tasks in this process; ``jobs > 1`` uses a
-``ProcessPoolExecutor`` (``forkserver`` where available, else ``spawn``).
+``ProcessPoolExecutor`` (``forkserver`` where available, else ``spawn``) whose
+workers are ended at once on Ctrl-C or an error, so nothing is left running.
 ``DaskEngine(scheduler=None)`` starts a ``distributed.LocalCluster``;
-``DaskEngine("tcp://host:8786")`` connects to a running scheduler. Dask is an
+``DaskEngine("tcp://host:8786")`` connects to a running scheduler after checking,
+within ``timeout`` seconds (``--scheduler-timeout``), that one answers there. Dask is an
 optional extra (``pip install 'ililab[dask]'``), imported only here and only
 when a Dask engine is made.
 
@@ -24,6 +26,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -49,7 +53,7 @@ __all__ = [
 ENGINES = ("local", "dask")
 logger = logging.getLogger("ililab")
 _BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
-# Seconds to wait for a scheduler before saying it is unreachable.
+# Seconds to wait for a scheduler before saying it is unreachable (--scheduler-timeout).
 CONNECT_TIMEOUT = 10.0
 
 
@@ -169,8 +173,30 @@ _worker_shared: Any = None
 
 def _init_local_worker(shared: Any) -> None:
     global _worker_shared
+    # Ctrl-C in a terminal reaches the whole process group: the parent stops the pool,
+    # so a worker ignores SIGINT instead of printing its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin_blas()
     _worker_shared = shared
+
+
+def _stop_pool(executor: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel queued tasks and end the workers, even mid-task (Ctrl-C, an error).
+
+    ``shutdown(wait=False)`` alone leaves running tasks to finish, and the interpreter's exit
+    then waits for them (minutes for a long replicate); the workers are ended here instead.
+    """
+    processes = list((getattr(executor, "_processes", None) or {}).values())  # private, but no public handle
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + 1.0
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
 
 
 def _local_task(fn: Callable[[Any, Any], Any], task: Any) -> Any:
@@ -234,7 +260,7 @@ class LocalEngine:
                     if on_result is not None:
                         on_result(done_count)
         except BaseException as error:
-            executor.shutdown(wait=False, cancel_futures=True)
+            _stop_pool(executor)
             from concurrent.futures.process import BrokenProcessPool
 
             if isinstance(error, BrokenProcessPool):
@@ -285,9 +311,22 @@ def _merge_pair(a: Moments, b: Moments) -> Moments:
     return merge_moments(a, b)
 
 
-def _probe(address: str) -> None:
-    """Fail fast, with a clear message, when nothing listens at a ``tcp://host:port`` address."""
+def _unreachable(address: str, why: str) -> EngineError:
+    return EngineError(
+        f"cannot reach a Dask scheduler at {address!r}: {why}; check the address (tcp://HOST:PORT) "
+        "and that `dask scheduler` runs there"
+    )
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Check within ``timeout`` seconds that a Dask scheduler answers at a ``tcp://host:port`` address.
+
+    A scheduler sends its handshake as soon as a connection opens: an 8-byte frame length, then
+    the frame. Anything else (nothing, an HTTP reply, a closed connection) is not a scheduler,
+    and distributed itself would hang on it or read its bytes as a frame length of exabytes.
+    """
     import socket
+    import struct
     from urllib.parse import urlsplit
 
     if "://" not in address:
@@ -301,14 +340,36 @@ def _probe(address: str) -> None:
         raise UsageError(f"bad --scheduler address {address!r}: {error}") from None
     if not host or port is None:
         raise UsageError(f"bad --scheduler address {address!r}: expected tcp://HOST:PORT")
+    deadline = time.monotonic() + timeout
+    header = b""
     try:
-        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
-            pass
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            while len(header) < 8:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                chunk = sock.recv(8 - len(header))
+                if not chunk:
+                    raise _unreachable(address, "the server there closed the connection without a Dask handshake")
+                header += chunk
+    except TimeoutError:
+        what = "no Dask handshake" if header or _connected(host, port) else "no connection"
+        raise _unreachable(address, f"{what} within {timeout:g} s (--scheduler-timeout)") from None
     except OSError as error:
-        raise EngineError(
-            f"cannot reach the Dask scheduler at {address!r} ({error.strerror or error}); "
-            "check the address (tcp://HOST:PORT) and that `dask scheduler` runs there"
-        ) from None
+        raise _unreachable(address, str(error.strerror or error)) from None
+    (length,) = struct.unpack("Q", header)  # distributed's frame header, native byte order
+    if not 0 < length < 1 << 24:
+        shown = header.decode("ascii", "replace")
+        raise _unreachable(address, f"the server there does not speak Dask's protocol (it sent {shown!r})")
+
+
+def _connected(host: str, port: int) -> bool:
+    """Whether a TCP connection opens at once (to tell "no handshake" from "no connection")."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 class DaskEngine:
@@ -323,16 +384,23 @@ class DaskEngine:
         Workers of the local cluster (default 2).
     client : distributed.Client, optional
         An existing client to use (not closed by :meth:`close`).
+    timeout : float, optional
+        Seconds to wait for the scheduler to answer (default ``CONNECT_TIMEOUT``, 10).
 
     Raises
     ------
     EngineError
-        The scheduler cannot be reached within ``CONNECT_TIMEOUT`` seconds.
+        Nothing that speaks Dask's protocol answers at ``scheduler`` within ``timeout`` seconds.
     """
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, jobs: int | None = None, client: Any = None) -> None:
+    def __init__(
+        self, scheduler: str | None = None, jobs: int | None = None, client: Any = None, timeout: float | None = None
+    ) -> None:
+        timeout = CONNECT_TIMEOUT if timeout is None else float(timeout)
+        if not timeout > 0:
+            raise UsageError(f"--scheduler-timeout must be a positive number of seconds, got {timeout:g}")
         distributed = _import_distributed()
         self._own_cluster = None
         self._own_client = client is None
@@ -340,14 +408,11 @@ class DaskEngine:
             self.client = client
             return
         if scheduler:
-            _probe(scheduler)
+            _probe(scheduler, timeout)
             try:
-                self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+                self.client = distributed.Client(scheduler, timeout=timeout, set_as_default=False)
             except (OSError, TimeoutError) as error:
-                raise EngineError(
-                    f"cannot reach the Dask scheduler at {scheduler!r} ({type(error).__name__}: {error}); "
-                    "check the address (tcp://HOST:PORT) and that `dask scheduler` runs there"
-                ) from None
+                raise _unreachable(scheduler, f"{type(error).__name__}: {error}") from None
             except ValueError as error:
                 raise UsageError(f"bad --scheduler address {scheduler!r}: {error}") from None
             return
@@ -433,8 +498,10 @@ class DaskEngine:
         self.close()
 
 
-def make_engine(name: str = "local", *, jobs: int | None = None, scheduler: str | None = None) -> LocalEngine | DaskEngine:
-    """An engine by name (``--engine``, ``--jobs``, ``--scheduler``).
+def make_engine(
+    name: str = "local", *, jobs: int | None = None, scheduler: str | None = None, timeout: float | None = None
+) -> LocalEngine | DaskEngine:
+    """An engine by name (``--engine``, ``--jobs``, ``--scheduler``, ``--scheduler-timeout``).
 
     Raises
     ------
@@ -450,5 +517,7 @@ def make_engine(name: str = "local", *, jobs: int | None = None, scheduler: str 
     if name == "local":
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
+        if timeout is not None:
+            raise UsageError("--scheduler-timeout needs --engine dask --scheduler ADDRESS")
         return LocalEngine(jobs or 1)
-    return DaskEngine(scheduler, jobs)
+    return DaskEngine(scheduler, jobs, timeout=timeout)

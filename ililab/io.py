@@ -31,6 +31,7 @@ __all__ = [
     "parse_modalities",
     "make_nodes",
     "atomic_write",
+    "check_output_path",
     "write_array",
     "write_names",
     "write_graph",
@@ -559,28 +560,66 @@ def make_nodes(
 # -- writing ----------------------------------------------------------------------------
 
 
+def check_output_path(path: str | Path, what: str = "") -> Path:
+    """Check, before any work, that ``path`` can be written; return the file a write replaces.
+
+    A symbolic link is followed (the file it points to is replaced, the link kept). Nothing
+    is created. ``what`` names the option in messages (e.g. ``"--plot"``).
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a directory, or its directory is missing, not a directory, or not writable.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> check_output_path(os.path.join(folder, "g.json")).name
+    'g.json'
+    >>> check_output_path(os.path.join(folder, "missing", "g.json"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ililab.errors.OutputError: cannot write ...: directory ... does not exist
+    """
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    shown = repr(str(path)) if target == path else f"{str(path)!r} (a link to {str(target)!r})"
+    if what:
+        shown = f"{what} {shown}"
+    directory = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise OutputError(f"cannot write {shown}: it is a directory")
+    if not directory.exists():
+        raise OutputError(f"cannot write {shown}: directory {str(directory)!r} does not exist")
+    if not directory.is_dir():
+        raise OutputError(f"cannot write {shown}: {str(directory)!r} is not a directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {shown}: directory {str(directory)!r} is not writable")
+    return target
+
+
 def atomic_write(path: str | Path, writer: Callable[[Path], None] | bytes | str) -> Path:
     """Write a file atomically: into a temporary file beside it, then rename.
 
     ``writer`` is the content (bytes or text) or a function that writes to the
     temporary path it is given. On any failure, Ctrl-C included, the
     temporary file is removed and an existing file at ``path`` is untouched.
+    When ``path`` is a symbolic link, the file it points to is replaced (the
+    temporary file goes beside that file), so the link stays a link.
 
     Raises
     ------
     OutputError
         If the directory does not exist or is not writable.
     """
-    path = Path(path)
+    given = Path(path)
+    path = check_output_path(given)
     directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"cannot write {str(path)!r}: it is a directory")
-    if not directory.is_dir():
-        raise OutputError(f"cannot write {str(path)!r}: directory {str(directory)!r} does not exist")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as error:
-        raise OutputError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+        raise OutputError(f"cannot write {str(given)!r}: {error.strerror or error}") from None
     tmp = Path(tmp_name)
     try:
         if callable(writer):
@@ -603,9 +642,9 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None] | bytes | str)
     except BaseException as error:
         tmp.unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise OutputError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+            raise OutputError(f"cannot write {str(given)!r}: {error.strerror or error}") from None
         raise
-    return path
+    return given
 
 
 def _umask() -> int:
@@ -664,8 +703,13 @@ GRAPH_FORMATS: dict[str, tuple[tuple[str, ...], GraphWriter, GraphReader | None]
 }
 
 
-def graph_format_for(path: str | Path, format: str | None = None) -> str:
-    """The graph format named, or the one the file extension implies."""
+def graph_format_for(path: str | Path, format: str | None = None, option: str | None = "--format") -> str:
+    """The graph format named, or the one the file extension implies.
+
+    ``option`` is the command-line option that names a format where ``path`` is
+    used (``--format``, ``--to``, ``--from``), suggested when the extension says
+    nothing; ``None`` when there is no such option.
+    """
     if format is not None:
         if format not in GRAPH_FORMATS:
             raise UsageError(f"unknown graph format {format!r}; known: {', '.join(GRAPH_FORMATS)}")
@@ -675,7 +719,12 @@ def graph_format_for(path: str | Path, format: str | None = None) -> str:
         if suffix in suffixes:
             return name
     known = ", ".join(s for suffixes, _, _ in GRAPH_FORMATS.values() for s in suffixes)
-    raise UsageError(f"cannot tell the graph format of {str(path)!r} from its extension (known: {known}); use --format")
+    message = f"cannot tell the graph format of {str(path)!r} from its extension (known: {known})"
+    if suffix in (".npy", ".npz"):
+        message += f"; {suffix} holds a data matrix, not a graph (make one with `ililab infer-graph`)"
+    elif option is not None:
+        message += f"; use {option} FORMAT"
+    raise UsageError(message)
 
 
 def write_graph(graph: DependencyGraph, path: str | Path, format: str | None = None) -> Path:
@@ -708,7 +757,7 @@ def read_graph(
     """
     from ililab.formats._common import limits
     path = Path(path)
-    name = graph_format_for(path, format)
+    name = graph_format_for(path, format, option=None)
     _, _, reader = GRAPH_FORMATS[name]
     if reader is None:
         raise UsageError(f"graph format {name!r} can be written but not read")

@@ -61,7 +61,7 @@ def test_make_engine_rejects_bad_requests():
 
 
 def test_unreachable_scheduler_is_a_clear_error():
-    with pytest.raises(EngineError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'") as info:
+    with pytest.raises(EngineError, match="cannot reach a Dask scheduler at 'tcp://127.0.0.1:1'") as info:
         DaskEngine("tcp://127.0.0.1:1")
     assert info.value.exit_code == 1
     with pytest.raises(UsageError, match="bad --scheduler"):
@@ -72,8 +72,109 @@ def test_cli_unreachable_scheduler_exits_1(run_cli, data_npy, tmp_path):
     out = tmp_path / "g.json"
     result = run_cli("infer-graph", data_npy, "-l", "grasp", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "-o", out)
     assert result.code == 1
-    assert result.err.count("\n") == 1 and "cannot reach the Dask scheduler" in result.err
+    assert result.err.count("\n") == 1 and "cannot reach a Dask scheduler" in result.err
     assert not out.exists()
+
+
+class _Server:
+    """A loopback TCP server in a thread: an HTTP server (silent until it gets a request) or one
+    that replies at once with ``greeting`` and closes."""
+
+    def __init__(self, greeting: bytes | None = None) -> None:
+        import http.server
+        import socketserver
+
+        if greeting is None:
+            self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+        else:
+
+            class Greeter(socketserver.BaseRequestHandler):
+                def handle(self):
+                    self.request.sendall(greeting)
+
+            self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Greeter)
+        self.server.daemon_threads = True
+        self.address = f"tcp://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("server", "fragment"),
+    [
+        (lambda: _Server(), "no Dask handshake within 1 s (--scheduler-timeout)"),
+        (
+            lambda: _Server(b"HTTP/1.0 400 Bad Request\r\n\r\n"),
+            "the server there does not speak Dask's protocol (it sent 'HTTP/1.0')",
+        ),
+        (lambda: _Server(b""), "the server there closed the connection without a Dask handshake"),
+    ],
+)
+def test_cli_something_else_than_a_scheduler_is_a_one_line_error(run_cli, data_npy, tmp_path, server, fragment):
+    import time
+
+    out = tmp_path / "g.json"
+    with server() as listening:
+        started = time.monotonic()
+        result = run_cli(
+            "infer-graph", data_npy, "--engine", "dask", "--scheduler", listening.address,
+            "--scheduler-timeout", "1", "-o", out,
+        )
+        elapsed = time.monotonic() - started
+    assert result.code == 1, result.err
+    assert result.err == f"error: cannot reach a Dask scheduler at {listening.address!r}: {fragment}; " \
+        "check the address (tcp://HOST:PORT) and that `dask scheduler` runs there\n"
+    assert elapsed < 5 and not out.exists()
+
+
+def test_cli_nobody_listening_is_refused_at_once(run_cli, data_npy, tmp_path):
+    out = tmp_path / "g.json"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = run_cli("infer-graph", data_npy, "--engine", "dask", "--scheduler", address, "-o", out)
+    assert result.code == 1
+    assert result.err.startswith(f"error: cannot reach a Dask scheduler at {address!r}: Connection refused;")
+    assert result.err.count("\n") == 1 and not out.exists()
+
+
+def test_scheduler_timeout_is_checked(run_cli, data_npy):
+    result = run_cli("infer-graph", data_npy, "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "--scheduler-timeout", "0")
+    assert result.code == 2 and "--scheduler-timeout must be a positive number of seconds" in result.err
+    result = run_cli("infer-graph", data_npy, "--scheduler-timeout", "3")
+    assert result.code == 2 and "--scheduler-timeout needs --engine dask" in result.err
+
+
+@pytest.mark.slow
+def test_dask_run_prints_no_cluster_logs(data_npy, tmp_path):
+    """distributed logs INFO about workers and cancelled keys: none of it reaches the user."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "g.json"
+    command = [sys.executable, "-m", "ililab.cli", "infer-graph", str(data_npy), "-l", "ges", "-b", "4",
+               "--engine", "dask", "-j", "1", "-o", str(out)]
+    env = {**os.environ, "ILILAB_PROGRESS": "0"}
+    quiet = subprocess.run([*command[:3], "-q", *command[3:]], capture_output=True, text=True, env=env, timeout=300)
+    assert quiet.returncode == 0 and quiet.stderr == "" and out.exists()
+    out.unlink()
+    default = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert default.returncode == 0 and out.exists()
+    assert default.stderr.splitlines() == [line for line in default.stderr.splitlines() if line.startswith("ges: 6 nodes")]
+    assert len(default.stderr.splitlines()) == 1, default.stderr
 
 
 # -- bad shard inputs (local path) -------------------------------------------------------------

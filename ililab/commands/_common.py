@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import click
 
-from ililab.errors import UsageError
+from ililab.errors import OutputError, UsageError
 
-__all__ = ["parse_params", "is_quiet", "Stopwatch", "limit_options"]
+__all__ = ["parse_params", "is_quiet", "Stopwatch", "limit_options", "output_directory"]
 
 
 def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
@@ -62,3 +64,23 @@ class Stopwatch:
     @property
     def seconds(self) -> float:
         return time.perf_counter() - self.start
+
+
+def output_directory(path: str | Path) -> Path:
+    """Create the output directory ``path`` (and its parents) before any work, or fail in one line.
+
+    Raises
+    ------
+    OutputError
+        It cannot be created: a parent is a file, is read-only, or ``path`` is a file.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"cannot write into {str(path)!r}: it is a file, not a directory") from None
+    except OSError as error:
+        raise OutputError(f"cannot create the output directory {str(path)!r}: {error.strerror or error}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write into {str(path)!r}: the directory is not writable")
+    return path

@@ -70,13 +70,14 @@ def compare_command(first, second, as_json, plot_path, layout, cpdag, dpi):
       ililab compare run1.json run2.json --json
     """
     from ililab.errors import DataError
-    from ililab.io import read_graph
+    from ililab.io import check_output_path, read_graph
     from ililab.metrics import compare, dag_against_cpdag, to_cpdag
 
     if plot_path is not None:
         from ililab.viz import image_format_for
 
         image_format_for(plot_path)
+        check_output_path(plot_path, "--plot")
     a, b = read_graph(first), read_graph(second)
     if cpdag is None:
         cpdag = dag_against_cpdag(a, b)

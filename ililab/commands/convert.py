@@ -50,10 +50,13 @@ def convert_command(source, target, to_format, from_format, max_nodes, max_edges
       ililab convert graph.json graph.graphml
       ililab convert graph.json matrix.csv --to adjacency-csv
     """
-    from ililab.io import graph_format_for, read_graph, write_graph
+    from ililab.io import check_output_path, graph_format_for, read_graph, write_graph
 
-    target_format = graph_format_for(target, to_format)
-    graph = read_graph(source, format=from_format, max_nodes=max_nodes, max_edges=max_edges)
+    target_format = graph_format_for(target, to_format, option="--to")
+    check_output_path(target)
+    graph = read_graph(
+        source, format=graph_format_for(source, from_format, option="--from"), max_nodes=max_nodes, max_edges=max_edges
+    )
     write_graph(graph, target, format=target_format)
     if not is_quiet():
         lost = _losses(graph, target_format)

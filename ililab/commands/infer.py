@@ -43,18 +43,21 @@ def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, no
 @click.option("--plot-layout", type=click.Choice(["auto", "modality", "spring", "circular", "hierarchical", "heatmap"]),
               default="auto", show_default=True, help="Layout of the --plot picture (see `ililab plot`).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Also write an interactive HTML report (.html).")
-@click.option("--bootstrap", "-b", "bootstrap", type=int, default=0, metavar="B",
-              help="Bootstrap replicates: each edge's confidence = its frequency over B row resamples.")
+@click.option("--bootstrap", "-b", "bootstrap", type=click.IntRange(min=1), metavar="B",
+              help="Bootstrap replicates (1 or more): each edge's confidence = its frequency over B row resamples.")
 @click.option("--min-confidence", type=float, metavar="F", help="With --bootstrap: drop edges with confidence below F.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where replicates and shard covariances run: local processes or a Dask cluster.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler (with --engine dask); default: a new LocalCluster.")
+@click.option("--scheduler-timeout", type=float, metavar="SECONDS",
+              help="With --scheduler: seconds to wait for the scheduler to answer (default 10).")
 @click.option("--jobs", "-j", type=int, help="Worker processes (local, default 1) or LocalCluster workers (dask, default 2).")
 @click.option("--chunk-rows", type=int, help="Rows per chunk when streaming memory-mapped or sharded data (default: ~8 MB each).")
 def infer_graph_command(
     data, learner, names_file, modalities, key, transform, penalty, lambda_, seed, params,
     knowledge_file, forbid_within_modality, tiers_from_modalities, output, fmt,
-    bootstrap, min_confidence, engine, scheduler, jobs, chunk_rows, plot_path, plot_layout, report_path,
+    bootstrap, min_confidence, engine, scheduler, scheduler_timeout, jobs, chunk_rows, plot_path, plot_layout,
+    report_path,
 ):
     """Infer a class dependency graph from DATA (.npy, .npz or .csv, or a quoted glob of .npy shards).
 
@@ -65,27 +68,31 @@ def infer_graph_command(
     from ililab.api import infer_graph, prepare_dataset
     from ililab.engines import make_engine
     from ililab.errors import UsageError
-    from ililab.io import graph_format_for, read_names
+    from ililab.io import check_output_path, graph_format_for, read_names
     from ililab.learners import get
 
     watch = Stopwatch()
+    bootstrap = bootstrap or 0
     learner_cls = get(learner)  # unknown learner: a usage error before reading any data
     values = parse_params(params)
-    if penalty is not None:
-        values["penalty"] = penalty
-    if lambda_ is not None:
-        values["lambda"] = lambda_
-    if seed is not None:
-        values["seed"] = seed
+    for option, name, value in (("--penalty", "penalty", penalty), ("--lambda", "lambda", lambda_), ("--seed", "seed", seed)):
+        if value is None:
+            continue
+        if name in values:  # (--penalty with -p lambda=... is checked by the learner: they must agree)
+            raise UsageError(f"{option} {value:g} and -p {name}={values[name]} both set {name}; give one")
+        values[name] = value
     learner_cls.validate_params(values)
+    # Every output is checked before any work: a bad path must not cost a run, nor leave the other outputs.
     if output is not None:
         graph_format_for(output, fmt)
+        check_output_path(output, "-o")
     elif fmt is not None:
         graph_format_for("stdout", fmt)
     if plot_path is not None:
         from ililab.viz import image_format_for
 
         image_format_for(plot_path)  # a wrong picture extension fails before any work
+        check_output_path(plot_path, "--plot")
     if report_path is not None:
         from ililab.report import check_report_path
 
@@ -93,7 +100,7 @@ def infer_graph_command(
     names = read_names(names_file) if names_file else None
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
-    with make_engine(engine, jobs=jobs, scheduler=scheduler) as runner:
+    with make_engine(engine, jobs=jobs, scheduler=scheduler, timeout=scheduler_timeout) as runner:
         dataset = prepare_dataset(
             data, names, modalities, transform, key, chunk_rows=chunk_rows, progress=not is_quiet(),
             engine=runner if engine != "local" else None,

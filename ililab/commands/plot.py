@@ -50,11 +50,14 @@ def plot_command(
       ililab plot graph.json -o graph.pdf --layout circular
       ililab plot graph.json -o matrix.svg --layout heatmap --top-k 3
     """
-    from ililab.io import read_graph
+    from ililab.io import check_output_path, graph_format_for, read_graph
     from ililab.viz import filter_edges, image_format_for, plot_graph
 
     image_format_for(output)  # a wrong extension is a usage error before any work
-    graph = read_graph(graph_file, format=from_format, max_nodes=max_nodes, max_edges=max_edges)
+    check_output_path(output, "-o")
+    graph = read_graph(
+        graph_file, format=graph_format_for(graph_file, from_format, option="--from"), max_nodes=max_nodes, max_edges=max_edges
+    )
     shown = filter_edges(graph, top_k, plot_min_confidence, min_weight)  # what the picture holds (bad filters fail here)
     plot_graph(
         graph, output, layout=layout, top_k=top_k, min_confidence=plot_min_confidence, min_weight=min_weight,

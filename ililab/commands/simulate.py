@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ililab.commands._common import is_quiet
+from ililab.commands._common import is_quiet, output_directory
 
 
 @click.group("simulate")
@@ -61,6 +61,7 @@ def soft_labels(
     if float32 and dtype not in (None, "float32"):
         raise UsageError(f"--float32 contradicts --dtype {dtype}; pass one of them")
     mods = tuple(m.strip() for m in modalities.split(",") if m.strip())
+    output_directory(output)  # before the work: a bad path costs nothing
     sim = simulate_soft_labels(
         classes, samples, mods, degree, seed, logit_scale, dtype=dtype or ("float32" if float32 else "float64"),
         output=kind, decimals=decimals, imbalance=imbalance, chain=chain, standardize=not raw_logits,
@@ -99,9 +100,8 @@ def sem(variables, old_variables, samples, degree, seed, output) -> None:
                        "use --variables N", err=True)
         variables = old_variables
     variables = 10 if variables is None else variables
+    out = output_directory(output)
     sim = simulate_linear_sem(variables, samples, degree, seed)
-    out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
     write_array(sim.data, out / "data.npy")
     write_names(sim.names, out / "names.txt")
     sim.true_graph.save(out / "true_graph.json")

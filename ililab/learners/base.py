@@ -89,8 +89,10 @@ class Learner:
         except pydantic.ValidationError as error:
             problems = []
             for item in error.errors():
-                key = ".".join(str(p) for p in item["loc"]) or "?"
-                if item["type"] == "extra_forbidden":
+                key = ".".join(str(p) for p in item["loc"])
+                if not key:  # a check across parameters (e.g. penalty and lambda): its message says which
+                    problems.append(str(item["msg"]).removeprefix("Value error, "))
+                elif item["type"] == "extra_forbidden":
                     known = ", ".join(f.alias or k for k, f in cls.Params.model_fields.items()) or "none"
                     problems.append(f"unknown parameter {key!r} (known: {known})")
                 else:
