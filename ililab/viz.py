@@ -150,9 +150,13 @@ def _filter_note(before: DependencyGraph, after: DependencyGraph, top_k, min_con
 # -- sizes, colours, text -----------------------------------------------------------------
 
 
-def _font_size(items: int) -> float:
-    """Label font size (points) for a drawing with ``items`` rows or nodes."""
-    return float(np.clip(11.0 - 1.7 * math.log2(max(items, 1) / 10.0), 5.0, 11.0))
+def _font_size(items: int, smallest: float = 5.0) -> float:
+    """Label font size (points) for a drawing with ``items`` rows or nodes, at least ``smallest``."""
+    return float(np.clip(11.0 - 1.7 * math.log2(max(items, 1) / 10.0), smallest, 11.0))
+
+
+# Node-link layouts never go below this label size: the figure grows instead.
+MIN_LABEL_FONT = 7.0
 
 
 _ADVANCE: dict[str, float] = {}
@@ -261,6 +265,8 @@ class _Layout:
     radius: float  # marker radius in points
     labels: dict[str, _Label]
     bulge: dict[tuple[str, str], float] = field(default_factory=dict)  # signed arc bulge in points, per (source, target)
+    # bend points (data units) of edges drawn as polylines, per (source, target), in the source -> target direction
+    routes: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=dict)
     headers: list[tuple[float, float, str]] = field(default_factory=list)  # x, y, modality or OTHER
     xlim: tuple[float, float] = (0.0, 1.0)
     ylim: tuple[float, float] = (0.0, 1.0)
@@ -312,6 +318,10 @@ def _fit(layout: _Layout, margin: float = 4.0) -> _Layout:
         sign = 1.0 if ty - sy <= 0 else -1.0
         apex = ((sx + tx) / 2 - sign * nx_ * bulge, (sy + ty) / 2 - sign * ny * bulge)
         boxes.append((apex[0] - 2, apex[1] - 2, apex[0] + 2, apex[1] + 2))
+    for route in layout.routes.values():
+        for x, y in route:
+            px, py = layout.to_points(x, y)
+            boxes.append((px - 2, py - 2, px + 2, py + 2))
     for x, y, text in layout.headers:
         px, py = layout.to_points(x, y)
         w, h = _text_extent(text, layout.font + 2)
@@ -385,15 +395,29 @@ def _modality_layout(graph: DependencyGraph) -> _Layout:
     return _fit(layout)
 
 
-def _place_labels(layout: _Layout) -> int:
-    """Put each label beside its marker where it covers no other marker and overlaps the fewest labels.
+def _edge_samples(layout: _Layout, edges: Sequence[tuple[str, str]], per_edge: int = 24) -> np.ndarray:
+    """Points (in points) spread along the straight or routed edges, for label placement to avoid."""
+    out = []
+    for s, t in edges:
+        path = [layout.positions[s], *layout.routes.get((s, t), []), layout.positions[t]]
+        pts = np.array([layout.to_points(x, y) for x, y in path], dtype=float)
+        for a, b in zip(pts[:-1], pts[1:]):
+            steps = np.linspace(0.0, 1.0, per_edge)[1:-1, None]
+            out.append(a + steps * (b - a))
+    return np.vstack(out) if out else np.empty((0, 2))
 
-    Returns the number of labels that could not avoid covering a marker.
+
+def _place_labels(layout: _Layout, edges: Sequence[tuple[str, str]] = ()) -> tuple[int, int]:
+    """Put each label beside its marker where it covers no other marker and overlaps the fewest labels and edges.
+
+    Returns the number of labels that could not avoid covering a marker, and the
+    number of pairs of labels that overlap.
     """
     names = list(layout.positions)
     points = np.array([layout.to_points(*layout.positions[n]) for n in names], dtype=float).reshape(-1, 2)
-    r = layout.radius + 1.5
+    samples = _edge_samples(layout, edges)
     gap = layout.radius + 2.0
+    r = gap + 0.5  # another marker must lie farther from the label than its own does
     d = gap * 0.7
     candidates = [
         (gap, 0.0, "left", "center"),
@@ -408,7 +432,7 @@ def _place_labels(layout: _Layout) -> int:
     shift_x = {"left": 0.0, "right": -1.0, "center": -0.5}
     shift_y = {"bottom": 0.0, "top": -1.0, "center": -0.5}
     placed = np.empty((0, 4))
-    failures = 0
+    failures = overlaps = 0
     for i, name in enumerate(names):
         text = layout.labels[name].text
         w, h = _text_extent(text, layout.font)
@@ -425,50 +449,233 @@ def _place_labels(layout: _Layout) -> int:
         if len(placed):
             ox = np.minimum(boxes[:, None, 2], placed[None, :, 2]) - np.maximum(boxes[:, None, 0], placed[None, :, 0])
             oy = np.minimum(boxes[:, None, 3], placed[None, :, 3]) - np.maximum(boxes[:, None, 1], placed[None, :, 1])
-            overlap = (np.clip(ox, 0, None) * np.clip(oy, 0, None)).sum(axis=1) / (w * h + 1e-9)
+            area = np.clip(ox, 0, None) * np.clip(oy, 0, None)
+            overlap = area.sum(axis=1) / (w * h + 1e-9)
+            overlapping = (area > 0.25).sum(axis=1)
         else:
             overlap = np.zeros(len(candidates))
-        score = 100.0 * covers + 10.0 * overlap + 0.01 * np.arange(len(candidates))
+            overlapping = np.zeros(len(candidates), dtype=int)
+        if len(samples):
+            crossed = (
+                (samples[None, :, 0] > boxes[:, None, 0])
+                & (samples[None, :, 0] < boxes[:, None, 2])
+                & (samples[None, :, 1] > boxes[:, None, 1])
+                & (samples[None, :, 1] < boxes[:, None, 3])
+            ).sum(axis=1)
+        else:
+            crossed = np.zeros(len(candidates))
+        score = 100.0 * covers + 40.0 * overlapping + 100.0 * overlap + 0.5 * crossed + 0.01 * np.arange(len(candidates))
         best = int(np.argmin(score))
         failures += int(covers[best] > 0)
+        overlaps += int(overlapping[best])
         dx, dy, ha, va = candidates[best]
         layout.labels[name] = _Label(text, dx, dy, ha, va, boxed=True)
         placed = np.vstack([placed, boxes[best]])
-    return failures
+    return failures, overlaps
 
 
-def _spring_layout(graph: DependencyGraph, seed: int) -> _Layout:
+def _spring_positions(graph: DependencyGraph, seed: int) -> np.ndarray:
+    """Force-directed positions (about one unit per edge), connected components packed in rows.
+
+    Each component is laid out on its own (seeded) and the components, largest first, are
+    packed into rows about as wide as the whole is tall, with nodes without edges in a grid
+    at the end: no component drifts off into an empty corner.
+    """
     import networkx as nx
 
     g = nx.Graph()
     g.add_nodes_from(graph.names)
     g.add_edges_from((e.source, e.target) for e in graph.edges)
-    n = len(graph.nodes)
-    if n > 1:
-        raw = nx.spring_layout(g, seed=seed, k=2.0 / math.sqrt(n), iterations=100)
-    else:
-        raw = {graph.names[0]: (0.0, 0.0)}
-    xy = np.array([raw[name] for name in graph.names], dtype=float).reshape(-1, 2)
-    xy -= xy.mean(axis=0)
-    xy /= np.abs(xy).max() or 1.0
-    positions = {name: (float(x), float(y)) for name, (x, y) in zip(graph.names, xy)}
-    font = _font_size(n)
-    radius = float(np.clip(7.5 - 0.9 * math.log2(max(n, 1)), 2.5, 6.0))
-    side = float(np.clip(110.0 * math.sqrt(n), 160.0, 1100.0))  # points across the node area
-    labels = {name: _Label(_display_label(graph, name, short=False), 0.0, 0.0, "left") for name in graph.names}
-    for _ in range(8):  # spread the nodes until every label has a place free of markers
-        layout = _Layout(positions, (side / 2, side / 2), font, radius, dict(labels))
-        if _place_labels(layout) == 0:
+    index = {name: i for i, name in enumerate(graph.names)}
+    components = sorted(nx.connected_components(g), key=lambda c: (-len(c), min(index[n] for n in c)))
+    pieces = []  # (member indices, coordinates with the lower-left corner at 0)
+    singles = []
+    for component in components:
+        members = sorted(component, key=index.__getitem__)
+        if len(members) == 1:
+            singles.append(index[members[0]])
+            continue
+        sub = g.subgraph(members)
+        m = len(members)
+        start = nx.spring_layout(sub, seed=seed, k=1.0 / math.sqrt(m), iterations=50)
+        # Kamada-Kawai from the seeded start: edge lengths close to graph distances, so no dense
+        # core with long spokes (Fruchterman-Reingold alone leaves much empty space around chains)
+        raw = nx.kamada_kawai_layout(sub, pos=start) if m <= 150 else start
+        xy = np.array([raw[name] for name in members], dtype=float)
+        # scale so that the median edge is one unit long
+        lengths = [np.hypot(*(xy[members.index(a)] - xy[members.index(b)])) for a, b in sub.edges]
+        xy /= float(np.median(lengths)) or 1.0
+        xy -= xy.min(axis=0)
+        pieces.append(([index[n] for n in members], xy))
+    if singles:
+        columns = max(1, math.ceil(math.sqrt(len(singles))))
+        xy = np.array([(k % columns, -(k // columns)) for k in range(len(singles))], dtype=float)
+        xy -= xy.min(axis=0)
+        pieces.append((singles, xy))
+    total = sum((xy[:, 0].max() + 1.0) * (xy[:, 1].max() + 1.0) for _, xy in pieces)
+    # rows as wide as the largest component (or the square root of the total area): small components and
+    # lone nodes go below it, not into a far corner
+    row_width = max(math.sqrt(total), max(xy[:, 0].max() + 1.0 for _, xy in pieces))
+    out = np.zeros((len(graph.names), 2))
+    x = y = row_height = 0.0
+    for members, xy in pieces:
+        width, height = xy[:, 0].max() + 1.0, xy[:, 1].max() + 1.0
+        if x > 0 and x + width > row_width:
+            x, y, row_height = 0.0, y - row_height, 0.0
+        out[members] = xy + (x, y - height)
+        x += width
+        row_height = max(row_height, height)
+    return out
+
+
+def _clear_edges(points: np.ndarray, pairs: np.ndarray, clearance: float, rounds: int = 25) -> np.ndarray:
+    """Nudge nodes (positions in points) off the straight edges that pass within ``clearance`` of them."""
+    points = points.copy()
+    if not len(pairs):
+        return points
+    nodes = np.arange(len(points))
+    incident = (pairs[None, :, 0] == nodes[:, None]) | (pairs[None, :, 1] == nodes[:, None])
+    for _ in range(rounds + 1):
+        a, b = points[pairs[:, 0]], points[pairs[:, 1]]
+        # only node-edge pairs whose boxes come within the clearance can be too close
+        low, high = np.minimum(a, b) - clearance, np.maximum(a, b) + clearance
+        near = (
+            (points[:, None, 0] > low[None, :, 0]) & (points[:, None, 0] < high[None, :, 0])
+            & (points[:, None, 1] > low[None, :, 1]) & (points[:, None, 1] < high[None, :, 1]) & ~incident
+        )
+        i, j = np.nonzero(near)
+        if not len(i):
             break
-        side *= 1.25
-    return _fit(layout)
+        ab = b[j] - a[j]
+        length2 = np.maximum((ab**2).sum(axis=1), 1e-9)
+        t = ((points[i] - a[j]) * ab).sum(axis=1) / length2
+        away = points[i] - (a[j] + np.clip(t, 0.0, 1.0)[:, None] * ab)
+        distance = np.hypot(away[:, 0], away[:, 1])
+        close = (distance < clearance) & (t > 0.0) & (t < 1.0)
+        if not close.any() or _ == rounds:
+            break
+        i, ab, away, distance, length2 = i[close], ab[close], away[close], distance[close], length2[close]
+        normal = np.stack([-ab[:, 1], ab[:, 0]], axis=1) / np.sqrt(length2)[:, None]
+        side = np.sign((away * normal).sum(axis=1))
+        side[side == 0] = 1.0
+        np.add.at(points, i, ((clearance - distance + 1.0) * side)[:, None] * normal)
+    return points
+
+
+def _bend_around(points: np.ndarray, pairs: np.ndarray, clearance: float) -> dict[int, float]:
+    """Bulges (see :func:`_edge_path`) that bend straight edges away from nodes they would pass too near."""
+    steps = np.linspace(0.0, 1.0, 48)[:, None]
+
+    def hits(u: int, v: int, bulge: float) -> int:
+        a, b = points[u], points[v]
+        ab = b - a
+        length = float(np.hypot(*ab))
+        normal = np.array([ab[1], -ab[0]]) / length
+        sign = 1.0 if ab[1] <= 0 else -1.0
+        control = (a + b) / 2 - sign * normal * 2.0 * bulge
+        curve = (1 - steps) ** 2 * a + 2 * (1 - steps) * steps * control + steps**2 * b
+        distance = np.hypot(*(points[:, None, :] - curve[None]).transpose(2, 0, 1)).min(axis=1)
+        distance[[u, v]] = np.inf
+        return int((distance < clearance).sum())
+
+    bends: dict[int, float] = {}
+    for j, (u, v) in enumerate(pairs):
+        ab = points[v] - points[u]
+        length = float(np.hypot(*ab))
+        if length < 1e-9 or not hits(u, v, 0.0):
+            continue
+        normal = np.array([ab[1], -ab[0]]) / length
+        t = np.clip((points - points[u]) @ ab / length**2, 0.1, 0.9)
+        offset = (points - points[u]) @ normal
+        near = np.abs(offset) < clearance
+        near[[u, v]] = False
+        sign = 1.0 if ab[1] <= 0 else -1.0
+        options = []
+        for side in (1.0, -1.0):  # the apex moves along side * normal, far enough to clear the nodes in the way
+            needed = float(((clearance + side * offset[near]) / (4 * t[near] * (1 - t[near]))).max(initial=clearance)) + 1.0
+            for grow in (1.0, 1.5, 2.2):
+                bulge = needed * grow * -sign * side
+                options.append((hits(u, v, bulge), abs(bulge), bulge))
+        best = min(options)
+        if best[0] < hits(u, v, 0.0):
+            bends[j] = best[2]
+    return bends
+
+
+def _spread(points: np.ndarray, boxes: np.ndarray, rounds: int = 200) -> np.ndarray:
+    """Push apart nodes whose footprints overlap (``boxes``: x0, y0, x1, y1 relative to each node)."""
+    points = points.copy()
+    n = len(points)
+    if n < 2:
+        return points
+    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+    for _ in range(rounds):
+        x0, y0 = points[:, 0] + boxes[:, 0], points[:, 1] + boxes[:, 1]
+        x1, y1 = points[:, 0] + boxes[:, 2], points[:, 1] + boxes[:, 3]
+        ox = np.minimum(x1[:, None], x1[None]) - np.maximum(x0[:, None], x0[None])
+        oy = np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None])
+        hit = (ox > 0) & (oy > 0) & upper
+        if not hit.any():
+            break
+        i, j = np.nonzero(hit)
+        move = np.zeros_like(points)
+        # separate along the axis of the smaller overlap, half each, in the direction they already lie
+        along_x = ox[i, j] <= oy[i, j]
+        dx = np.where(points[i, 0] <= points[j, 0], -1.0, 1.0)
+        dy = np.where(points[i, 1] <= points[j, 1], -1.0, 1.0)
+        step = np.where(along_x, ox[i, j], oy[i, j]) / 2 + 0.5
+        shift = np.stack([np.where(along_x, dx * step, 0.0), np.where(along_x, 0.0, dy * step)], axis=1)
+        np.add.at(move, i, shift)
+        np.add.at(move, j, -shift)
+        points += move
+    return points
+
+
+def _spring_layout(graph: DependencyGraph, seed: int) -> _Layout:
+    n = len(graph.nodes)
+    unit = _spring_positions(graph, seed) if n > 1 else np.zeros((1, 2))
+    font = _font_size(n, MIN_LABEL_FONT)
+    radius = float(np.clip(7.5 - 0.9 * math.log2(max(n, 1)), 3.0, 6.0))
+    pairs = np.array([(graph.index(e.source), graph.index(e.target)) for e in graph.edges], dtype=int).reshape(-1, 2)
+    edges = [(e.source, e.target) for e in graph.edges]
+    labels = {name: _Label(_display_label(graph, name, short=False), 0.0, 0.0, "left") for name in graph.names}
+    # points per unit: about half an average label; then nodes whose label footprints overlap are pushed
+    # apart (dense parts spread, sparse parts stay), and the scale grows only if labels still collide
+    extents = np.array([_text_extent(labels[name].text, font) for name in graph.names]).reshape(-1, 2)
+    gap = radius + 2.0
+    footprints = np.stack(
+        [np.full(n, -radius - 2.0), -extents[:, 1] / 2 - 2.0, gap + extents[:, 0] + 2.0, extents[:, 1] / 2 + 2.0], axis=1
+    )
+    # labels are wide and short: give the nodes more room across than up and down
+    step = max(0.7 * float(extents[:, 0].mean()), 4.0 * radius)
+    points = unit * (step, 0.55 * step)
+    best = None
+    for _ in range(12):
+        points = _clear_edges(_spread(points, footprints), pairs, radius + 3.0)
+        positions = {name: (float(x), float(y)) for name, (x, y) in zip(graph.names, points)}
+        layout = _Layout(positions, (1.0, 1.0), font, radius, dict(labels))
+        for j, bulge in _bend_around(points, pairs, radius + 2.5).items():
+            layout.bulge[edges[j]] = bulge
+        failures, overlaps = _place_labels(layout, edges)
+        if best is None or (failures, overlaps) < best[0]:
+            best = ((failures, overlaps), layout)
+        if failures == 0 and overlaps == 0:
+            break
+        # the labels' chosen sides become the footprints of the next spreading round; a little more room too
+        for i, name in enumerate(graph.names):
+            x0, y0, x1, y1 = _label_box(layout, name)
+            px, py = positions[name]
+            footprints[i] = (min(x0 - px, -radius) - 2.0, min(y0 - py, -radius) - 2.0, max(x1 - px, radius) + 2.0,
+                             max(y1 - py, radius) + 2.0)
+        points = points * 1.05
+    return _fit(best[1])
 
 
 def _circular_layout(graph: DependencyGraph) -> _Layout:
     columns, rows = _row_order(graph)
     n = len(graph.nodes)
-    font = _font_size(n)
-    radius = float(np.clip(7.5 - 0.9 * math.log2(max(n, 1)), 2.5, 6.0))
+    font = _font_size(n, MIN_LABEL_FONT)
+    radius = float(np.clip(7.5 - 0.9 * math.log2(max(n, 1)), 3.0, 6.0))
     pitch = max(1.45 * font, 2.4 * radius)
     angles: dict[str, float] = {}
     if len(columns) == 2 and None not in columns:
@@ -542,49 +749,103 @@ def _layers(graph: DependencyGraph) -> dict[str, int]:
 
 
 def _hierarchical_layout(graph: DependencyGraph) -> _Layout:
+    """Layers left to right; edges that skip layers run through reserved slots (Sugiyama's dummy nodes).
+
+    Every label sits above its node inside its layer's column, and an edge runs
+    horizontally inside a column (out of its source, through the slot it holds in
+    each layer it passes, into its target) and diagonally only in the free gaps
+    between columns, so no edge crosses a node marker or a label.
+    """
     layer = _layers(graph)
+    # orient every edge from the lower layer; edges inside one layer (cycles) stay arcs
+    forward, inside = [], []
+    for e in graph.edges:
+        a, b = (e.source, e.target) if layer[e.source] <= layer[e.target] else (e.target, e.source)
+        (inside if layer[a] == layer[b] else forward).append((a, b, e))
+    # sources move right, next to their earliest child: fewer and shorter layer-skipping edges
+    has_parent = {b for _, b, _ in forward} | {x for a, b, _ in inside for x in (a, b)}
+    for name in sorted(graph.names, key=lambda m: -layer[m]):
+        if name not in has_parent:
+            children = [layer[b] for a, b, _ in forward if a == name]
+            if children:
+                layer[name] = min(children) - 1
     n_layers = max(layer.values(), default=0) + 1
-    members: list[list[str]] = [[] for _ in range(n_layers)]
+    members: list[list[Any]] = [[] for _ in range(n_layers)]
     for name in node_order(graph):
         members[layer[name]].append(name)
-    # barycentre sweeps to reduce crossings
-    neighbours = {name: graph.neighbors(name) for name in graph.names}
-    rank = {name: float(i) - (len(group) - 1) / 2 for group in members for i, name in enumerate(group)}
-    for sweep in range(8):
-        indices = range(1, n_layers) if sweep % 2 == 0 else range(n_layers - 2, -1, -1)
-        for index in indices:
-            group = members[index]
+    # a chain of slots per layer-skipping edge; neighbours in adjacent layers for the ordering sweeps
+    chains: dict[tuple[str, str], list[Any]] = {}
+    before: dict[Any, list[Any]] = {m: [] for group in members for m in group}
+    after: dict[Any, list[Any]] = {m: [] for group in members for m in group}
+    for a, b, e in forward:
+        chain: list[Any] = [a]
+        for level in range(layer[a] + 1, layer[b]):
+            slot = ("slot", e.source, e.target, level)
+            members[level].append(slot)
+            before[slot], after[slot] = [], []
+            chain.append(slot)
+        chain.append(b)
+        for u, v in zip(chain[:-1], chain[1:]):
+            after[u].append(v)
+            before[v].append(u)
+        chains[(e.source, e.target)] = chain[1:-1] if (a, b) == (e.source, e.target) else chain[-2:0:-1]
+    rank = {m: float(i) for group in members for i, m in enumerate(group)}
+    for sweep in range(12):  # barycentre sweeps, alternately left-to-right and right-to-left
+        down = sweep % 2 == 0
+        for level in range(1, n_layers) if down else range(n_layers - 2, -1, -1):
+            group = members[level]
             centre = {}
-            for name in group:
-                near = [rank[m] for m in neighbours[name] if layer[m] != index]
-                centre[name] = float(np.mean(near)) if near else rank[name]
-            group.sort(key=lambda m: centre[m])
-            for i, name in enumerate(group):
-                rank[name] = float(i) - (len(group) - 1) / 2
-    tallest = max(len(group) for group in members)
-    font = _font_size(tallest)
-    radius = float(np.clip(0.25 * max(1.9 * font, 11.0), 2.5, 6.0))
-    # labels sit above their nodes (edges leave and enter sideways), wrapped to keep layers narrow
-    texts = {name: textwrap.fill(_display_label(graph, name, short=False), 22, break_long_words=False) for name in graph.names}
-    widths = [max((_text_extent(texts[m], font)[0] for m in group), default=0.0) for group in members]
-    heights = max((_text_extent(t, font)[1] for t in texts.values()), default=font)
-    x, columns = 0.0, []
-    for index, width in enumerate(widths):
-        columns.append(x)
-        following = widths[index + 1] if index + 1 < len(widths) else 0.0
-        x += (width + following) / 2 + 45.0
-    total = columns[-1] if columns else 0.0
-    pitch = max(heights + 2 * radius + 10.0, 0.3 * total / max(tallest, 1))  # keep the picture from being a ribbon
-    positions, labels = {}, {}
-    for index, group in enumerate(members):
-        for name in group:
-            positions[name] = (columns[index], -rank[name])
-            labels[name] = _Label(texts[name], 0.0, radius + 1.5, "center", "bottom", boxed=True)
-    layout = _Layout(positions, (1.0, pitch), font, radius, labels)
-    for e in graph.edges:
-        if layer[e.source] == layer[e.target]:
-            span = abs(positions[e.source][1] - positions[e.target][1])
-            layout.bulge[(e.source, e.target)] = -(14.0 + min(0.35 * pitch * span, 60.0))
+            for m in group:
+                near = [rank[x] for x in (before[m] if down else after[m])]
+                centre[m] = float(np.mean(near)) if near else rank[m]
+            group.sort(key=lambda m: (centre[m], rank[m]))
+            for i, m in enumerate(group):
+                rank[m] = float(i)
+    font = _font_size(len(graph.nodes), MIN_LABEL_FONT)
+    radius = float(np.clip(0.25 * max(1.9 * font, 11.0), 3.0, 6.0))
+    texts = {name: textwrap.fill(_display_label(graph, name, short=False), 18, break_long_words=False) for name in graph.names}
+    extents = {name: _text_extent(texts[name], font) for name in graph.names}
+    node_height = max((h for _, h in extents.values()), default=font) + 2 * radius + 6.0
+    slot_height = 5.0
+    widths = [max([extents[m][0] for m in group if isinstance(m, str)] + [2 * radius]) for group in members]
+    gap = 34.0
+    x, centres = 0.0, []
+    for level, width in enumerate(widths):
+        if level:
+            x += widths[level - 1] / 2 + gap + width / 2
+        centres.append(x)
+    positions, labels, slots = {}, {}, {}
+    for level, group in enumerate(members):
+        heights = [node_height if isinstance(m, str) else slot_height for m in group]
+        top = sum(heights) / 2
+        for m, h in zip(group, heights):
+            if isinstance(m, str):  # the marker low in its slot, the label above it
+                positions[m] = (centres[level], top - h + radius + 3.0)
+                labels[m] = _Label(texts[m], 0.0, radius + 1.5, "center", "bottom", boxed=True)
+            else:
+                slots[m] = (centres[level], top - h / 2)
+            top -= h
+    layout = _Layout(positions, (1.0, 1.0), font, radius, labels)
+
+    def side(level: int, right: bool) -> float:
+        return centres[level] + (1 if right else -1) * (widths[level] / 2 + 3.0)
+
+    for a, b, e in forward:
+        route = [(side(layer[a], True), positions[a][1])]
+        for slot in chains[(e.source, e.target)] if (a, b) == (e.source, e.target) else chains[(e.source, e.target)][::-1]:
+            level = slot[3]
+            route += [(side(level, False), slots[slot][1]), (side(level, True), slots[slot][1])]
+        route.append((side(layer[b], False), positions[b][1]))
+        layout.routes[(e.source, e.target)] = route if (a, b) == (e.source, e.target) else route[::-1]
+    # edges inside a layer (a cycle of an imported graph) leave their column to the left, run down the gap and
+    # come back: never across a label
+    lanes: dict[int, int] = {}
+    for a, _b, e in inside:
+        level = layer[a]
+        lane = lanes[level] = lanes.get(level, -1) + 1
+        x_gap = side(level, False) - 5.0 - 4.0 * (lane % max(1, int((gap - 10.0) / 4.0)))
+        (_, ys), (_, yt) = positions[e.source], positions[e.target]
+        layout.routes[(e.source, e.target)] = [(side(level, False), ys), (x_gap, ys), (x_gap, yt), (side(level, False), yt)]
     return _fit(layout)
 
 
@@ -633,7 +894,8 @@ def _new_figure(layout: _Layout) -> tuple[Figure, Axes]:
 
 
 def _edge_path(
-    start: np.ndarray, end: np.ndarray, bulge: float, radius: float, head: float, width: float
+    start: np.ndarray, end: np.ndarray, bulge: float, radius: float, head: float, width: float,
+    route: np.ndarray | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The polyline (in points) of an edge between two markers, and its arrowhead triangle.
 
@@ -642,6 +904,12 @@ def _edge_path(
     vertical chord). The line stops at the markers' rims; the arrowhead's tip
     touches the target's rim.
     """
+    if route is not None and len(route):
+        # a polyline through the bend points: trim its first and last legs at the markers' rims
+        first, last = route[0] - start, end - route[-1]
+        n_first, n_last = float(np.hypot(*first)) or 1.0, float(np.hypot(*last)) or 1.0
+        curve = np.vstack([start + first / n_first * (radius + 1.0), route, end - last / n_last * (radius + 1.5)])
+        return _arrowhead(curve, head, width)
     chord = end - start
     length = float(np.hypot(*chord))
     if length <= 2 * radius + 1:
@@ -666,6 +934,11 @@ def _edge_path(
         if keep.sum() < 2:
             return None, None
         curve = curve[keep]
+    return _arrowhead(curve, head, width)
+
+
+def _arrowhead(curve: np.ndarray, head: float, width: float) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The arrowhead triangle at the end of ``curve`` (none if ``head`` is 0), and the line shortened under it."""
     tip = None
     if head:
         last = curve[-1]
@@ -705,8 +978,10 @@ def _draw(
         style = styles[(e.source, e.target)]
         start = np.array(layout.to_points(*layout.positions[e.source]))
         end = np.array(layout.to_points(*layout.positions[e.target]))
+        route = layout.routes.get((e.source, e.target))
         line, tip = _edge_path(
-            start, end, layout.bulge.get((e.source, e.target), 0.0), layout.radius, head if style.arrow else 0.0, style.width
+            start, end, layout.bulge.get((e.source, e.target), 0.0), layout.radius, head if style.arrow else 0.0, style.width,
+            None if route is None else np.array([layout.to_points(x, y) for x, y in route], dtype=float).reshape(-1, 2),
         )
         rgba = to_rgba(style.colour, style.alpha)
         if line is not None:
@@ -1129,6 +1404,8 @@ def plot_comparison(
     for e, _ in categories:  # edges only in `second` may be reversed relative to the skeleton
         if (e.source, e.target) not in geometry.bulge and (e.target, e.source) in geometry.bulge:
             geometry.bulge[(e.source, e.target)] = -geometry.bulge[(e.target, e.source)]
+        if (e.source, e.target) not in geometry.routes and (e.target, e.source) in geometry.routes:
+            geometry.routes[(e.source, e.target)] = geometry.routes[(e.target, e.source)][::-1]
     fig, ax = _new_figure(geometry)
     many = len(categories)
     width = float(np.clip(1.8 - 0.2 * math.log2(max(many, 1) / 20.0), 0.7, 1.8))

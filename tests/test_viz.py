@@ -110,6 +110,130 @@ def test_graph_without_modalities_uses_spring(tmp_path):
     assert sorted(node_label_texts(tmp_path / "g.svg").values()) == ["x0", "x1", "x2"]
 
 
+def _rendered(fig):
+    """What the renderer drew, in display pixels: label polygons, marker centres and radius, edge polylines.
+
+    Label polygons are the text's own box (from the renderer) rotated about its anchor,
+    so rotated labels are not mistaken for their axis-aligned bounding boxes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection, PathCollection
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    labels, fonts = {}, []
+    for t in fig.findobj(Text):
+        if not (t.get_gid() or "").startswith("node-label-"):
+            continue
+        anchor = np.asarray(t.get_transform().transform(t.get_position()))
+        angle = t.get_rotation()
+        t.set_rotation(0)
+        box = t.get_window_extent(renderer)
+        t.set_rotation(angle)
+        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        corners = np.array([[box.x0, box.y0], [box.x1, box.y0], [box.x1, box.y1], [box.x0, box.y1]]) - anchor
+        labels[t.get_gid()] = corners @ np.array([[c, s], [-s, c]]) + anchor
+        fonts.append(t.get_fontsize())
+    markers = [c for c in fig.findobj(PathCollection) if len(c.get_offsets()) == len(labels)]
+    assert markers, "no marker collection found"
+    scatter = markers[0]
+    centres = np.asarray(scatter.get_offset_transform().transform(np.asarray(scatter.get_offsets())))
+    radius = np.sqrt(scatter.get_sizes()[0]) / 2 * fig.dpi / 72
+    edges = []
+    for collection in fig.findobj(LineCollection):
+        if collection.get_transform() is not None and collection.axes is not None and collection.get_gid() != "grid":
+            edges += [np.asarray(collection.get_transform().transform(np.asarray(seg))) for seg in collection.get_segments()]
+    return labels, centres, radius, edges, fonts
+
+
+def _polygon_distance(polygon, points):
+    """Distance from each point to a convex polygon (0 inside)."""
+    inside = np.ones(len(points), dtype=bool)
+    best = np.full(len(points), np.inf)
+    for a, b in zip(polygon, np.roll(polygon, -1, axis=0)):
+        ab = b - a
+        cross = ab[0] * (points[:, 1] - a[1]) - ab[1] * (points[:, 0] - a[0])
+        inside &= cross >= 0
+        t = np.clip(((points - a) @ ab) / (ab @ ab), 0, 1)
+        best = np.minimum(best, np.hypot(*(points - (a + t[:, None] * ab)).T))
+    return np.where(inside, 0.0, best)
+
+
+def _polygons_overlap(p, q, tolerance=0.5):
+    """Separating-axis test for two convex polygons (pixels); touching within ``tolerance`` is no overlap."""
+    for polygon in (p, q):
+        for a, b in zip(polygon, np.roll(polygon, -1, axis=0)):
+            axis = np.array([b[1] - a[1], a[0] - b[0]])
+            axis /= np.hypot(*axis) or 1.0
+            pa, qa = p @ axis, q @ axis
+            if pa.max() <= qa.min() + tolerance or qa.max() <= pa.min() + tolerance:
+                return False
+    return True
+
+
+def _inside(polygons, points, shrink=2.0):
+    """(polygon, point) -> whether the point lies inside the convex, counter-clockwise polygon shrunk by ``shrink`` px."""
+    a = polygons  # (P, 4, 2)
+    b = np.roll(polygons, -1, axis=1)
+    edge = b - a
+    length = np.hypot(edge[..., 0], edge[..., 1])[..., None] + 1e-9
+    # signed distance of every point from every polygon side, positive inside
+    cross = (edge[..., None, 0] * (points[None, None, :, 1] - a[..., None, 1])
+             - edge[..., None, 1] * (points[None, None, :, 0] - a[..., None, 0])) / length
+    return cross.min(axis=1) > shrink
+
+
+def _resample(line, count=80):
+    """``count`` points spread evenly along a polyline."""
+    steps = np.hypot(*np.diff(line, axis=0).T)
+    where = np.concatenate([[0.0], np.cumsum(steps)])
+    at = np.linspace(0.0, where[-1], count)
+    return np.stack([np.interp(at, where, line[:, 0]), np.interp(at, where, line[:, 1])], axis=1)
+
+
+def readability(fig):
+    """Counts of what makes a drawing hard to read, measured on the rendered figure."""
+    labels, centres, radius, edges, fonts = _rendered(fig)
+    gids = sorted(labels, key=lambda g: int(g.rsplit("-", 1)[1]))
+    polygons = [labels[g] for g in gids]
+    def counter_clockwise(p):
+        (x0, y0), (x1, y1), (x2, y2) = p[0], p[1], p[2]
+        return p if (x1 - x0) * (y2 - y1) - (y1 - y0) * (x2 - x1) > 0 else p[::-1]
+
+    stack = np.array([counter_clockwise(p) for p in polygons])
+    distance = np.stack([_polygon_distance(poly, centres) for poly in polygons])  # label x marker
+    own = distance[np.arange(len(polygons)), np.arange(len(polygons))]
+    others = distance + np.diag(np.full(len(polygons), np.inf))
+    covers = int((others < radius * 0.95).sum())
+    misplaced = int((others.min(axis=1) < own - 0.5).sum())  # a label must be nearer its own marker than any other
+    low, high = stack.min(axis=1), stack.max(axis=1)
+    overlaps = 0
+    for i in range(len(polygons)):
+        for j in range(i):
+            if (low[i] < high[j]).all() and (low[j] < high[i]).all() and _polygons_overlap(polygons[i], polygons[j]):
+                overlaps += 1
+    through_markers = through_labels = 0
+    for line in edges:
+        if len(line) < 2 or not np.hypot(*np.diff(line, axis=0).T).sum():
+            continue
+        samples = _resample(line)
+        ends = np.hypot(*(centres[:, None, :] - np.array([line[0], line[-1]])[None]).transpose(2, 0, 1)).min(axis=1)
+        own_end = ends < radius + 25 * fig.dpi / 72
+        nearest = np.hypot(*(centres[:, None, :] - samples[None]).transpose(2, 0, 1)).min(axis=1)
+        through_markers += int(((nearest < radius * 0.9) & ~own_end).sum())
+        through_labels += int(_inside(stack, samples).any(axis=1).sum())
+    width, height = fig.get_size_inches()
+    area = sum(0.5 * abs(float(np.dot(poly[:, 0], np.roll(poly[:, 1], -1)) - np.dot(poly[:, 1], np.roll(poly[:, 0], -1))))
+               for poly in polygons)  # shoelace formula
+    return {
+        "ink": area / (width * height * fig.dpi**2),  # share of the picture the labels take: low = empty space
+        "covers": covers, "overlaps": overlaps, "misplaced": misplaced, "through_markers": through_markers,
+        "through_labels": through_labels, "font": min(fonts), "inches": max(width, height),
+    }
+
+
 def _label_and_marker_boxes(fig):
     """Pixel boxes of node labels and marker centres / radius of the drawing."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -123,7 +247,6 @@ def _label_and_marker_boxes(fig):
     for t in fig.findobj(Text):
         if not (t.get_gid() or "").startswith("node-label-"):
             continue
-        # the text's own frame: its box unrotated around its anchor, and the rotation
         anchor = t.get_transform().transform(t.get_position())
         angle = t.get_rotation()
         t.set_rotation(0)
@@ -138,20 +261,39 @@ def _label_and_marker_boxes(fig):
     return labels, centres, radius
 
 
-@pytest.mark.parametrize("layout", ["modality", "spring", "circular", "hierarchical"])
+NODE_LINK = ["modality", "spring", "circular", "hierarchical"]
+
+
+@pytest.mark.parametrize("layout", NODE_LINK)
 @pytest.mark.parametrize("n_nodes", [20, 56])
-def test_labels_never_cover_markers(layout, n_nodes):
-    fig = plot_graph(class_graph(n_nodes, seed=1), layout=layout)
-    labels, centres, radius = _label_and_marker_boxes(fig)
-    assert len(labels) == n_nodes
-    for gid, (box, anchor, angle) in labels.items():
-        # marker centres in the text's frame; the nearest point of the (slightly shrunk) box lies outside each marker
-        c, s = math.cos(-angle), math.sin(-angle)
-        local = (centres - anchor) @ np.array([[c, s], [-s, c]]) + anchor
-        x = np.clip(local[:, 0], box.x0 + 1, box.x1 - 1)
-        y = np.clip(local[:, 1], box.y0 + 1, box.y1 - 1)
-        distance = np.hypot(local[:, 0] - x, local[:, 1] - y)
-        assert distance.min() >= radius * 0.95, f"{layout}: {gid} covers a node marker"
+def test_labels_are_clear_of_markers_labels_and_edges(layout, n_nodes):
+    # class_graph has undirected edges, twins and (imported-graph style) directed cycles
+    r = readability(plot_graph(class_graph(n_nodes, seed=1), layout=layout))
+    assert r["covers"] == 0, f"{layout}: a label covers a node marker"
+    assert r["overlaps"] == 0, f"{layout}: two labels overlap"
+    assert r["misplaced"] == 0, f"{layout}: a label sits nearer another node than its own"
+    assert r["through_markers"] == 0, f"{layout}: an edge runs through a node it does not join"
+    if layout != "spring":
+        assert r["through_labels"] == 0, f"{layout}: an edge runs through a label"
+
+
+@pytest.fixture(scope="module")
+def graph_2x50():
+    from ililab.simulate import simulate_soft_labels
+
+    return simulate_soft_labels(50, 200, ("audio", "visual"), 2.0, 0).true_graph
+
+
+@pytest.mark.parametrize("layout", NODE_LINK)
+def test_every_layout_is_readable_at_2x50_classes(layout, graph_2x50):
+    r = readability(plot_graph(graph_2x50, layout=layout, dpi=72))
+    assert r["font"] >= 7.0, f"{layout}: labels of {r['font']:.1f} pt"
+    assert (r["covers"], r["overlaps"], r["misplaced"], r["through_markers"]) == (0, 0, 0, 0), r
+    if layout != "spring":
+        assert r["through_labels"] == 0, r
+    assert r["inches"] <= 18.0, f"{layout}: {r['inches']:.1f} inches across"
+    # labels take a fair share of the picture (the spring layout used to leave 98% of it empty)
+    assert r["ink"] >= 0.04, f"{layout}: labels cover only {r['ink']:.1%} of the picture"
 
 
 def test_modality_layout_twins_face_each_other_and_labels_do_not_collide():
