@@ -259,8 +259,7 @@ class _DotReader:
         return name
 
     def declare(self, name: str, defaults: dict[str, str], attrs: dict[str, str] | None = None) -> None:
-        if name not in self.node_attrs:
-            check_size(len(self.order) + 1, 0)
+        if name not in self.node_attrs:  # nodes grow with the text: assemble() counts them
             self.node_attrs[name] = dict(defaults)
             self.order.append(name)
         if attrs:
