@@ -316,3 +316,13 @@ def test_unwritable_output_even_as_root(tmp_path):
     with pytest.raises(OutputError, match="does not exist"):
         atomic_write(blocker / "out.json", "{}")
     assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_npz_members_give_the_same_graph_as_npy(tmp_path, sem_small):
+    import ililab
+
+    np.save(tmp_path / "x.npy", sem_small.data)
+    np.savez(tmp_path / "s.npz", x=sem_small.data)
+    np.savez_compressed(tmp_path / "c.npz", x=sem_small.data)
+    graphs = [ililab.infer_graph(str(tmp_path / name), learner="ges").to_json() for name in ("x.npy", "s.npz", "c.npz")]
+    assert graphs[0] == graphs[1] == graphs[2]
