@@ -402,7 +402,7 @@ def _load_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
             except ValueError:
                 column = names[c] if names is not None else f"column {c}"
                 raise DataError(
-                    f"{str(path)!r} line {line}, {column!r}: {cell.strip()!r} is not a number"
+                    f"{str(path)!r} line {line}, {shown(column)}: {shown(cell.strip())} is not a number"
                 ) from None
     return values, names
 
@@ -476,7 +476,7 @@ def _check_unique(names: Sequence[str], where: str) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
-            raise DataError(f"{where}: duplicate name {name!r} (positions {seen[name]} and {i})")
+            raise DataError(f"{where}: duplicate name {shown(name)} (positions {seen[name]} and {i})")
         seen[name] = i
 
 
@@ -498,10 +498,10 @@ def parse_modalities(spec: str, n_columns: int) -> list[str | None]:
     for part in spec.split(","):
         match = _MODALITY_SPEC.match(part)
         if match is None:
-            raise UsageError(f"malformed --modalities part {part.strip()!r}; expected NAME=START:STOP, e.g. audio=0:28")
+            raise UsageError(f"malformed --modalities part {shown(part.strip())}; expected NAME=START:STOP, e.g. audio=0:28")
         name, start, stop = match.group(1), int(match.group(2)), int(match.group(3))
         if name in seen:
-            raise UsageError(f"--modalities names {name!r} twice")
+            raise UsageError(f"--modalities names {shown(name)} twice")
         seen.add(name)
         if not start < stop <= n_columns:
             raise UsageError(
@@ -509,7 +509,7 @@ def parse_modalities(spec: str, n_columns: int) -> list[str | None]:
             )
         for c in range(start, stop):
             if out[c] is not None:
-                raise UsageError(f"--modalities blocks {out[c]!r} and {name!r} overlap at column {c}")
+                raise UsageError(f"--modalities blocks {shown(out[c])} and {shown(name)} overlap at column {c}")
             out[c] = name
     return out
 
@@ -628,7 +628,7 @@ def write_names(names: Sequence[str], path: str | Path) -> Path:
     """Write names one per line, atomically."""
     for name in names:
         if "\n" in name or "\r" in name:
-            raise DataError(f"name {name!r} contains a line break")
+            raise DataError(f"name {shown(name)} contains a line break")
     return atomic_write(path, "".join(f"{n}\n" for n in names))
 
 

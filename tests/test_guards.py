@@ -97,7 +97,7 @@ GUARDS: tuple[Guard, ...] = (
           'raise GraphFormatError(f"{what} must be a number, got {value!r}") from None',
           ("tests/formats/test_limits.py::test_a_huge_value_is_not_echoed",)),
     Guard("no line of an error message is longer than MAX_LINE",
-          "ililab/errors.py", "        return _clip_lines(super().__str__())", "        return super().__str__()",
+          "ililab/errors.py", "        return clip_lines(super().__str__())", "        return super().__str__()",
           ("tests/formats/test_limits.py::test_no_error_message_line_is_longer_than_the_limit",)),
     Guard("text named .npy is told so (not 'a pickled array')",
           "ililab/io.py", "            if not head.startswith(_NPY_MAGIC):", "            if False:",
@@ -159,6 +159,18 @@ def test_internal_error_exits_3_in_one_line(run_cli, monkeypatch, tmp_path):
     assert result.code == 3
     assert result.err.startswith("internal error: ZeroDivisionError: a bug, not a user error")
     assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+
+
+def test_internal_error_message_is_clipped(run_cli, monkeypatch, tmp_path):
+    import ililab.io
+    from ililab.errors import MAX_LINE
+
+    def bug(*args, **kwargs):
+        raise ValueError("9" * 100_000)
+
+    monkeypatch.setattr(ililab.io, "read_graph", bug)
+    result = run_cli("show", tmp_path / "g.json")
+    assert result.code == 3 and max(len(line) for line in result.err.splitlines()) == MAX_LINE
 
 
 def test_internal_error_traceback_with_debug(run_cli, monkeypatch, tmp_path):
