@@ -7,8 +7,10 @@ mutation in a scratch copy of the repository, runs those tests, and reports whet
 below keep the table honest: each guarded text is still in its file (once) and each catching
 test exists, so a refactoring that moves a guard must update its row.
 
-Guards tested elsewhere but not mutated here: symlinked outputs (written through the link,
-owned by another issue), the learner-name-as-import-path refusal (tests/learners/test_registry.py).
+Guards with a test but no row: learner names are never import paths (below; the refusal is the
+absence of code, nothing to mutate), billion laughs / external entities (refused by the same
+DOCTYPE check), deep GML / DOT / JSON nesting (tests/formats/test_roundtrip.py). Symlinked
+outputs (written through the link) are another issue's work and are not covered here.
 """
 
 from __future__ import annotations
@@ -179,6 +181,20 @@ def test_internal_error_traceback_with_debug(run_cli, monkeypatch, tmp_path):
     monkeypatch.setattr(ililab.io, "read_graph", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         run_cli("--debug", "show", tmp_path / "g.json")
+
+
+def test_learner_names_are_never_import_paths(run_cli, tmp_path):
+    import numpy as np
+
+    from ililab.errors import UnknownLearnerError
+    from ililab.learners import get
+
+    for name in ("os:system", "ililab.learners.grasp:GraspLearner", "subprocess"):
+        with pytest.raises(UnknownLearnerError):
+            get(name)
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=(50, 3)))
+    result = run_cli("infer-graph", tmp_path / "x.npy", "-l", "os:system")
+    assert result.code == 2 and "unknown learner" in result.err.lower()
 
 
 @pytest.mark.skipif(os.environ.get("HYPOTHESIS_PROFILE", "ci") != "ci", reason="another profile was chosen on purpose")

@@ -326,3 +326,12 @@ def test_npz_members_give_the_same_graph_as_npy(tmp_path, sem_small):
     np.savez_compressed(tmp_path / "c.npz", x=sem_small.data)
     graphs = [ililab.infer_graph(str(tmp_path / name), learner="ges").to_json() for name in ("x.npy", "s.npz", "c.npz")]
     assert graphs[0] == graphs[1] == graphs[2]
+
+
+def test_npy_header_that_lies_about_its_shape(tmp_path):
+    path = tmp_path / "lie.npy"
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**3)})
+        handle.write(bytes(160))
+    with pytest.raises(DataError, match="not a valid .npy file"):
+        load_matrix(path)
