@@ -274,6 +274,19 @@ def test_zip_bomb_npz_is_refused_before_decompressing(tmp_path, monkeypatch):
         load_matrix(tmp_path / "bomb.npz")
 
 
+def test_compressed_npz_larger_than_half_the_free_disk_is_refused(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    np.savez_compressed(tmp_path / "c.npz", x=np.random.default_rng(2).normal(size=(1000, 4)))  # 32,000 bytes
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 60_000, 60_000))
+    with pytest.raises(DataError, match="more than half the free space"):
+        load_matrix(tmp_path / "c.npz")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 70_000, 70_000))
+    assert load_matrix(tmp_path / "c.npz").shape == (1000, 4)
+
+
 def _npz_with_header(path, shape, payload: bytes):
     import zipfile
 
