@@ -1,7 +1,10 @@
 """Reading data matrices, names and modalities; writing arrays and graphs atomically.
 
-Nothing read here can execute code: ``.npy`` / ``.npz`` are loaded with
-``allow_pickle=False`` and graph files are validated with pydantic.
+Nothing read here can execute code: ``.npy`` / ``.npz`` headers with object dtypes are
+refused before numpy reads the data (and ``.npy`` is loaded with ``allow_pickle=False``),
+and graph files are validated with pydantic. Nothing read here is held whole in memory unless
+it is small: ``.npy`` files and ``.npz`` members are memory-mapped, graph readers check node
+and edge counts (:class:`ililab.formats.GraphLimits`) before building a graph.
 """
 
 from __future__ import annotations
@@ -66,13 +69,17 @@ def load_matrix(path: str | Path, key: str | None = None) -> Matrix:
 
     ``.npy`` files are memory-mapped (large files are never read whole);
     ``.npz`` takes the array ``key`` (optional when the archive holds one
-    array); a ``.csv`` file's header row gives the column names.
+    array), memory-mapped in place when stored uncompressed (``np.savez``) or
+    decompressed block by block into a temporary memory-mapped file
+    (``np.savez_compressed``); a ``.csv`` file's header row gives the column names.
 
     Raises
     ------
     DataError
         Missing or unreadable file, pickled objects, wrong shape or dtype,
-        NaN / inf (naming the row and column), fewer than 2 rows or columns.
+        NaN / inf (naming the row and column), fewer than 2 rows or columns, a
+        header that disagrees with the data's size, a compressed member expanding
+        more than 200-fold to more than 256 MiB (a zip bomb).
     UsageError
         Unsupported extension, or ``key`` missing / not in the archive.
     """
@@ -281,7 +288,9 @@ def _load_npz(path: Path, key: str | None) -> np.ndarray:
     with archive:
         members = {info.filename[:-4]: info for info in archive.infolist() if info.filename.endswith(".npy")}
         keys = list(members)
-        listing = shown(", ".join(keys) or "none", 200)
+        listing = ", ".join(keys) or "none"
+        if len(listing) > 200:  # an archive of thousands of arrays: name the first few
+            listing = listing[:200] + "…"
         if key is None:
             if len(keys) != 1:
                 raise UsageError(f"{str(path)!r} holds {len(keys)} arrays ({listing}); choose one with --key")
