@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 import click
 
 from ililab import __version__
-from ililab.errors import IlilabError
+from ililab.errors import IlilabError, clip_lines
 
 __all__ = ["main", "cli"]
 
@@ -170,8 +170,10 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         click.echo(
-            f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback "
-            "and please report it)",
+            clip_lines(
+                f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback "
+                "and please report it)"
+            ),
             err=True,
         )
         sys.exit(3)

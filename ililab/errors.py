@@ -19,6 +19,7 @@ __all__ = [
     "OutputError",
     "KnowledgeError",
     "shown",
+    "clip_lines",
     "MAX_LINE",
 ]
 
@@ -48,7 +49,8 @@ def shown(value: object, limit: int = 80) -> str:
     return text[: max(limit - 1, 1)] + "…"
 
 
-def _clip_lines(message: str) -> str:
+def clip_lines(message: str) -> str:
+    """``message`` with every line longer than :data:`MAX_LINE` characters cut to that length."""
     return "\n".join(line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…" for line in message.split("\n"))
 
 
@@ -62,7 +64,7 @@ class IlilabError(Exception):
     exit_code: int = 1
 
     def __str__(self) -> str:
-        return _clip_lines(super().__str__())
+        return clip_lines(super().__str__())
 
 
 class UsageError(IlilabError):

@@ -1,7 +1,10 @@
 """Reading data matrices, names and modalities; writing arrays and graphs atomically.
 
-Nothing read here can execute code: ``.npy`` / ``.npz`` are loaded with
-``allow_pickle=False`` and graph files are validated with pydantic.
+Nothing read here can execute code: ``.npy`` / ``.npz`` headers with object dtypes are
+refused before numpy reads the data (and ``.npy`` is loaded with ``allow_pickle=False``),
+and graph files are validated with pydantic. Nothing read here is held whole in memory unless
+it is small: ``.npy`` files and ``.npz`` members are memory-mapped, graph readers check node
+and edge counts (:class:`ililab.formats.GraphLimits`) before building a graph.
 """
 
 from __future__ import annotations
@@ -67,13 +70,17 @@ def load_matrix(path: str | Path, key: str | None = None) -> Matrix:
 
     ``.npy`` files are memory-mapped (large files are never read whole);
     ``.npz`` takes the array ``key`` (optional when the archive holds one
-    array); a ``.csv`` file's header row gives the column names.
+    array), memory-mapped in place when stored uncompressed (``np.savez``) or
+    decompressed block by block into a temporary memory-mapped file
+    (``np.savez_compressed``); a ``.csv`` file's header row gives the column names.
 
     Raises
     ------
     DataError
         Missing or unreadable file, pickled objects, wrong shape or dtype,
-        NaN / inf (naming the row and column), fewer than 2 rows or columns.
+        NaN / inf (naming the row and column), fewer than 2 rows or columns, a
+        header that disagrees with the data's size, a compressed member expanding
+        more than 200-fold to more than 256 MiB (a zip bomb).
     UsageError
         Unsupported extension, or ``key`` missing / not in the archive.
     """
@@ -282,7 +289,9 @@ def _load_npz(path: Path, key: str | None) -> np.ndarray:
     with archive:
         members = {info.filename[:-4]: info for info in archive.infolist() if info.filename.endswith(".npy")}
         keys = list(members)
-        listing = shown(", ".join(keys) or "none", 200)
+        listing = ", ".join(keys) or "none"
+        if len(listing) > 200:  # an archive of thousands of arrays: name the first few
+            listing = listing[:200] + "…"
         if key is None:
             if len(keys) != 1:
                 raise UsageError(f"{str(path)!r} holds {len(keys)} arrays ({listing}); choose one with --key")
@@ -403,7 +412,7 @@ def _load_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
             except ValueError:
                 column = names[c] if names is not None else f"column {c}"
                 raise DataError(
-                    f"{str(path)!r} line {line}, {column!r}: {cell.strip()!r} is not a number"
+                    f"{str(path)!r} line {line}, {shown(column)}: {shown(cell.strip())} is not a number"
                 ) from None
     return values, names
 
@@ -477,7 +486,7 @@ def _check_unique(names: Sequence[str], where: str) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
-            raise DataError(f"{where}: duplicate name {name!r} (positions {seen[name]} and {i})")
+            raise DataError(f"{where}: duplicate name {shown(name)} (positions {seen[name]} and {i})")
         seen[name] = i
 
 
@@ -499,10 +508,10 @@ def parse_modalities(spec: str, n_columns: int) -> list[str | None]:
     for part in spec.split(","):
         match = _MODALITY_SPEC.match(part)
         if match is None:
-            raise UsageError(f"malformed --modalities part {part.strip()!r}; expected NAME=START:STOP, e.g. audio=0:28")
+            raise UsageError(f"malformed --modalities part {shown(part.strip())}; expected NAME=START:STOP, e.g. audio=0:28")
         name, start, stop = match.group(1), int(match.group(2)), int(match.group(3))
         if name in seen:
-            raise UsageError(f"--modalities names {name!r} twice")
+            raise UsageError(f"--modalities names {shown(name)} twice")
         seen.add(name)
         if not start < stop <= n_columns:
             raise UsageError(
@@ -510,7 +519,7 @@ def parse_modalities(spec: str, n_columns: int) -> list[str | None]:
             )
         for c in range(start, stop):
             if out[c] is not None:
-                raise UsageError(f"--modalities blocks {out[c]!r} and {name!r} overlap at column {c}")
+                raise UsageError(f"--modalities blocks {shown(out[c])} and {shown(name)} overlap at column {c}")
             out[c] = name
     return out
 
@@ -667,7 +676,7 @@ def write_names(names: Sequence[str], path: str | Path) -> Path:
     """Write names one per line, atomically."""
     for name in names:
         if "\n" in name or "\r" in name:
-            raise DataError(f"name {name!r} contains a line break")
+            raise DataError(f"name {shown(name)} contains a line break")
     return atomic_write(path, "".join(f"{n}\n" for n in names))
 
 

@@ -274,6 +274,19 @@ def test_zip_bomb_npz_is_refused_before_decompressing(tmp_path, monkeypatch):
         load_matrix(tmp_path / "bomb.npz")
 
 
+def test_compressed_npz_larger_than_half_the_free_disk_is_refused(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    np.savez_compressed(tmp_path / "c.npz", x=np.random.default_rng(2).normal(size=(1000, 4)))  # 32,000 bytes
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 60_000, 60_000))
+    with pytest.raises(DataError, match="more than half the free space"):
+        load_matrix(tmp_path / "c.npz")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 70_000, 70_000))
+    assert load_matrix(tmp_path / "c.npz").shape == (1000, 4)
+
+
 def _npz_with_header(path, shape, payload: bytes):
     import zipfile
 
@@ -316,3 +329,22 @@ def test_unwritable_output_even_as_root(tmp_path):
     with pytest.raises(OutputError, match="does not exist"):
         atomic_write(blocker / "out.json", "{}")
     assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_npz_members_give_the_same_graph_as_npy(tmp_path, sem_small):
+    import ililab
+
+    np.save(tmp_path / "x.npy", sem_small.data)
+    np.savez(tmp_path / "s.npz", x=sem_small.data)
+    np.savez_compressed(tmp_path / "c.npz", x=sem_small.data)
+    graphs = [ililab.infer_graph(str(tmp_path / name), learner="ges").to_json() for name in ("x.npy", "s.npz", "c.npz")]
+    assert graphs[0] == graphs[1] == graphs[2]
+
+
+def test_npy_header_that_lies_about_its_shape(tmp_path):
+    path = tmp_path / "lie.npy"
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**3)})
+        handle.write(bytes(160))
+    with pytest.raises(DataError, match="not a valid .npy file"):
+        load_matrix(path)

@@ -37,7 +37,9 @@ setting) and ``confidence``; graph ``meta`` (``ililab_meta`` in DOT) holding
 the meta dictionary as JSON text. GML and GraphML also write the node name as
 ``label``, which Gephi and yEd show.
 
-Every reader raises :class:`~ililab.errors.GraphFormatError` on malformed input.
+Every reader raises :class:`~ililab.errors.GraphFormatError` on malformed input, and on
+a graph over the size limits (:class:`GraphLimits`; change them for a block with
+:func:`limits`), which it checks before building the graph.
 
 One module per format: :mod:`~ililab.formats.gml`, :mod:`~ililab.formats.graphml`,
 :mod:`~ililab.formats.dot` and :mod:`~ililab.formats.tabular` (both CSV formats);
@@ -46,7 +48,7 @@ what they share is in ``_common``.
 
 from __future__ import annotations
 
-from ililab.formats._common import MODALITY_COLOURS
+from ililab.formats._common import MODALITY_COLOURS, GraphLimits, graph_limits, limits
 from ililab.formats.dot import read_dot, write_dot
 from ililab.formats.gml import read_gml, write_gml
 from ililab.formats.graphml import read_graphml, write_graphml
@@ -54,6 +56,9 @@ from ililab.formats.tabular import read_adjacency_csv, read_csv, write_adjacency
 
 __all__ = [
     "MODALITY_COLOURS",
+    "GraphLimits",
+    "graph_limits",
+    "limits",
     "write_gml",
     "read_gml",
     "write_graphml",

@@ -28,6 +28,11 @@ class GraphLimits:
     (see ``docs/graph-format.md``); raise them with ``--max-nodes`` /
     ``--max-edges`` of ``ililab convert``, ``show`` and ``plot``, or
     ``read_graph(..., max_nodes=, max_edges=)``.
+
+    Examples
+    --------
+    >>> GraphLimits()
+    GraphLimits(max_nodes=100000, max_edges=250000)
     """
 
     max_nodes: int = 100_000

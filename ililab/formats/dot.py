@@ -152,7 +152,7 @@ class _DotTokens:
                 self.items.append((kind, value, line, False))  # type: ignore[arg-type]
             line += value.count("\n")
             pos = match.end()
-        self.items.append(("end", "", line, False))
+        self.items += [("end", "", line, False)] * 2
 
     @staticmethod
     def _quoted(text: str, start: int, line: int) -> tuple[str, int]:
@@ -175,11 +175,12 @@ class _DotTokens:
         raise GraphFormatError(f"DOT line {line}: unterminated quoted string")
 
     def peek(self, offset: int = 0) -> tuple[str, str, int, bool]:
-        return self.items[min(self.position + offset, len(self.items) - 1)]
+        return self.items[self.position + offset]  # offset <= 1; the list ends in 2 end tokens
 
     def next(self) -> tuple[str, str, int, bool]:
-        item = self.peek()
-        self.position += 1
+        item = self.items[self.position]
+        if item[0] != "end":  # the position never passes the first end token
+            self.position += 1
         return item
 
     def keyword(self, word: str, offset: int = 0) -> bool:
@@ -259,8 +260,7 @@ class _DotReader:
         return name
 
     def declare(self, name: str, defaults: dict[str, str], attrs: dict[str, str] | None = None) -> None:
-        if name not in self.node_attrs:
-            check_size(len(self.order) + 1, 0)
+        if name not in self.node_attrs:  # nodes grow with the text: assemble() counts them
             self.node_attrs[name] = dict(defaults)
             self.order.append(name)
         if attrs:
@@ -296,13 +296,14 @@ class _DotReader:
         t = self.tokens
         members: dict[str, None] = {}  # an ordered set: membership tests in O(1)
         while True:
-            kind, value, line, _ = t.peek()
+            kind, value, line, plain = t.peek()
             if kind == "end" or (kind, value) == ("punct", "}"):
                 return members
             if (kind, value) == ("punct", ";"):
                 t.next()
                 continue
-            if t.keyword("graph") or t.keyword("node") or t.keyword("edge"):
+            word = value.lower() if plain else ""  # one keyword test per statement: parsing stays fast
+            if word in ("graph", "node", "edge"):
                 if t.peek(1)[:2] == ("punct", "["):
                     target = t.next()[1].lower()
                     attrs = self.attr_list()
@@ -313,7 +314,7 @@ class _DotReader:
                     elif top:
                         self.graph_attrs.update(attrs)
                     continue
-            if kind == "id" and t.peek(1)[:2] == ("punct", "=") and not t.keyword("subgraph"):
+            if kind == "id" and t.peek(1)[:2] == ("punct", "=") and word != "subgraph":
                 t.next()
                 t.next()
                 setting = t.expect("id")
@@ -322,7 +323,7 @@ class _DotReader:
                 continue
             if kind not in ("id", "punct") or (kind == "punct" and value != "{"):
                 raise GraphFormatError(f"DOT line {line}: unexpected {shown(value or kind)}")
-            is_subgraph = kind == "punct" or t.keyword("subgraph")
+            is_subgraph = kind == "punct" or word == "subgraph"
             left = self.operand(node_defaults, edge_defaults)
             if t.peek()[0] != "edgeop":
                 if not is_subgraph:

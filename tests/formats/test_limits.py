@@ -109,14 +109,15 @@ def test_dot_node_limit():
 
 
 def test_dot_parsing_is_linear():
-    # 40,000 node statements: 7 s (quadratic member lists) before, well under 1 s now; the
-    # bound leaves room for a loaded machine and still fails the quadratic version.
+    # 40,000 node statements: 7 s on an idle machine with the quadratic member lists of
+    # before, 0.3 s now (1.2 s measured with the machine loaded); the bound leaves room for
+    # load and still fails the quadratic version.
     text = "digraph {\n" + "".join(f"  n{i};\n" for i in range(40_000)) + "  subgraph { s0; s1 }\n}\n"
     start = time.perf_counter()
     graph = read_dot(text)
     seconds = time.perf_counter() - start
     assert len(graph.nodes) == 40_002 and graph.names[-1] == "s1"
-    assert seconds < 3.0, seconds
+    assert seconds < 4.0, seconds
 
 
 def test_subgraph_members_keep_their_order_and_include_edge_endpoints():
