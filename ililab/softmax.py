@@ -943,9 +943,8 @@ def softmax_dataset(
             cov_w = (cov_w + cov_w.T) / 2
         else:
             cov_w = np.cov(w, rowvar=False)
-        soft_cols = np.concatenate(columns)
-        censored_share = float((raw[:, soft_cols] < base.lows[0] if len(set(base.lows)) == 1 else
-                                np.hstack([raw[:, c] < lo for c, lo in zip(columns, base.lows)])).mean())
+        # plan_for puts the softmax blocks first, so their bounds lead base.lows
+        censored_share = float(np.hstack([raw[:, c] < lo for c, lo in zip(columns, base.lows)]).mean())
     else:
         w = None
         clipped = sum(plan.clipped(chunk) for _, chunk in _iter(values, chunk_rows))
