@@ -861,8 +861,9 @@ def split_half_discrepancy(
 
 
 #: A block with more than this share of censored entries (stored as 0) is not claimed identified:
-#: the censored values are estimated, and the inversion is only as good as that estimate.
-CENSORED_LIMIT = 0.1
+#: the censored values are estimated, and the inversion is only as good as that estimate (float32,
+#: s = 8, 2 x 20: F1 1.00 at 0.1-1.9% censored, 0.73-0.80 at 3.9-8.8%; benchmarks/softmax_graphs.py).
+CENSORED_LIMIT = 0.03
 
 
 def _centring(p: int, blocks: Sequence[np.ndarray]) -> np.ndarray:
@@ -942,9 +943,8 @@ def softmax_dataset(
             cov_w = (cov_w + cov_w.T) / 2
         else:
             cov_w = np.cov(w, rowvar=False)
-        soft_cols = np.concatenate(columns)
-        censored_share = float((raw[:, soft_cols] < base.lows[0] if len(set(base.lows)) == 1 else
-                                np.hstack([raw[:, c] < lo for c, lo in zip(columns, base.lows)])).mean())
+        # plan_for puts the softmax blocks first, so their bounds lead base.lows
+        censored_share = float(np.hstack([raw[:, c] < lo for c, lo in zip(columns, base.lows)]).mean())
     else:
         w = None
         clipped = sum(plan.clipped(chunk) for _, chunk in _iter(values, chunk_rows))
@@ -995,24 +995,40 @@ def softmax_dataset(
                 reason=f"the two halves of the rows give different normalisations (relative difference "
                 f"{discrepancy:.2f}): the data cannot pin it down",
             )
+    bar.close()
+    # Censored values only weaken the estimate: the inversion still beats every plain transform
+    # there (benchmarks/softmax_graphs.py, "float32 s8"), so `auto` keeps it, without claiming it.
+    censored_only = False
     if identified and censored_share > CENSORED_LIMIT:
-        identified = False
+        identified, censored_only = False, True
         info["softmax"].update(
             identified=False,
-            reason=f"{censored_share:.0%} of the probabilities are censored (stored as 0): the inversion "
+            reason=f"{censored_share:.1%} of the probabilities are censored (stored as 0): the inversion "
             "rests on estimated values",
         )
-    bar.close()
+    # An inversion that passed the graph-side checks (enough non-adjacent pairs) but is weakly
+    # determined or unstable across halves still beat log-probabilities in every such run of
+    # benchmarks/softmax_graphs.py (chains, 1 x 8); one that failed them did not (dense, 2 x 3).
+    weak_only = not identified and "relative_se" in result.info
     if not identified:
         reason = info["softmax"].get("reason", "not identified")
-        if not explicit:
+        if not explicit and not (censored_only or weak_only):
             return None
-        warnings.warn(
-            f"--transform softmax: the softmax normalisation is not identified from these data ({reason}); "
-            "the graph may be as distorted as one from plain transforms; pass the logits if you have them",
-            IlilabWarning,
-            stacklevel=stack,
-        )
+        if censored_only or weak_only:
+            info["softmax"]["kept_unidentified"] = True
+            warnings.warn(
+                f"the softmax normalisation is not identified ({reason}), but an inversion that passed the "
+                "graph checks is measured better than plain transforms, so it is used; the graph is less reliable",
+                IlilabWarning,
+                stacklevel=stack,
+            )
+        else:
+            warnings.warn(
+                f"--transform softmax: the softmax normalisation is not identified from these data ({reason}); "
+                "the graph may be as distorted as one from plain transforms; pass the logits if you have them",
+                IlilabWarning,
+                stacklevel=stack,
+            )
     _approximate_warning(blocks, stack + 1)
     if len(soft) < len(blocks):
         warnings.warn(

@@ -291,3 +291,16 @@ def test_mostly_censored_blocks_are_not_identified(one_block, monkeypatch):
     with pytest.warns(IlilabWarning, match="censored"):
         ds = transform_dataset(p, nodes, "softmax")
     assert ds.info["softmax"]["identified"] is False and "censored" in ds.info["softmax"]["reason"]
+
+
+def test_auto_keeps_a_weakly_determined_inversion_but_not_one_failing_the_graph_checks(one_block, monkeypatch):
+    nodes = make_nodes(10, one_block.names)
+    monkeypatch.setattr(sm, "IDENTIFICATION_LIMIT", 0.0)  # every normalisation "weakly determined"
+    with pytest.warns(IlilabWarning, match="measured better than plain transforms"):
+        ds = transform_dataset(one_block.probabilities, nodes, "auto")
+    assert ds.info["transform"] == "softmax" and ds.info["softmax"]["kept_unidentified"]
+    assert ds.info["softmax"]["identified"] is False
+    monkeypatch.setattr(sm, "OVERIDENTIFICATION", 100.0)  # now the graph check fails: fall back
+    with pytest.warns(IlilabWarning, match="falls back to log"):
+        ds = transform_dataset(one_block.probabilities, nodes, "auto")
+    assert ds.info["transform"] == "log"
