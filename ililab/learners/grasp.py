@@ -66,4 +66,4 @@ class GraspLearner(Learner):
             score, depth=params.depth, tucks=params.tucks, ordered=params.ordered, **setup.search_kwargs()
         )
         meta = setup.meta(self.name, result, ("improvements", "tucks", "cache_clears", "rejected_parent_sets"))
-        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta)
+        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta, result.stability)
