@@ -19,6 +19,13 @@ def show_command(graph_file: str, cross_modal: bool) -> None:
         f"{len(graph.nodes)} nodes, {len(edges)} {'cross-modal ' if cross_modal else ''}edges"
         f" (learner {meta.get('learner', '?')}, transform {meta.get('transform', '?')})"
     )
+    search = meta.get("search") or {}
+    if "chains_at_best" in search:
+        click.echo(
+            f"search: {search['restarts']} searches in {search['chains']} chains, stopped by {search['stopped_by']};"
+            f" best score reached by {search['chains_at_best']} chains; {search['near_optimal']} near-optimal"
+            f" searches (within {search['margin']:.3g} of the best) give each edge's stability"
+        )
     width = max((len(e.source) for e in edges), default=0)
     for e in edges:
         arrow = "-->" if e.directed else "---"
@@ -27,4 +34,6 @@ def show_command(graph_file: str, cross_modal: bool) -> None:
             extras.append(f"weight {e.weight:+.3f}")
         if e.confidence is not None:
             extras.append(f"confidence {e.confidence:.2f}")
+        if e.stability is not None:
+            extras.append(f"stability {e.stability:.2f}")
         click.echo(f"  {e.source:<{width}} {arrow} {e.target}" + (f"   ({', '.join(extras)})" if extras else ""))
