@@ -21,9 +21,10 @@ def show_command(graph_file: str, cross_modal: bool) -> None:
     )
     search = meta.get("search") or {}
     if "chains_at_best" in search:
+        at_best = search["chains_at_best"]
         click.echo(
             f"search: {search['restarts']} searches in {search['chains']} chains, stopped by {search['stopped_by']};"
-            f" best score reached by {search['chains_at_best']} chains; {search['near_optimal']} near-optimal"
+            f" best score reached by {at_best} chain{'' if at_best == 1 else 's'}; {search['near_optimal']} near-optimal"
             f" searches (within {search['margin']:.3g} of the best) give each edge's stability"
         )
     width = max((len(e.source) for e in edges), default=0)
