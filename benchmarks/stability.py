@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/stability.py                          # every data set (long: causal-learn)
     .venv/bin/python benchmarks/stability.py --datasets dense30 --seeds 10
     .venv/bin/python benchmarks/stability.py --datasets dense100 --cl-seeds 3
+    .venv/bin/python benchmarks/stability.py --datasets "" --file teacher_logits.npy   # your own (n, p) matrix
 
 Per data set and method, ``--seeds`` runs with seeds 0, 1, ...:
 
@@ -128,7 +129,12 @@ def run(name: str, seeds: int, cl_seeds: int, methods: tuple[str, ...]) -> list[
     from ililab.scores import BICScore
     from ililab.search.pdag import pdag_to_dag
 
-    x, names = make_data(name)
+    if name in DATASETS:
+        x, names = make_data(name)
+    else:  # a file given with --file: a float (n, p) matrix, used as it is
+        x = np.load(name, allow_pickle=False).astype(np.float64)
+        names = [f"X{i + 1}" for i in range(x.shape[1])]
+        name = name.rsplit("/", 1)[-1].removesuffix(".npy")[:9]
     data = Dataset.from_array(x, names)
     score = BICScore(data.covariance, data.n_samples, 4.0)
     lines = []
@@ -160,6 +166,7 @@ def run(name: str, seeds: int, cl_seeds: int, methods: tuple[str, ...]) -> list[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated names of DATASETS")
+    parser.add_argument("--file", action="append", default=[], help="also a data set from this .npy (repeatable)")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--cl-seeds", type=int, default=10, help="cap on causal-learn runs per data set")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
@@ -177,7 +184,7 @@ def main() -> None:
     print(header, flush=True)
     lines = []
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-    for name in [d for d in args.datasets.split(",") if d]:
+    for name in [d for d in args.datasets.split(",") if d] + args.file:
         lines += run(name, args.seeds, args.cl_seeds, methods)
     print()
     print_table(header, lines)
