@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/search_regression.py record /tmp/reference.json
     .venv/bin/python benchmarks/search_regression.py compare /tmp/reference.json
+    .venv/bin/python benchmarks/search_regression.py compare /tmp/reference.json --restarts 4
 
 For a fixed set of simulated data sets and settings (GRaSP defaults and restarts=1 with other
 depths / tuck kinds / ordered / max_parents / a tiny cache that forces clears, BOSS defaults and
@@ -14,6 +15,11 @@ scores and search statistics of ``grasp_search`` / ``boss_search``. ``compare`` 
 everything and reports any case whose JSON text or search record differs byte for byte (and
 whether the edges and scores still agree). Exit status 1 on a difference. Meant to be run before
 and after any change to the search kernels that must not change results.
+
+``--restarts K`` runs every case that sets no ``restarts`` with ``restarts=K``, and compares the
+JSON after dropping the ``meta.params`` / ``meta.search`` entries the reference does not have:
+with ``K = 4`` against a reference recorded before the stopping rule (the default then was 4
+fixed restarts) it checks that the old default is still reproduced exactly, only with entries added.
 """
 
 from __future__ import annotations
@@ -108,11 +114,13 @@ def _search_record(learner: str, x: np.ndarray, kwargs: dict) -> dict:
     }
 
 
-def run_all() -> dict[str, dict]:
+def run_all(restarts: int | None = None) -> dict[str, dict]:
     import ililab
 
     out = {}
     for name, (factory, learner, kwargs, with_knowledge) in CASES.items():
+        if restarts is not None:
+            kwargs = {"restarts": restarts, **kwargs}
         x, names = factory()
         search = _search_record(learner, x, kwargs)
         if "fallback" in name or name.endswith("collinear"):
@@ -138,7 +146,18 @@ def _max_weight_diff(e0: dict, e1: dict) -> float:
     return max(diffs, default=0.0)
 
 
-def compare(reference: dict, current: dict) -> int:
+def _drop_added(reference_json: str, current_json: str) -> str:
+    """``current_json`` without the ``meta.params`` / ``meta.search`` entries ``reference_json`` lacks."""
+    if not reference_json or not current_json:
+        return current_json
+    ref, cur = json.loads(reference_json), json.loads(current_json)
+    for part in ("params", "search"):
+        if part in cur["meta"] and part in ref["meta"]:
+            cur["meta"][part] = {k: v for k, v in cur["meta"][part].items() if k in ref["meta"][part]}
+    return json.dumps(cur, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def compare(reference: dict, current: dict, only_added: bool = False) -> int:
     bad = 0
     for name, ref in reference.items():
         cur = current.get(name)
@@ -146,6 +165,8 @@ def compare(reference: dict, current: dict) -> int:
             print(f"MISSING {name}")
             bad += 1
             continue
+        if only_added:
+            cur = {**cur, "json": _drop_added(ref["json"], cur["json"])}
         same_json = cur["json"] == ref["json"]
         same_search = cur["search"] == ref["search"]
         if same_json and same_search:
@@ -170,8 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=["record", "compare"])
     parser.add_argument("path")
+    parser.add_argument("--restarts", type=int, default=None, help="restarts=K for every case that sets none")
     args = parser.parse_args()
-    current = run_all()
+    current = run_all(args.restarts)
     if args.mode == "record":
         with open(args.path, "w", encoding="utf-8") as handle:
             json.dump(current, handle, indent=1, sort_keys=True)
@@ -179,7 +201,7 @@ def main() -> None:
         return
     with open(args.path, encoding="utf-8") as handle:
         reference = json.load(handle)
-    sys.exit(compare(reference, current))
+    sys.exit(compare(reference, current, only_added=args.restarts is not None))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ edge, a duplicate node or a self-loop is a :class:`~ililab.errors.GraphFormatErr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -105,6 +106,11 @@ class Edge:
         The learner's strength of the edge, e.g. a standardised regression coefficient.
     confidence : float, optional
         Bootstrap frequency of the edge, in [0, 1].
+    stability : float, optional
+        Fraction of the search's near-optimal restarts whose graph links the two nodes, in
+        [0, 1] (the native order searches set it; see ``docs/grasp.md``). Stored in JSON as
+        ``meta.edge_stability``, so ``ililab.graph/v1`` readers that do not know it still read
+        the file.
     """
 
     source: str
@@ -112,6 +118,7 @@ class Edge:
     kind: EdgeKind = "directed"
     weight: float | None = None
     confidence: float | None = None
+    stability: float | None = None
 
     @property
     def directed(self) -> bool:
@@ -178,17 +185,45 @@ def _optional_float(value: Any, what: str, edge: Edge) -> float | None:
         raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: {what} must be a number") from None
     if not math.isfinite(number):
         raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: {what} must be finite")
-    if what == "confidence" and not 0.0 <= number <= 1.0:
-        raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: confidence must lie in [0, 1]")
+    if what in ("confidence", "stability") and not 0.0 <= number <= 1.0:
+        raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: {what} must lie in [0, 1]")
     return number
 
 
 def _clean_edge(edge: Edge) -> Edge:
     weight = _optional_float(edge.weight, "weight", edge)
     confidence = _optional_float(edge.confidence, "confidence", edge)
-    if weight is edge.weight and confidence is edge.confidence:
+    stability = _optional_float(edge.stability, "stability", edge)
+    if weight is edge.weight and confidence is edge.confidence and stability is edge.stability:
         return edge
-    return Edge(edge.source, edge.target, edge.kind, weight, confidence)
+    return Edge(edge.source, edge.target, edge.kind, weight, confidence, stability)
+
+
+# The edges' stability travels in meta under this key, as [source, target, value] triples in edge
+# order: the v1 edge model forbids unknown fields, so a new edge field would break older readers.
+STABILITY_KEY = "edge_stability"
+
+
+def _attach_stability(edges: list[Edge], meta: dict[str, Any]) -> list[Edge]:
+    """Move ``meta[STABILITY_KEY]`` (as written by :meth:`DependencyGraph.to_dict`) onto ``edges``."""
+    entries = meta.pop(STABILITY_KEY, None)
+    if entries is None:
+        return edges
+    if not isinstance(entries, (list, tuple)):
+        raise GraphFormatError(f"meta.{STABILITY_KEY} must be a list of [source, target, value] entries")
+    value_of: dict[frozenset, Any] = {}
+    for entry in entries:
+        if not (isinstance(entry, (list, tuple)) and len(entry) == 3 and all(isinstance(x, str) for x in entry[:2])):
+            raise GraphFormatError(f"meta.{STABILITY_KEY}: each entry must be [source, target, value], got {entry!r}")
+        value_of[frozenset(entry[:2])] = entry[2]
+    out = []
+    for edge in edges:
+        value = value_of.pop(frozenset((edge.source, edge.target)), None)
+        out.append(edge if value is None else dataclasses.replace(edge, stability=value))
+    if value_of:
+        pair = sorted(next(iter(value_of)))
+        raise GraphFormatError(f"meta.{STABILITY_KEY} names a pair that is no edge of the graph: {pair}")
+    return out
 
 
 class FrozenDict(dict):
@@ -283,6 +318,9 @@ class DependencyGraph:
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         node_tuple = tuple(n if isinstance(n, Node) else Node.from_name(n) for n in nodes)
+        meta = dict(meta or {})
+        if STABILITY_KEY in meta:  # a graph read back from a file (see to_dict)
+            edges = _attach_stability(list(edges), meta)
         index: dict[str, int] = {}
         for i, node in enumerate(node_tuple):
             if not isinstance(node.name, str) or not node.name:
@@ -302,7 +340,7 @@ class DependencyGraph:
             if s == t:
                 raise GraphFormatError(f"self-loop on node {edge.source!r}")
             if edge.kind == "undirected" and s > t:
-                edge = Edge(edge.target, edge.source, "undirected", edge.weight, edge.confidence)
+                edge = dataclasses.replace(edge, source=edge.target, target=edge.source)
                 s, t = t, s
             pair = (min(s, t), max(s, t))
             if pair in canonical:
@@ -313,7 +351,7 @@ class DependencyGraph:
         )
         object.__setattr__(self, "nodes", node_tuple)
         object.__setattr__(self, "edges", ordered)
-        object.__setattr__(self, "meta", _freeze(_json_safe(dict(meta or {}))))
+        object.__setattr__(self, "meta", _freeze(_json_safe(meta)))
         object.__setattr__(self, "_index", index)
 
     # -- basic queries ------------------------------------------------------------------
@@ -496,8 +534,15 @@ class DependencyGraph:
                 }
                 for e in self.edges
             ],
-            "meta": _thaw(self.meta),
+            "meta": self._meta_with_stability(),
         }
+
+    def _meta_with_stability(self) -> dict[str, Any]:
+        meta = _thaw(self.meta)
+        stable = [[e.source, e.target, e.stability] for e in self.edges if e.stability is not None]
+        if stable:
+            meta[STABILITY_KEY] = stable
+        return meta
 
     @classmethod
     def from_dict(cls, document: Any) -> DependencyGraph:
@@ -569,6 +614,8 @@ class DependencyGraph:
                 attrs["weight"] = e.weight
             if e.confidence is not None:
                 attrs["confidence"] = e.confidence
+            if e.stability is not None:
+                attrs["stability"] = e.stability
             g.add_edge(e.source, e.target, **attrs)
             if not e.directed:
                 g.add_edge(e.target, e.source, **attrs)
@@ -594,6 +641,6 @@ class DependencyGraph:
             seen.add(pair)
             both = not directed_graph or g.has_edge(v, u)
             kind = "undirected" if both else "directed"
-            edges.append(Edge(str(u), str(v), kind, data.get("weight"), data.get("confidence")))
+            edges.append(Edge(str(u), str(v), kind, data.get("weight"), data.get("confidence"), data.get("stability")))
         meta = g.graph.get("meta", {})
         return cls(nodes, edges, meta)

@@ -24,7 +24,7 @@ Layouts (``layout=``):
 
 Colour follows the node's modality (edges: the source's modality; undirected
 edges are grey and dashed); edge width is proportional to ``|weight|`` and
-opacity to the bootstrap confidence when the graph has them.
+opacity to the bootstrap confidence (else the restart stability) when the graph has them.
 
 Examples
 --------
@@ -862,6 +862,11 @@ class _EdgeStyle:
     zorder: float = 1.0
 
 
+def _shade(edge) -> float | None:
+    """What an edge's opacity shows: its bootstrap confidence, else its restart stability."""
+    return edge.confidence if edge.confidence is not None else edge.stability
+
+
 def _edge_styles(graph: DependencyGraph) -> dict[tuple[str, str], _EdgeStyle]:
     colours = _modality_colours(graph)
     weights = [abs(e.weight) for e in graph.edges if e.weight is not None]
@@ -875,7 +880,8 @@ def _edge_styles(graph: DependencyGraph) -> dict[tuple[str, str], _EdgeStyle]:
             width = 0.4 + 3.2 * abs(e.weight) / top
         else:
             width = base_width
-        alpha = 0.12 + 0.88 * e.confidence if e.confidence is not None else base_alpha
+        shade = _shade(e)
+        alpha = 0.12 + 0.88 * shade if shade is not None else base_alpha
         colour = colours[graph.node(e.source).modality] if e.directed else UNDIRECTED
         order = abs(e.weight) if e.weight is not None else (e.confidence or 0.0)
         styles[(e.source, e.target)] = _EdgeStyle(colour, width, alpha, e.directed, not e.directed, 1.0 + order / (top or 1.0))
@@ -1093,6 +1099,8 @@ def _legend(fig: Figure, ax: Axes, graph: DependencyGraph, font: float, extra: S
             groups.append([_entry(f"|weight| {top * f:.2g}", color=INK, lw=0.4 + 3.2 * f) for f in samples])
         if any(e.confidence is not None for e in graph.edges):
             groups.append([_entry(f"confidence {c:g}", color=INK, lw=2.0, alpha=0.12 + 0.88 * c) for c in samples])
+        elif any(e.stability is not None for e in graph.edges):
+            groups.append([_entry(f"stability {c:g}", color=INK, lw=2.0, alpha=0.12 + 0.88 * c) for c in samples])
     if extra:
         groups.append(list(extra))
     groups = [g for g in groups if g]
@@ -1238,8 +1246,8 @@ def plot_heatmap(
         cells = [(s, t)] if e.directed else [(s, t), (t, s)]
         for i, j in cells:
             values[i, j] = value
-            if e.confidence is not None:
-                alpha[i, j] = 0.15 + 0.85 * e.confidence
+            if _shade(e) is not None:
+                alpha[i, j] = 0.15 + 0.85 * _shade(e)
         if not e.directed:
             undirected += cells
     font = _font_size(p)

@@ -22,6 +22,14 @@ def show_command(graph_file: str, cross_modal: bool, max_nodes: int, max_edges: 
         f"{len(graph.nodes)} nodes, {len(edges)} {'cross-modal ' if cross_modal else ''}edges"
         f" (learner {meta.get('learner', '?')}, transform {meta.get('transform', '?')})"
     )
+    search = meta.get("search") or {}
+    if "chains_at_best" in search:
+        at_best = search["chains_at_best"]
+        click.echo(
+            f"search: {search['restarts']} searches in {search['chains']} chains, stopped by {search['stopped_by']};"
+            f" best score reached by {at_best} chain{'' if at_best == 1 else 's'}; {search['near_optimal']} near-optimal"
+            f" searches (within {search['margin']:.3g} of the best) give each edge's stability"
+        )
     width = max((len(e.source) for e in edges), default=0)
     for e in edges:
         arrow = "-->" if e.directed else "---"
@@ -30,4 +38,6 @@ def show_command(graph_file: str, cross_modal: bool, max_nodes: int, max_edges: 
             extras.append(f"weight {e.weight:+.3f}")
         if e.confidence is not None:
             extras.append(f"confidence {e.confidence:.2f}")
+        if e.stability is not None:
+            extras.append(f"stability {e.stability:.2f}")
         click.echo(f"  {e.source:<{width}} {arrow} {e.target}" + (f"   ({', '.join(extras)})" if extras else ""))

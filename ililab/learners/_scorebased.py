@@ -44,7 +44,22 @@ DEFAULT_CACHE_SIZE = 1 << 20
 class OrderSearchParams(_PenaltyParams):
     """Parameters shared by the native permutation searches (``grasp``, ``boss``)."""
 
-    restarts: int = pydantic.Field(4, ge=1, description="random starting orders; the best total BIC wins")
+    restarts: int | None = pydantic.Field(
+        None,
+        ge=1,
+        description="fixed number of random starting orders (the best total BIC wins); "
+        "None (default): restart until converged (see max_restarts, hits, patience)",
+    )
+    max_restarts: int = pydantic.Field(400, ge=1, description="cap on searches when restarting until converged")
+    hits: int = pydantic.Field(3, ge=1, description="stop once this many search chains reached the best score")
+    patience: int = pydantic.Field(8, ge=1, description="stop after this many chains in a row without a better score")
+    margin: float | None = pydantic.Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="restarts within this BIC of the best are near-optimal (edge stability); "
+        "default: one edge's penalty, c/2 * log n",
+    )
     seed: int = pydantic.Field(0, ge=0, description="seed of the random orders and shuffles")
     graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or the DAG found")
     max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
@@ -107,6 +122,7 @@ class SearchSetup:
         p, m = self.params, self.matrices
         return {
             "restarts": p.restarts,
+            "convergence": {"max_restarts": p.max_restarts, "hits": p.hits, "patience": p.patience, "margin": p.margin},
             "seed": p.seed,
             "forbidden": m.forbidden,
             "required": m.required,
@@ -126,6 +142,12 @@ class SearchSetup:
         if hasattr(result, "restart_scores"):
             meta["restart_scores"] = result.restart_scores
         meta["search"] = {k: v for k, v in result.stats.items() if k in stat_keys}
+        meta["search"].update(getattr(result, "convergence", {}))
+        stability = getattr(result, "stability", None)
+        if stability is not None:
+            # pairs the near-optimal restarts mostly link but the returned graph does not
+            missing = np.triu((stability >= 0.5) & ~(result.dag | result.dag.T), 1)
+            meta["search"]["unlinked_stable_pairs"] = int(missing.sum())
         return meta
 
 
@@ -171,12 +193,14 @@ def graph_from_dag(
     matrices: KnowledgeMatrices,
     output: Literal["cpdag", "dag"],
     meta: dict[str, Any],
+    stability: np.ndarray | None = None,
 ) -> DependencyGraph:
     """The :class:`DependencyGraph` of a search result.
 
     With ``output="cpdag"`` reversible edges are undirected, except those the knowledge orients
     (an edge whose other orientation is forbidden, or that is required), after which Meek's
-    rules propagate. Weights are standardised regression coefficients in the DAG.
+    rules propagate. Weights are standardised regression coefficients in the DAG; ``stability``
+    (``(p, p)``, symmetric), when given, becomes each edge's ``stability``.
     """
     names = data.names
     p = len(names)
@@ -185,10 +209,13 @@ def graph_from_dag(
         directed, undirected = np.asarray(dag, dtype=bool), np.zeros((p, p), dtype=bool)
     else:
         directed, undirected = dag_to_cpdag(dag, forbidden=matrices.forbidden | matrices.required.T)
+    def stable(i: int, j: int) -> float | None:
+        return None if stability is None else round(float(stability[i, j]), 6)
+
     edges = []
     for i, j in zip(*np.nonzero(directed)):
-        edges.append(Edge(names[i], names[j], "directed", float(weight[i, j])))
+        edges.append(Edge(names[i], names[j], "directed", float(weight[i, j]), None, stable(i, j)))
     for i, j in zip(*np.nonzero(np.triu(undirected))):
         w = weight[i, j] if dag[i, j] else weight[j, i]
-        edges.append(Edge(names[i], names[j], "undirected", float(w)))
+        edges.append(Edge(names[i], names[j], "undirected", float(w), None, stable(i, j)))
     return DependencyGraph(data.nodes, edges, meta)

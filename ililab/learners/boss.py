@@ -35,4 +35,4 @@ class BossLearner(Learner):
         setup = setup_search(self, data, knowledge, params)
         result = boss_search(setup.score, **setup.search_kwargs())
         meta = setup.meta(self.name, result, ("passes", "moves", "cache_clears"))
-        return graph_from_dag(data, result.dag, setup.score, setup.matrices, setup.params.graph, meta)
+        return graph_from_dag(data, result.dag, setup.score, setup.matrices, setup.params.graph, meta, result.stability)

@@ -35,7 +35,11 @@ class GraspLearner(Learner):
     ordered
         Run GRaSP0, then GRaSP1, then GRaSP2 (up to ``tucks``), as Tetrad's ``ordered`` option.
     restarts, seed
-        Random starting orders, from a seeded stream per restart; the best total BIC wins.
+        Unset (default): restart until converged (chains of iterated local search, stopping
+        once ``hits`` chains reach the best score or ``patience`` chains do not improve it,
+        at most ``max_restarts`` searches) and give each edge its ``stability``, the share of
+        near-optimal searches (within ``margin`` of the best BIC) linking the pair. An
+        integer K: exactly K random starts, the best total BIC wins. Seeded streams per search.
     graph
         ``"cpdag"`` (default: reversible edges undirected) or ``"dag"`` (the DAG found).
     max_parents, cache_size
@@ -66,4 +70,4 @@ class GraspLearner(Learner):
             score, depth=params.depth, tucks=params.tucks, ordered=params.ordered, **setup.search_kwargs()
         )
         meta = setup.meta(self.name, result, ("improvements", "tucks", "cache_clears", "rejected_parent_sets"))
-        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta)
+        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta, result.stability)

@@ -40,11 +40,11 @@ from ililab.search._orders import _below_py, random_order, stream_seed
 
 __all__ = ["RestartOutcome", "check_restarts", "run_restarts", "fixed_restarts", "converged_restarts", "jittered_order"]
 
-DEFAULT_MIN_RESTARTS = 4
-DEFAULT_MAX_RESTARTS = 200
 DEFAULT_HITS = 3
-DEFAULT_PATIENCE = 20
-DEFAULT_STRENGTH = 0.1
+DEFAULT_PATIENCE = 8
+DEFAULT_ILS = 4
+DEFAULT_MAX_RESTARTS = 400
+DEFAULT_STRENGTH = 0.3
 
 
 @dataclass
@@ -61,7 +61,7 @@ class RestartOutcome:
     stability: np.ndarray | None = None  # (p, p) symmetric: fraction of near-optimal restarts linking the pair
 
 
-CONVERGENCE_KEYS = ("min_restarts", "max_restarts", "hits", "patience", "strength", "margin")
+CONVERGENCE_KEYS = ("hits", "patience", "ils", "max_restarts", "strength", "margin")
 
 
 def check_restarts(restarts: int | None, convergence: dict | None) -> None:
@@ -78,9 +78,6 @@ def check_restarts(restarts: int | None, convergence: dict | None) -> None:
                 raise ValueError(f"convergence {key} must be a finite number >= 0, got {value}")
         elif int(value) != value or value < 1:
             raise ValueError(f"convergence {key} must be an integer >= 1, got {value}")
-    c = {k: v for k, v in (convergence or {}).items() if v is not None}
-    if c.get("min_restarts", DEFAULT_MIN_RESTARTS) > c.get("max_restarts", DEFAULT_MAX_RESTARTS):
-        raise ValueError("convergence min_restarts must not exceed max_restarts")
 
 
 def default_margin(score: Any) -> float:
@@ -153,42 +150,58 @@ def converged_restarts(
     *,
     tol: float,
     margin: float,
-    min_restarts: int = DEFAULT_MIN_RESTARTS,
-    max_restarts: int = DEFAULT_MAX_RESTARTS,
     hits: int = DEFAULT_HITS,
     patience: int = DEFAULT_PATIENCE,
+    ils: int = DEFAULT_ILS,
+    max_restarts: int = DEFAULT_MAX_RESTARTS,
     strength: float = DEFAULT_STRENGTH,
 ) -> RestartOutcome:
-    """Restarts until converged (see the module docstring); every restart's DAG feeds the stability."""
+    """Chains of iterated local search until converged (see the module docstring); every run's DAG
+    feeds the stability."""
     p = prec.shape[0]
     rng = np.zeros(1, dtype=np.uint64)
     scores: list[float] = []
     skeletons: list[np.ndarray] = []
-    best: tuple | None = None  # (restart, order, par, npar, exact)
+    best: tuple | None = None  # (run, order, par, npar, exact)
     n_hits = 0
     since = 0
+    chains = 0
+    best_chain: float | None = None  # the best score any chain ended with
     stop = "max_restarts"
-    for r in range(max_restarts):
-        rng[0] = stream_seed(seed, r)
-        if r < min_restarts or best is None:
-            start = random_order(rng, prec)
+    r = 0
+    while r < max_restarts:
+        chains += 1
+        chain: tuple | None = None  # (score, order) of this chain's best run
+        fails = 0
+        reached = False
+        while r < max_restarts and fails < ils:
+            rng[0] = stream_seed(seed, r)
+            start = random_order(rng, prec) if chain is None else jittered_order(rng, chain[1], prec, strength)
+            total = runner.run(start, rng[0])
+            scores.append(total)
+            par, npar, exact = runner.last()
+            skeletons.append(_skeleton(par, npar, p))
+            if best is None or total > scores[best[0]] + tol:
+                best = (r, runner.order(), par, npar, exact)
+            r += 1
+            if chain is None or total > chain[0] + tol:
+                chain = (total, runner.order())
+                fails = 0
+            else:
+                fails += 1
+            if best_chain is not None and abs(chain[0] - best_chain) <= tol:
+                reached = True  # an earlier chain's optimum again: no need to search around it twice
+                break
+        assert chain is not None
+        if best_chain is None or chain[0] > best_chain + tol:
+            best_chain, n_hits, since = chain[0], 1, 0
         else:
-            start = jittered_order(rng, best[1], prec, strength)
-        total = runner.run(start, rng[0])
-        scores.append(total)
-        par, npar, exact = runner.last()
-        skeletons.append(_skeleton(par, npar, p))
-        if best is None or total > scores[best[0]] + tol:
-            best = (r, runner.order(), par, npar, exact)
-            n_hits, since = 1, 0
-        else:
+            n_hits += reached
             since += 1
-            if total >= scores[best[0]] - tol:
-                n_hits += 1
-        if r + 1 >= min_restarts and n_hits >= hits:
+        if n_hits >= hits:
             stop = "hits"
             break
-        if r + 1 >= min_restarts and since >= patience:
+        if since >= patience:
             stop = "patience"
             break
     assert best is not None
@@ -196,9 +209,10 @@ def converged_restarts(
     values = np.asarray(scores)
     near = np.flatnonzero(values >= values[best_r] - margin)
     stability = np.mean([skeletons[k] for k in near], axis=0)
-    return RestartOutcome(
-        order, par, npar, exact, scores, best_r, _convergence(scores, best_r, stop, margin, tol), stability
-    )
+    convergence = _convergence(scores, best_r, stop, margin, tol)
+    convergence["chains"] = chains
+    convergence["chains_at_best"] = n_hits
+    return RestartOutcome(order, par, npar, exact, scores, best_r, convergence, stability)
 
 
 def _skeleton(par: np.ndarray, npar: np.ndarray, p: int) -> np.ndarray:

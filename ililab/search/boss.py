@@ -22,10 +22,12 @@ once, in a random order; passes repeat until one makes no move.
 
 Randomness and restarts
 -----------------------
-Restart ``r`` starts from a random order (a random linear extension of the knowledge's order
-constraints) and visits variables in random orders drawn from a stream that depends on
-``(seed, r)`` only. The best total over restarts wins (the first on ties), so results are
-deterministic for a seed and ``restarts=K+1`` is never worse than ``restarts=K``.
+Each search starts from a random order (a random linear extension of the knowledge's order
+constraints) or a jittered best order, and visits variables in random orders drawn from a
+stream that depends on ``(seed, r)`` only. ``restarts=K``: the best total over ``K`` random
+starts wins (the first on ties), so ``restarts=K+1`` is never worse than ``restarts=K``;
+``restarts=None`` (the default): searches until converged, as in
+:mod:`ililab.search._restarts`. Results are deterministic for a seed.
 
 Knowledge
 ---------
@@ -78,7 +80,7 @@ __all__ = ["BossResult", "boss_search", "DEFAULT_RESTARTS"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RESTARTS = 4
+DEFAULT_RESTARTS = 4  # the fixed number of restarts before the stopping rule (restarts=4 = the old default)
 
 # indices of the search statistics array
 _S_MUTATIONS = 0
@@ -312,8 +314,11 @@ def boss_search(
     Parameters
     ----------
     score : BICScore
-    restarts : int
-        Number of random starting orders.
+    restarts : int, optional
+        Number of random starting orders; ``None`` (default): restart until converged.
+    convergence : dict, optional
+        Settings of the stopping rule (``hits``, ``patience``, ``ils``, ``max_restarts``,
+        ``strength``, ``margin``; see :mod:`ililab.search._restarts`).
     seed : int
         Seed of every random choice.
     forbidden, required : bool ndarray (p, p), optional

@@ -25,11 +25,13 @@ zero before going deeper, and never reverses a pair already tucked on the curren
 
 Randomness and restarts
 -----------------------
-Restart ``r`` starts from a random order (a random linear extension of the knowledge's order
-constraints) and shuffles the nodes and parents it visits, with a random stream derived from
-``(seed, r)`` only. The best total score over restarts wins (the first on ties), so
-``restarts=K+1`` is never worse than ``restarts=K`` with the same seed, and results are
-deterministic for a seed.
+Search ``r`` starts from an order (random: a random linear extension of the knowledge's order
+constraints; or a jittered best order, see :mod:`ililab.search._restarts`) and shuffles the
+nodes and parents it visits, with a random stream derived from ``(seed, r)`` only. With
+``restarts=K`` the best total score over ``K`` random starts wins (the first on ties), so
+``restarts=K+1`` is never worse than ``restarts=K`` with the same seed; with ``restarts=None``
+(the default) searches run until converged and every near-optimal DAG feeds each pair's
+stability. Results are deterministic for a seed.
 
 Knowledge
 ---------
@@ -77,7 +79,7 @@ log = logging.getLogger(__name__)
 #: Tuck kinds, by GRaSP variant (0, 1, 2).
 TUCKS = ("covered", "singular", "all")
 DEFAULT_DEPTH = 3
-DEFAULT_RESTARTS = 4
+DEFAULT_RESTARTS = 4  # the fixed number of restarts before the stopping rule (restarts=4 = the old default)
 
 _MASK64 = (1 << 64) - 1
 
@@ -508,8 +510,11 @@ def grasp_search(
         GRaSP0 / GRaSP1 / GRaSP2 (see the module docstring).
     ordered : bool
         Run the lower variants to convergence first.
-    restarts : int
-        Number of random starting orders.
+    restarts : int, optional
+        Number of random starting orders; ``None`` (default): restart until converged.
+    convergence : dict, optional
+        Settings of the stopping rule (``hits``, ``patience``, ``ils``, ``max_restarts``,
+        ``strength``, ``margin``; see :mod:`ililab.search._restarts`).
     seed : int
         Seed of every random choice.
     forbidden, required : bool ndarray (p, p), optional

@@ -36,9 +36,15 @@ def test_recovers_truth_and_records_meta(sem8):
     assert graph.meta["score"] == pytest.approx(truth, rel=1e-9)
     params = graph.meta["params"]
     assert params["penalty"] == 4.0 and params["lambda"] == 2.0
-    assert params["depth"] == 3 and params["restarts"] == 4 and params["seed"] == 0
+    assert params["depth"] == 3 and params["restarts"] is None and params["seed"] == 0
     assert params["tucks"] == "all" and params["graph"] == "cpdag"
-    assert len(graph.meta["restart_scores"]) == 4
+    search = graph.meta["search"]
+    assert len(graph.meta["restart_scores"]) == search["restarts"] >= 3
+    assert search["stopped_by"] == "hits" and search["score_spread"] >= 0
+    assert all(e.stability == 1.0 for e in graph.edges)
+    fixed = GraspLearner().fit(data, params={"restarts": 4})
+    assert len(fixed.meta["restart_scores"]) == 4 and fixed.meta["search"]["stopped_by"] == "fixed"
+    assert all(e.stability is None for e in fixed.edges)
 
 
 def test_lambda_alias_and_conflicts():

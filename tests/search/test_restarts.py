@@ -1,0 +1,163 @@
+"""The stopping rule, the jittered starts and the edge stability of ililab.search._restarts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ililab.scores.bic import BICScore
+from ililab.search._restarts import (
+    check_restarts,
+    converged_restarts,
+    default_margin,
+    fixed_restarts,
+    jittered_order,
+)
+from ililab.search.boss import boss_search
+from ililab.search.grasp import grasp_search
+from ililab.simulate import simulate_linear_sem
+
+
+class ScriptedRunner:
+    """A stand-in search: run ``k`` returns ``script[k]`` = (score, edges of its DAG)."""
+
+    lazy_dag = False
+
+    def __init__(self, p: int, script: list[tuple[float, list[tuple[int, int]]]]):
+        self.p, self.script, self.calls, self.starts = p, script, 0, []
+
+    def run(self, start, stream):
+        self.starts.append(np.array(start))
+        self.current = self.script[min(self.calls, len(self.script) - 1)]
+        self.calls += 1
+        return float(self.current[0])
+
+    def order(self):
+        return self.starts[-1].copy()
+
+    def last(self):
+        par = np.zeros((self.p, self.p), dtype=np.int32)
+        npar = np.zeros(self.p, dtype=np.int64)
+        for i, j in self.current[1]:
+            par[j, npar[j]] = i
+            npar[j] += 1
+        return par, npar, float(self.current[0])
+
+
+NO_PREC = np.zeros((4, 4), dtype=np.uint8)
+A = [(0, 1), (1, 2)]
+B = [(0, 1), (2, 3)]
+
+
+def _run(script, **settings):
+    runner = ScriptedRunner(4, script)
+    settings = {"tol": 1e-6, "margin": 1.0, "hits": 3, "patience": 8, "ils": 4, **settings}
+    return runner, converged_restarts(runner, NO_PREC, 0, **settings)
+
+
+def test_stops_when_three_chains_reach_the_best():
+    # chain 1: one run, then 4 jittered runs that do not improve; chains 2 and 3 hit the best at once
+    runner, out = _run([(10.0, A)] * 20)
+    assert out.convergence["stopped_by"] == "hits"
+    assert out.convergence["restarts"] == runner.calls == 5 + 1 + 1
+    assert out.convergence["chains"] == 3 and out.convergence["chains_at_best"] == 3
+    assert out.convergence["best_hits"] == 7 and out.convergence["score_spread"] == 0.0
+
+
+def test_a_better_chain_resets_the_count():
+    # chain 1 ends at 10 (5 runs); chain 2 climbs to 12 by iterated local search and keeps going
+    script = [(10.0, A)] * 5 + [(8.0, B), (12.0, B)] + [(12.0, B)] * 20
+    runner, out = _run(script)
+    assert out.best_restart == 6 and out.exact == 12.0
+    # chain 2: 2 runs + 4 failed jitters; chains 3 and 4 hit 12 at their first run
+    assert out.convergence["restarts"] == 5 + 6 + 1 + 1 and out.convergence["chains"] == 4
+    assert out.convergence["stopped_by"] == "hits"
+
+
+def test_patience_stops_chains_that_never_reach_the_best():
+    script = [(10.0, A)] * 5 + [(5.0, B)] * 100
+    runner, out = _run(script, patience=2)
+    assert out.convergence["stopped_by"] == "patience"
+    assert out.convergence["chains"] == 3 and out.convergence["restarts"] == 15
+    assert out.convergence["chains_at_best"] == 1 and out.best_restart == 0
+
+
+def test_max_restarts_caps_the_searches():
+    runner, out = _run([(10.0, A)] * 5 + [(5.0, B)] * 100, patience=50, max_restarts=9)
+    assert out.convergence["stopped_by"] == "max_restarts" and runner.calls == 9
+
+
+def test_jittered_starts_follow_the_best_order():
+    runner, out = _run([(10.0, A)] * 20, strength=0.0)
+    first = runner.starts[0]
+    for start in runner.starts[1:5]:  # strength 0: the chain's best order itself
+        assert np.array_equal(start, first)
+    assert not np.array_equal(runner.starts[5], first) or not np.array_equal(runner.starts[6], first)
+
+
+def test_stability_counts_only_near_optimal_restarts():
+    # best 10 with A; 9.5 with B is within the margin 1; 5 with B is not
+    script = [(10.0, A), (9.5, B), (9.5, B), (5.0, B), (10.0, A)] + [(10.0, A)] * 10
+    runner, out = _run(script, margin=1.0)
+    near = [s for s in out.restart_scores if s >= 9.0]
+    n_a = sum(1 for k, s in enumerate(out.restart_scores) if s == 10.0)
+    assert out.convergence["near_optimal"] == len(near)
+    assert out.stability[0, 1] == out.stability[1, 0] == 1.0  # in A and B
+    assert out.stability[1, 2] == pytest.approx(n_a / len(near))
+    assert out.stability[2, 3] == pytest.approx(2 / len(near))
+    assert out.stability[0, 3] == 0.0
+    _, tight = _run(script, margin=0.0)
+    assert tight.stability[2, 3] == 0.0 and tight.stability[1, 2] == 1.0
+
+
+def test_fixed_restarts_take_the_first_best():
+    runner = ScriptedRunner(4, [(1.0, A), (3.0, B), (3.0, A), (2.0, A)])
+    out = fixed_restarts(runner, NO_PREC, 0, 4)
+    assert out.best_restart == 1 and out.restart_scores == [1.0, 3.0, 3.0, 2.0] and out.stability is None
+    assert out.convergence["stopped_by"] == "fixed" and out.convergence["best_hits"] == 2
+
+
+def test_jittered_order_keeps_the_order_constraints():
+    rng = np.array([123], dtype=np.uint64)
+    base = np.arange(8)[::-1].copy()
+    prec = np.zeros((8, 8), dtype=np.uint8)
+    prec[0, 7] = prec[3, 5] = 1  # 0 before 7, 3 before 5: the base order breaks both
+    for _ in range(20):
+        order = jittered_order(rng, base, prec, 0.5)
+        pos = np.argsort(order)
+        assert sorted(order) == list(range(8)) and pos[0] < pos[7] and pos[3] < pos[5]
+    assert np.array_equal(jittered_order(rng, base, np.zeros_like(prec), 0.0), base)
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="restarts"):
+        check_restarts(0, None)
+    for bad in ({"hits": 0}, {"margin": -1.0}, {"nope": 1}, {"patience": 1.5}):
+        with pytest.raises(ValueError):
+            check_restarts(None, bad)
+    check_restarts(None, {"hits": 2, "margin": None})
+
+
+@pytest.fixture(scope="module")
+def dense_score():
+    sim = simulate_linear_sem(12, 600, expected_degree=6.0, seed=4, weight_range=(0.1, 1.0))
+    return BICScore(np.cov(sim.data, rowvar=False), 600, 4.0)
+
+
+@pytest.mark.parametrize("search", [grasp_search, boss_search])
+def test_real_searches_converge_deterministically(search, dense_score):
+    a = search(dense_score, seed=3)
+    b = search(dense_score, seed=3)
+    assert np.array_equal(a.dag, b.dag) and a.restart_scores == b.restart_scores
+    assert np.array_equal(a.stability, b.stability)
+    assert a.score == pytest.approx(max(a.restart_scores), abs=1e-6)
+    conv = a.convergence
+    assert conv["restarts"] == len(a.restart_scores) and conv["margin"] == default_margin(dense_score)
+    assert conv["stopped_by"] in ("hits", "patience", "max_restarts")
+    skeleton = a.dag | a.dag.T
+    assert (a.stability[skeleton] > 0).all() and np.allclose(a.stability, a.stability.T)
+    assert ((a.stability >= 0) & (a.stability <= 1)).all()
+    # the fixed path is still there: restarts=K, the best of K random starts
+    fixed = search(dense_score, seed=3, restarts=2)
+    assert len(fixed.restart_scores) == 2 and fixed.stability is None
+    assert fixed.restart_scores == search(dense_score, seed=3, restarts=3).restart_scores[:2]
