@@ -9,7 +9,7 @@ train logits with default settings, a metric-only student and a student with the
 validation gain, the paired test gain, the CPU time of the auto student over the metric-only one's) and the table.
 
 Seeds: development seeds 0-4 were used to design the procedure; 300-304 are the held-out seeds,
-run once after the procedure was committed.
+run once (by examples/av_pipeline.py, the same pipeline) after the procedure was committed.
 
     python plugins/ililab-torch/benchmarks/lir_auto.py --regimes balanced,skewed --seeds 300,301,302,303,304
 """
@@ -68,6 +68,7 @@ def main() -> None:
             r[f"{name}_gain"] = evaluate(auto, s.data, s.test)["mean"] - b
             r[f"{name}_choice"] = f"{choice['pairs']} {choice['lam']:g}" if choice["lam"] > 0 else "off"
             r[f"{name}_valgain"] = max([c["gain"] for c in choice["curve"]], default=0.0)
+            r[f"{name}_curve"] = " ".join(f"{c['pairs']}{c['lam']:g}:{c['gain']:+.4f}±{c['se']:.4f}" for c in choice["curve"])
             # the whole auto student (choice + final training) over the metric-only student: at most 2 is the target
             r[f"{name}_time_ratio"] = t_auto / t_base
             if a.curve:

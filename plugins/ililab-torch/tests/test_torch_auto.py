@@ -37,7 +37,7 @@ def test_only_wrong_edges_end_with_lir_off(wrong):
     model = train_student(data, train, soft, graph, StudentConfig(**FAST, top_k=None))
     choice = model.lir_choice
     assert choice["lam"] == 0.0 and choice["reason"].startswith("no lambda beats lambda 0")
-    assert len(choice["curve"]) == 6 and all(point["bound"] <= 0 for point in choice["curve"])
+    assert len(choice["curve"]) == 4 and all(point["bound"] <= 0 for point in choice["curve"])
     assert model.config["lam"] == 0.0
     # LIR off is the metric-only student itself, bit for bit
     base = train_student(data, train, None, None, StudentConfig(**FAST, top_k=None, lam=0.0))
@@ -117,9 +117,9 @@ def test_cli_defaults_to_auto_and_reports_lir_off(run_cli, tmp_path, wrong):
                 tmp_path / "soft.npy", "-o", tmp_path / "s.pt", "--epochs", "6", "--hidden", "16", "--embed-dim", "8",
                 "--batch-size", "16", "--top-k", "0", "--threads", "1")
     assert r.code == 0, r.err
-    assert "lambda auto -> 0: LIR off (no lambda beats lambda 0" in r.err and "classes 4: " in r.err
+    assert "lambda auto -> 0: LIR off (no lambda beats lambda 0" in r.err and "classes 2: " in r.err
     assert "metric only, LIR off" in r.err
     config = json.loads(torch.load(tmp_path / "s.pt", weights_only=True)["config"])
-    assert config["lir_choice"]["lam"] == 0.0 and len(config["lir_choice"]["curve"]) == 6
+    assert config["lir_choice"]["lam"] == 0.0 and len(config["lir_choice"]["curve"]) == 4
     r = run_cli("student", "train", tmp_path / "f.npz", "-o", tmp_path / "x.pt", "--lambda", "lots")
     assert r.code == 2 and "neither a number nor 'auto'" in r.err
