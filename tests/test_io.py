@@ -326,7 +326,7 @@ def test_unwritable_output_even_as_root(tmp_path):
     """A path under a regular file cannot be written by anyone, root included."""
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
-    with pytest.raises(OutputError, match="does not exist"):
+    with pytest.raises(OutputError, match="is not a directory"):
         atomic_write(blocker / "out.json", "{}")
     assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 

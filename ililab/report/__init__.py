@@ -111,7 +111,7 @@ def _diff(a: DependencyGraph, b: DependencyGraph, names: tuple[str, str]) -> dic
     from ililab.metrics import compare
 
     try:
-        result = compare(a, b)
+        result = compare(a, b, cpdag=False)  # as given: the page says so (no CPDAG reduction)
     except ValueError as error:
         raise DataError(f"cannot compare {names[0]!r} with {names[1]!r}: {error}") from None
     status: dict[frozenset, str] = {}
