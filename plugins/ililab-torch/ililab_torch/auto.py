@@ -31,6 +31,7 @@ seeds never used to design it.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ from torch import nn
 
 from ililab.errors import UsageError
 from ililab_torch._common import Progress, log, seed_everything
-from ililab_torch._training import run_epochs
+from ililab_torch._training import BatchStep, run_epochs
 from ililab_torch.data import stratified_split
 from ililab_torch.retrieval import average_precision
 
@@ -159,11 +160,11 @@ def _val_ap(model: nn.Module, a: torch.Tensor, v: torch.Tensor, labels: np.ndarr
 
 
 def choose(
-    build,
-    make_step,
+    build: Callable[[], nn.Module],
+    make_step: Callable[[float, str], BatchStep | None],
     n_fit: int,
     val: tuple[torch.Tensor, torch.Tensor, np.ndarray],
-    config,
+    config: Any,
     candidates: list[tuple[float, str]],
     plan: AutoPlan,
     device: torch.device,
@@ -193,7 +194,7 @@ def choose(
 
     scored = range(total - (branch + 1) // 2 + 1, total + 1)  # the last half of the branch (at least its last epoch)
 
-    def run_branch(step) -> np.ndarray:
+    def run_branch(step: BatchStep) -> np.ndarray:
         """Per-query validation AP averaged over the epochs of ``scored`` (epoch-to-epoch noise is as large
         as LIR's effect)."""
         model.load_state_dict(start[0])
