@@ -94,7 +94,7 @@ def main() -> None:
                 extra = ""
                 if key.endswith("_gain") and not key.endswith("paper_gain"):
                     ratio = [r[f"{name}_time_ratio"] for r in rows]
-                    extra = (f"   {', '.join(r[f'{name}_choice'] for r in rows)}; choice time / training time "
+                    extra = (f"   {', '.join(r[f'{name}_choice'] for r in rows)}; CPU time auto / metric-only "
                              f"{np.mean(ratio):.2f} (max {np.max(ratio):.2f})")
                 print(f"{name:<10}{label:<22}{f'{g.mean():+.4f} ± {sd:.4f}':>20}{f'{(g > 0).sum()}/{g.size}':>10}"
                       f"{g.min():>+9.4f}{extra}")
