@@ -52,8 +52,8 @@ class OrderSearchParams(_PenaltyParams):
     )
     max_restarts: int = pydantic.Field(400, ge=1, description="cap on searches when restarting until converged")
     hits: int = pydantic.Field(3, ge=1, description="stop once this many search chains reached the best score")
-    patience: int = pydantic.Field(8, ge=1, description="stop after this many chains in a row without a better score")
-    ils: int = pydantic.Field(4, ge=1, description="a chain ends after this many jittered restarts in a row without gain")
+    patience: int = pydantic.Field(20, ge=1, description="stop after this many chains in a row without a better score")
+    ils: int = pydantic.Field(8, ge=1, description="a chain ends after this many jittered restarts in a row without gain")
     margin: float | None = pydantic.Field(
         None,
         ge=0,

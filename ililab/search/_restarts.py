@@ -41,8 +41,8 @@ from ililab.search._orders import _below_py, random_order, stream_seed
 __all__ = ["RestartOutcome", "check_restarts", "run_restarts", "fixed_restarts", "converged_restarts", "jittered_order"]
 
 DEFAULT_HITS = 3
-DEFAULT_PATIENCE = 8
-DEFAULT_ILS = 4
+DEFAULT_PATIENCE = 20
+DEFAULT_ILS = 8
 DEFAULT_MAX_RESTARTS = 400
 DEFAULT_STRENGTH = 0.3
 
