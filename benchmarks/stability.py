@@ -124,7 +124,7 @@ def jaccard(skeletons: list[np.ndarray]) -> tuple[float, float]:
     return (float(np.mean(values)), float(np.min(values))) if values else (float("nan"), float("nan"))
 
 
-def run(name: str, seeds: int, cl_seeds: int, methods: tuple[str, ...]) -> list[str]:
+def run(name: str, seeds: int, cl_seeds: int, methods: tuple[str, ...], extra: dict | None = None) -> list[str]:
     from ililab.dataset import Dataset
     from ililab.scores import BICScore
     from ililab.search.pdag import pdag_to_dag
@@ -144,7 +144,7 @@ def run(name: str, seeds: int, cl_seeds: int, methods: tuple[str, ...]) -> list[
         for seed in range(count):
             if method.startswith("ililab"):
                 learner = "boss" if method == "ililab boss" else "grasp"
-                params = {"seed": seed, **({"restarts": 4} if method == "ililab old" else {})}
+                params = {"seed": seed, **({"restarts": 4} if method == "ililab old" else (extra or {}))}
                 skeleton, bic, elapsed, n_searches = _ililab(learner, data, params)
                 searches.append(n_searches)
             else:
@@ -167,6 +167,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated names of DATASETS")
     parser.add_argument("--file", action="append", default=[], help="also a data set from this .npy (repeatable)")
+    parser.add_argument(
+        "--param", action="append", default=[], help="KEY=VALUE (integer) for 'ililab new' / 'ililab boss' (repeatable)"
+    )
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--cl-seeds", type=int, default=10, help="cap on causal-learn runs per data set")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
@@ -184,8 +187,9 @@ def main() -> None:
     print(header, flush=True)
     lines = []
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    extra = {key: int(value) for key, value in (item.split("=", 1) for item in args.param)}
     for name in [d for d in args.datasets.split(",") if d] + args.file:
-        lines += run(name, args.seeds, args.cl_seeds, methods)
+        lines += run(name, args.seeds, args.cl_seeds, methods, extra)
     print()
     print_table(header, lines)
 

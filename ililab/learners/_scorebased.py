@@ -52,7 +52,8 @@ class OrderSearchParams(_PenaltyParams):
     )
     max_restarts: int = pydantic.Field(400, ge=1, description="cap on searches when restarting until converged")
     hits: int = pydantic.Field(3, ge=1, description="stop once this many search chains reached the best score")
-    patience: int = pydantic.Field(8, ge=1, description="stop after this many chains in a row without a better score")
+    patience: int = pydantic.Field(20, ge=1, description="stop after this many chains in a row without a better score")
+    ils: int = pydantic.Field(8, ge=1, description="a chain ends after this many jittered restarts in a row without gain")
     margin: float | None = pydantic.Field(
         None,
         ge=0,
@@ -122,7 +123,13 @@ class SearchSetup:
         p, m = self.params, self.matrices
         return {
             "restarts": p.restarts,
-            "convergence": {"max_restarts": p.max_restarts, "hits": p.hits, "patience": p.patience, "margin": p.margin},
+            "convergence": {
+                "max_restarts": p.max_restarts,
+                "hits": p.hits,
+                "patience": p.patience,
+                "ils": p.ils,
+                "margin": p.margin,
+            },
             "seed": p.seed,
             "forbidden": m.forbidden,
             "required": m.required,

@@ -12,21 +12,25 @@ compiled state of one search across restarts:
 :func:`fixed_restarts` runs ``K`` random starts and keeps the best (the first on ties): the
 searches' behaviour before the stopping rule, kept bit for bit.
 
-:func:`converged_restarts` (the default) runs until the search has converged:
+:func:`converged_restarts` (the default) runs *chains of iterated local search* until converged:
 
-1. ``min_restarts`` random starts;
-2. then *iterated local search*: each further start is the best order so far with every
-   variable's position jittered by up to ``strength · p`` places (a random linear extension of
-   the knowledge's order constraints that keeps to the jittered keys), so the search explores
-   next to the best optimum instead of anywhere;
-3. it stops once the best score has been reached ``hits`` times (within ``tol``), or after
-   ``patience`` starts in a row have not raised the best by more than ``tol``, or at
-   ``max_restarts``.
+1. a chain starts with a search from a random order;
+2. it goes on from its best order so far with every variable's position jittered by up to
+   ``strength · p`` places (:func:`jittered_order`: a random linear extension of the
+   knowledge's order constraints that keeps to the jittered keys), so the search explores next
+   to a good optimum instead of anywhere; the chain ends after ``ils`` such searches in a row
+   that do not raise its score, or at once when it reaches the score an earlier chain ended with;
+3. the search stops once ``hits`` chains have ended at the best score (independent random starts
+   agreeing), or after ``patience`` chains in a row without a better score, or at
+   ``max_restarts`` searches.
 
-Every restart's DAG is kept; the *near-optimal* restarts are those within ``margin`` of the best
+Search ``r`` (counted over all chains) draws from the stream ``stream_seed(seed, r)``, so a seed
+fixes every choice.
+
+Every search's DAG is kept; the *near-optimal* searches are those within ``margin`` of the best
 score (default: the BIC penalty of one edge, ``c/2 · log n``: a score gap smaller than the price of
 one edge does not single out one graph). Each skeleton pair's *stability* is the fraction of the
-near-optimal restarts whose DAG links it.
+near-optimal searches whose DAG links it.
 """
 
 from __future__ import annotations
@@ -41,8 +45,8 @@ from ililab.search._orders import _below_py, random_order, stream_seed
 __all__ = ["RestartOutcome", "check_restarts", "run_restarts", "fixed_restarts", "converged_restarts", "jittered_order"]
 
 DEFAULT_HITS = 3
-DEFAULT_PATIENCE = 8
-DEFAULT_ILS = 4
+DEFAULT_PATIENCE = 20
+DEFAULT_ILS = 8
 DEFAULT_MAX_RESTARTS = 400
 DEFAULT_STRENGTH = 0.3
 
