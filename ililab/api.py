@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ililab import __version__
+from ililab._version import __version__
 from ililab.dataset import Dataset
 from ililab.engines import make_engine
 from ililab.errors import DataError, UsageError

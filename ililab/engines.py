@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ililab.errors import IlilabError, UsageError
+from ililab.errors import EngineError, UsageError
 from ililab.stats import DEFAULT_CHUNK_ROWS, ChunkTransform, Moments, merge_moments, streaming_moments
 
 __all__ = [
@@ -55,12 +55,6 @@ logger = logging.getLogger("ililab")
 _BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 # Seconds to wait for a scheduler before saying it is unreachable (--scheduler-timeout).
 CONNECT_TIMEOUT = 10.0
-
-
-class EngineError(IlilabError):
-    """The engine cannot run: an unreachable scheduler, a worker pool that died."""
-
-    exit_code = 1
 
 
 # -- data every task reads ------------------------------------------------------------------

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ililab import __version__
+from ililab._version import __version__
 from ililab.errors import GraphFormatError, shown
 from ililab.formats._common import (
     MODALITY_COLOURS,
