@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ililab.errors import DataError, GraphFormatError, OutputError, UsageError, shown
-from ililab.graph import FORMAT, DependencyGraph, Node, split_name
+from ililab.formats import GRAPH_FORMATS, limits
+from ililab.graph import DependencyGraph, Node, split_name
 
 __all__ = [
     "Matrix",
@@ -680,38 +681,6 @@ def write_names(names: Sequence[str], path: str | Path) -> Path:
     return atomic_write(path, "".join(f"{n}\n" for n in names))
 
 
-# Graph formats: name -> (suffixes, writer(graph) -> text, reader(text) -> graph or None).
-def _json_writer(graph: DependencyGraph) -> str:
-    return graph.to_json()
-
-
-def _json_reader(text: str) -> DependencyGraph:
-    """``ililab.graph/v1`` JSON, its node and edge counts checked before the graph is built."""
-    import json
-
-    from ililab.formats._common import check_size
-
-    try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise GraphFormatError(f"not valid JSON: {error}") from None
-    except RecursionError:
-        raise GraphFormatError("not a graph: JSON nested too deeply") from None
-    if isinstance(document, dict):
-        nodes, edges = document.get("nodes"), document.get("edges")
-        check_size(len(nodes) if isinstance(nodes, list) else 0, len(edges) if isinstance(edges, list) else 0)
-        if document.get("format") != FORMAT:
-            raise GraphFormatError(f"unknown graph format {shown(document.get('format'))}; expected {FORMAT!r}")
-    return DependencyGraph.from_dict(document)
-
-
-GraphWriter = Callable[[DependencyGraph], str]
-GraphReader = Callable[[str], DependencyGraph]
-GRAPH_FORMATS: dict[str, tuple[tuple[str, ...], GraphWriter, GraphReader | None]] = {
-    "json": ((".json",), _json_writer, _json_reader),
-}
-
-
 def graph_format_for(path: str | Path, format: str | None = None, option: str | None = "--format") -> str:
     """The graph format named, or the one the file extension implies.
 
@@ -764,7 +733,6 @@ def read_graph(
     GraphFormatError
         Malformed content, or more nodes or edges than the limits.
     """
-    from ililab.formats._common import limits
     path = Path(path)
     name = graph_format_for(path, format, option=None)
     _, _, reader = GRAPH_FORMATS[name]
@@ -786,5 +754,3 @@ def read_graph(
     except GraphFormatError as error:
         raise GraphFormatError(f"{str(path)!r}: {error}") from None
 
-
-import ililab.formats  # noqa: E402,F401  (registers gml, graphml, dot, csv, adjacency-csv in GRAPH_FORMATS)

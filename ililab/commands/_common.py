@@ -34,7 +34,7 @@ def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
 
 def limit_options(command):
     """``--max-nodes`` / ``--max-edges``: the size limits of the graph readers (ililab.formats.GraphLimits)."""
-    from ililab.formats._common import GraphLimits
+    from ililab.formats import GraphLimits
 
     command = click.option(
         "--max-edges", type=click.IntRange(min=0), default=GraphLimits.max_edges, show_default=True,

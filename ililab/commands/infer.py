@@ -113,7 +113,7 @@ def infer_graph_command(
     if output is not None:
         graph.save(output, format=fmt)
     else:
-        from ililab.io import GRAPH_FORMATS
+        from ililab.formats import GRAPH_FORMATS
 
         name = graph_format_for("stdout.json", fmt)
         sys.stdout.write(GRAPH_FORMATS[name][1](graph))
