@@ -313,3 +313,58 @@ def test_moved_names_are_the_same_objects():
     assert engines.EngineError is errors.EngineError
     assert io.GRAPH_FORMATS is formats.GRAPH_FORMATS
     assert ililab.__version__ == __version__
+
+
+def _plugin_imports() -> list[tuple[str, int, str, tuple[str, ...]]]:
+    """``(file, line, module, names)`` of every ililab import in the plugins' packages (not their tests)."""
+    found = []
+    for path in sorted((ROOT.parent / "plugins").glob("*/*/**/*.py")):
+        if "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "ililab":
+                found.append((str(path.relative_to(ROOT.parent)), node.lineno, node.module, tuple(a.name for a in node.names)))
+            elif isinstance(node, ast.Import):
+                found.extend((str(path.relative_to(ROOT.parent)), node.lineno, a.name, ())
+                             for a in node.names if a.name.split(".")[0] == "ililab")
+    return found
+
+
+def test_plugins_use_only_public_names():
+    found = _plugin_imports()
+    assert any(path.endswith("cli.py") for path, _, _, _ in found)  # the scan reaches the plugin's lazy imports
+    private = [
+        f"{path}:{line} from {module} import {', '.join(names)}"
+        for path, line, module, names in found
+        if any(part.startswith("_") for part in module.split("."))
+        or any(n.startswith("_") and not n.startswith("__") for n in names)
+    ]
+    assert private == []
+
+
+def test_ililab_never_imports_a_plugin():
+    plugin_packages = {p.parent.name for p in (ROOT.parent / "plugins").glob("*/*/__init__.py")}
+    assert plugin_packages  # e.g. ililab_torch
+    found = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found += [f"{module}:{node.lineno} imports {n}" for n in names if n.split(".")[0] in plugin_packages]
+    assert found == []
+
+
+def test_the_architecture_page_names_every_layer_entry():
+    """docs/architecture.md lists the modules of LAYERS (``errors.py``, ``formats/``, ...)."""
+    page = (ROOT.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = []
+    for _, entries in LAYERS:
+        for entry in entries:
+            if entry == "ililab":
+                short = "ililab/__init__.py"
+            else:
+                rel = entry.removeprefix("ililab.").replace(".", "/")
+                short = f"{rel}/" if (ROOT / rel).is_dir() else f"{rel}.py"
+            if short not in page:
+                missing.append(short)
+    assert missing == []
