@@ -89,7 +89,7 @@ GUARDS: tuple[Guard, ...] = (
           "ililab/formats/gml.py", "    check_size(g.number_of_nodes(), g.number_of_edges())", "",
           ("tests/formats/test_limits.py::test_limits_are_checked_before_building",)),
     Guard("JSON counts nodes and edges before validating them",
-          "ililab/io.py",
+          "ililab/formats/json_graph.py",
           "        check_size(len(nodes) if isinstance(nodes, list) else 0, len(edges) if isinstance(edges, list) else 0)",
           "", ("tests/formats/test_limits.py::test_limits_are_checked_before_building",)),
     Guard("DOT parsing is linear (member lists are ordered dictionaries)",
