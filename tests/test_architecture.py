@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1] / "ililab"
 # (and, inside one layer, only without a circle). An entry names a module or a package
 # (then every module under it). docs/architecture.md describes the same table.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("ililab.errors", "ililab._version", "ililab._palette", "ililab.progress")),
+    ("base", ("ililab.errors", "ililab._version", "ililab._palette", "ililab.progress", "ililab.files")),
     ("types", ("ililab.graph", "ililab.knowledge", "ililab.dataset")),
     ("graph algorithms", ("ililab.cpdag", "ililab.metrics")),
     ("statistics", ("ililab.stats",)),
@@ -306,12 +306,14 @@ def test_importing_the_graph_type_loads_no_formats_and_no_matplotlib():
 
 def test_moved_names_are_the_same_objects():
     import ililab
-    from ililab import engines, errors, formats, io, transforms
+    from ililab import engines, errors, files, formats, io, transforms
     from ililab._version import __version__
 
     assert transforms.IlilabWarning is errors.IlilabWarning
     assert engines.EngineError is errors.EngineError
     assert io.GRAPH_FORMATS is formats.GRAPH_FORMATS
+    assert io.read_graph is formats.read_graph and io.write_graph is formats.write_graph
+    assert io.atomic_write is files.atomic_write and io.check_output_path is files.check_output_path
     assert ililab.__version__ == __version__
 
 
