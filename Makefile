@@ -54,6 +54,7 @@ browser:
 test: $(DEV_STAMP) browser
 	$(PY) -m ruff check ililab tests benchmarks examples plugins
 	$(PY) -m pytest -q
+	$(PY) -m pytest -q --doctest-modules ililab
 
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check ililab tests benchmarks examples plugins

@@ -10,8 +10,7 @@ The public API::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ililab._version import __version__
 from ililab.errors import IlilabError
 from ililab.graph import DependencyGraph, Edge, Node
 from ililab.knowledge import Knowledge

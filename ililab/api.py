@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ililab import __version__
+from ililab._version import __version__
 from ililab.dataset import Dataset
 from ililab.engines import make_engine
 from ililab.errors import DataError, UsageError
 from ililab.graph import DependencyGraph
 from ililab.io import is_shard_pattern, load_matrix, load_shards, make_nodes, read_graph, read_names, validate_matrix
 from ililab.knowledge import Knowledge
-from ililab.learners import DEFAULT_LEARNER, get
+from ililab.learners import DEFAULT_LEARNER, Learner, LearnerParams, get
 from ililab.progress import Progress
 from ililab.stats import check_covariance
 from ililab.transforms import transform_dataset
 
-__all__ = ["infer_graph", "load_graph", "prepare_dataset"]
+__all__ = ["infer_graph", "load_graph", "prepare_dataset", "check_request"]
 
 logger = logging.getLogger("ililab")
 
@@ -117,6 +117,53 @@ def _check_modality_blocks(spec: str, n_columns: int, names: Sequence[str] | Non
             )
 
 
+def check_request(
+    learner: str = DEFAULT_LEARNER,
+    params: Mapping[str, Any] | LearnerParams | None = None,
+    *,
+    bootstrap: int = 0,
+    min_confidence: float | None = None,
+    chunk_rows: int | None = None,
+) -> tuple[type[Learner], LearnerParams]:
+    """Check what :func:`infer_graph` is asked to do, before any data is read.
+
+    The one place these checks live: :func:`infer_graph` runs it, and ``ililab
+    infer-graph`` runs it first so that a mistake costs no time.
+
+    Returns
+    -------
+    (learner class, validated parameters)
+
+    Raises
+    ------
+    UnknownLearnerError
+        ``learner`` is not registered.
+    ParameterError
+        A learner parameter is unknown or out of range.
+    UsageError
+        ``min_confidence`` without ``bootstrap``, a negative ``bootstrap``, ``chunk_rows`` below 1.
+
+    Examples
+    --------
+    >>> cls, params = check_request("grasp", {"seed": 3})
+    >>> cls.name, params.seed
+    ('grasp', 3)
+    >>> check_request("grasp", min_confidence=0.5)
+    Traceback (most recent call last):
+    ...
+    ililab.errors.UsageError: --min-confidence needs --bootstrap B (confidences come from bootstrap replicates)
+    """
+    learner_cls = get(learner)
+    validated = learner_cls.validate_params(params)
+    if min_confidence is not None and not bootstrap:
+        raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
+    if bootstrap < 0:
+        raise UsageError(f"bootstrap must be 0 (none) or a number of replicates (1 or more), got {bootstrap}")
+    if chunk_rows is not None and chunk_rows < 1:
+        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+    return learner_cls, validated
+
+
 def infer_graph(
     data: np.ndarray | str | Path | Dataset,
     names: Sequence[str] | str | Path | None = None,
@@ -193,16 +240,11 @@ def infer_graph(
     >>> len(g.nodes)
     5
     """
-    learner_cls = get(learner)
     if seed is not None:
         params["seed"] = seed
-    validated = learner_cls.validate_params(params)
-    if min_confidence is not None and not bootstrap:
-        raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
-    if bootstrap < 0:
-        raise UsageError(f"bootstrap must be 0 (none) or a number of replicates (1 or more), got {bootstrap}")
-    if chunk_rows is not None and chunk_rows < 1:
-        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+    learner_cls, validated = check_request(
+        learner, params, bootstrap=bootstrap, min_confidence=min_confidence, chunk_rows=chunk_rows
+    )
     own_engine = isinstance(engine, str)
     runner = make_engine(engine, jobs=jobs, scheduler=scheduler, timeout=scheduler_timeout) if own_engine else engine
     try:

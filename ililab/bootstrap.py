@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ililab.dataset import Dataset
-from ililab.engines import LocalEngine, ShardSource, _as_source, open_source
+from ililab.engines import LocalEngine, ShardSource, as_source, open_source
 from ililab.errors import DataError, IlilabError, UsageError
 from ililab.graph import DependencyGraph, Edge, Node
 from ililab.knowledge import Knowledge
@@ -177,7 +177,7 @@ def _shared_for(
         n_rows = dataset.data.shape[0]
     elif dataset.info.get("_source") is not None:
         arrays = list(dataset.info["_source"])
-        source, transform, in_memory = _as_source(arrays), plan, False
+        source, transform, in_memory = as_source(arrays), plan, False
         n_rows = sum(a.shape[0] for a in arrays)
     else:
         raise UsageError("bootstrap needs the data rows, but this dataset holds only a covariance; pass the data file or array")

@@ -19,7 +19,7 @@ from importlib.metadata import entry_points
 
 import click
 
-from ililab import __version__
+from ililab._version import __version__
 from ililab.errors import IlilabError, clip_lines
 
 __all__ = ["main", "cli"]

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ililab.errors import IlilabError, UsageError
+from ililab.errors import EngineError, UsageError
 from ililab.stats import DEFAULT_CHUNK_ROWS, ChunkTransform, Moments, merge_moments, streaming_moments
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "make_engine",
     "ENGINES",
     "ShardSource",
+    "as_source",
     "open_source",
     "pin_blas",
     "blas_threads",
@@ -57,19 +58,23 @@ _BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 CONNECT_TIMEOUT = 10.0
 
 
-class EngineError(IlilabError):
-    """The engine cannot run: an unreachable scheduler, a worker pool that died."""
-
-    exit_code = 1
-
-
 # -- data every task reads ------------------------------------------------------------------
 
 ShardSource = list  # list of str (a .npy path, opened memory-mapped) or ndarray (rows in memory)
 
 
-def _as_source(arrays: Sequence[np.ndarray]) -> ShardSource:
-    """Replace whole-file memory maps by their paths, so no task ships a file's contents."""
+def as_source(arrays: Sequence[np.ndarray]) -> ShardSource:
+    """Replace whole-file memory maps by their paths, so no task ships a file's contents.
+
+    Arrays in memory (and memory maps that are not a whole ``.npy`` file) pass
+    through; :func:`open_source` opens the result again in a worker.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [a.shape for a in open_source(as_source([np.zeros((3, 2))]))]
+    [(3, 2)]
+    """
     from ililab.stats import _file_backing
 
     out: ShardSource = []
@@ -460,7 +465,7 @@ class DaskEngine:
         import dask.array as da
 
         chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS
-        source = _as_source(arrays)
+        source = as_source(arrays)
         blocks = []
         first = 0
         for item, array in zip(source, arrays):

@@ -18,6 +18,8 @@ __all__ = [
     "ParameterError",
     "OutputError",
     "KnowledgeError",
+    "EngineError",
+    "IlilabWarning",
     "shown",
     "clip_lines",
     "MAX_LINE",
@@ -108,3 +110,13 @@ class OutputError(IlilabError):
     """An output file cannot be written."""
 
     exit_code = 1
+
+
+class EngineError(IlilabError):
+    """The engine cannot run: an unreachable scheduler, a worker pool that died."""
+
+    exit_code = 1
+
+
+class IlilabWarning(UserWarning):
+    """Something the user should know about the result (shown once on stderr by the CLI)."""

@@ -1,4 +1,7 @@
-"""Reading data matrices, names and modalities; writing arrays and graphs atomically.
+"""Reading data matrices, names and modalities; writing arrays and names atomically.
+
+Graph files are :mod:`ililab.formats` (``read_graph``, ``write_graph``, ``graph_format_for``) and
+atomic writes :mod:`ililab.files`; both are re-exported here for existing callers.
 
 Nothing read here can execute code: ``.npy`` / ``.npz`` headers with object dtypes are
 refused before numpy reads the data (and ``.npy`` is loaded with ``allow_pickle=False``),
@@ -14,14 +17,17 @@ import os
 import re
 import tempfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ililab.errors import DataError, GraphFormatError, OutputError, UsageError, shown
-from ililab.graph import FORMAT, DependencyGraph, Node, split_name
+from ililab.errors import DataError, UsageError, shown
+from ililab.files import atomic_write, check_output_path
+from ililab.files import open_error as _open_error
+from ililab.formats import GRAPH_FORMATS, graph_format_for, read_graph, write_graph
+from ililab.graph import Node, split_name
 
 __all__ = [
     "Matrix",
@@ -59,10 +65,6 @@ class Matrix:
     @property
     def shape(self) -> tuple[int, int]:
         return self.values.shape  # type: ignore[return-value]
-
-
-def _open_error(path: Path, error: OSError) -> DataError:
-    return DataError(f"cannot read {str(path)!r}: {error.strerror or error}")
 
 
 def load_matrix(path: str | Path, key: str | None = None) -> Matrix:
@@ -569,99 +571,6 @@ def make_nodes(
 # -- writing ----------------------------------------------------------------------------
 
 
-def check_output_path(path: str | Path, what: str = "") -> Path:
-    """Check, before any work, that ``path`` can be written; return the file a write replaces.
-
-    A symbolic link is followed (the file it points to is replaced, the link kept). Nothing
-    is created. ``what`` names the option in messages (e.g. ``"--plot"``).
-
-    Raises
-    ------
-    OutputError
-        ``path`` is a directory, or its directory is missing, not a directory, or not writable.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> folder = tempfile.mkdtemp()
-    >>> check_output_path(os.path.join(folder, "g.json")).name
-    'g.json'
-    >>> check_output_path(os.path.join(folder, "missing", "g.json"))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ililab.errors.OutputError: cannot write ...: directory ... does not exist
-    """
-    path = Path(path)
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    shown = repr(str(path)) if target == path else f"{str(path)!r} (a link to {str(target)!r})"
-    if what:
-        shown = f"{what} {shown}"
-    directory = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise OutputError(f"cannot write {shown}: it is a directory")
-    if not directory.exists():
-        raise OutputError(f"cannot write {shown}: directory {str(directory)!r} does not exist")
-    if not directory.is_dir():
-        raise OutputError(f"cannot write {shown}: {str(directory)!r} is not a directory")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write {shown}: directory {str(directory)!r} is not writable")
-    return target
-
-
-def atomic_write(path: str | Path, writer: Callable[[Path], None] | bytes | str) -> Path:
-    """Write a file atomically: into a temporary file beside it, then rename.
-
-    ``writer`` is the content (bytes or text) or a function that writes to the
-    temporary path it is given. On any failure, Ctrl-C included, the
-    temporary file is removed and an existing file at ``path`` is untouched.
-    When ``path`` is a symbolic link, the file it points to is replaced (the
-    temporary file goes beside that file), so the link stays a link.
-
-    Raises
-    ------
-    OutputError
-        If the directory does not exist or is not writable.
-    """
-    given = Path(path)
-    path = check_output_path(given)
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as error:
-        raise OutputError(f"cannot write {str(given)!r}: {error.strerror or error}") from None
-    tmp = Path(tmp_name)
-    try:
-        if callable(writer):
-            os.close(fd)
-            writer(tmp)
-        else:
-            data = writer.encode("utf-8") if isinstance(writer, str) else writer
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        if path.exists():
-            try:
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            except OSError:
-                pass
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as error:
-        tmp.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise OutputError(f"cannot write {str(given)!r}: {error.strerror or error}") from None
-        raise
-    return given
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_array(values: np.ndarray, path: str | Path) -> Path:
     """Save a numeric array as ``.npy`` atomically (never pickled)."""
 
@@ -678,113 +587,3 @@ def write_names(names: Sequence[str], path: str | Path) -> Path:
         if "\n" in name or "\r" in name:
             raise DataError(f"name {shown(name)} contains a line break")
     return atomic_write(path, "".join(f"{n}\n" for n in names))
-
-
-# Graph formats: name -> (suffixes, writer(graph) -> text, reader(text) -> graph or None).
-def _json_writer(graph: DependencyGraph) -> str:
-    return graph.to_json()
-
-
-def _json_reader(text: str) -> DependencyGraph:
-    """``ililab.graph/v1`` JSON, its node and edge counts checked before the graph is built."""
-    import json
-
-    from ililab.formats._common import check_size
-
-    try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise GraphFormatError(f"not valid JSON: {error}") from None
-    except RecursionError:
-        raise GraphFormatError("not a graph: JSON nested too deeply") from None
-    if isinstance(document, dict):
-        nodes, edges = document.get("nodes"), document.get("edges")
-        check_size(len(nodes) if isinstance(nodes, list) else 0, len(edges) if isinstance(edges, list) else 0)
-        if document.get("format") != FORMAT:
-            raise GraphFormatError(f"unknown graph format {shown(document.get('format'))}; expected {FORMAT!r}")
-    return DependencyGraph.from_dict(document)
-
-
-GraphWriter = Callable[[DependencyGraph], str]
-GraphReader = Callable[[str], DependencyGraph]
-GRAPH_FORMATS: dict[str, tuple[tuple[str, ...], GraphWriter, GraphReader | None]] = {
-    "json": ((".json",), _json_writer, _json_reader),
-}
-
-
-def graph_format_for(path: str | Path, format: str | None = None, option: str | None = "--format") -> str:
-    """The graph format named, or the one the file extension implies.
-
-    ``option`` is the command-line option that names a format where ``path`` is
-    used (``--format``, ``--to``, ``--from``), suggested when the extension says
-    nothing; ``None`` when there is no such option.
-    """
-    if format is not None:
-        if format not in GRAPH_FORMATS:
-            raise UsageError(f"unknown graph format {format!r}; known: {', '.join(GRAPH_FORMATS)}")
-        return format
-    suffix = Path(path).suffix.lower()
-    for name, (suffixes, _, _) in GRAPH_FORMATS.items():
-        if suffix in suffixes:
-            return name
-    known = ", ".join(s for suffixes, _, _ in GRAPH_FORMATS.values() for s in suffixes)
-    message = f"cannot tell the graph format of {str(path)!r} from its extension (known: {known})"
-    if suffix in (".npy", ".npz"):
-        message += f"; {suffix} holds a data matrix, not a graph (make one with `ililab infer-graph`)"
-    elif option is not None:
-        message += f"; use {option} FORMAT"
-    raise UsageError(message)
-
-
-def write_graph(graph: DependencyGraph, path: str | Path, format: str | None = None) -> Path:
-    """Write ``graph`` atomically in ``format`` (default: from the extension)."""
-    name = graph_format_for(path, format)
-    _, writer, _ = GRAPH_FORMATS[name]
-    return atomic_write(path, writer(graph))
-
-
-def read_graph(
-    path: str | Path,
-    format: str | None = None,
-    *,
-    max_nodes: int | None = None,
-    max_edges: int | None = None,
-) -> DependencyGraph:
-    """Read a graph file (default format: from the extension).
-
-    ``max_nodes`` / ``max_edges`` raise (or lower) the limits every reader checks
-    before it builds a graph (:class:`ililab.formats.GraphLimits`: 100,000 nodes
-    and 250,000 edges by default), so a small file cannot describe a graph that
-    exhausts the machine.
-
-    Raises
-    ------
-    DataError
-        Missing or unreadable file.
-    GraphFormatError
-        Malformed content, or more nodes or edges than the limits.
-    """
-    from ililab.formats._common import limits
-    path = Path(path)
-    name = graph_format_for(path, format, option=None)
-    _, _, reader = GRAPH_FORMATS[name]
-    if reader is None:
-        raise UsageError(f"graph format {name!r} can be written but not read")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"no such file: {str(path)!r}") from None
-    except IsADirectoryError:
-        raise DataError(f"{str(path)!r} is a directory, not a graph file") from None
-    except OSError as error:
-        raise _open_error(path, error) from None
-    except UnicodeDecodeError:
-        raise GraphFormatError(f"{str(path)!r} is not UTF-8 text") from None
-    try:
-        with limits(max_nodes, max_edges):
-            return reader(text)
-    except GraphFormatError as error:
-        raise GraphFormatError(f"{str(path)!r}: {error}") from None
-
-
-import ililab.formats  # noqa: E402,F401  (registers gml, graphml, dot, csv, adjacency-csv in GRAPH_FORMATS)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ililab.dataset import Dataset
-from ililab.errors import DataError, UsageError
+from ililab.errors import DataError, IlilabWarning, UsageError
 from ililab.graph import Node
 from ililab.stats import check_enough_rows, covariance, fill_censored, iter_chunks, streaming_moments
 
@@ -81,10 +81,6 @@ _CHUNK = 65536
 # Transformed data up to this size is kept in memory as rows; larger data (memory maps,
 # shards) is only streamed to its covariance, and learners get data=None.
 IN_MEMORY_BYTES = 256 * 2**20
-
-
-class IlilabWarning(UserWarning):
-    """Something the user should know about the result (shown once on stderr by the CLI)."""
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ililab._palette import MODALITY_COLOURS
 from ililab.errors import UsageError
-from ililab.formats import MODALITY_COLOURS
 from ililab.graph import DependencyGraph, Edge, Node
 
 if TYPE_CHECKING:

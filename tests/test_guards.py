@@ -89,7 +89,7 @@ GUARDS: tuple[Guard, ...] = (
           "ililab/formats/gml.py", "    check_size(g.number_of_nodes(), g.number_of_edges())", "",
           ("tests/formats/test_limits.py::test_limits_are_checked_before_building",)),
     Guard("JSON counts nodes and edges before validating them",
-          "ililab/io.py",
+          "ililab/formats/json_graph.py",
           "        check_size(len(nodes) if isinstance(nodes, list) else 0, len(edges) if isinstance(edges, list) else 0)",
           "", ("tests/formats/test_limits.py::test_limits_are_checked_before_building",)),
     Guard("DOT parsing is linear (member lists are ordered dictionaries)",
@@ -110,7 +110,7 @@ GUARDS: tuple[Guard, ...] = (
     Guard("an internal error exits 3", "ililab/cli.py", "        sys.exit(3)", "        sys.exit(1)",
           ("tests/test_guards.py::test_internal_error_exits_3_in_one_line",)),
     Guard("an output under a regular file is an OutputError (also as root)",
-          "ililab/io.py", "    if not directory.is_dir():", "    if False:",
+          "ililab/files.py", "    if not directory.is_dir():", "    if False:",
           ("tests/test_io.py::test_unwritable_output_even_as_root",)),
     # -- tests that check what their names say (the audit's table) -------------------------------
     Guard("bootstrap hands row-based learners (PC) the resampled rows",

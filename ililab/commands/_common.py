@@ -34,7 +34,7 @@ def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
 
 def limit_options(command):
     """``--max-nodes`` / ``--max-edges``: the size limits of the graph readers (ililab.formats.GraphLimits)."""
-    from ililab.formats._common import GraphLimits
+    from ililab.formats import GraphLimits
 
     command = click.option(
         "--max-edges", type=click.IntRange(min=0), default=GraphLimits.max_edges, show_default=True,
@@ -47,6 +47,16 @@ def limit_options(command):
 
 
 def is_quiet() -> bool:
+    """Whether ``ililab --quiet`` (``-q``) was given: then print nothing but errors.
+
+    Reads the option from the running click context, so a plugin's command sees
+    the flag of the ``ililab`` group it runs under; outside a command it is False.
+
+    Examples
+    --------
+    >>> is_quiet()
+    False
+    """
     ctx = click.get_current_context(silent=True)
     while ctx is not None:
         if ctx.obj and ctx.obj.get("quiet"):

@@ -65,7 +65,7 @@ def infer_graph_command(
     "Class (modality)"). Without -o the graph JSON goes to stdout and a short
     summary to stderr.
     """
-    from ililab.api import infer_graph, prepare_dataset
+    from ililab.api import check_request, infer_graph, prepare_dataset
     from ililab.engines import make_engine
     from ililab.errors import UsageError
     from ililab.io import check_output_path, graph_format_for, read_names
@@ -73,7 +73,7 @@ def infer_graph_command(
 
     watch = Stopwatch()
     bootstrap = bootstrap or 0
-    learner_cls = get(learner)  # unknown learner: a usage error before reading any data
+    get(learner)  # unknown learner: a usage error before the parameters are read
     values = parse_params(params)
     for option, name, value in (("--penalty", "penalty", penalty), ("--lambda", "lambda", lambda_), ("--seed", "seed", seed)):
         if value is None:
@@ -81,7 +81,8 @@ def infer_graph_command(
         if name in values:  # (--penalty with -p lambda=... is checked by the learner: they must agree)
             raise UsageError(f"{option} {value:g} and -p {name}={values[name]} both set {name}; give one")
         values[name] = value
-    learner_cls.validate_params(values)
+    # The API's checks (learner, parameters, --min-confidence, --chunk-rows), run before any work.
+    check_request(learner, values, bootstrap=bootstrap, min_confidence=min_confidence, chunk_rows=chunk_rows)
     # Every output is checked before any work: a bad path must not cost a run, nor leave the other outputs.
     if output is not None:
         graph_format_for(output, fmt)
@@ -98,8 +99,6 @@ def infer_graph_command(
 
         check_report_path(report_path)
     names = read_names(names_file) if names_file else None
-    if min_confidence is not None and not bootstrap:
-        raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
     with make_engine(engine, jobs=jobs, scheduler=scheduler, timeout=scheduler_timeout) as runner:
         dataset = prepare_dataset(
             data, names, modalities, transform, key, chunk_rows=chunk_rows, progress=not is_quiet(),
@@ -113,7 +112,7 @@ def infer_graph_command(
     if output is not None:
         graph.save(output, format=fmt)
     else:
-        from ililab.io import GRAPH_FORMATS
+        from ililab.formats import GRAPH_FORMATS
 
         name = graph_format_for("stdout.json", fmt)
         sys.stdout.write(GRAPH_FORMATS[name][1](graph))

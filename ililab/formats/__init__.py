@@ -2,9 +2,10 @@
 
 Each format is a pair of pure functions, ``write_<fmt>(graph) -> str`` and
 ``read_<fmt>(text) -> DependencyGraph``, registered in
-:data:`ililab.io.GRAPH_FORMATS` when this package is imported (``ililab.io``
-imports it), so :func:`ililab.io.write_graph` / :func:`ililab.io.read_graph`
-and ``ililab convert`` pick the format from the file extension.
+:data:`GRAPH_FORMATS`, the registry this package owns (:func:`register` adds
+one); :func:`ililab.io.write_graph` / :func:`ililab.io.read_graph` and
+``ililab convert`` look the format up there by name or file extension. This
+package never imports :mod:`ililab.io`.
 
 What each format carries (``ililab.graph/v1`` JSON carries everything):
 
@@ -41,24 +42,40 @@ Every reader raises :class:`~ililab.errors.GraphFormatError` on malformed input,
 a graph over the size limits (:class:`GraphLimits`; change them for a block with
 :func:`limits`), which it checks before building the graph.
 
-One module per format: :mod:`~ililab.formats.gml`, :mod:`~ililab.formats.graphml`,
+One module per format: :mod:`~ililab.formats.json_graph`, :mod:`~ililab.formats.gml`, :mod:`~ililab.formats.graphml`,
 :mod:`~ililab.formats.dot` and :mod:`~ililab.formats.tabular` (both CSV formats);
 what they share is in ``_common``.
 """
 
 from __future__ import annotations
 
-from ililab.formats._common import MODALITY_COLOURS, GraphLimits, graph_limits, limits
+from collections.abc import Callable
+from pathlib import Path
+
+from ililab._palette import MODALITY_COLOURS
+from ililab.errors import DataError, GraphFormatError, UsageError
+from ililab.files import atomic_write, open_error
+from ililab.formats._common import GraphLimits, graph_limits, limits
 from ililab.formats.dot import read_dot, write_dot
 from ililab.formats.gml import read_gml, write_gml
 from ililab.formats.graphml import read_graphml, write_graphml
+from ililab.formats.json_graph import read_json, write_json
 from ililab.formats.tabular import read_adjacency_csv, read_csv, write_adjacency_csv, write_csv
+from ililab.graph import DependencyGraph
 
 __all__ = [
+    "GRAPH_FORMATS",
+    "graph_format_for",
+    "read_graph",
+    "write_graph",
+    "GraphWriter",
+    "GraphReader",
     "MODALITY_COLOURS",
     "GraphLimits",
     "graph_limits",
     "limits",
+    "write_json",
+    "read_json",
     "write_gml",
     "read_gml",
     "write_graphml",
@@ -73,15 +90,113 @@ __all__ = [
 ]
 
 
-def register() -> None:
-    """Add the formats of this package to :data:`ililab.io.GRAPH_FORMATS` (idempotent)."""
-    from ililab.io import GRAPH_FORMATS
+GraphWriter = Callable[[DependencyGraph], str]
+GraphReader = Callable[[str], DependencyGraph]
 
-    GRAPH_FORMATS.setdefault("gml", ((".gml",), write_gml, read_gml))
-    GRAPH_FORMATS.setdefault("graphml", ((".graphml",), write_graphml, read_graphml))
-    GRAPH_FORMATS.setdefault("dot", ((".dot", ".gv"), write_dot, read_dot))
-    GRAPH_FORMATS.setdefault("csv", ((".csv",), write_csv, read_csv))
-    GRAPH_FORMATS.setdefault("adjacency-csv", ((), write_adjacency_csv, read_adjacency_csv))
+# The registry: name -> (file suffixes, writer(graph) -> text, reader(text) -> graph or None).
+# Its order is the order error messages list the formats in.
+GRAPH_FORMATS: dict[str, tuple[tuple[str, ...], GraphWriter, GraphReader | None]] = {}
 
 
-register()
+def register(name: str, suffixes: tuple[str, ...], writer: GraphWriter, reader: GraphReader | None = None) -> None:
+    """Add graph format ``name`` to :data:`GRAPH_FORMATS`.
+
+    ``suffixes`` are the file extensions (lower case, with the dot) that select
+    it; ``reader`` is None for a format that can only be written. A name already
+    registered is a :class:`~ililab.errors.UsageError`: a format is never
+    replaced silently.
+
+    Examples
+    --------
+    >>> "gml" in GRAPH_FORMATS and GRAPH_FORMATS["dot"][0]
+    ('.dot', '.gv')
+    >>> register("json", (".json",), write_json)
+    Traceback (most recent call last):
+    ...
+    ililab.errors.UsageError: graph format 'json' is already registered
+    """
+    if name in GRAPH_FORMATS:
+        raise UsageError(f"graph format {name!r} is already registered")
+    GRAPH_FORMATS[name] = (tuple(suffixes), writer, reader)
+
+
+register("json", (".json",), write_json, read_json)
+register("gml", (".gml",), write_gml, read_gml)
+register("graphml", (".graphml",), write_graphml, read_graphml)
+register("dot", (".dot", ".gv"), write_dot, read_dot)
+register("csv", (".csv",), write_csv, read_csv)
+register("adjacency-csv", (), write_adjacency_csv, read_adjacency_csv)
+
+
+def graph_format_for(path: str | Path, format: str | None = None, option: str | None = "--format") -> str:
+    """The graph format named, or the one the file extension implies.
+
+    ``option`` is the command-line option that names a format where ``path`` is
+    used (``--format``, ``--to``, ``--from``), suggested when the extension says
+    nothing; ``None`` when there is no such option.
+    """
+    if format is not None:
+        if format not in GRAPH_FORMATS:
+            raise UsageError(f"unknown graph format {format!r}; known: {', '.join(GRAPH_FORMATS)}")
+        return format
+    suffix = Path(path).suffix.lower()
+    for name, (suffixes, _, _) in GRAPH_FORMATS.items():
+        if suffix in suffixes:
+            return name
+    known = ", ".join(s for suffixes, _, _ in GRAPH_FORMATS.values() for s in suffixes)
+    message = f"cannot tell the graph format of {str(path)!r} from its extension (known: {known})"
+    if suffix in (".npy", ".npz"):
+        message += f"; {suffix} holds a data matrix, not a graph (make one with `ililab infer-graph`)"
+    elif option is not None:
+        message += f"; use {option} FORMAT"
+    raise UsageError(message)
+
+
+def write_graph(graph: DependencyGraph, path: str | Path, format: str | None = None) -> Path:
+    """Write ``graph`` atomically in ``format`` (default: from the extension)."""
+    name = graph_format_for(path, format)
+    _, writer, _ = GRAPH_FORMATS[name]
+    return atomic_write(path, writer(graph))
+
+
+def read_graph(
+    path: str | Path,
+    format: str | None = None,
+    *,
+    max_nodes: int | None = None,
+    max_edges: int | None = None,
+) -> DependencyGraph:
+    """Read a graph file (default format: from the extension).
+
+    ``max_nodes`` / ``max_edges`` raise (or lower) the limits every reader checks
+    before it builds a graph (:class:`ililab.formats.GraphLimits`: 100,000 nodes
+    and 250,000 edges by default), so a small file cannot describe a graph that
+    exhausts the machine.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable file.
+    GraphFormatError
+        Malformed content, or more nodes or edges than the limits.
+    """
+    path = Path(path)
+    name = graph_format_for(path, format, option=None)
+    _, _, reader = GRAPH_FORMATS[name]
+    if reader is None:
+        raise UsageError(f"graph format {name!r} can be written but not read")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"no such file: {str(path)!r}") from None
+    except IsADirectoryError:
+        raise DataError(f"{str(path)!r} is a directory, not a graph file") from None
+    except OSError as error:
+        raise open_error(path, error) from None
+    except UnicodeDecodeError:
+        raise GraphFormatError(f"{str(path)!r} is not UTF-8 text") from None
+    try:
+        with limits(max_nodes, max_edges):
+            return reader(text)
+    except GraphFormatError as error:
+        raise GraphFormatError(f"{str(path)!r}: {error}") from None

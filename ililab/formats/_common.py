@@ -91,10 +91,6 @@ def check_size(nodes: int, edges: int) -> None:
         )
 
 
-# Palette shared with ililab.viz (colour-blind safe, Okabe & Ito).
-MODALITY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-
-
 def _bad_character(text: str, allow_cr: bool = True) -> str | None:
     """The first character of ``text`` no text format but JSON can carry, or None."""
     for ch in text:

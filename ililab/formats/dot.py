@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ililab import __version__
+from ililab._palette import MODALITY_COLOURS
+from ililab._version import __version__
 from ililab.errors import GraphFormatError, shown
 from ililab.formats._common import (
-    MODALITY_COLOURS,
     assemble,
     check_size,
     check_texts,

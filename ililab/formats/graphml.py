@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ililab import __version__
+from ililab._version import __version__
 from ililab.errors import GraphFormatError, shown
 from ililab.formats._common import (
     assemble,

@@ -6,7 +6,7 @@ import csv
 import io
 import warnings
 
-from ililab.errors import GraphFormatError, shown
+from ililab.errors import GraphFormatError, IlilabWarning, shown
 from ililab.formats._common import assemble, check_texts, parse_kind, parse_number
 from ililab.graph import DependencyGraph, Node
 
@@ -101,8 +101,6 @@ def write_adjacency_csv(graph: DependencyGraph) -> str:
 
     An undirected edge fills both cells; an empty pair of cells is no edge (written as 0).
     """
-    from ililab.transforms import IlilabWarning
-
     check_texts(graph, "CSV", allow_cr=False)
     index = {name: i for i, name in enumerate(graph.names)}
     p = len(graph.nodes)

@@ -25,7 +25,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from ililab import __version__
+from ililab._version import __version__
 from ililab.errors import DataError, OutputError, UsageError
 from ililab.graph import DependencyGraph, Edge
 from ililab.report._layout import UNIT, column_layout, force_layout

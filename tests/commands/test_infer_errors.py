@@ -137,3 +137,19 @@ def test_unknown_extension_suggests_the_option_the_command_has(run_cli, tmp_path
     result = run_cli("show", graph)
     _one_line_error(result, 2, "cannot tell the graph format of")
     assert "use --" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (("--min-confidence", "0.5"), "--min-confidence needs --bootstrap B"),
+        (("--chunk-rows", "0"), "--chunk-rows must be at least 1"),
+        (("-p", "depth=-3"), "parameter 'depth'"),
+    ],
+)
+def test_the_api_checks_run_before_any_data_is_read(run_cli, tmp_path, options, fragment):
+    """One set of checks (ililab.api.check_request), run by the command before it opens the data file."""
+    out = tmp_path / "g.json"
+    result = run_cli("infer-graph", tmp_path / "absent.npy", *options, "-o", out)
+    _one_line_error(result, 2, fragment)
+    assert not out.exists()

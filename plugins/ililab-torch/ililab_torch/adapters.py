@@ -105,7 +105,8 @@ def _check_names(graph: DependencyGraph, names: Sequence[str]) -> None:
     names = list(names)
     if len(set(names)) != len(names):
         raise DataError("soft-label names are not unique")
-    missing = [n for n in names if n not in graph._index]  # type: ignore[attr-defined]
+    known = set(graph.names)
+    missing = [n for n in names if n not in known]
     extra = [n for n in graph.names if n not in set(names)]
     if missing or extra:
         parts = []

@@ -16,7 +16,7 @@ __all__ = ["teacher_command", "student_command", "simulate_av_command"]
 
 
 def _quiet() -> bool:
-    from ililab.commands._common import is_quiet
+    from ililab.commands import is_quiet
 
     return is_quiet()
 
