@@ -587,6 +587,24 @@ def _connected_non_bipartite(adjacent: np.ndarray) -> tuple[bool, bool]:
     return bool((colour >= 0).all()), odd
 
 
+def _jacobian_gram(b: np.ndarray, i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``JᵀJ`` of the weighted Jacobian of ``B -> {B_i·B_j}`` over the pairs ``(i, j)``, without forming ``J``.
+
+    ``J`` has one row per pair (half a million at 2 x 527 classes) and ``p·M`` columns, but only
+    ``2M`` non-zeros per row; its Gram matrix is ``p·M`` square: the diagonal blocks are
+    ``Σ_j w_ij b_j b_jᵀ``, the off-diagonal ones ``w_ij b_j b_iᵀ``.
+    """
+    p, m = b.shape
+    w = np.zeros((p, p))
+    w[i, j] = weight
+    w = w + w.T
+    gram = np.einsum("ij,ia,jb->iajb", w, b, b).transpose(0, 3, 2, 1)  # block (i, j) = w_ij b_j b_iᵀ
+    diag = np.einsum("ij,ja,jb->iab", w, b, b)
+    idx = np.arange(p)
+    gram[idx, :, idx, :] = diag
+    return gram.reshape(p * m, p * m)
+
+
 def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Sequence[np.ndarray], n: int) -> dict[str, Any]:
     """Whether B is pinned down by the zeros of the selected graph's precision, and how well.
 
@@ -618,13 +636,8 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
     i, j = np.nonzero(np.triu(nonadjacent, 1))
     d = np.diag(k) + np.sum(b * b, axis=1)
     se = np.sqrt(d[i] * d[j] / n)
-    jac = np.zeros((i.size, p, m))
-    rows = np.arange(i.size)
-    jac[rows, i, :] = b[j] / se[:, None]
-    jac[rows, j, :] = b[i] / se[:, None]
     free = p * m - m * (m - 1) // 2  # rotations of B leave BBᵀ unchanged
-    flat = jac.reshape(i.size, p * m)
-    gram = flat.T @ flat
+    gram = _jacobian_gram(b, i, j, 1.0 / (se * se))
     if not np.all(np.isfinite(gram)):
         report.update(identified=False, reason="the normalisation's standard error is not finite (saturated or chained logits)")
         return report
