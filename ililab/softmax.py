@@ -785,7 +785,10 @@ def impute_logits(w: np.ndarray, result: SoftmaxInversion, cov_w: np.ndarray, bl
     gram_pinv, _ = centred_precision(centred.T @ centred, u)
     free = base - centred @ (gram_pinv @ (centred.T @ base))
     free, _ = np.linalg.qr(free)
-    shift = free * np.sqrt(n - 1) @ np.linalg.cholesky(a).T
+    # a symmetric square root of A: it can be numerically indefinite (chained, near-singular logits)
+    vals, vecs = np.linalg.eigh((a + a.T) / 2)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    shift = free * np.sqrt(n - 1) @ root.T
     return centred @ t.T + shift @ u.T
 
 
@@ -1065,7 +1068,14 @@ def softmax_dataset(
 
         info["_source"] = _as_shards(values)
         info["_plan"] = plan
-    data = impute_logits(w, result, cov_w, columns) if w is not None else None
+    try:
+        data = impute_logits(w, result, cov_w, columns) if w is not None else None
+    except (DataError, np.linalg.LinAlgError) as error:  # a near-singular completion: no rows to hand out
+        if explicit:
+            raise DataError(f"--transform softmax: the completed logits are numerically singular ({error})") from None
+        info["softmax"].update(identified=False, reason=f"the completed logits are numerically singular ({error})")
+        info.pop("kept_unidentified", None)
+        return None
     return Dataset(tuple(nodes), result.covariance, n, data, info)
 
 

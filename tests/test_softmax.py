@@ -319,3 +319,16 @@ def test_identification_gram_matches_the_dense_jacobian():
     jac[rows, j, :] = b[i] * np.sqrt(w)[:, None]
     flat = jac.reshape(i.size, p * m)
     np.testing.assert_allclose(sm._jacobian_gram(b, i, j, w), flat.T @ flat, atol=1e-12)
+
+
+def test_near_singular_completion_under_auto_is_not_an_internal_error():
+    # found by benchmarks/softmax_sweep.py: impute_logits met an indefinite shift covariance (exit 3)
+    sim = simulate_soft_labels(
+        8, 2000, ("audio", "visual"), 2.0, 100259, 4.0, decimals=6, imbalance=100.0, chain=3.0, weight_range=(0.5, 1.5)
+    )
+    try:
+        graph = _no_internal_error(sim)
+    except DataError as error:  # classes that are 0 in every row: a one-line data error (exit 1)
+        assert "constant" in str(error)
+    else:
+        assert graph.meta["data"]["softmax"]["identified"] is False
