@@ -55,9 +55,17 @@ create about one zero per unknown); and the weakest direction of B must be well 
 :attr:`SoftmaxInversion.identified` is False and the caller warns (``transform="auto"`` falls
 back to a plain transform).
 
-Probabilities of 0 (underflow) are clipped to the smallest normal number of their dtype
-before taking logarithms (``np.finfo(dtype).tiny``: 1.2e-38 for float32, 2.2e-308 for
-float64) and counted, so the caller can warn.
+Two data-side checks follow in :func:`softmax_dataset`: the even and odd halves of the rows
+must find the same normalisation (``SPLIT_HALF_LIMIT``), and at most ``CENSORED_LIMIT`` of
+the probabilities may be censored. An inversion that passed the graph-side checks but fails
+only these (or the standard error) is still used by ``auto``, reported not identified: it
+measured better than every plain transform there.
+
+Probabilities stored as 0 (underflow, rounding) are censored values: the caller estimates
+their log by Gaussian EM (:func:`ililab.stats.fill_censored`) below the bound of the file
+(half the rounding step, or the dtype's smallest subnormal); :func:`centred_logits` alone
+clips them to ``floor``. Above ``FAST_ABOVE`` columns candidates are ranked by their zeros
+alone, without a structure search each.
 """
 
 from __future__ import annotations
@@ -587,6 +595,24 @@ def _connected_non_bipartite(adjacent: np.ndarray) -> tuple[bool, bool]:
     return bool((colour >= 0).all()), odd
 
 
+def _jacobian_gram(b: np.ndarray, i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``JᵀJ`` of the weighted Jacobian of ``B -> {B_i·B_j}`` over the pairs ``(i, j)``, without forming ``J``.
+
+    ``J`` has one row per pair (half a million at 2 x 527 classes) and ``p·M`` columns, but only
+    ``2M`` non-zeros per row; its Gram matrix is ``p·M`` square: the diagonal blocks are
+    ``Σ_j w_ij b_j b_jᵀ``, the off-diagonal ones ``w_ij b_j b_iᵀ``.
+    """
+    p, m = b.shape
+    w = np.zeros((p, p))
+    w[i, j] = weight
+    w = w + w.T
+    gram = np.einsum("ij,ia,jb->iajb", w, b, b).transpose(0, 3, 2, 1)  # block (i, j) = w_ij b_j b_iᵀ
+    diag = np.einsum("ij,ja,jb->iab", w, b, b)
+    idx = np.arange(p)
+    gram[idx, :, idx, :] = diag
+    return gram.reshape(p * m, p * m)
+
+
 def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Sequence[np.ndarray], n: int) -> dict[str, Any]:
     """Whether B is pinned down by the zeros of the selected graph's precision, and how well.
 
@@ -618,13 +644,8 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
     i, j = np.nonzero(np.triu(nonadjacent, 1))
     d = np.diag(k) + np.sum(b * b, axis=1)
     se = np.sqrt(d[i] * d[j] / n)
-    jac = np.zeros((i.size, p, m))
-    rows = np.arange(i.size)
-    jac[rows, i, :] = b[j] / se[:, None]
-    jac[rows, j, :] = b[i] / se[:, None]
     free = p * m - m * (m - 1) // 2  # rotations of B leave BBᵀ unchanged
-    flat = jac.reshape(i.size, p * m)
-    gram = flat.T @ flat
+    gram = _jacobian_gram(b, i, j, 1.0 / (se * se))
     if not np.all(np.isfinite(gram)):
         report.update(identified=False, reason="the normalisation's standard error is not finite (saturated or chained logits)")
         return report
@@ -764,7 +785,10 @@ def impute_logits(w: np.ndarray, result: SoftmaxInversion, cov_w: np.ndarray, bl
     gram_pinv, _ = centred_precision(centred.T @ centred, u)
     free = base - centred @ (gram_pinv @ (centred.T @ base))
     free, _ = np.linalg.qr(free)
-    shift = free * np.sqrt(n - 1) @ np.linalg.cholesky(a).T
+    # a symmetric square root of A: it can be numerically indefinite (chained, near-singular logits)
+    vals, vecs = np.linalg.eigh((a + a.T) / 2)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    shift = free * np.sqrt(n - 1) @ root.T
     return centred @ t.T + shift @ u.T
 
 
@@ -1044,7 +1068,14 @@ def softmax_dataset(
 
         info["_source"] = _as_shards(values)
         info["_plan"] = plan
-    data = impute_logits(w, result, cov_w, columns) if w is not None else None
+    try:
+        data = impute_logits(w, result, cov_w, columns) if w is not None else None
+    except (DataError, np.linalg.LinAlgError) as error:  # a near-singular completion: no rows to hand out
+        if explicit:
+            raise DataError(f"--transform softmax: the completed logits are numerically singular ({error})") from None
+        info["softmax"].update(identified=False, reason=f"the completed logits are numerically singular ({error})")
+        info.pop("kept_unidentified", None)
+        return None
     return Dataset(tuple(nodes), result.covariance, n, data, info)
 
 

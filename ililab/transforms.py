@@ -1,13 +1,17 @@
-"""Soft-label transforms: ``none``, ``logit``, ``alr``, ``clr`` and ``auto``.
+"""Soft-label transforms: ``none``, ``logit``, ``log``, ``alr``, ``clr``, ``softmax`` and ``auto``.
 
 Soft labels whose rows (or per-modality blocks) sum to 1 lie on a simplex:
 their covariance is exactly singular, and so is that of their centred
 log-ratio. A learner fed them either fails or, like causal-learn, silently
-returns a wrong graph. :func:`transform_dataset` detects simplex blocks and
-maps them to coordinates with a full-rank covariance:
+returns a wrong graph. :func:`transform_dataset` detects probability blocks
+(:func:`detect_probability_blocks`: softmax blocks whose rows sum to 1, also
+approximately for rounded or float16/32 files, and sigmoid blocks of independent
+multi-label probabilities) and maps them to coordinates with a full-rank covariance:
 
 ``logit``
-    per column, ``log(p / (1 - p))`` with ``p`` clipped to ``[eps, 1 - eps]``.
+    per column, ``log(p / (1 - p))``.
+``log``
+    log-probabilities ``log p`` of each softmax block (rows renormalised first).
 ``alr``
     additive log-ratio against the block's last class; that class has no
     coordinate of its own, so its node is kept in the graph without edges
@@ -18,15 +22,16 @@ maps them to coordinates with a full-rank covariance:
 ``softmax``
     undo the softmax normalisation (:mod:`ililab.softmax`): centred log-ratios per block, then
     the logit covariance they determine once the class graph is sparse; warns when the
-    normalisation is not identified. ``auto`` tries it first (``AUTO_SOFTMAX``) and falls
-    back to ``AUTO_CHOICE`` when it is not identified.
+    normalisation is not identified.
 ``auto``
-    the transform measured to recover planted class graphs best on
-    ``ililab simulate`` data (see ``docs/soft-labels.md``) on simplex blocks;
-    other data passes through unchanged.
+    on softmax blocks ``softmax`` where identified (``AUTO_SOFTMAX``), else ``AUTO_CHOICE``
+    (``log``, measured best of the plain transforms, see ``docs/soft-labels.md``); on sigmoid
+    blocks ``logit``; other data passes through unchanged.
 
-A row block is taken to be on the simplex when every row sums to 1 within
-``SIMPLEX_TOLERANCE`` (absolute), which covers float32 softmax outputs.
+Sigmoid blocks get a per-column logit under every transform but ``none``. A probability
+stored as 0 (or 1) is censored — below the rounding step or the dtype's smallest number —
+and is estimated by Gaussian EM (:func:`ililab.stats.fill_censored`) rather than clipped to
+a constant; ``info["censored_values"]`` counts them.
 """
 
 from __future__ import annotations

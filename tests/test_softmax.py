@@ -304,3 +304,31 @@ def test_auto_keeps_a_weakly_determined_inversion_but_not_one_failing_the_graph_
     with pytest.warns(IlilabWarning, match="falls back to log"):
         ds = transform_dataset(one_block.probabilities, nodes, "auto")
     assert ds.info["transform"] == "log"
+
+
+def test_identification_gram_matches_the_dense_jacobian():
+    # the check at 2 x 527 classes must not build the (pairs x p x M) Jacobian (9 GB there)
+    rng = np.random.default_rng(0)
+    p, m = 7, 2
+    b = rng.standard_normal((p, m))
+    i, j = np.nonzero(np.triu(rng.random((p, p)) < 0.5, 1))
+    w = rng.random(i.size)
+    jac = np.zeros((i.size, p, m))
+    rows = np.arange(i.size)
+    jac[rows, i, :] = b[j] * np.sqrt(w)[:, None]
+    jac[rows, j, :] = b[i] * np.sqrt(w)[:, None]
+    flat = jac.reshape(i.size, p * m)
+    np.testing.assert_allclose(sm._jacobian_gram(b, i, j, w), flat.T @ flat, atol=1e-12)
+
+
+def test_near_singular_completion_under_auto_is_not_an_internal_error():
+    # found by benchmarks/softmax_sweep.py: impute_logits met an indefinite shift covariance (exit 3)
+    sim = simulate_soft_labels(
+        8, 2000, ("audio", "visual"), 2.0, 100259, 4.0, decimals=6, imbalance=100.0, chain=3.0, weight_range=(0.5, 1.5)
+    )
+    try:
+        graph = _no_internal_error(sim)
+    except DataError as error:  # classes that are 0 in every row: a one-line data error (exit 1)
+        assert "constant" in str(error)
+    else:
+        assert graph.meta["data"]["softmax"]["identified"] is False
