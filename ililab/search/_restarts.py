@@ -35,6 +35,7 @@ near-optimal searches whose DAG links it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,10 @@ import numpy as np
 
 from ililab.search._orders import _below_py, random_order, stream_seed
 
-__all__ = ["RestartOutcome", "check_restarts", "run_restarts", "fixed_restarts", "converged_restarts", "jittered_order"]
+__all__ = [
+    "RestartOutcome", "SearchResult", "finish_search", "check_restarts", "run_restarts", "fixed_restarts",
+    "converged_restarts", "jittered_order",
+]
 
 DEFAULT_HITS = 3
 DEFAULT_PATIENCE = 20
@@ -66,6 +70,44 @@ class RestartOutcome:
 
 
 CONVERGENCE_KEYS = ("hits", "patience", "ils", "max_restarts", "strength", "margin")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The best DAG a permutation search found and how the search went (GRaSP and BOSS alike)."""
+
+    dag: np.ndarray  # bool (p, p), [i, j] for i -> j
+    order: np.ndarray  # the best permutation
+    score: float  # total BIC of ``dag`` (recomputed exactly)
+    restart_scores: list[float]
+    best_restart: int
+    stats: dict = field(default_factory=dict)
+    convergence: dict = field(default_factory=dict)  # see converged_restarts
+    stability: np.ndarray | None = None  # (p, p): fraction of near-optimal restarts linking each pair
+
+
+def finish_search(
+    result_type: type[SearchResult], dag: np.ndarray, outcome: RestartOutcome, stats: dict, log: logging.Logger
+) -> SearchResult:
+    """Warn, on the search's own logger, about what its statistics show, and build its result."""
+    if stats["rejected_parent_sets"]:
+        log.warning(
+            "%d candidate parent sets were rejected as near-singular (a parent nearly a linear "
+            "combination of the others); the covariance is close to singular",
+            stats["rejected_parent_sets"],
+        )
+    if stats["cache_clears"]:
+        log.info("grow-shrink cache was full and cleared %d times; raise cache_size", stats["cache_clears"])
+    return result_type(
+        dag,
+        outcome.order,
+        float(outcome.exact),
+        [float(v) for v in outcome.restart_scores],
+        int(outcome.best_restart),
+        stats,
+        outcome.convergence,
+        outcome.stability,
+    )
 
 
 def check_restarts(restarts: int | None, convergence: dict | None) -> None:

@@ -48,7 +48,7 @@ Deviations from the paper
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -74,7 +74,7 @@ from ililab.search._growshrink import (
     trace_node,
 )
 from ililab.search._orders import order_constraints, shuffle
-from ililab.search._restarts import check_restarts, run_restarts
+from ililab.search._restarts import SearchResult, check_restarts, finish_search, run_restarts
 
 __all__ = ["BossResult", "boss_search", "DEFAULT_RESTARTS"]
 
@@ -282,17 +282,8 @@ class _BossRunner:
 
 
 @dataclass(frozen=True)
-class BossResult:
-    """The best DAG found and how the search went."""
-
-    dag: np.ndarray  # bool (p, p), [i, j] for i -> j
-    order: np.ndarray  # the best permutation
-    score: float  # total BIC of ``dag`` (recomputed exactly)
-    restart_scores: list[float]
-    best_restart: int
-    stats: dict = field(default_factory=dict)
-    convergence: dict = field(default_factory=dict)  # see ililab.search._restarts
-    stability: np.ndarray | None = None  # (p, p): fraction of near-optimal restarts linking each pair
+class BossResult(SearchResult):
+    """The best DAG BOSS found and how the search went (the fields of :class:`SearchResult`)."""
 
 
 def boss_search(
@@ -373,21 +364,4 @@ def boss_search(
         "score_evaluations": int(fstats[STAT_SCORES]),
         "fallbacks": check_no_fallback(int(fstats[STAT_FALLBACKS])),
     }
-    if stats["rejected_parent_sets"]:
-        log.warning(
-            "%d candidate parent sets were rejected as near-singular (a parent nearly a linear "
-            "combination of the others); the covariance is close to singular",
-            stats["rejected_parent_sets"],
-        )
-    if stats["cache_clears"]:
-        log.info("grow-shrink cache was full and cleared %d times; raise cache_size", stats["cache_clears"])
-    return BossResult(
-        dag,
-        outcome.order,
-        float(outcome.exact),
-        [float(v) for v in outcome.restart_scores],
-        int(outcome.best_restart),
-        stats,
-        outcome.convergence,
-        outcome.stability,
-    )
+    return finish_search(BossResult, dag, outcome, stats, log)

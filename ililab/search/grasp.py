@@ -44,7 +44,7 @@ break these order constraints are skipped.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -70,7 +70,7 @@ from ililab.search._growshrink import (
     trace_node,
 )
 from ililab.search._orders import mix64, mix64_py, order_constraints, shuffle
-from ililab.search._restarts import check_restarts, run_restarts
+from ililab.search._restarts import SearchResult, check_restarts, finish_search, run_restarts
 
 __all__ = ["GraspResult", "grasp_search", "TUCKS", "DEFAULT_RESTARTS", "DEFAULT_DEPTH"]
 
@@ -470,17 +470,8 @@ class _GraspRunner:
 
 
 @dataclass(frozen=True)
-class GraspResult:
-    """The best DAG found and how the search went."""
-
-    dag: np.ndarray  # bool (p, p), [i, j] for i -> j
-    order: np.ndarray  # the best permutation
-    score: float  # total BIC of ``dag`` (recomputed exactly)
-    restart_scores: list[float]
-    best_restart: int
-    stats: dict = field(default_factory=dict)
-    convergence: dict = field(default_factory=dict)  # see ililab.search._restarts
-    stability: np.ndarray | None = None  # (p, p): fraction of near-optimal restarts linking each pair
+class GraspResult(SearchResult):
+    """The best DAG GRaSP found and how the search went (the fields of :class:`SearchResult`)."""
 
 
 def grasp_search(
@@ -560,21 +551,4 @@ def grasp_search(
         "memo_hits": int(mstats[0]),
         "memo_entries": int(mstats[1]),
     }
-    if stats["rejected_parent_sets"]:
-        log.warning(
-            "%d candidate parent sets were rejected as near-singular (a parent nearly a linear "
-            "combination of the others); the covariance is close to singular",
-            stats["rejected_parent_sets"],
-        )
-    if stats["cache_clears"]:
-        log.info("grow-shrink cache was full and cleared %d times; raise cache_size", stats["cache_clears"])
-    return GraspResult(
-        dag,
-        outcome.order,
-        float(outcome.exact),
-        [float(v) for v in outcome.restart_scores],
-        int(outcome.best_restart),
-        stats,
-        outcome.convergence,
-        outcome.stability,
-    )
+    return finish_search(GraspResult, dag, outcome, stats, log)
