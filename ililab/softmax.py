@@ -839,13 +839,6 @@ class CentredLogPlan:
         return invert_softmax(cov, n, list(self.blocks)).covariance
 
 
-def _input_dtype(values) -> np.dtype:
-    arrays = [values] if isinstance(values, np.ndarray) else list(values)
-    kinds = [np.dtype(a.dtype) for a in arrays]
-    floats = [d for d in kinds if d.kind == "f"]
-    return min(floats, key=lambda d: d.itemsize) if floats else np.dtype(np.float64)
-
-
 #: 'identified' also needs the inversions of the even and the odd rows to agree with the whole:
 #: ``‖BBᵀ_half - BBᵀ‖ / ‖BBᵀ‖`` below this for both halves (see :func:`split_half_discrepancy`).
 SPLIT_HALF_LIMIT = 0.5
@@ -936,7 +929,15 @@ def softmax_dataset(
     import warnings
 
     from ililab.dataset import Dataset
-    from ililab.transforms import IlilabWarning, _approximate_warning, _in_memory, _moments, censored_coordinates, plan_for
+    from ililab.transforms import (
+        IlilabWarning,
+        _approximate_warning,
+        _in_memory,
+        _moments,
+        censored_coordinates,
+        input_dtype,
+        plan_for,
+    )
 
     stack = 3
     soft = [b for b in blocks if getattr(b, "kind", "softmax") == "softmax"]
@@ -949,7 +950,7 @@ def softmax_dataset(
             )
         info["softmax"] = {"identified": False, "reason": "negative soft labels are not softmax probabilities"}
         return None
-    dtype = _input_dtype(values)
+    dtype = input_dtype(values)
     base = plan_for("log", blocks, dtype)
     floor = min(base.lows) if base.lows else probability_floor(dtype)
     plan = CentredLogPlan(tuple(np.asarray(b.columns) for b in soft), floor, base=base)

@@ -161,13 +161,6 @@ def _block_stats(values, columns: np.ndarray, stop_above: float = np.inf) -> _Bl
     return _BlockStats(deviation, negative, in_unit, inside / max(total, 1), step or 0.0)
 
 
-def _row_sum_deviation(
-    values: np.ndarray | Sequence[np.ndarray], columns: np.ndarray, stop_above: float = np.inf
-) -> tuple[float, bool]:
-    stats = _block_stats(values, columns, stop_above)
-    return stats.deviation, stats.negative
-
-
 def _classify(stats: _BlockStats, tolerance: float, approx_tolerance: float) -> str | None:
     if stats.deviation <= tolerance or (stats.in_unit and stats.deviation <= approx_tolerance):
         return "softmax"

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ililab._version import __version__
-from ililab.errors import DataError, OutputError, UsageError
+from ililab.errors import DataError, UsageError
+from ililab.files import check_output_path
 from ililab.graph import DependencyGraph, Edge
 from ililab.report._layout import UNIT, column_layout, force_layout
 
@@ -45,7 +46,8 @@ def check_report_path(path: str | Path) -> Path:
     UsageError
         If the name does not end in ``.html`` or ``.htm``.
     OutputError
-        If it is a directory or its directory does not exist.
+        As :func:`ililab.files.check_output_path`: it is a directory, or its directory is
+        missing, not a directory or not writable.
 
     Examples
     --------
@@ -55,11 +57,7 @@ def check_report_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in REPORT_SUFFIXES:
         raise UsageError(f"a report is an HTML file: {str(path)!r} must end in .html or .htm")
-    if path.is_dir():
-        raise OutputError(f"cannot write {str(path)!r}: it is a directory")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise OutputError(f"cannot write {str(path)!r}: directory {str(directory)!r} does not exist")
+    check_output_path(path)  # the checks every output gets (directory, writable, through a link)
     return path
 
 
