@@ -1075,7 +1075,7 @@ def softmax_dataset(
         if explicit:
             raise DataError(f"--transform softmax: the completed logits are numerically singular ({error})") from None
         info["softmax"].update(identified=False, reason=f"the completed logits are numerically singular ({error})")
-        info.pop("kept_unidentified", None)
+        info["softmax"].pop("kept_unidentified", None)  # the kept inversion is not used after all
         return None
     return Dataset(tuple(nodes), result.covariance, n, data, info)
 
