@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ililab.search._growshrink import dag_from_parents
 from ililab.search._orders import _below_py, random_order, stream_seed
 
 __all__ = [
@@ -207,7 +208,7 @@ def converged_restarts(
     p = prec.shape[0]
     rng = np.zeros(1, dtype=np.uint64)
     scores: list[float] = []
-    skeletons: list[np.ndarray] = []
+    links: list[np.ndarray] = []  # per search: flat indices of its skeleton's pairs (not p x p each)
     best: tuple | None = None  # (run, order, par, npar, exact)
     n_hits = 0
     since = 0
@@ -226,7 +227,8 @@ def converged_restarts(
             total = runner.run(start, rng[0])
             scores.append(total)
             par, npar, exact = runner.last()
-            skeletons.append(_skeleton(par, npar, p))
+            dag = dag_from_parents(par, npar)
+            links.append(np.flatnonzero(dag | dag.T))
             if best is None or total > scores[best[0]] + tol:
                 best = (r, runner.order(), par, npar, exact)
             r += 1
@@ -254,18 +256,14 @@ def converged_restarts(
     best_r, order, par, npar, exact = best
     values = np.asarray(scores)
     near = np.flatnonzero(values >= values[best_r] - margin)
-    stability = np.mean([skeletons[k] for k in near], axis=0)
+    counts = np.zeros(p * p)
+    for k in near:
+        counts[links[k]] += 1
+    stability = (counts / len(near)).reshape(p, p)
     convergence = _convergence(scores, best_r, stop, margin, tol)
     convergence["chains"] = chains
     convergence["chains_at_best"] = n_hits
     return RestartOutcome(order, par, npar, exact, scores, best_r, convergence, stability)
-
-
-def _skeleton(par: np.ndarray, npar: np.ndarray, p: int) -> np.ndarray:
-    adj = np.zeros((p, p), dtype=bool)
-    for v in range(p):
-        adj[par[v, : npar[v]], v] = True
-    return adj | adj.T
 
 
 def _convergence(scores: list[float], best_r: int, stop: str, margin: float, tol: float = 0.0) -> dict[str, Any]:
