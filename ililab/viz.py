@@ -503,7 +503,8 @@ def _spring_positions(graph: DependencyGraph, seed: int) -> np.ndarray:
         raw = nx.kamada_kawai_layout(sub, pos=start) if m <= 150 else start
         xy = np.array([raw[name] for name in members], dtype=float)
         # scale so that the median edge is one unit long
-        lengths = [np.hypot(*(xy[members.index(a)] - xy[members.index(b)])) for a, b in sub.edges]
+        at = {name: i for i, name in enumerate(members)}
+        lengths = [np.hypot(*(xy[at[a]] - xy[at[b]])) for a, b in sub.edges]
         xy /= float(np.median(lengths)) or 1.0
         xy -= xy.min(axis=0)
         pieces.append(([index[n] for n in members], xy))
