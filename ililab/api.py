@@ -108,9 +108,10 @@ def _check_modality_blocks(spec: str, n_columns: int, names: Sequence[str] | Non
         )
     if names is None:
         return
+    known = set(blocks)
     for column, (name, block) in enumerate(zip(names, blocks)):
         said = split_name(str(name))[1]
-        if said is not None and said != block and said in set(blocks):
+        if said is not None and said != block and said in known:
             raise UsageError(
                 f"--modalities puts column {column} {str(name)!r} in block {block!r}, but its name says {said!r}; "
                 "fix the blocks, or leave out --modalities (the names give the modalities)"
