@@ -43,7 +43,7 @@ from ililab.errors import UsageError
 from ililab_torch._common import Progress, log, seed_everything
 from ililab_torch._training import BatchStep, run_epochs
 from ililab_torch.data import stratified_split
-from ililab_torch.retrieval import average_precision
+from ililab_torch.retrieval import query_average_precisions
 
 __all__ = ["AutoPlan", "LirChoice", "AUTO_LAMBDAS", "AUTO_PAIRS", "BUDGET", "plan_budget", "validation_split", "query_ap"]
 
@@ -143,13 +143,7 @@ class LirChoice:
 
 def query_ap(za: np.ndarray, zv: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """AP of every query, audio->visual then visual->audio (their mean is ``cross_modal_map(...)["mean"]``)."""
-    out = []
-    for q, t in ((za, zv), (zv, za)):
-        qn = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-        tn = t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
-        order = np.argsort(-(qn @ tn.T), axis=1, kind="stable")
-        out.extend(average_precision(r) for r in labels[order] == labels[:, None])
-    return np.asarray(out)
+    return np.concatenate([query_average_precisions(za, zv, labels, labels), query_average_precisions(zv, za, labels, labels)])
 
 
 def _val_ap(model: nn.Module, a: torch.Tensor, v: torch.Tensor, labels: np.ndarray) -> np.ndarray:

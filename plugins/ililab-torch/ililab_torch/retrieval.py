@@ -14,7 +14,7 @@ import numpy as np
 
 from ililab.errors import DataError
 
-__all__ = ["average_precision", "retrieval_map", "cross_modal_map"]
+__all__ = ["average_precision", "query_average_precisions", "retrieval_map", "cross_modal_map"]
 
 
 def average_precision(relevance_in_rank_order: np.ndarray) -> float:
@@ -37,12 +37,18 @@ def retrieval_map(query: np.ndarray, target: np.ndarray, query_labels: np.ndarra
         raise DataError("one label per query and per target is needed")
     if query.shape[0] == 0:
         raise DataError("no queries: the evaluation split is empty")
+    return float(np.mean(query_average_precisions(query, target, query_labels, target_labels)))
+
+
+def query_average_precisions(
+    query: np.ndarray, target: np.ndarray, query_labels: np.ndarray, target_labels: np.ndarray
+) -> np.ndarray:
+    """AP of each ``query`` row ranking the ``target`` rows by cosine similarity (no input checks)."""
     qn = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
     tn = target / np.maximum(np.linalg.norm(target, axis=1, keepdims=True), 1e-12)
-    sim = qn @ tn.T
-    order = np.argsort(-sim, axis=1, kind="stable")
+    order = np.argsort(-(qn @ tn.T), axis=1, kind="stable")
     relevant = target_labels[order] == query_labels[:, None]
-    return float(np.mean([average_precision(r) for r in relevant]))
+    return np.asarray([average_precision(r) for r in relevant])
 
 
 def cross_modal_map(emb_a: np.ndarray, emb_v: np.ndarray, labels: np.ndarray) -> dict[str, float]:
