@@ -197,6 +197,7 @@ def detect_probability_blocks(
     candidates = _blocks(nodes)
     if all(n.modality is None for n in nodes):
         p = len(nodes)
+        whole: _BlockStats | None = None  # the stats of all columns, read once (k = 1 reads them)
         for k in range(1, p // 2 + 1):
             if p % k:
                 continue
@@ -205,6 +206,8 @@ def detect_probability_blocks(
             for b in range(k):
                 cols = np.arange(b * width, (b + 1) * width)
                 stats = _block_stats(values, cols, approx_tolerance)
+                if k == 1:
+                    whole = stats
                 kind = _classify(stats, tolerance, approx_tolerance)
                 if kind is None:
                     break
@@ -213,7 +216,7 @@ def detect_probability_blocks(
             else:
                 if any(b.kind == "softmax" for b in found):
                     return found
-        stats = _block_stats(values, np.arange(p), approx_tolerance)
+        stats = whole if whole is not None else _block_stats(values, np.arange(p), approx_tolerance)
         if p >= 1 and _classify(stats, tolerance, approx_tolerance) == "sigmoid":
             return [SimplexBlock(None, np.arange(p), stats.deviation, False, "sigmoid", stats.step)]
         return []
