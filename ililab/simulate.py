@@ -42,13 +42,44 @@ _AVE_STYLE = [
 
 
 def class_names(n_classes: int) -> list[str]:
-    """``n_classes`` distinct class names (AVE-style names first, then ``class 28`` ...)."""
+    """``n_classes`` distinct class names (AVE-style names first, then ``class 28`` ...).
+
+    The AVE-style names hold spaces, commas, parentheses and a slash on purpose: every file
+    format must carry them unchanged.
+
+    Examples
+    --------
+    >>> class_names(3)
+    ['Church bell', 'Male speech, man speaking', 'Bark']
+    >>> class_names(30)[-2:]
+    ['class 28', 'class 29']
+    """
     return [_AVE_STYLE[i] if i < len(_AVE_STYLE) else f"class {i}" for i in range(n_classes)]
 
 
 @dataclass(frozen=True)
 class SimulatedData:
-    """Rows of a linear SEM with its true DAG."""
+    """Rows of a linear SEM with its true DAG (returned by :func:`simulate_linear_sem`).
+
+    Attributes
+    ----------
+    data : ndarray of shape (n, p)
+        The simulated rows.
+    names : list of str
+        Column names ``x0`` ... ``x{p-1}``.
+    weights : ndarray of shape (p, p)
+        ``weights[i, j]`` is the coefficient of ``i -> j`` (0 without an edge).
+    true_graph : DependencyGraph
+        The DAG of ``weights``, each edge weighted by its coefficient.
+
+    Examples
+    --------
+    >>> sim = simulate_linear_sem(5, 200, seed=0)
+    >>> sim.names
+    ['x0', 'x1', 'x2', 'x3', 'x4']
+    >>> len(sim.true_graph.edges) == int((sim.weights != 0).sum())
+    True
+    """
 
     data: np.ndarray
     names: list[str]
@@ -58,7 +89,37 @@ class SimulatedData:
 
 @dataclass(frozen=True)
 class SimulatedSoftLabels:
-    """Soft labels from a latent class DAG, with the logits they came from."""
+    """Soft labels from a latent class DAG, with the logits they came from.
+
+    Returned by :func:`simulate_soft_labels`.
+
+    Attributes
+    ----------
+    probabilities : ndarray of shape (n, C * M)
+        One block of ``C`` columns per modality.
+    logits : ndarray of shape (n, C * M)
+        The latent logits behind ``probabilities``.
+    names : list of str
+        Column names such as ``"Bark (audio)"``.
+    weights : ndarray
+        Weighted adjacency of the true class DAG.
+    true_graph : DependencyGraph
+        The true DAG over ``names``.
+    modalities : tuple of str
+        Modality names, in block order.
+    n_classes : int
+        Classes per modality ``C``.
+
+    Examples
+    --------
+    >>> sim = simulate_soft_labels(3, 50, seed=0)
+    >>> sim.modalities, sim.n_classes
+    (('audio', 'visual'), 3)
+    >>> sim.names[:2]
+    ['Church bell (audio)', 'Male speech, man speaking (audio)']
+    >>> np.allclose(sim.probabilities[:, :3].sum(axis=1), 1.0)  # a softmax per modality block
+    True
+    """
 
     probabilities: np.ndarray
     logits: np.ndarray
@@ -69,7 +130,29 @@ class SimulatedSoftLabels:
     n_classes: int
 
     def save(self, directory: str | Path, prefix: str = "soft_labels") -> dict[str, Path]:
-        """Write ``PREFIX.npy``, ``PREFIX_logits.npy``, ``names.txt`` and ``true_graph.json``."""
+        """Write ``PREFIX.npy``, ``PREFIX_logits.npy``, ``names.txt`` and ``true_graph.json``.
+
+        Parameters
+        ----------
+        directory : str or Path
+            Created if missing.
+        prefix : str
+            File name stem of the two arrays.
+
+        Returns
+        -------
+        dict of str to Path
+            The four paths, by ``"probabilities"``, ``"logits"``, ``"names"`` and ``"true_graph"``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> sim = simulate_soft_labels(3, 50, seed=0)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     paths = sim.save(tmp)
+        ...     sorted(path.name for path in paths.values())
+        ['names.txt', 'soft_labels.npy', 'soft_labels_logits.npy', 'true_graph.json']
+        """
         from ililab.io import write_array, write_names
 
         directory = Path(directory)
@@ -102,6 +185,38 @@ def random_dag(
 
     Each pair is joined with probability ``expected_degree / (p - 1)`` along a
     random causal order; weights are uniform in ``weight_range`` with a random sign.
+
+    Parameters
+    ----------
+    p : int
+        Number of variables (at least 2).
+    expected_degree : float
+        Expected number of neighbours per node, in ``[0, p - 1]``.
+    rng : numpy.random.Generator
+        Source of every random choice.
+    weight_range : (float, float)
+        Range of absolute coefficients.
+
+    Returns
+    -------
+    ndarray of shape (p, p)
+
+    Raises
+    ------
+    UsageError
+        ``p < 2`` or ``expected_degree`` outside ``[0, p - 1]``.
+
+    Examples
+    --------
+    >>> from ililab.cpdag import is_dag
+    >>> w = random_dag(6, 2.0, np.random.default_rng(0))
+    >>> w.shape, is_dag(w)
+    ((6, 6), True)
+    >>> edges = w != 0
+    >>> bool(np.all((np.abs(w[edges]) >= 0.3) & (np.abs(w[edges]) <= 1.0)))
+    True
+    >>> int(edges.sum()) > 0
+    True
     """
     if p < 2:
         raise UsageError(f"need at least 2 variables, got {p}")
