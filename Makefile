@@ -51,10 +51,12 @@ browser:
 	    echo "note: no chromium and not root: the browser tests of ililab report will skip"; \
 	  fi; }
 
+# Doctests run with --import-mode=prepend: pyproject's importlib mode would load each doctested
+# module a second time (a copy whose classes differ from those the rest of ililab raises and returns).
 test: $(DEV_STAMP) browser
 	$(PY) -m ruff check ililab tests benchmarks examples plugins
 	$(PY) -m pytest -q
-	$(PY) -m pytest -q --doctest-modules ililab
+	$(PY) -m pytest -q --doctest-modules --import-mode=prepend ililab
 
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check ililab tests benchmarks examples plugins

@@ -49,6 +49,7 @@ def check_output_path(path: str | Path, what: str = "") -> Path:
     Traceback (most recent call last):
     ...
     ililab.errors.OutputError: cannot write ...: directory ... does not exist
+    >>> os.rmdir(folder)
     """
     path = Path(path)
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
@@ -76,10 +77,26 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None] | bytes | str)
     When ``path`` is a symbolic link, the file it points to is replaced (the
     temporary file goes beside that file), so the link stays a link.
 
+    Returns
+    -------
+    Path
+        ``path`` as given.
+
     Raises
     ------
     OutputError
         If the directory does not exist or is not writable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "notes.txt"
+    ...     _ = atomic_write(path, "first\\n")
+    ...     _ = atomic_write(path, lambda temporary: temporary.write_text("second\\n"))
+    ...     print(path.read_text(), sorted(p.name for p in Path(tmp).iterdir()))
+    second
+     ['notes.txt']
     """
     given = Path(path)
     path = check_output_path(given)
