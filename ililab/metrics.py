@@ -24,7 +24,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Scores:
-    """Precision, recall and F1 with the counts behind them."""
+    """Precision, recall and F1 with the counts behind them.
+
+    An empty estimate has precision 1 and an empty truth recall 1 (nothing claimed, nothing wrong).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> truth = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c")])
+    >>> learned = DependencyGraph(["a", "b", "c"], [Edge("a", "b")])
+    >>> s = adjacency_scores(learned, truth)
+    >>> s.precision, s.recall, round(s.f1, 3), (s.true_positives, s.estimated, s.truth)
+    (1.0, 0.5, 0.667, (1, 1, 2))
+    """
 
     precision: float
     recall: float
@@ -34,6 +46,13 @@ class Scores:
     truth: int
 
     def as_dict(self) -> dict:
+        """The fields as a plain dict (the JSON of ``ililab compare --json``).
+
+        Examples
+        --------
+        >>> Scores(1.0, 0.5, 2 / 3, 1, 1, 2).as_dict()["recall"]
+        0.5
+        """
         return asdict(self)
 
 
@@ -61,12 +80,32 @@ def _split(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def is_dag_graph(graph: DependencyGraph) -> bool:
-    """True when every edge is directed and the edges form no cycle (the graphs :func:`to_cpdag` reduces)."""
+    """True when every edge is directed and the edges form no cycle (the graphs :func:`to_cpdag` reduces).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> is_dag_graph(DependencyGraph(["a", "b"], [Edge("a", "b")]))
+    True
+    >>> is_dag_graph(DependencyGraph(["a", "b"], [Edge("a", "b", "undirected")]))
+    False
+    """
     return all(e.directed for e in graph.edges) and graph.is_acyclic()
 
 
 def to_cpdag(graph: DependencyGraph) -> DependencyGraph:
-    """The CPDAG of a graph whose edges are all directed and acyclic; other graphs unchanged."""
+    """The CPDAG of a graph whose edges are all directed and acyclic; other graphs unchanged.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> chain = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c")])
+    >>> [e.kind for e in to_cpdag(chain).edges]  # a chain's direction is not identifiable
+    ['undirected', 'undirected']
+    >>> collider = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("c", "b")])
+    >>> [e.kind for e in to_cpdag(collider).edges]  # a v-structure is
+    ['directed', 'directed']
+    """
     if not is_dag_graph(graph):
         return graph
     directed, undirected = dag_to_cpdag(graph.adjacency())
@@ -87,6 +126,14 @@ def dag_against_cpdag(first: DependencyGraph, second: DependencyGraph) -> bool:
     Then the two are compared as Markov equivalence classes by default (a true DAG
     against the CPDAG a learner returns): :func:`compare` and ``ililab compare``
     reduce the DAG to its CPDAG first.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> dag = DependencyGraph(["a", "b"], [Edge("a", "b")])
+    >>> cpdag = DependencyGraph(["a", "b"], [Edge("a", "b", "undirected")])
+    >>> dag_against_cpdag(dag, cpdag), dag_against_cpdag(dag, dag)
+    (True, False)
     """
 
     def has_undirected(graph: DependencyGraph) -> bool:
@@ -102,6 +149,14 @@ def shd(estimated: DependencyGraph, truth: DependencyGraph, cpdag: bool = True) 
     (``a -> b`` vs ``b -> a`` vs ``a - b``); each pair counts once. With
     ``cpdag=True`` (default) DAGs are first reduced to their CPDAGs, so that
     Markov-equivalent DAGs are at distance 0.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> forward = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c")])
+    >>> backward = DependencyGraph(["a", "b", "c"], [Edge("b", "a"), Edge("c", "b")])
+    >>> shd(forward, backward), shd(forward, backward, cpdag=False)  # Markov equivalent
+    (0, 2)
     """
     if cpdag:
         estimated, truth = to_cpdag(estimated), to_cpdag(truth)
@@ -112,7 +167,17 @@ def shd(estimated: DependencyGraph, truth: DependencyGraph, cpdag: bool = True) 
 
 
 def adjacency_scores(estimated: DependencyGraph, truth: DependencyGraph) -> Scores:
-    """Precision / recall / F1 of the skeleton (edge kind ignored)."""
+    """Precision / recall / F1 of the skeleton (edge kind ignored).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> truth = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c")])
+    >>> learned = DependencyGraph(["a", "b", "c"], [Edge("b", "a"), Edge("a", "c")])
+    >>> s = adjacency_scores(learned, truth)
+    >>> s.precision, s.recall  # a - b is found (its direction does not matter here), a - c is extra
+    (0.5, 0.5)
+    """
     a, b = _aligned(estimated, truth)
     upper = np.triu(np.ones_like(a, dtype=bool), k=1)
     sa, sb = (a | a.T) & upper, (b | b.T) & upper
@@ -124,6 +189,15 @@ def arrowhead_scores(estimated: DependencyGraph, truth: DependencyGraph) -> Scor
 
     Undirected edges carry no arrowhead. Truth DAGs are compared as they are
     (reduce them with :func:`to_cpdag` first to compare equivalence classes).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> truth = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("c", "b")])
+    >>> learned = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c")])
+    >>> s = arrowhead_scores(learned, truth)
+    >>> s.true_positives, s.precision, s.recall  # the arrowhead at b from a is right, the one at c is not
+    (1, 0.5, 0.5)
     """
     a, b = _aligned(estimated, truth)
     da, _ = _split(a)
@@ -133,7 +207,17 @@ def arrowhead_scores(estimated: DependencyGraph, truth: DependencyGraph) -> Scor
 
 @dataclass(frozen=True)
 class GraphComparison:
-    """Everything :func:`compare` measures between two graphs over the same nodes."""
+    """Everything :func:`compare` measures between two graphs over the same nodes.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> truth = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("c", "b")])
+    >>> learned = DependencyGraph(["a", "b", "c"], [Edge("b", "a"), Edge("c", "b")])
+    >>> result = compare(learned, truth)
+    >>> result.shd, result.reversed, result.only_in_first
+    (1, [('b', 'a')], [])
+    """
 
     shd: int
     adjacency: Scores
@@ -147,6 +231,16 @@ class GraphComparison:
     cpdag: bool = False
 
     def as_dict(self) -> dict:
+        """A JSON-ready dict (edge tuples become lists), as ``ililab compare --json`` prints it.
+
+        Examples
+        --------
+        >>> from ililab.graph import DependencyGraph, Edge
+        >>> truth = DependencyGraph(["a", "b"], [Edge("a", "b")])
+        >>> d = compare(DependencyGraph(["a", "b"], []), truth).as_dict()
+        >>> d["shd"], d["only_in_second"], d["adjacency"]["recall"]
+        (1, [['a', 'b', 'directed']], 0.0)
+        """
         return {
             "cpdag": self.cpdag,
             "shd": self.shd,
