@@ -38,6 +38,16 @@ class Dataset:
     output_nodes : sequence of Node, optional
         The nodes of the graph to return when they differ from ``nodes`` (a
         transform that leaves a column without coordinates keeps its node).
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> sim = simulate_linear_sem(4, 500, seed=0)
+    >>> ds = Dataset.from_array(sim.data, sim.names)
+    >>> ds.n_samples, ds.n_variables, ds.covariance.shape
+    (500, 4, (4, 4))
+    >>> Dataset(ds.nodes, ds.covariance, n_samples=500).data is None  # statistics only, no rows
+    True
     """
 
     nodes: tuple[Node, ...]
@@ -73,7 +83,26 @@ class Dataset:
         nodes: Sequence[Node | str] | None = None,
         info: dict[str, Any] | None = None,
     ) -> Dataset:
-        """Build from an in-memory (n, p) array (already validated and transformed)."""
+        """Build from an in-memory (n, p) array (already validated and transformed).
+
+        Parameters
+        ----------
+        data : ndarray of shape (n, p)
+            The rows; kept as ``data``, and their covariance (``ddof=1``) computed.
+        nodes : sequence of Node or str, optional
+            One per column (names are parsed with :meth:`Node.from_name`); ``x0``, ``x1`` ... by default.
+        info : dict, optional
+            Provenance, copied into ``info``.
+
+        Examples
+        --------
+        >>> x = np.array([[0.0, 1.0], [1.0, 3.0], [2.0, 5.0], [3.0, 7.5]])
+        >>> ds = Dataset.from_array(x, ["Bark (audio)", "Bark (visual)"])
+        >>> ds.names, [n.modality for n in ds.nodes]
+        (['Bark (audio)', 'Bark (visual)'], ['audio', 'visual'])
+        >>> round(float(ds.covariance[0, 0]), 4)  # ddof=1
+        1.6667
+        """
         from ililab.stats import covariance
 
         x = np.asarray(data, dtype=np.float64)
@@ -84,21 +113,48 @@ class Dataset:
 
     @property
     def graph_nodes(self) -> tuple[Node, ...]:
-        """Nodes of the graph a learner's result is reported on."""
+        """Nodes of the graph a learner's result is reported on.
+
+        Examples
+        --------
+        >>> ds = Dataset.from_array(np.eye(3)[[0, 1, 2, 0]], ["a", "b", "c"])
+        >>> [n.name for n in ds.graph_nodes]  # no output_nodes given: the nodes themselves
+        ['a', 'b', 'c']
+        """
         return self.output_nodes if self.output_nodes is not None else self.nodes
 
     @property
     def names(self) -> list[str]:
-        """Column names."""
+        """Column names.
+
+        Examples
+        --------
+        >>> Dataset.from_array(np.eye(3)[[0, 1, 2, 0]]).names
+        ['x0', 'x1', 'x2']
+        """
         return [n.name for n in self.nodes]
 
     @property
     def n_variables(self) -> int:
-        """Number of columns p."""
+        """Number of columns p.
+
+        Examples
+        --------
+        >>> Dataset.from_array(np.eye(3)[[0, 1, 2, 0]]).n_variables
+        3
+        """
         return len(self.nodes)
 
     def correlation(self) -> np.ndarray:
-        """Correlation matrix derived from the covariance."""
+        """Correlation matrix derived from the covariance.
+
+        Examples
+        --------
+        >>> ds = Dataset([Node("a"), Node("b")], np.array([[4.0, 1.0], [1.0, 1.0]]), n_samples=10)
+        >>> ds.correlation()
+        array([[1. , 0.5],
+               [0.5, 1. ]])
+        """
         d = np.sqrt(np.diag(self.covariance))
         return self.covariance / np.outer(d, d)
 
@@ -107,6 +163,18 @@ class Dataset:
 
         The rows are a deterministic function of the covariance (no randomness),
         so learners that need rows give the same answer on the covariance path.
+
+        Raises
+        ------
+        DataError
+            Without data when ``n_samples <= p`` (no full-rank rows exist).
+
+        Examples
+        --------
+        >>> cov = np.array([[2.0, 0.6], [0.6, 1.0]])
+        >>> rows = Dataset([Node("a"), Node("b")], cov, n_samples=50).surrogate_data()
+        >>> rows.shape, bool(np.allclose(np.cov(rows, rowvar=False), cov))
+        ((50, 2), True)
         """
         if self.data is not None:
             return self.data

@@ -56,6 +56,17 @@ class Knowledge:
         Temporal tiers; an edge from a later tier into an earlier one is forbidden.
     forbid_within_tier : bool
         Also forbid edges between two variables of the same tier.
+
+    Raises
+    ------
+    KnowledgeError
+        A name in two tiers, a required self-loop, or a ``forbid_within_tier`` that is not a bool.
+
+    Examples
+    --------
+    >>> k = Knowledge(required=[("Bark (audio)", "Bark (visual)")], tiers=[["Bark (audio)"], ["Bark (visual)"]])
+    >>> k.is_forbidden("Bark (visual)", "Bark (audio)"), k.is_forbidden("Bark (audio)", "Bark (visual)")
+    (True, False)
     """
 
     required: frozenset[tuple[str, str]] = field(default_factory=frozenset)
@@ -99,6 +110,21 @@ class Knowledge:
         ``forbid_within_modality`` forbids every edge between two classes of the
         same modality; ``tier_order`` (e.g. ``["audio", "visual"]``) makes the
         modalities tiers in that order.
+
+        Raises
+        ------
+        UsageError
+            The nodes carry no modality, or ``tier_order`` names an unknown modality, one twice,
+            or only one.
+
+        Examples
+        --------
+        >>> nodes = [Node.from_name(n) for n in ["Bark (audio)", "Cat (audio)", "Bark (visual)"]]
+        >>> k = Knowledge.from_modalities(nodes, tier_order=["audio", "visual"])
+        >>> k.tiers
+        (('Bark (audio)', 'Cat (audio)'), ('Bark (visual)',))
+        >>> sorted(Knowledge.from_modalities(nodes, forbid_within_modality=True).forbidden)
+        [('Bark (audio)', 'Cat (audio)'), ('Cat (audio)', 'Bark (audio)')]
         """
         by_modality: dict[str, list[str]] = {}
         for node in nodes:
@@ -170,11 +196,32 @@ class Knowledge:
 
     @property
     def is_empty(self) -> bool:
-        """Whether there is no constraint at all."""
+        """Whether there is no constraint at all.
+
+        Examples
+        --------
+        >>> Knowledge().is_empty, Knowledge(forbidden=[("a", "b")]).is_empty
+        (True, False)
+        """
         return not (self.required or self.forbidden or self.tiers)
 
     def check_names(self, names: Sequence[str]) -> None:
-        """Raise a :class:`~ililab.errors.KnowledgeError` if the knowledge names a variable not in ``names``."""
+        """Raise a :class:`~ililab.errors.KnowledgeError` if the knowledge names a variable not in ``names``.
+
+        Also raised when an edge is both required and forbidden (directly or by the tiers).
+
+        Examples
+        --------
+        >>> k = Knowledge(required=[("b", "a")], tiers=[["a"], ["b"]])
+        >>> k.check_names(["a", "b", "c"])
+        Traceback (most recent call last):
+        ...
+        ililab.errors.KnowledgeError: knowledge both requires and forbids 'b' -> 'a'
+        >>> Knowledge(forbidden=[("a", "z")]).check_names(["a", "b"])
+        Traceback (most recent call last):
+        ...
+        ililab.errors.KnowledgeError: knowledge names variables not in the data: 'z'
+        """
         known = set(names)
         mentioned = [n for pair in self.required | self.forbidden for n in pair]
         mentioned += [n for tier in self.tiers for n in tier]
@@ -198,7 +245,15 @@ class Knowledge:
                     yield (a, b)
 
     def forbidden_matrix(self, names: Sequence[str]) -> np.ndarray:
-        """Boolean (p, p) matrix, ``F[i, j]`` True when ``i -> j`` is forbidden."""
+        """Boolean (p, p) matrix, ``F[i, j]`` True when ``i -> j`` is forbidden.
+
+        Examples
+        --------
+        >>> Knowledge(tiers=[["a"], ["b", "c"]]).forbidden_matrix(["a", "b", "c"]).astype(int)
+        array([[0, 0, 0],
+               [1, 0, 0],
+               [1, 0, 0]])
+        """
         self.check_names(names)
         index = {n: i for i, n in enumerate(names)}
         out = np.zeros((len(names), len(names)), dtype=bool)
@@ -207,7 +262,15 @@ class Knowledge:
         return out
 
     def required_matrix(self, names: Sequence[str]) -> np.ndarray:
-        """Boolean (p, p) matrix, ``R[i, j]`` True when ``i -> j`` is required."""
+        """Boolean (p, p) matrix, ``R[i, j]`` True when ``i -> j`` is required.
+
+        Examples
+        --------
+        >>> Knowledge(required=[("c", "a")]).required_matrix(["a", "b", "c"]).astype(int)
+        array([[0, 0, 0],
+               [0, 0, 0],
+               [1, 0, 0]])
+        """
         self.check_names(names)
         index = {n: i for i, n in enumerate(names)}
         out = np.zeros((len(names), len(names)), dtype=bool)
@@ -216,7 +279,16 @@ class Knowledge:
         return out
 
     def is_forbidden(self, source: str, target: str) -> bool:
-        """Whether ``source -> target`` is forbidden by the edges or the tiers."""
+        """Whether ``source -> target`` is forbidden by the edges or the tiers.
+
+        Examples
+        --------
+        >>> k = Knowledge(forbidden=[("a", "b")], tiers=[["b"], ["c", "d"]], forbid_within_tier=True)
+        >>> k.is_forbidden("a", "b"), k.is_forbidden("b", "a")  # a forbidden edge is one direction
+        (True, False)
+        >>> k.is_forbidden("c", "b"), k.is_forbidden("c", "d"), k.is_forbidden("b", "c")
+        (True, True, False)
+        """
         if (source, target) in self.forbidden:
             return True
         tier_of = {n: k for k, tier in enumerate(self.tiers) for n in tier}
@@ -227,7 +299,13 @@ class Knowledge:
         return False
 
     def to_dict(self) -> dict:
-        """The JSON document form (sorted, deterministic)."""
+        """The JSON document form (sorted, deterministic); :func:`load_knowledge` reads it back.
+
+        Examples
+        --------
+        >>> Knowledge(forbidden=[("b", "a"), ("a", "c")], tiers=[["a"], ["b"]]).to_dict()
+        {'required': [], 'forbidden': [['a', 'c'], ['b', 'a']], 'tiers': [['a'], ['b']], 'forbid_within_tier': False}
+        """
         return {
             "required": [list(p) for p in sorted(self.required)],
             "forbidden": [list(p) for p in sorted(self.forbidden)],
@@ -297,9 +375,10 @@ def load_knowledge(path: str | Path) -> Knowledge:
     Examples
     --------
     >>> import json, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "k.json")
-    >>> _ = open(path, "w").write(json.dumps({"forbidden": [["b", "a"]]}))
-    >>> sorted(load_knowledge(path).forbidden)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "k.json")
+    ...     _ = open(path, "w").write(json.dumps({"forbidden": [["b", "a"]]}))
+    ...     sorted(load_knowledge(path).forbidden)
     [('b', 'a')]
     """
     path = Path(path)
