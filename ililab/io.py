@@ -56,7 +56,25 @@ _CHECK_ROWS = 65536
 
 @dataclass(frozen=True)
 class Matrix:
-    """A validated 2-D numeric matrix and the column names its file carried (if any)."""
+    """A validated 2-D numeric matrix and the column names its file carried (if any).
+
+    Returned by :func:`load_matrix`.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n, p)
+        The data (memory-mapped for ``.npy`` files).
+    names : list of str or None
+        Column names from a CSV header; None for ``.npy`` / ``.npz``.
+    source : str
+        The path it was read from (used in messages).
+
+    Examples
+    --------
+    >>> m = Matrix(np.zeros((4, 2)), ["a", "b"], "memory")
+    >>> m.shape, m.names
+    ((4, 2), ['a', 'b'])
+    """
 
     values: np.ndarray
     names: list[str] | None
@@ -64,6 +82,13 @@ class Matrix:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the values.
+
+        Examples
+        --------
+        >>> Matrix(np.zeros((5, 3)), None, "memory").shape
+        (5, 3)
+        """
         return self.values.shape  # type: ignore[return-value]
 
 
@@ -85,6 +110,16 @@ def load_matrix(path: str | Path, key: str | None = None) -> Matrix:
         more than 200-fold to more than 256 MiB (a zip bomb).
     UsageError
         Unsupported extension, or ``key`` missing / not in the archive.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "soft.csv"
+    ...     _ = path.write_text("Bark (audio),Bark (visual)\\n0.9,0.8\\n0.2,0.1\\n0.6,0.7\\n")
+    ...     m = load_matrix(path)
+    ...     print(m.shape, m.names)
+    (3, 2) ['Bark (audio)', 'Bark (visual)']
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -111,7 +146,25 @@ def load_matrix(path: str | Path, key: str | None = None) -> Matrix:
 
 @dataclass(frozen=True)
 class Shards:
-    """Row blocks of one matrix in several ``.npy`` files, each memory-mapped (never loaded whole)."""
+    """Row blocks of one matrix in several ``.npy`` files, each memory-mapped (never loaded whole).
+
+    Returned by :func:`load_shards`.
+
+    Attributes
+    ----------
+    arrays : list of ndarray
+        One memory-mapped array per shard, in order.
+    paths : list of str
+        The shard files.
+    source : str
+        The pattern or paths as given (used in messages).
+
+    Examples
+    --------
+    >>> shards = Shards([np.zeros((3, 2)), np.ones((4, 2))], ["a.npy", "b.npy"], "*.npy")
+    >>> shards.shape
+    (7, 2)
+    """
 
     arrays: list[np.ndarray]
     paths: list[str]
@@ -119,11 +172,24 @@ class Shards:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(total rows, columns)`` of the shards stacked in order.
+
+        Examples
+        --------
+        >>> Shards([np.zeros((3, 2)), np.zeros((5, 2))], ["a.npy", "b.npy"], "*.npy").shape
+        (8, 2)
+        """
         return sum(a.shape[0] for a in self.arrays), self.arrays[0].shape[1]
 
 
 def is_shard_pattern(path: str | Path) -> bool:
-    """Whether ``path`` is a glob pattern (``*``, ``?`` or ``[``) naming shard files."""
+    """Whether ``path`` is a glob pattern (``*``, ``?`` or ``[``) naming shard files.
+
+    Examples
+    --------
+    >>> is_shard_pattern("logits/part-*.npy"), is_shard_pattern("logits/part-0.npy")
+    (True, False)
+    """
     return any(c in str(path) for c in "*?[")
 
 
@@ -141,6 +207,17 @@ def load_shards(pattern: str | Path | Sequence[str | Path]) -> Shards:
         column count or dtype kind, NaN / inf (naming shard, row and column), fewer than 2 rows.
     UsageError
         A shard that is not ``.npy``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for k in range(3):
+    ...         _ = write_array(np.full((4, 2), float(k)), Path(tmp) / f"part-{k}.npy")
+    ...     shards = load_shards(str(Path(tmp) / "part-*.npy"))
+    ...     print(shards.shape, [Path(p).name for p in shards.paths])
+    ...     del shards  # release the memory maps before the folder goes
+    (12, 2) ['part-0.npy', 'part-1.npy', 'part-2.npy']
     """
     import glob
 
@@ -426,6 +503,14 @@ def validate_matrix(values: np.ndarray, source: str = "data") -> None:
     ------
     DataError
         Naming the first offending row and column for NaN / inf.
+
+    Examples
+    --------
+    >>> validate_matrix(np.ones((3, 2)))  # fine: returns None
+    >>> validate_matrix(np.array([[0.5, 0.5], [np.inf, 0.0]]), "soft.npy")
+    Traceback (most recent call last):
+    ...
+    ililab.errors.DataError: soft.npy: inf at row 1, column 0 (1 non-finite value in rows 0-1); remove or impute them
     """
     if not isinstance(values, np.ndarray):
         raise DataError(f"{source}: expected a numpy array, got {type(values).__name__}")
@@ -466,6 +551,15 @@ def read_names(path: str | Path) -> list[str]:
     ------
     DataError
         Unreadable file, a blank name, or a duplicate name.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "names.txt"
+    ...     _ = write_names(["Bark (audio)", "Frying (food) (audio)"], path)
+    ...     read_names(path)
+    ['Bark (audio)', 'Frying (food) (audio)']
     """
     path = Path(path)
     try:
@@ -502,6 +596,11 @@ def parse_modalities(spec: str, n_columns: int) -> list[str | None]:
     ------
     UsageError
         A malformed spec, an empty or out-of-range block, or overlapping blocks.
+
+    Examples
+    --------
+    >>> parse_modalities("audio=0:2,visual=2:4", 5)  # column 4 has no modality
+    ['audio', 'audio', 'visual', 'visual', None]
     """
     if not spec or not spec.strip():
         raise UsageError("--modalities is empty; expected e.g. audio=0:28,visual=28:56")
@@ -541,6 +640,15 @@ def make_nodes(
     ------
     DataError
         Names whose count differs from the number of columns, or duplicates.
+
+    Examples
+    --------
+    >>> [n.name for n in make_nodes(2)]
+    ['x0', 'x1']
+    >>> [n.modality for n in make_nodes(3, ["Bark (audio)", "Cat (audio)", "Bark (visual)"])]
+    ['audio', 'audio', 'visual']
+    >>> [n.modality for n in make_nodes(2, ["a", "b"], "audio=0:1,visual=1:2")]
+    ['audio', 'visual']
     """
     if names is None:
         names = [f"x{i}" for i in range(n_columns)]
@@ -572,7 +680,16 @@ def make_nodes(
 
 
 def write_array(values: np.ndarray, path: str | Path) -> Path:
-    """Save a numeric array as ``.npy`` atomically (never pickled)."""
+    """Save a numeric array as ``.npy`` atomically (never pickled).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_array(np.arange(6.0).reshape(3, 2), Path(tmp) / "x.npy")
+    ...     print(np.load(path).sum())
+    15.0
+    """
 
     def save(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
@@ -582,7 +699,21 @@ def write_array(values: np.ndarray, path: str | Path) -> Path:
 
 
 def write_names(names: Sequence[str], path: str | Path) -> Path:
-    """Write names one per line, atomically."""
+    """Write names one per line, atomically.
+
+    Raises
+    ------
+    DataError
+        A name holding a line break (it could not be read back).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_names(["Bark (audio)", "Bark (visual)"], Path(tmp) / "names.txt")
+    ...     Path(path).read_text()
+    'Bark (audio)\\nBark (visual)\\n'
+    """
     for name in names:
         if "\n" in name or "\r" in name:
             raise DataError(f"name {shown(name)} contains a line break")
