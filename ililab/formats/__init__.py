@@ -134,6 +134,20 @@ def graph_format_for(path: str | Path, format: str | None = None, option: str | 
     ``option`` is the command-line option that names a format where ``path`` is
     used (``--format``, ``--to``, ``--from``), suggested when the extension says
     nothing; ``None`` when there is no such option.
+
+    Raises
+    ------
+    UsageError
+        An unknown ``format``, or an extension no format claims.
+
+    Examples
+    --------
+    >>> graph_format_for("graph.graphml"), graph_format_for("graph.txt", "csv")
+    ('graphml', 'csv')
+    >>> graph_format_for("soft_labels.npy")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ililab.errors.UsageError: cannot tell the graph format of 'soft_labels.npy' from its extension (known: ...); .npy holds a data matrix, not a graph (make one with `ililab infer-graph`)
     """
     if format is not None:
         if format not in GRAPH_FORMATS:
@@ -153,7 +167,30 @@ def graph_format_for(path: str | Path, format: str | None = None, option: str | 
 
 
 def write_graph(graph: DependencyGraph, path: str | Path, format: str | None = None) -> Path:
-    """Write ``graph`` atomically in ``format`` (default: from the extension)."""
+    """Write ``graph`` atomically in ``format`` (default: from the extension).
+
+    Raises
+    ------
+    UsageError
+        No format named and none implied by the extension.
+    OutputError
+        The file cannot be written (nothing is left half-written).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from ililab.graph import Edge
+    >>> g = DependencyGraph(["a", "b"], [Edge("a", "b", weight=0.5)])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("g.json", "g.gml", "g.graphml", "g.dot", "g.csv"):
+    ...         again = read_graph(write_graph(g, Path(tmp) / name))
+    ...         print(name, again.edges[0].weight)
+    g.json 0.5
+    g.gml 0.5
+    g.graphml 0.5
+    g.dot 0.5
+    g.csv 0.5
+    """
     name = graph_format_for(path, format)
     _, writer, _ = GRAPH_FORMATS[name]
     return atomic_write(path, writer(graph))
@@ -179,6 +216,20 @@ def read_graph(
         Missing or unreadable file.
     GraphFormatError
         Malformed content, or more nodes or edges than the limits.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "edges.csv"
+    ...     _ = path.write_text("source,target\\na,b\\nb,c\\n")
+    ...     print(read_graph(path).names)
+    ...     try:
+    ...         read_graph(path, max_edges=1)
+    ...     except GraphFormatError as error:
+    ...         print(str(error).split(": ", 1)[1].split(";")[0])
+    ['a', 'b', 'c']
+    more than 1 edges (the limit)
     """
     path = Path(path)
     name = graph_format_for(path, format, option=None)

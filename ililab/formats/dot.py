@@ -38,6 +38,16 @@ def write_dot(graph: DependencyGraph) -> str:
 
     Nodes are grouped in one cluster per modality; edge pen width follows
     ``|weight|`` and opacity the confidence; undirected edges have no arrowhead.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> g = DependencyGraph(["Bark (audio)", "Bark (visual)"], [Edge("Bark (audio)", "Bark (visual)", weight=0.8)])
+    >>> text = write_dot(g)
+    >>> print(next(line for line in text.splitlines() if "->" in line).strip())
+    "Bark (audio)" -> "Bark (visual)" [kind="directed", edge_weight="0.8", color="#0072B2", penwidth="4.00"];
+    >>> text.count("subgraph")  # one cluster per modality
+    2
     """
     check_texts(graph, "DOT")
     colours = {m: MODALITY_COLOURS[i % len(MODALITY_COLOURS)] for i, m in enumerate(graph.modalities)}
@@ -353,6 +363,19 @@ def read_dot(text: str) -> DependencyGraph:
     ``a -> b`` is a directed edge unless its ``kind`` says otherwise or it has
     ``dir=none`` / ``dir=both``; ``a -- b`` (in a ``graph``) is undirected.
     Ports, HTML labels and layout attributes are read and ignored.
+
+    Raises
+    ------
+    GraphFormatError
+        Text that is not DOT, or a graph beyond the limits of :class:`ililab.formats.GraphLimits`.
+
+    Examples
+    --------
+    >>> g = read_dot('digraph { rain -> "wet grass" [weight=2]; sprinkler -> "wet grass"; a -- b [dir=none] }')
+    >>> g.names
+    ['rain', 'wet grass', 'sprinkler', 'a', 'b']
+    >>> [(e.source, e.target, e.kind) for e in g.edges]
+    [('rain', 'wet grass', 'directed'), ('sprinkler', 'wet grass', 'directed'), ('a', 'b', 'undirected')]
     """
     reader = _DotReader(text)
     try:

@@ -44,7 +44,17 @@ def _gml_float(value: float) -> str:
 
 
 def write_gml(graph: DependencyGraph) -> str:
-    """The graph as GML text (readable by ``networkx.read_gml``, Gephi, yEd)."""
+    """The graph as GML text (readable by ``networkx.read_gml``, Gephi, yEd).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> text = write_gml(DependencyGraph(["Bark (audio)", "Bark (visual)"], [Edge("Bark (audio)", "Bark (visual)")]))
+    >>> [line.strip() for line in text.splitlines() if "modality" in line]
+    ['modality "audio"', 'modality "visual"']
+    >>> read_gml(text).edges[0].target
+    'Bark (visual)'
+    """
     check_texts(graph, "GML")
     lines = ["graph [", "  directed 1", f"  comment {_gml_string(f'ililab.graph/v1 written by ililab {__version__}')}"]
     meta = meta_json(graph)
@@ -70,7 +80,22 @@ def write_gml(graph: DependencyGraph) -> str:
 
 
 def read_gml(text: str) -> DependencyGraph:
-    """Parse GML text (as written by :func:`write_gml`, networkx, Gephi or yEd)."""
+    """Parse GML text (as written by :func:`write_gml`, networkx, Gephi or yEd).
+
+    Raises
+    ------
+    GraphFormatError
+        Text that is not GML, an empty label, or a graph beyond the limits of
+        :class:`ililab.formats.GraphLimits`.
+
+    Examples
+    --------
+    >>> g = read_gml('''graph [ directed 1
+    ...   node [ id 0 label "rain" ] node [ id 1 label "wet grass" ]
+    ...   edge [ source 0 target 1 weight 0.7 ] ]''')
+    >>> [(e.source, e.target, e.weight) for e in g.edges]
+    [('rain', 'wet grass', 0.7)]
+    """
     import networkx as nx
 
     if not text.strip():

@@ -44,6 +44,16 @@ def write_graphml(graph: DependencyGraph) -> str:
 
     Undirected edges are marked by ``kind="undirected"`` only: networkx refuses
     GraphML's per-edge ``directed="false"`` in a directed graph (it is read, though).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> g = DependencyGraph(["a", "b", "c"], [Edge("a", "b", weight=0.5), Edge("b", "c", "undirected")])
+    >>> text = write_graphml(g)
+    >>> text.count("<node "), text.count("<edge ")
+    (3, 2)
+    >>> [(e.source, e.target, e.kind, e.weight) for e in read_graphml(text).edges]
+    [('a', 'b', 'directed', 0.5), ('b', 'c', 'undirected', None)]
     """
     check_texts(graph, "GraphML")
     out = [
@@ -96,6 +106,23 @@ def read_graphml(text: str) -> DependencyGraph:
 
     Document type declarations are refused (no entity expansion); only the first
     ``<graph>`` is read; ``<data>`` of unknown keys and yEd graphics are ignored.
+
+    Raises
+    ------
+    GraphFormatError
+        Malformed XML, a DTD, or a graph beyond the limits of :class:`ililab.formats.GraphLimits`.
+
+    Examples
+    --------
+    >>> text = '''<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+    ...   <graph edgedefault="directed">
+    ...     <node id="rain"/><node id="wet"/>
+    ...     <edge source="rain" target="wet"/>
+    ...   </graph>
+    ... </graphml>'''
+    >>> g = read_graphml(text)
+    >>> g.names, [(e.source, e.target, e.kind) for e in g.edges]
+    (['rain', 'wet'], [('rain', 'wet', 'directed')])
     """
     import xml.etree.ElementTree as ET
 

@@ -25,7 +25,25 @@ def write_json(graph: DependencyGraph) -> str:
 
 
 def read_json(text: str) -> DependencyGraph:
-    """``ililab.graph/v1`` JSON, its node and edge counts checked before the graph is built."""
+    """``ililab.graph/v1`` JSON, its node and edge counts checked before the graph is built.
+
+    Raises
+    ------
+    GraphFormatError
+        Invalid JSON, another ``format``, a document that does not follow the schema, or more
+        nodes or edges than :class:`ililab.formats.GraphLimits` allows.
+
+    Examples
+    --------
+    >>> g = read_json('{"format": "ililab.graph/v1", "nodes": [{"name": "a"}, {"name": "b"}], '
+    ...               '"edges": [{"source": "a", "target": "b", "kind": "undirected"}]}')
+    >>> g.names, g.edges[0].kind
+    (['a', 'b'], 'undirected')
+    >>> read_json('{"format": "other"}')
+    Traceback (most recent call last):
+    ...
+    ililab.errors.GraphFormatError: unknown graph format 'other'; expected 'ililab.graph/v1'
+    """
     try:
         document = json.loads(text)
     except ValueError as error:

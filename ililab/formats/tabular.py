@@ -36,6 +36,14 @@ def write_csv(graph: DependencyGraph) -> str:
 
     Nodes without edges get a row with an empty target. Node labels and
     modalities are carried only by names of the form ``"Class (modality)"``.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> print(write_csv(DependencyGraph(["a", "b", "c"], [Edge("a", "b", weight=0.8)])), end="")
+    source,target,kind,weight,confidence
+    a,b,directed,0.8,
+    c,,,,
     """
     check_texts(graph, "CSV", allow_cr=False)
     buffer = io.StringIO()
@@ -59,7 +67,20 @@ def _looks_like_adjacency(rows: list[tuple[int, list[str]]]) -> bool:
 def read_csv(text: str) -> DependencyGraph:
     """Parse a CSV edge list (columns ``source``, ``target`` and optionally ``kind``/``type``,
     ``weight``, ``confidence``, any case); a square matrix with matching row and column
-    names is read as an adjacency matrix (:func:`read_adjacency_csv`)."""
+    names is read as an adjacency matrix (:func:`read_adjacency_csv`).
+
+    Raises
+    ------
+    GraphFormatError
+        Not CSV text, no ``source`` / ``target`` column, a bad kind or number, or more nodes or
+        edges than :class:`ililab.formats.GraphLimits` allows.
+
+    Examples
+    --------
+    >>> g = read_csv("Source,Target,Weight\\nrain,wet grass,0.7\\nsprinkler,wet grass,\\n")
+    >>> g.names, [(e.source, e.target, e.weight) for e in g.edges]
+    (['rain', 'wet grass', 'sprinkler'], [('rain', 'wet grass', 0.7), ('sprinkler', 'wet grass', None)])
+    """
     rows = _csv_rows(text)
     if not rows:
         raise GraphFormatError("empty CSV file")
@@ -100,6 +121,16 @@ def write_adjacency_csv(graph: DependencyGraph) -> str:
     """A square matrix: cell (row i, column j) is the weight of ``i -> j`` (1 without a weight).
 
     An undirected edge fills both cells; an empty pair of cells is no edge (written as 0).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> g = DependencyGraph(["a", "b", "c"], [Edge("a", "b", weight=0.8), Edge("b", "c", "undirected")])
+    >>> print(write_adjacency_csv(g), end="")
+    ,a,b,c
+    a,0,0.8,0
+    b,0,0,1
+    c,0,1,0
     """
     check_texts(graph, "CSV", allow_cr=False)
     index = {name: i for i, name in enumerate(graph.names)}
@@ -167,7 +198,23 @@ def _adjacency_from_rows(rows: list[tuple[int, list[str]]]) -> DependencyGraph:
 
 
 def read_adjacency_csv(text: str) -> DependencyGraph:
-    """Parse a square CSV adjacency matrix with node names across the first row and down the first column."""
+    """Parse a square CSV adjacency matrix with node names across the first row and down the first column.
+
+    A nonzero cell ``(i, j)`` is an edge ``i -> j`` with that weight; two equal nonzero cells
+    ``(i, j)`` and ``(j, i)`` are one undirected edge.
+
+    Raises
+    ------
+    GraphFormatError
+        Row and column names that differ, a cell that is not a number, or more nodes or edges
+        than :class:`ililab.formats.GraphLimits` allows.
+
+    Examples
+    --------
+    >>> g = read_adjacency_csv(",a,b,c\\na,0,0.8,0\\nb,0,0,1\\nc,0,1,0\\n")
+    >>> [(e.source, e.target, e.kind, e.weight) for e in g.edges]
+    [('a', 'b', 'directed', 0.8), ('b', 'c', 'undirected', 1.0)]
+    """
     rows = _csv_rows(text)
     if not rows:
         raise GraphFormatError("empty CSV file")
