@@ -99,7 +99,20 @@ def _is_npy_of(path: str, array: np.ndarray) -> bool:
 
 
 def open_source(source: ShardSource) -> list[np.ndarray]:
-    """The arrays of a source: paths are opened memory-mapped, arrays passed through."""
+    """The arrays of a source: paths are opened memory-mapped, arrays passed through.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = str(Path(tmp) / "part.npy")
+    ...     np.save(path, np.ones((4, 2)))
+    ...     arrays = open_source([path, np.zeros((3, 2))])
+    ...     print([type(a).__name__ for a in arrays], [a.shape for a in arrays])
+    ...     del arrays  # release the memory map before the folder goes
+    ['memmap', 'ndarray'] [(4, 2), (3, 2)]
+    """
     return [np.load(s, mmap_mode="r", allow_pickle=False) if isinstance(s, str) else s for s in source]
 
 
@@ -107,7 +120,17 @@ def open_source(source: ShardSource) -> list[np.ndarray]:
 
 
 def pin_blas() -> None:
-    """Limit BLAS / OpenMP to one thread in this process (worker initialiser)."""
+    """Limit BLAS / OpenMP to one thread in this process (worker initialiser).
+
+    Sets ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` and ``OMP_NUM_THREADS`` to 1 for
+    libraries loaded later and limits the pools already loaded (through ``threadpoolctl``).
+
+    Examples
+    --------
+    >>> pin_blas()
+    >>> blas_threads(), os.environ["OPENBLAS_NUM_THREADS"]
+    (1, '1')
+    """
     for name in _BLAS_VARIABLES:
         os.environ[name] = "1"
     try:
@@ -118,7 +141,15 @@ def pin_blas() -> None:
 
 
 def blas_threads(shared: Any = None, task: Any = None) -> int:
-    """Largest thread count of the BLAS / OpenMP pools loaded here (a task: checks pinning on workers)."""
+    """Largest thread count of the BLAS / OpenMP pools loaded here (a task: checks pinning on workers).
+
+    Its ``(shared, task)`` signature lets an engine map it over its workers.
+
+    Examples
+    --------
+    >>> LocalEngine(1).map(blas_threads, [0, 1])  # every task runs with BLAS on one thread
+    [1, 1]
+    """
     try:
         from threadpoolctl import threadpool_info
     except ImportError:  # pragma: no cover
@@ -140,7 +171,22 @@ def _call(fn: Callable[[Any, Any], Any], shared: Any, task: Any) -> Any:
 
 
 class Engine(Protocol):
-    """What ililab asks of an engine."""
+    """What ililab asks of an engine.
+
+    :class:`LocalEngine` and :class:`DaskEngine` implement it; :func:`make_engine` builds one by name.
+
+    Attributes
+    ----------
+    name : str
+        ``"local"`` or ``"dask"`` (the ``--engine`` value).
+
+    Examples
+    --------
+    >>> def run(engine: Engine) -> list:
+    ...     return engine.map(pow, [1, 2, 3], shared=10)  # fn(shared, task)
+    >>> run(make_engine("local"))
+    [10, 100, 1000]
+    """
 
     name: str
 
@@ -152,7 +198,19 @@ class Engine(Protocol):
         shared: Any = None,
         on_result: Callable[[int], None] | None = None,
     ) -> list[Any]:
-        """``[fn(shared, t) for t in tasks]``, computed in parallel; ``on_result(done)`` after each."""
+        """``[fn(shared, t) for t in tasks]``, computed in parallel; ``on_result(done)`` after each.
+
+        The results come in task order whatever order the tasks finish in. ``fn`` must be a
+        module-level function (it is pickled to the workers).
+
+        Examples
+        --------
+        >>> done = []
+        >>> LocalEngine(1).map(pow, [1, 2, 3], shared=2, on_result=done.append)
+        [2, 4, 8]
+        >>> done
+        [1, 2, 3]
+        """
         ...
 
     def moments(
@@ -163,11 +221,29 @@ class Engine(Protocol):
         transform: ChunkTransform | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> Moments:
-        """Moments of the rows of ``arrays`` (shards, in order)."""
+        """Moments of the rows of ``arrays`` (shards, in order).
+
+        Examples
+        --------
+        >>> shards = [np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([[4.0, 5.0]])]
+        >>> LocalEngine(1).moments(shards).covariance()
+        array([[4., 4.],
+               [4., 4.]])
+        """
         ...
 
     def close(self) -> None:
-        """Release workers and connections."""
+        """Release workers and connections.
+
+        Engines are also context managers that close on exit.
+
+        Examples
+        --------
+        >>> with make_engine("local") as engine:
+        ...     engine.map(pow, [0, 1], shared=3)
+        [1, 3]
+        >>> engine.close()  # closing twice is harmless
+        """
         ...
 
 
@@ -228,6 +304,17 @@ class LocalEngine:
     ----------
     jobs : int
         Worker processes; 1 runs every task here, one after another.
+
+    Raises
+    ------
+    UsageError
+        ``jobs < 1``.
+
+    Examples
+    --------
+    >>> engine = LocalEngine(jobs=1)
+    >>> engine.name, engine.map(pow, [1, 2, 3], shared=2)
+    ('local', [2, 4, 8])
     """
 
     name = "local"
@@ -238,6 +325,18 @@ class LocalEngine:
         self.jobs = int(jobs)
 
     def map(self, fn, tasks, *, shared=None, on_result=None):
+        """:meth:`Engine.map`: here (``jobs=1``) or in a process pool that is stopped on any error.
+
+        Raises
+        ------
+        EngineError
+            A worker process died (killed, out of memory).
+
+        Examples
+        --------
+        >>> LocalEngine(1).map(divmod, [3, 4, 5], shared=17)  # divmod(17, task)
+        [(5, 2), (4, 1), (3, 2)]
+        """
         tasks = list(tasks)
         if self.jobs == 1 or len(tasks) <= 1:
             results = []
@@ -275,10 +374,26 @@ class LocalEngine:
         return results
 
     def moments(self, arrays, *, chunk_rows=None, transform=None, progress=None):
+        """:meth:`Engine.moments` by one streaming pass here (:func:`ililab.stats.streaming_moments`).
+
+        Examples
+        --------
+        >>> x = np.arange(12.0).reshape(6, 2)
+        >>> m = LocalEngine(1).moments([x[:4], x[4:]], chunk_rows=2)
+        >>> m.n, m.mean
+        (6.0, array([5., 6.]))
+        >>> bool(np.allclose(m.covariance(), np.cov(x, rowvar=False)))
+        True
+        """
         return streaming_moments(list(arrays), chunk_rows=chunk_rows, transform=transform, progress=progress)
 
     def close(self) -> None:
-        pass
+        """Nothing to release: a pool lives only for one :meth:`map`.
+
+        Examples
+        --------
+        >>> LocalEngine(2).close()
+        """
 
     def __enter__(self) -> LocalEngine:
         return self
@@ -396,6 +511,25 @@ class DaskEngine:
     ------
     EngineError
         Nothing that speaks Dask's protocol answers at ``scheduler`` within ``timeout`` seconds.
+    UsageError
+        Dask is not installed, a bad address, or a timeout that is not positive.
+
+    Examples
+    --------
+    The one example for :meth:`map`, :meth:`moments` and :meth:`close` too (each would start its
+    own Dask client); an in-process client keeps it fast:
+
+    >>> import distributed
+    >>> client = distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
+    >>> engine = DaskEngine(client=client)
+    >>> engine.name, engine.map(pow, [1, 2, 3], shared=2)
+    ('dask', [2, 4, 8])
+    >>> x = np.arange(12.0).reshape(6, 2)
+    >>> m = engine.moments([x[:4], x[4:]], chunk_rows=2)  # one dask block per 2 rows
+    >>> m.n, bool(np.allclose(m.covariance(), LocalEngine(1).moments([x]).covariance()))
+    (6.0, True)
+    >>> engine.close()  # a client passed in stays open: its owner closes it
+    >>> client.close()
     """
 
     name = "dask"
@@ -433,6 +567,10 @@ class DaskEngine:
         self.client = distributed.Client(self._own_cluster, set_as_default=False)
 
     def map(self, fn, tasks, *, shared=None, on_result=None):
+        """:meth:`Engine.map` on the cluster: ``shared`` is scattered once, each task retried twice.
+
+        Run in the class example.
+        """
         from distributed import as_completed
 
         tasks = list(tasks)
@@ -460,7 +598,10 @@ class DaskEngine:
         return results
 
     def moments(self, arrays, *, chunk_rows=None, transform=None, progress=None):
-        """Moments with ``dask.array`` over the shards: one block per ``chunk_rows`` rows, merged as a tree."""
+        """Moments with ``dask.array`` over the shards: one block per ``chunk_rows`` rows, merged as a tree.
+
+        Run in the class example.
+        """
         import dask
         import dask.array as da
 
@@ -489,6 +630,10 @@ class DaskEngine:
         return result
 
     def close(self) -> None:
+        """Close the client and the local cluster this engine started (a client passed in stays open).
+
+        Run in the class example.
+        """
         if self._own_client:
             try:
                 self.client.close()
@@ -514,6 +659,15 @@ def make_engine(
         An unknown engine, ``--scheduler`` without ``--engine dask``, or Dask not installed.
     EngineError
         An unreachable scheduler.
+
+    Examples
+    --------
+    >>> make_engine("local", jobs=2).jobs
+    2
+    >>> make_engine("local", scheduler="tcp://10.0.0.5:8786")
+    Traceback (most recent call last):
+    ...
+    ililab.errors.UsageError: --scheduler needs --engine dask
     """
     if name not in ENGINES:
         raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
