@@ -62,6 +62,19 @@ class Progress:
         Seconds between redraws.
     clock : callable
         Source of time in seconds (tests pass a fake clock).
+
+    Examples
+    --------
+    >>> import io
+    >>> out, now = io.StringIO(), [0.0]
+    >>> with Progress(4, "bootstrap", force=True, delay=0, stream=out, clock=lambda: now[0]) as bar:
+    ...     for _ in range(4):
+    ...         now[0] += 1.5
+    ...         bar.advance()
+    >>> print(out.getvalue().split("\\r")[-1].replace("\\x1b[K", ""), end="")
+    bootstrap: 100% |########################| 4/4 elapsed 0:06 eta 0:00
+    >>> Progress(4).shown  # not a terminal and not forced: never drawn
+    False
     """
 
     def __init__(
@@ -91,6 +104,13 @@ class Progress:
 
     @property
     def stream(self) -> IO[str]:
+        """Where the bar is drawn: the stream given, else ``sys.stderr`` at the time of asking.
+
+        Examples
+        --------
+        >>> Progress(10).stream is sys.stderr
+        True
+        """
         return self._stream if self._stream is not None else sys.stderr
 
     def _isatty(self) -> bool:
@@ -101,11 +121,28 @@ class Progress:
 
     @property
     def shown(self) -> bool:
-        """Whether the bar has been drawn at least once."""
+        """Whether the bar has been drawn at least once (and its line not yet ended by :meth:`close`).
+
+        Examples
+        --------
+        >>> import io
+        >>> bar = Progress(10, force=True, delay=5.0, stream=io.StringIO(), clock=lambda: 0.0)
+        >>> bar.update(3)
+        >>> bar.shown  # less than ``delay`` seconds of work: short jobs show no bar
+        False
+        """
         return self._shown
 
     def render(self, now: float | None = None) -> str:
-        """The text of the bar for the current state."""
+        """The text of the bar for the current state (``now``: the clock's time; default: now).
+
+        Examples
+        --------
+        >>> bar = Progress(200, "rows", clock=lambda: 0.0)
+        >>> bar.done = 50
+        >>> bar.render(now=30.0)
+        'rows:  25% |######------------------| 50/200 elapsed 0:30 eta 1:30'
+        """
         now = self._clock() if now is None else now
         elapsed = now - self._start
         fraction = self.done / self.total if self.total else 1.0
@@ -120,7 +157,17 @@ class Progress:
         )
 
     def update(self, done: int) -> None:
-        """Set the units done so far and redraw if it is time to."""
+        """Set the units done so far and redraw if it is time to.
+
+        Examples
+        --------
+        >>> import io
+        >>> out = io.StringIO()
+        >>> bar = Progress(10, force=True, delay=0, stream=out, clock=lambda: 2.0)
+        >>> bar.update(5)
+        >>> bar.done, "5/10" in out.getvalue()
+        (5, True)
+        """
         self.done = int(done)
         if not self._enabled:
             return
@@ -139,11 +186,30 @@ class Progress:
             self._enabled = False
 
     def advance(self, step: int = 1) -> None:
-        """Count ``step`` more units done."""
+        """Count ``step`` more units done.
+
+        Examples
+        --------
+        >>> bar = Progress(10)
+        >>> bar.advance(); bar.advance(3)
+        >>> bar.done
+        4
+        """
         self.update(self.done + step)
 
     def close(self) -> None:
-        """End the bar's line (if it was drawn)."""
+        """End the bar's line (if it was drawn); later updates draw nothing.
+
+        Examples
+        --------
+        >>> import io
+        >>> out = io.StringIO()
+        >>> bar = Progress(2, force=True, delay=0, stream=out, clock=lambda: 1.0)
+        >>> bar.update(2)
+        >>> bar.close()
+        >>> out.getvalue().endswith("\\n"), bar.shown
+        (True, False)
+        """
         if self._shown:
             try:
                 self.stream.write("\n")

@@ -17,7 +17,21 @@ __all__ = ["CliResult", "cli_runner"]
 
 @dataclass
 class CliResult:
-    """Outcome of one ``ililab`` invocation: exit code, stdout and stderr."""
+    """Outcome of one ``ililab`` invocation: exit code, stdout and stderr.
+
+    Attributes
+    ----------
+    code : int
+        The exit status (0 success, 1 data error, 2 usage error).
+    out, err : str
+        What the command wrote to stdout and stderr.
+
+    Examples
+    --------
+    >>> result = CliResult(2, "", "error: Missing argument 'FIRST'.\\n")
+    >>> result.code == 2 and "Missing argument" in result.err
+    True
+    """
 
     code: int
     out: str
@@ -37,6 +51,30 @@ def cli_runner(capsys: Any) -> Callable[..., CliResult]:
     callable
         ``run(*args) -> CliResult``; arguments are converted with ``str`` (paths are fine).
         Plugin commands are found through their entry points, as on the command line.
+
+    Examples
+    --------
+    In a test, pass pytest's ``capsys``; here a stand-in with the same ``readouterr()``:
+
+    >>> import contextlib, io, types
+    >>> class Capture:
+    ...     def __init__(self):
+    ...         self.out, self.err = io.StringIO(), io.StringIO()
+    ...     def readouterr(self):
+    ...         got = types.SimpleNamespace(out=self.out.getvalue(), err=self.err.getvalue())
+    ...         for stream in (self.out, self.err):
+    ...             stream.seek(0)
+    ...             stream.truncate()
+    ...         return got
+    >>> capture = Capture()
+    >>> run = cli_runner(capture)
+    >>> with contextlib.redirect_stdout(capture.out), contextlib.redirect_stderr(capture.err):
+    ...     ok = run("--version")
+    ...     usage = run("compare")
+    >>> ok.code, ok.out.startswith("ililab, version")
+    (0, True)
+    >>> usage.code, "Missing argument" in usage.err
+    (2, True)
     """
     from ililab.cli import main
 
