@@ -283,7 +283,21 @@ class _BossRunner:
 
 @dataclass(frozen=True)
 class BossResult(SearchResult):
-    """The best DAG BOSS found and how the search went (the fields of :class:`SearchResult`)."""
+    """The best DAG BOSS found and how the search went (the fields of :class:`SearchResult`).
+
+    The fields are those of :class:`ililab.search.grasp.GraspResult` (documented there).
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> sim = simulate_linear_sem(6, 5000, seed=1)
+    >>> score = BICScore(np.cov(sim.data, rowvar=False), 5000)
+    >>> result = boss_search(score, seed=0)  # restarts=None: restart until converged
+    >>> result.stability.shape, bool(np.isclose(result.score, score.score_dag(result.dag)))
+    ((6, 6), True)
+    >>> result.convergence["restarts"] == len(result.restart_scores)
+    True
+    """
 
 
 def boss_search(
