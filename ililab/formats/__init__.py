@@ -147,7 +147,7 @@ def graph_format_for(path: str | Path, format: str | None = None, option: str | 
     >>> graph_format_for("soft_labels.npy")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ililab.errors.UsageError: cannot tell the graph format of 'soft_labels.npy' from its extension (known: ...); .npy holds a data matrix, not a graph (make one with `ililab infer-graph`)
+    ililab.errors.UsageError: cannot tell the graph format of 'soft_labels.npy' ...; .npy holds a data matrix, not a graph ...
     """
     if format is not None:
         if format not in GRAPH_FORMATS:
