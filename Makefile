@@ -51,8 +51,9 @@ browser:
 	    echo "note: no chromium and not root: the browser tests of ililab report will skip"; \
 	  fi; }
 
-# Doctests run with --import-mode=prepend: pyproject's importlib mode would load each doctested
-# module a second time (a copy whose classes differ from those the rest of ililab raises and returns).
+# Doctests run with --import-mode=prepend: under pyproject's importlib mode a doctest run of one file
+# (pytest --doctest-modules ililab/errors.py) loads a second copy of that module, whose classes differ
+# from those the rest of ililab raises; prepend gives the whole run and single files the same modules.
 test: $(DEV_STAMP) browser
 	$(PY) -m ruff check ililab tests benchmarks examples plugins
 	$(PY) -m pytest -q
