@@ -343,6 +343,19 @@ def annotate(graph: DependencyGraph, result: BootstrapResult, min_confidence: fl
     ``meta["bootstrap"]`` records the replicates, the seed, every pair's frequencies
     (:meth:`BootstrapResult.pairs`) and, with ``min_confidence``, how many edges were dropped.
 
+    Parameters
+    ----------
+    graph : DependencyGraph
+        The full-data graph.
+    result : BootstrapResult
+        Counts over the same output nodes, in the same order.
+    min_confidence : float, optional
+        Drop edges whose confidence is lower (in ``[0, 1]``).
+
+    Returns
+    -------
+    DependencyGraph
+
     Raises
     ------
     UsageError
@@ -396,6 +409,21 @@ def bootstrap_graph(
     ``settings`` are the keyword arguments of :func:`run_bootstrap` (``learner``, ``params``,
     ``knowledge``, ``replicates``, ``seed``, ``engine``, ``chunk_rows``, ``on_result``);
     ``min_confidence`` is that of :func:`annotate`.
+
+    Parameters
+    ----------
+    graph : DependencyGraph
+        The graph of the full data.
+    dataset : Dataset
+        The data it was learned from (rows in memory or streamed shards).
+    min_confidence : float, optional
+        As in :func:`annotate`.
+    **settings
+        Keyword arguments of :func:`run_bootstrap`.
+
+    Returns
+    -------
+    DependencyGraph
 
     Examples
     --------

@@ -203,6 +203,21 @@ class Engine(Protocol):
         The results come in task order whatever order the tasks finish in. ``fn`` must be a
         module-level function (it is pickled to the workers).
 
+        Parameters
+        ----------
+        fn : callable
+            ``fn(shared, task)``, a module-level function.
+        tasks : sequence
+        shared : object, optional
+            What every task reads, sent to each worker once.
+        on_result : callable, optional
+            Called with the number of finished tasks after each one.
+
+        Returns
+        -------
+        list
+            The results in task order.
+
         Examples
         --------
         >>> done = []
@@ -222,6 +237,21 @@ class Engine(Protocol):
         progress: Callable[[int], None] | None = None,
     ) -> Moments:
         """Moments of the rows of ``arrays`` (shards, in order).
+
+        Parameters
+        ----------
+        arrays : sequence of ndarray
+            Row blocks of one matrix (shards), in order.
+        chunk_rows : int, optional
+            Rows per chunk (default: automatic).
+        transform : callable, optional
+            Applied to each chunk of rows before it is counted.
+        progress : callable, optional
+            Called with the number of rows done.
+
+        Returns
+        -------
+        Moments
 
         Examples
         --------
@@ -652,6 +682,20 @@ def make_engine(
     name: str = "local", *, jobs: int | None = None, scheduler: str | None = None, timeout: float | None = None
 ) -> LocalEngine | DaskEngine:
     """An engine by name (``--engine``, ``--jobs``, ``--scheduler``, ``--scheduler-timeout``).
+
+    Parameters
+    ----------
+    name : {"local", "dask"}
+    jobs : int, optional
+        Worker processes (local: default 1; Dask's local cluster: default 2).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``--engine dask`` only).
+    timeout : float, optional
+        Seconds to wait for that scheduler (``--engine dask`` only).
+
+    Returns
+    -------
+    LocalEngine or DaskEngine
 
     Raises
     ------

@@ -34,6 +34,17 @@ def check_output_path(path: str | Path, what: str = "") -> Path:
     A symbolic link is followed (the file it points to is replaced, the link kept). Nothing
     is created. ``what`` names the option in messages (e.g. ``"--plot"``).
 
+    Parameters
+    ----------
+    path : str or Path
+    what : str
+        The option that named ``path``, for messages.
+
+    Returns
+    -------
+    Path
+        The file a write replaces (the target of a link).
+
     Raises
     ------
     OutputError
@@ -76,6 +87,12 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None] | bytes | str)
     temporary file is removed and an existing file at ``path`` is untouched.
     When ``path`` is a symbolic link, the file it points to is replaced (the
     temporary file goes beside that file), so the link stays a link.
+
+    Parameters
+    ----------
+    path : str or Path
+    writer : bytes, str or callable
+        The content, or ``writer(temporary_path)`` that writes it.
 
     Returns
     -------

@@ -101,6 +101,17 @@ def load_matrix(path: str | Path, key: str | None = None) -> Matrix:
     decompressed block by block into a temporary memory-mapped file
     (``np.savez_compressed``); a ``.csv`` file's header row gives the column names.
 
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy``, ``.npz`` or ``.csv`` file.
+    key : str, optional
+        The array of a ``.npz`` archive (``--key``).
+
+    Returns
+    -------
+    Matrix
+
     Raises
     ------
     DataError
@@ -199,6 +210,15 @@ def load_shards(pattern: str | Path | Sequence[str | Path]) -> Shards:
     Every shard must be a 2-D numeric ``.npy`` with the same number of columns;
     finiteness is checked chunk by chunk with plain file reads, so memory stays
     bounded by one chunk whatever the total size.
+
+    Parameters
+    ----------
+    pattern : str, Path or sequence of them
+        A glob pattern (matches taken in sorted name order), one path, or a list of paths in order.
+
+    Returns
+    -------
+    Shards
 
     Raises
     ------
@@ -499,6 +519,13 @@ def _load_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
 def validate_matrix(values: np.ndarray, source: str = "data") -> None:
     """Check a data matrix: 2-D, real numeric, at least 2 x 2, all finite.
 
+    Parameters
+    ----------
+    values : ndarray
+        The matrix (rows = samples, columns = variables); memory maps are read chunk by chunk.
+    source : str
+        Where it came from, for messages.
+
     Raises
     ------
     DataError
@@ -547,6 +574,16 @@ def validate_matrix(values: np.ndarray, source: str = "data") -> None:
 def read_names(path: str | Path) -> list[str]:
     """Column names, one per line (blank trailing lines ignored).
 
+    Parameters
+    ----------
+    path : str or Path
+        A UTF-8 text file (a byte-order mark is allowed).
+
+    Returns
+    -------
+    list of str
+        The names, stripped of surrounding white space.
+
     Raises
     ------
     DataError
@@ -592,6 +629,17 @@ _MODALITY_SPEC = re.compile(r"^\s*([^=,:\s][^=,:]*?)\s*=\s*(\d+)\s*:\s*(\d+)\s*$
 def parse_modalities(spec: str, n_columns: int) -> list[str | None]:
     """Parse ``"audio=0:28,visual=28:56"`` into one modality (or None) per column.
 
+    Parameters
+    ----------
+    spec : str
+        Comma-separated ``NAME=START:STOP`` blocks of columns (``STOP`` excluded).
+    n_columns : int
+        Number of columns of the data.
+
+    Returns
+    -------
+    list of str or None
+
     Raises
     ------
     UsageError
@@ -635,6 +683,18 @@ def make_nodes(
     Without names the columns are ``x0, x1, ...``. Without explicit modalities,
     names of the form ``"Class (modality)"`` give them, provided every name has
     such a suffix. ``modalities`` may be a spec string (see :func:`parse_modalities`).
+
+    Parameters
+    ----------
+    n_columns : int
+    names : sequence of str, optional
+        One per column.
+    modalities : sequence of str or None, or str, optional
+        One per column, or a spec string.
+
+    Returns
+    -------
+    list of Node
 
     Raises
     ------
@@ -682,6 +742,17 @@ def make_nodes(
 def write_array(values: np.ndarray, path: str | Path) -> Path:
     """Save a numeric array as ``.npy`` atomically (never pickled).
 
+    Parameters
+    ----------
+    values : array_like
+        Numeric values (an object array is refused, as ``allow_pickle=False``).
+    path : str or Path
+
+    Returns
+    -------
+    Path
+        ``path`` as given.
+
     Examples
     --------
     >>> import tempfile
@@ -700,6 +771,16 @@ def write_array(values: np.ndarray, path: str | Path) -> Path:
 
 def write_names(names: Sequence[str], path: str | Path) -> Path:
     """Write names one per line, atomically.
+
+    Parameters
+    ----------
+    names : sequence of str
+    path : str or Path
+
+    Returns
+    -------
+    Path
+        ``path`` as given.
 
     Raises
     ------

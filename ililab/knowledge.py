@@ -111,6 +111,19 @@ class Knowledge:
         same modality; ``tier_order`` (e.g. ``["audio", "visual"]``) makes the
         modalities tiers in that order.
 
+        Parameters
+        ----------
+        nodes : sequence of Node
+            The data's nodes; those without a modality are left unconstrained.
+        forbid_within_modality : bool
+            Forbid every edge between two classes of one modality.
+        tier_order : sequence of str, optional
+            Modalities, earliest tier first (two or more).
+
+        Returns
+        -------
+        Knowledge
+
         Raises
         ------
         UsageError
@@ -210,6 +223,11 @@ class Knowledge:
 
         Also raised when an edge is both required and forbidden (directly or by the tiers).
 
+        Parameters
+        ----------
+        names : sequence of str
+            The data's column names.
+
         Examples
         --------
         >>> k = Knowledge(required=[("b", "a")], tiers=[["a"], ["b"]])
@@ -247,6 +265,15 @@ class Knowledge:
     def forbidden_matrix(self, names: Sequence[str]) -> np.ndarray:
         """Boolean (p, p) matrix, ``F[i, j]`` True when ``i -> j`` is forbidden.
 
+        Parameters
+        ----------
+        names : sequence of str
+            Row and column order of the matrix (checked as by :meth:`check_names`).
+
+        Returns
+        -------
+        bool ndarray of shape (p, p)
+
         Examples
         --------
         >>> Knowledge(tiers=[["a"], ["b", "c"]]).forbidden_matrix(["a", "b", "c"]).astype(int)
@@ -263,6 +290,15 @@ class Knowledge:
 
     def required_matrix(self, names: Sequence[str]) -> np.ndarray:
         """Boolean (p, p) matrix, ``R[i, j]`` True when ``i -> j`` is required.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Row and column order of the matrix (checked as by :meth:`check_names`).
+
+        Returns
+        -------
+        bool ndarray of shape (p, p)
 
         Examples
         --------

@@ -82,6 +82,14 @@ def _split(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def is_dag_graph(graph: DependencyGraph) -> bool:
     """True when every edge is directed and the edges form no cycle (the graphs :func:`to_cpdag` reduces).
 
+    Parameters
+    ----------
+    graph : DependencyGraph
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
@@ -95,6 +103,15 @@ def is_dag_graph(graph: DependencyGraph) -> bool:
 
 def to_cpdag(graph: DependencyGraph) -> DependencyGraph:
     """The CPDAG of a graph whose edges are all directed and acyclic; other graphs unchanged.
+
+    Parameters
+    ----------
+    graph : DependencyGraph
+
+    Returns
+    -------
+    DependencyGraph
+        Its CPDAG (edges keep their weight and confidence), or ``graph`` itself when it is not a DAG.
 
     Examples
     --------
@@ -127,6 +144,14 @@ def dag_against_cpdag(first: DependencyGraph, second: DependencyGraph) -> bool:
     against the CPDAG a learner returns): :func:`compare` and ``ililab compare``
     reduce the DAG to its CPDAG first.
 
+    Parameters
+    ----------
+    first, second : DependencyGraph
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
@@ -150,6 +175,24 @@ def shd(estimated: DependencyGraph, truth: DependencyGraph, cpdag: bool = True) 
     ``cpdag=True`` (default) DAGs are first reduced to their CPDAGs, so that
     Markov-equivalent DAGs are at distance 0.
 
+    Parameters
+    ----------
+    estimated : DependencyGraph
+        The graph to score (e.g. a learner's).
+    truth : DependencyGraph
+        The reference graph, over the same node names (in any order).
+    cpdag : bool
+        Reduce DAGs to their CPDAGs first.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If the graphs have different nodes.
+
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
@@ -168,6 +211,22 @@ def shd(estimated: DependencyGraph, truth: DependencyGraph, cpdag: bool = True) 
 
 def adjacency_scores(estimated: DependencyGraph, truth: DependencyGraph) -> Scores:
     """Precision / recall / F1 of the skeleton (edge kind ignored).
+
+    Parameters
+    ----------
+    estimated : DependencyGraph
+        The graph to score (e.g. a learner's).
+    truth : DependencyGraph
+        The reference graph, over the same node names (in any order).
+
+    Returns
+    -------
+    Scores
+
+    Raises
+    ------
+    ValueError
+        If the graphs have different nodes.
 
     Examples
     --------
@@ -189,6 +248,22 @@ def arrowhead_scores(estimated: DependencyGraph, truth: DependencyGraph) -> Scor
 
     Undirected edges carry no arrowhead. Truth DAGs are compared as they are
     (reduce them with :func:`to_cpdag` first to compare equivalence classes).
+
+    Parameters
+    ----------
+    estimated : DependencyGraph
+        The graph to score (e.g. a learner's).
+    truth : DependencyGraph
+        The reference graph, over the same node names (in any order).
+
+    Returns
+    -------
+    Scores
+
+    Raises
+    ------
+    ValueError
+        If the graphs have different nodes.
 
     Examples
     --------

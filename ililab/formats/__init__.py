@@ -135,6 +135,20 @@ def graph_format_for(path: str | Path, format: str | None = None, option: str | 
     used (``--format``, ``--to``, ``--from``), suggested when the extension says
     nothing; ``None`` when there is no such option.
 
+    Parameters
+    ----------
+    path : str or Path
+        The file whose extension decides when ``format`` is None.
+    format : str, optional
+        A name of :data:`GRAPH_FORMATS`.
+    option : str or None
+        The option to suggest in the message.
+
+    Returns
+    -------
+    str
+        A key of :data:`GRAPH_FORMATS`.
+
     Raises
     ------
     UsageError
@@ -168,6 +182,18 @@ def graph_format_for(path: str | Path, format: str | None = None, option: str | 
 
 def write_graph(graph: DependencyGraph, path: str | Path, format: str | None = None) -> Path:
     """Write ``graph`` atomically in ``format`` (default: from the extension).
+
+    Parameters
+    ----------
+    graph : DependencyGraph
+    path : str or Path
+    format : str, optional
+        A name of :data:`GRAPH_FORMATS`; default from the extension.
+
+    Returns
+    -------
+    Path
+        ``path`` as given.
 
     Raises
     ------
@@ -209,6 +235,18 @@ def read_graph(
     before it builds a graph (:class:`ililab.formats.GraphLimits`: 100,000 nodes
     and 250,000 edges by default), so a small file cannot describe a graph that
     exhausts the machine.
+
+    Parameters
+    ----------
+    path : str or Path
+    format : str, optional
+        A name of :data:`GRAPH_FORMATS`; default from the extension.
+    max_nodes, max_edges : int, optional
+        Limits for this read (default: those of :class:`GraphLimits`).
+
+    Returns
+    -------
+    DependencyGraph
 
     Raises
     ------

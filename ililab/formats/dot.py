@@ -39,6 +39,20 @@ def write_dot(graph: DependencyGraph) -> str:
     Nodes are grouped in one cluster per modality; edge pen width follows
     ``|weight|`` and opacity the confidence; undirected edges have no arrowhead.
 
+    Parameters
+    ----------
+    graph : DependencyGraph
+
+    Returns
+    -------
+    str
+        The file's text.
+
+    Raises
+    ------
+    GraphFormatError
+        A node name, label or modality holding a control character this format cannot carry.
+
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
@@ -363,6 +377,15 @@ def read_dot(text: str) -> DependencyGraph:
     ``a -> b`` is a directed edge unless its ``kind`` says otherwise or it has
     ``dir=none`` / ``dir=both``; ``a -- b`` (in a ``graph``) is undirected.
     Ports, HTML labels and layout attributes are read and ignored.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+
+    Returns
+    -------
+    DependencyGraph
 
     Raises
     ------

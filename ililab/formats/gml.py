@@ -46,6 +46,20 @@ def _gml_float(value: float) -> str:
 def write_gml(graph: DependencyGraph) -> str:
     """The graph as GML text (readable by ``networkx.read_gml``, Gephi, yEd).
 
+    Parameters
+    ----------
+    graph : DependencyGraph
+
+    Returns
+    -------
+    str
+        The file's text.
+
+    Raises
+    ------
+    GraphFormatError
+        A node name, label or modality holding a control character this format cannot carry.
+
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
@@ -81,6 +95,15 @@ def write_gml(graph: DependencyGraph) -> str:
 
 def read_gml(text: str) -> DependencyGraph:
     """Parse GML text (as written by :func:`write_gml`, networkx, Gephi or yEd).
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+
+    Returns
+    -------
+    DependencyGraph
 
     Raises
     ------

@@ -45,6 +45,20 @@ def write_graphml(graph: DependencyGraph) -> str:
     Undirected edges are marked by ``kind="undirected"`` only: networkx refuses
     GraphML's per-edge ``directed="false"`` in a directed graph (it is read, though).
 
+    Parameters
+    ----------
+    graph : DependencyGraph
+
+    Returns
+    -------
+    str
+        The file's text.
+
+    Raises
+    ------
+    GraphFormatError
+        A node name, label or modality holding a control character this format cannot carry.
+
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
@@ -106,6 +120,15 @@ def read_graphml(text: str) -> DependencyGraph:
 
     Document type declarations are refused (no entity expansion); only the first
     ``<graph>`` is read; ``<data>`` of unknown keys and yEd graphics are ignored.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+
+    Returns
+    -------
+    DependencyGraph
 
     Raises
     ------

@@ -14,6 +14,14 @@ __all__ = ["write_json", "read_json"]
 def write_json(graph: DependencyGraph) -> str:
     """The graph as ``ililab.graph/v1`` JSON text (:meth:`DependencyGraph.to_json`).
 
+    Parameters
+    ----------
+    graph : DependencyGraph
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
@@ -26,6 +34,15 @@ def write_json(graph: DependencyGraph) -> str:
 
 def read_json(text: str) -> DependencyGraph:
     """``ililab.graph/v1`` JSON, its node and edge counts checked before the graph is built.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+
+    Returns
+    -------
+    DependencyGraph
 
     Raises
     ------

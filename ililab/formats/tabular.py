@@ -37,6 +37,20 @@ def write_csv(graph: DependencyGraph) -> str:
     Nodes without edges get a row with an empty target. Node labels and
     modalities are carried only by names of the form ``"Class (modality)"``.
 
+    Parameters
+    ----------
+    graph : DependencyGraph
+
+    Returns
+    -------
+    str
+        The file's text.
+
+    Raises
+    ------
+    GraphFormatError
+        A node name, label or modality holding a control character this format cannot carry.
+
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
@@ -68,6 +82,15 @@ def read_csv(text: str) -> DependencyGraph:
     """Parse a CSV edge list (columns ``source``, ``target`` and optionally ``kind``/``type``,
     ``weight``, ``confidence``, any case); a square matrix with matching row and column
     names is read as an adjacency matrix (:func:`read_adjacency_csv`).
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+
+    Returns
+    -------
+    DependencyGraph
 
     Raises
     ------
@@ -121,6 +144,20 @@ def write_adjacency_csv(graph: DependencyGraph) -> str:
     """A square matrix: cell (row i, column j) is the weight of ``i -> j`` (1 without a weight).
 
     An undirected edge fills both cells; an empty pair of cells is no edge (written as 0).
+
+    Parameters
+    ----------
+    graph : DependencyGraph
+
+    Returns
+    -------
+    str
+        The file's text.
+
+    Raises
+    ------
+    GraphFormatError
+        A node name, label or modality holding a control character this format cannot carry.
 
     Examples
     --------
@@ -202,6 +239,15 @@ def read_adjacency_csv(text: str) -> DependencyGraph:
 
     A nonzero cell ``(i, j)`` is an edge ``i -> j`` with that weight; two equal nonzero cells
     ``(i, j)`` and ``(j, i)`` are one undirected edge.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+
+    Returns
+    -------
+    DependencyGraph
 
     Raises
     ------

@@ -41,6 +41,14 @@ _PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#
 def check_report_path(path: str | Path) -> Path:
     """Refuse a report path that cannot be written, before any work is done.
 
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Path
+
     Raises
     ------
     UsageError
@@ -250,13 +258,27 @@ def write_report(
 ) -> Path:
     """Write the report of ``graph`` (see :func:`build_report`) atomically to ``path`` (.html).
 
+    Parameters
+    ----------
+    graph : DependencyGraph
+    path : str or Path
+        Must end in ``.html`` or ``.htm``.
+    compare_to, names, title, seed
+        As in :func:`build_report`.
+
+    Returns
+    -------
+    Path
+        ``path`` as given.
+
     Examples
     --------
     >>> import tempfile, os
     >>> from ililab.graph import DependencyGraph
-    >>> out = write_report(DependencyGraph(["a", "b"]), os.path.join(tempfile.mkdtemp(), "r.html"))
-    >>> out.suffix
-    '.html'
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = write_report(DependencyGraph(["a", "b"]), os.path.join(tmp, "r.html"))
+    ...     print(Path(out).suffix, Path(out).read_text().lstrip().lower().startswith("<!doctype html"))
+    .html True
     """
     from ililab.io import atomic_write
 

@@ -352,6 +352,19 @@ def total_score_ws(cov, n, penalty, par, npar, mat, fw):
 def residual_variance(cov, y, parents, k):
     """σ²(y | parents[:k]) before clamping; NaN when the parent block is near-singular.
 
+    Parameters
+    ----------
+    cov : float64 ndarray of shape (p, p), C-contiguous
+    y : int
+        The child node.
+    parents : int32 ndarray
+        Candidate parents; the first ``k`` are used.
+    k : int
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> cov = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, 0.4], [0.2, 0.4, 1.0]])
@@ -368,6 +381,23 @@ def residual_variance(cov, y, parents, k):
 @njit(cache=True)
 def local_score(cov, n, penalty, y, parents, k):
     """BIC local score of ``y`` given ``parents[:k]``; ``-inf`` for a near-singular block.
+
+    Parameters
+    ----------
+    cov : float64 ndarray of shape (p, p), C-contiguous
+    n : float
+        Number of samples.
+    penalty : float
+        Penalty discount ``c``.
+    y : int
+        The child node.
+    parents : int32 ndarray
+        Candidate parents; the first ``k`` are used.
+    k : int
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -387,6 +417,28 @@ def add_scores(cov, n, penalty, y, parents, k, cand, m, out):
     Uses one Cholesky factor of the parent block and a rank-one update per candidate.
     A candidate that is (nearly) a linear combination of the parents gets ``-inf``.
     Returns the number of such rejected candidates (all ``m`` if the block itself is singular).
+
+    Parameters
+    ----------
+    cov : float64 ndarray of shape (p, p), C-contiguous
+    n : float
+        Number of samples.
+    penalty : float
+        Penalty discount ``c``.
+    y : int
+        The child node.
+    parents : int32 ndarray
+        Candidate parents; the first ``k`` are used.
+    k : int
+    cand : int32 ndarray
+        Candidates to add, one at a time; the first ``m`` are used.
+    m : int
+    out : float64 ndarray
+        Receives the ``m`` scores.
+
+    Returns
+    -------
+    int
 
     Examples
     --------
@@ -411,6 +463,25 @@ def remove_scores(cov, n, penalty, y, parents, k, out):
     Uses ``σ²(y|S∖x) = σ²(y|S) + β_x² / (Σ_SS⁻¹)_xx`` from one inverse of the block.
     Returns 1 if the block is near-singular (then every entry is computed directly).
 
+    Parameters
+    ----------
+    cov : float64 ndarray of shape (p, p), C-contiguous
+    n : float
+        Number of samples.
+    penalty : float
+        Penalty discount ``c``.
+    y : int
+        The child node.
+    parents : int32 ndarray
+        Candidate parents; the first ``k`` are used.
+    k : int
+    out : float64 ndarray
+        Receives the ``k`` scores.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     Node 2 with parents 0 and 1: ``out[0]`` drops parent 0, ``out[1]`` drops parent 1.
@@ -433,6 +504,16 @@ def solve_block(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """``block⁻¹ rhs`` for a covariance block: a solve, or least squares (minimum-norm
     coefficients) when the block is near-singular by the kernels' criterion (a Cholesky pivot
     below ``SINGULAR_TOL`` of its diagonal entry).
+
+    Parameters
+    ----------
+    block : ndarray of shape (k, k)
+        A covariance block.
+    rhs : ndarray of shape (k,)
+
+    Returns
+    -------
+    ndarray of shape (k,)
 
     Examples
     --------
@@ -541,6 +622,22 @@ class BICScore:
 
         Results are cached by ``(node, set of parents)``: the order of ``parents`` does not matter.
 
+        Parameters
+        ----------
+        node : int
+        parents : iterable of int
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        IndexError
+            A node out of range.
+        ValueError
+            ``node`` among its own parents.
+
         Examples
         --------
         >>> cov = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, 0.4], [0.2, 0.4, 1.0]])
@@ -569,6 +666,15 @@ class BICScore:
     def residual_variance(self, node: int, parents: Iterable[int]) -> float:
         """σ²(node | parents), clamped to the floor; NaN if the parent block is near-singular.
 
+        Parameters
+        ----------
+        node : int
+        parents : iterable of int
+
+        Returns
+        -------
+        float
+
         Examples
         --------
         >>> s = BICScore(np.array([[1.0, 0.5], [0.5, 1.0]]), n_samples=100)
@@ -583,6 +689,14 @@ class BICScore:
 
     def score_dag(self, adjacency) -> float:
         """Total score of a DAG given as a (p, p) adjacency (nonzero ``[i, j]`` for ``i -> j``).
+
+        Parameters
+        ----------
+        adjacency : array_like of shape (p, p)
+
+        Returns
+        -------
+        float
 
         Examples
         --------
@@ -604,6 +718,17 @@ class BICScore:
         With ``standardized=True`` each coefficient is multiplied by ``sd(parent) / sd(node)``.
         A near-singular block is solved by least squares (minimum-norm coefficients), see
         :func:`solve_block`.
+
+        Parameters
+        ----------
+        node : int
+        parents : iterable of int
+        standardized : bool
+
+        Returns
+        -------
+        ndarray
+            One coefficient per parent, in sorted parent order (empty without parents).
 
         Examples
         --------
