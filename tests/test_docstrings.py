@@ -14,7 +14,11 @@ example that ``pytest --doctest-modules ililab`` (run by ``make test``) would no
 so every counted example also runs. ``PENDING`` names modules that other work in progress is
 rewriting; they are reported, not failed, and a pending module whose definitions all have
 examples fails too, so the list only shrinks. ``NOT_CALLABLE_FROM_PYTHON`` lists kernels
-that cannot run in a doctest at all, each with its reason.
+that cannot run in a doctest at all, and ``SHOWN_ON_CLASS`` methods whose example is their
+class's, each with its reason; an exemption that is no longer needed fails too.
+
+To run the doctests of one file: ``pytest --doctest-modules --import-mode=prepend ililab/io.py``
+(under pyproject's importlib mode a single file is loaded as a second copy of its module).
 """
 
 from __future__ import annotations
@@ -55,8 +59,8 @@ NOT_CALLABLE_FROM_PYTHON: dict[str, str] = {
     "ililab.scores.bic.residual_variance_ws": "kernel-only; its twin residual_variance runs the same code",
 }
 
-# Methods whose example is their class's: each example of its own would start another Dask
-# client and import dask.array again (about a second); the class example runs all three.
+# Methods whose example is their class's: an example per method would start a Dask client
+# each time; DaskEngine's example starts one in-process client and runs all three.
 SHOWN_ON_CLASS: dict[str, str] = {
     "ililab.engines.DaskEngine.map": "implements Engine.map (example there); run in DaskEngine's example",
     "ililab.engines.DaskEngine.moments": "implements Engine.moments (example there); run in DaskEngine's example",
