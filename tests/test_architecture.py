@@ -59,11 +59,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     "(_search_dag); the search should be passed in",
     ("ililab.softmax", "ililab.search.grasp"): "as above: _search_dag runs grasp_search from the soft-label layer",
     ("ililab.engines", "ililab.stats"): "engines reads stats._file_backing, a private helper (stats is being edited)",
-    ("ililab.learners._scorebased", "ililab.learners.causallearn"): (
-        "native learners take _PenaltyParams / _penalty_from from the causal-learn adapter; they belong in "
-        "learners/base.py or scores/"
-    ),
-    ("ililab.learners.ges", "ililab.learners.causallearn"): "as above (_PenaltyParams)",
 }
 
 

@@ -25,7 +25,7 @@ from ililab.dataset import Dataset
 from ililab.errors import DataError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
-from ililab.learners.causallearn import _penalty_from, _PenaltyParams
+from ililab.learners.base import PenaltyParams, penalty_from
 from ililab.scores.bic import BICScore, solve_block
 
 __all__ = [
@@ -41,7 +41,7 @@ __all__ = [
 DEFAULT_CACHE_SIZE = 1 << 20
 
 
-class OrderSearchParams(_PenaltyParams):
+class OrderSearchParams(PenaltyParams):
     """Parameters shared by the native permutation searches (``grasp``, ``boss``)."""
 
     restarts: int | None = pydantic.Field(
@@ -169,7 +169,7 @@ def setup_search(learner: Any, data: Dataset, knowledge: Knowledge | None, param
         On knowledge that cannot hold (see :func:`knowledge_matrices`).
     """
     params = learner.validate_params(params)
-    penalty = _penalty_from(params)
+    penalty = penalty_from(params)
     matrices = knowledge_matrices(knowledge, data.names)
     return SearchSetup(params, penalty, matrices, BICScore(data.covariance, data.n_samples, penalty))
 

@@ -33,13 +33,52 @@ from ililab.errors import ParameterError
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
 
-__all__ = ["Learner", "LearnerParams", "LearnerTags"]
+__all__ = ["Learner", "LearnerParams", "LearnerTags", "PenaltyParams", "penalty_from"]
 
 
 class LearnerParams(pydantic.BaseModel):
     """Base of every learner's ``Params``: unknown parameters are errors."""
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+class PenaltyParams(LearnerParams):
+    """Base of score-based learners' ``Params``: the BIC penalty, with causal-learn's ``lambda`` as alias.
+
+    ililab's penalty discount ``c`` is ``2 * lambda`` (see :mod:`ililab.scores.bic`); giving
+    both is allowed only when they agree.
+
+    Examples
+    --------
+    >>> PenaltyParams().penalty
+    4.0
+    >>> penalty_from(PenaltyParams(**{"lambda": 1.5}))
+    3.0
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    penalty: float = pydantic.Field(4.0, gt=0, description="BIC penalty discount c (c = 2 * lambda)")
+    lambda_: float | None = pydantic.Field(
+        None, gt=0, alias="lambda", description="causal-learn's lambda_value; sets penalty = 2 * lambda"
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self):
+        if self.lambda_ is not None and "penalty" in self.model_fields_set:
+            if abs(self.penalty - 2 * self.lambda_) > 1e-12:
+                raise ValueError(f"penalty {self.penalty} and lambda {self.lambda_} disagree (penalty = 2 * lambda)")
+        return self
+
+
+def penalty_from(params: PenaltyParams) -> float:
+    """The penalty discount ``c`` that ``params`` ask for: ``2 * lambda`` when ``lambda`` is set.
+
+    Examples
+    --------
+    >>> penalty_from(PenaltyParams(penalty=6))
+    6.0
+    """
+    return params.lambda_ * 2 if params.lambda_ is not None else params.penalty
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from ililab.dataset import Dataset
 from ililab.errors import ParameterError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
-from ililab.learners.base import Learner, LearnerParams, LearnerTags
+from ililab.learners.base import Learner, LearnerParams, LearnerTags, PenaltyParams, penalty_from
 
 __all__ = ["PCLearner", "CLGESLearner", "CLGraspLearner", "graph_from_causallearn"]
 
@@ -63,27 +63,6 @@ def _seeded_and_quiet(seed: int):
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
-
-
-def _penalty_from(params: Any) -> float:
-    return params.lambda_ * 2 if params.lambda_ is not None else params.penalty
-
-
-class _PenaltyParams(LearnerParams):
-    """BIC penalty in ililab's convention with causal-learn's ``lambda`` as alias."""
-
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    penalty: float = pydantic.Field(4.0, gt=0, description="BIC penalty discount c (c = 2 * lambda)")
-    lambda_: float | None = pydantic.Field(
-        None, gt=0, alias="lambda", description="causal-learn's lambda_value; sets penalty = 2 * lambda"
-    )
-
-    @pydantic.model_validator(mode="after")
-    def _consistent(self):
-        if self.lambda_ is not None and "penalty" in self.model_fields_set:
-            if abs(self.penalty - 2 * self.lambda_) > 1e-12:
-                raise ValueError(f"penalty {self.penalty} and lambda {self.lambda_} disagree (penalty = 2 * lambda)")
-        return self
 
 
 def _background_knowledge(data: Dataset, knowledge: Knowledge | None):
@@ -155,7 +134,7 @@ class CLGESLearner(Learner):
     description = "GES as implemented by causal-learn (reference; no background knowledge); returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=False)
 
-    class Params(_PenaltyParams):
+    class Params(PenaltyParams):
         max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
         seed: int = pydantic.Field(0, ge=0, description="seed (GES is deterministic; kept for a uniform interface)")
 
@@ -165,7 +144,7 @@ class CLGESLearner(Learner):
             raise ParameterError("learner 'cl-ges' does not support background knowledge; use ges, grasp, boss or pc")
         from causallearn.search.ScoreBased.GES import ges
 
-        penalty = _penalty_from(params)
+        penalty = penalty_from(params)
         with _seeded_and_quiet(params.seed):
             record = ges(
                 None,
@@ -189,7 +168,7 @@ class CLGraspLearner(Learner):
     description = "GRaSP as implemented by causal-learn (reference; slow, one random start)"
     tags = LearnerTags(output="cpdag", supports_knowledge=False, needs_rows=True)
 
-    class Params(_PenaltyParams):
+    class Params(PenaltyParams):
         depth: int = pydantic.Field(3, ge=1, description="depth of the depth-first search over tucks")
         seed: int = pydantic.Field(0, ge=0, description="seed of the random initial order")
 
@@ -199,7 +178,7 @@ class CLGraspLearner(Learner):
             raise ParameterError("learner 'cl-grasp' does not support background knowledge; use grasp")
         from causallearn.search.PermutationBased.GRaSP import grasp
 
-        penalty = _penalty_from(params)
+        penalty = penalty_from(params)
         with _seeded_and_quiet(params.seed):
             result = grasp(
                 data.surrogate_data(),

@@ -190,10 +190,6 @@ def check_quiet(cls: type[Learner]) -> None:
         raise _fail(cls, "quiet", f"fit wrote to stdout: {printed()[:80]!r}")
 
 
-def _adjacent(graph: DependencyGraph, a: str, b: str) -> bool:
-    return graph.edge(a, b) is not None
-
-
 def _violates_forbidden(graph: DependencyGraph, a: str, b: str) -> bool:
     """Whether ``a -> b`` is in the graph, directed that way or undirected."""
     edge = graph.edge(a, b)

@@ -14,8 +14,7 @@ from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
 from ililab.learners._scorebased import graph_from_dag, setup_search
-from ililab.learners.base import Learner, LearnerTags
-from ililab.learners.causallearn import _PenaltyParams
+from ililab.learners.base import Learner, LearnerTags, PenaltyParams
 
 __all__ = ["GESLearner"]
 
@@ -45,7 +44,7 @@ class GESLearner(Learner):
     description = "GES (native): greedy equivalence search over CPDAGs with BIC; honours knowledge; returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=True, deterministic=True, needs_rows=False)
 
-    class Params(_PenaltyParams):
+    class Params(PenaltyParams):
         max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
         graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or a DAG of it")
         seed: int = pydantic.Field(0, ge=0, description="unused (GES is deterministic); kept for a uniform interface")
