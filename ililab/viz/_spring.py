@@ -38,7 +38,11 @@ def _spring_positions(graph: DependencyGraph, seed: int) -> np.ndarray:
         if len(members) == 1:
             singles.append(index[members[0]])
             continue
-        sub = g.subgraph(members)
+        # a new graph with nodes and edges in the graph's order: a subgraph view iterates a set of
+        # names, whose order changes with PYTHONHASHSEED (and so would the picture)
+        sub = nx.Graph()
+        sub.add_nodes_from(members)
+        sub.add_edges_from((e.source, e.target) for e in graph.edges if e.source in component)
         m = len(members)
         start = nx.spring_layout(sub, seed=seed, k=1.0 / math.sqrt(m), iterations=50)
         # Kamada-Kawai from the seeded start: edge lengths close to graph distances, so no dense
