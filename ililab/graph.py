@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pydantic
 
 from ililab.errors import GraphFormatError
 
@@ -124,41 +123,6 @@ class Edge:
     def directed(self) -> bool:
         """Whether the edge is oriented from ``source`` to ``target``."""
         return self.kind == "directed"
-
-
-# -- pydantic models of the file format -------------------------------------------------
-
-
-class _NodeModel(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
-    name: str = pydantic.Field(min_length=1)
-    label: str | None = None
-    modality: str | None = None
-
-
-class _EdgeModel(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    source: pydantic.StrictStr
-    target: pydantic.StrictStr
-    kind: EdgeKind = "directed"
-    weight: pydantic.FiniteFloat | None = None
-    confidence: pydantic.confloat(ge=0.0, le=1.0, allow_inf_nan=False) | None = None  # type: ignore[valid-type]
-
-
-class _GraphModel(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    format: Literal["ililab.graph/v1"]
-    nodes: list[_NodeModel]
-    edges: list[_EdgeModel]
-    meta: dict[str, Any] = pydantic.Field(default_factory=dict)
-
-
-def _format_validation_error(error: pydantic.ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "document"
-    more = error.error_count() - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{where}: {first['msg']}{suffix}"
 
 
 def _json_safe(value: Any) -> Any:
@@ -520,29 +484,20 @@ class DependencyGraph:
     # -- conversions --------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``ililab.graph/v1`` document as plain Python objects."""
-        return {
-            "format": FORMAT,
-            "nodes": [{"name": n.name, "label": n.label, "modality": n.modality} for n in self.nodes],
-            "edges": [
-                {
-                    "source": e.source,
-                    "target": e.target,
-                    "kind": e.kind,
-                    "weight": e.weight,
-                    "confidence": e.confidence,
-                }
-                for e in self.edges
-            ],
-            "meta": self._meta_with_stability(),
-        }
+        """The ``ililab.graph/v1`` document as plain Python objects.
 
-    def _meta_with_stability(self) -> dict[str, Any]:
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b"], [Edge("a", "b")]).to_dict()["format"]
+        'ililab.graph/v1'
+        """
+        from ililab._graphdoc import document_of
+
         meta = _thaw(self.meta)
         stable = [[e.source, e.target, e.stability] for e in self.edges if e.stability is not None]
         if stable:
             meta[STABILITY_KEY] = stable
-        return meta
+        return document_of(self, meta, FORMAT)
 
     @classmethod
     def from_dict(cls, document: Any) -> DependencyGraph:
@@ -552,35 +507,40 @@ class DependencyGraph:
         ------
         GraphFormatError
             If the document is not a valid ``ililab.graph/v1`` graph.
+
+        Examples
+        --------
+        >>> g = DependencyGraph(["a", "b"], [Edge("a", "b", weight=0.5)])
+        >>> DependencyGraph.from_dict(g.to_dict()) == g
+        True
         """
-        if not isinstance(document, Mapping):
-            raise GraphFormatError(f"a graph document must be a JSON object, got {type(document).__name__}")
-        if document.get("format") != FORMAT:
-            raise GraphFormatError(
-                f"unknown graph format {document.get('format')!r}; expected {FORMAT!r}"
-            )
-        try:
-            model = _GraphModel.model_validate(document)
-        except pydantic.ValidationError as error:
-            raise GraphFormatError(f"invalid graph: {_format_validation_error(error)}") from None
-        nodes = [Node(n.name, n.label, n.modality) for n in model.nodes]
-        edges = [Edge(e.source, e.target, e.kind, e.weight, e.confidence) for e in model.edges]
-        return cls(nodes, edges, model.meta)
+        from ililab._graphdoc import validate_document
+
+        nodes, edges, meta = validate_document(document, FORMAT)
+        return cls([Node(*n) for n in nodes], [Edge(*e) for e in edges], meta)
 
     def to_json(self, indent: int | None = 2) -> str:
-        """Serialise to ``ililab.graph/v1`` JSON text (deterministic)."""
+        """Serialise to ``ililab.graph/v1`` JSON text (deterministic).
+
+        Examples
+        --------
+        >>> print(DependencyGraph(["a"]).to_json(indent=None), end="")
+        {"format": "ililab.graph/v1", "nodes": [{"name": "a", "label": null, "modality": null}], "edges": [], "meta": {}}
+        """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str | bytes) -> DependencyGraph:
-        """Parse ``ililab.graph/v1`` JSON text; malformed text is a :class:`GraphFormatError`."""
-        try:
-            document = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise GraphFormatError(f"not valid JSON: {error}") from None
-        except RecursionError:
-            raise GraphFormatError("not a graph: JSON nested too deeply") from None
-        return cls.from_dict(document)
+        """Parse ``ililab.graph/v1`` JSON text; malformed text is a :class:`GraphFormatError`.
+
+        Examples
+        --------
+        >>> DependencyGraph.from_json(DependencyGraph(["a", "b"], [Edge("a", "b")]).to_json()).edges
+        (Edge(source='a', target='b', kind='directed', weight=None, confidence=None, stability=None),)
+        """
+        from ililab._graphdoc import parse_json
+
+        return cls.from_dict(parse_json(text))
 
     def save(self, path: str | Path, format: str | None = None) -> Path:
         """Write the graph atomically; the format follows the extension unless given."""
@@ -600,26 +560,16 @@ class DependencyGraph:
         return plot_graph(self, path, **options)
 
     def to_networkx(self):
-        """A ``networkx.DiGraph``; undirected edges become two arcs marked ``kind="undirected"``."""
-        import networkx as nx
+        """A ``networkx.DiGraph``; undirected edges become two arcs marked ``kind="undirected"``.
 
-        g = nx.DiGraph(**{k: v for k, v in _thaw(self.meta).items() if not isinstance(v, dict)})
-        g.graph["meta"] = _thaw(self.meta)
-        for n in self.nodes:
-            attrs = {k: v for k, v in (("label", n.label), ("modality", n.modality)) if v is not None}
-            g.add_node(n.name, **attrs)
-        for e in self.edges:
-            attrs = {"kind": e.kind}
-            if e.weight is not None:
-                attrs["weight"] = e.weight
-            if e.confidence is not None:
-                attrs["confidence"] = e.confidence
-            if e.stability is not None:
-                attrs["stability"] = e.stability
-            g.add_edge(e.source, e.target, **attrs)
-            if not e.directed:
-                g.add_edge(e.target, e.source, **attrs)
-        return g
+        Examples
+        --------
+        >>> sorted(DependencyGraph(["a", "b"], [Edge("a", "b", "undirected")]).to_networkx().edges)
+        [('a', 'b'), ('b', 'a')]
+        """
+        from ililab._graphdoc import networkx_of
+
+        return networkx_of(self, _thaw(self.meta))
 
     @classmethod
     def from_networkx(cls, g) -> DependencyGraph:
@@ -627,20 +577,14 @@ class DependencyGraph:
 
         A pair of opposite arcs becomes one undirected edge (whatever their
         ``kind`` attribute says); an undirected networkx graph gives undirected edges.
+
+        Examples
+        --------
+        >>> g = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c", "undirected")])
+        >>> DependencyGraph.from_networkx(g.to_networkx()) == g
+        True
         """
-        nodes = [
-            Node(str(n), data.get("label"), data.get("modality")) for n, data in g.nodes(data=True)
-        ]
-        edges: list[Edge] = []
-        seen: set[frozenset] = set()
-        directed_graph = g.is_directed()
-        for u, v, data in g.edges(data=True):
-            pair = frozenset((u, v))
-            if pair in seen:
-                continue
-            seen.add(pair)
-            both = not directed_graph or g.has_edge(v, u)
-            kind = "undirected" if both else "directed"
-            edges.append(Edge(str(u), str(v), kind, data.get("weight"), data.get("confidence"), data.get("stability")))
-        meta = g.graph.get("meta", {})
-        return cls(nodes, edges, meta)
+        from ililab._graphdoc import parts_of_networkx
+
+        nodes, edges, meta = parts_of_networkx(g)
+        return cls([Node(*n) for n in nodes], [Edge(*e) for e in edges], meta)
