@@ -157,6 +157,13 @@ class SearchSetup:
             meta["search"]["unlinked_stable_pairs"] = int(missing.sum())
         return meta
 
+    def graph(self, data: Dataset, learner: str, result: Any, stat_keys: tuple[str, ...]) -> DependencyGraph:
+        """The search ``result`` as the learner's graph: :meth:`meta`, then :func:`graph_from_dag`
+        (with each edge's stability when the search measured it) -- the last step of every native ``fit``."""
+        meta = self.meta(learner, result, stat_keys)
+        stability = getattr(result, "stability", None)
+        return graph_from_dag(data, result.dag, self.score, self.matrices, self.params.graph, meta, stability)
+
 
 def setup_search(learner: Any, data: Dataset, knowledge: Knowledge | None, params: Any) -> SearchSetup:
     """Validate ``params`` for ``learner`` and build the knowledge matrices and BIC score of ``data``.

@@ -7,7 +7,7 @@ from typing import Any
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, setup_search
+from ililab.learners._scorebased import OrderSearchParams, setup_search
 from ililab.learners.base import Learner, LearnerTags
 
 __all__ = ["BossLearner"]
@@ -34,5 +34,4 @@ class BossLearner(Learner):
 
         setup = setup_search(self, data, knowledge, params)
         result = boss_search(setup.score, **setup.search_kwargs())
-        meta = setup.meta(self.name, result, ("passes", "moves", "cache_clears"))
-        return graph_from_dag(data, result.dag, setup.score, setup.matrices, setup.params.graph, meta, result.stability)
+        return setup.graph(data, self.name, result, ("passes", "moves", "cache_clears"))

@@ -13,7 +13,7 @@ import pydantic
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import graph_from_dag, setup_search
+from ililab.learners._scorebased import setup_search
 from ililab.learners.base import Learner, LearnerTags, PenaltyParams
 
 __all__ = ["GESLearner"]
@@ -62,5 +62,4 @@ class GESLearner(Learner):
             required=setup.matrices.required,
             max_parents=setup.params.max_parents,
         )
-        meta = setup.meta(self.name, result, ("inserts", "deletes", "knowledge_rejections"))
-        return graph_from_dag(data, result.dag, setup.score, setup.matrices, setup.params.graph, meta)
+        return setup.graph(data, self.name, result, ("inserts", "deletes", "knowledge_rejections"))

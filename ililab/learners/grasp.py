@@ -13,7 +13,7 @@ import pydantic
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, setup_search
+from ililab.learners._scorebased import OrderSearchParams, setup_search
 from ililab.learners.base import Learner, LearnerTags
 
 __all__ = ["GraspLearner"]
@@ -65,9 +65,8 @@ class GraspLearner(Learner):
         from ililab.search.grasp import grasp_search
 
         setup = setup_search(self, data, knowledge, params)
-        params, matrices, score = setup.params, setup.matrices, setup.score
+        params = setup.params
         result = grasp_search(
-            score, depth=params.depth, tucks=params.tucks, ordered=params.ordered, **setup.search_kwargs()
+            setup.score, depth=params.depth, tucks=params.tucks, ordered=params.ordered, **setup.search_kwargs()
         )
-        meta = setup.meta(self.name, result, ("improvements", "tucks", "cache_clears", "rejected_parent_sets"))
-        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta, result.stability)
+        return setup.graph(data, self.name, result, ("improvements", "tucks", "cache_clears", "rejected_parent_sets"))
