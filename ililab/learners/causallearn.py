@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pydantic
 
+from ililab.cpdag import from_causallearn
 from ililab.dataset import Dataset
 from ililab.errors import ParameterError
 from ililab.graph import DependencyGraph, Edge
@@ -27,26 +28,23 @@ __all__ = ["PCLearner", "CLGESLearner", "CLGraspLearner", "graph_from_causallear
 
 
 def graph_from_causallearn(matrix: np.ndarray, data: Dataset, meta: dict[str, Any]) -> DependencyGraph:
-    """Map causal-learn's endpoint matrix to a :class:`DependencyGraph`.
+    """Map causal-learn's endpoint matrix to a :class:`DependencyGraph` (decoded by :func:`ililab.cpdag.from_causallearn`).
 
-    causal-learn marks ``i -> j`` by ``G[i, j] = -1, G[j, i] = 1`` and
-    ``i - j`` by ``G[i, j] = G[j, i] = -1``; other endpoint pairs (PAG marks)
-    are kept as undirected edges.
+    ``i -> j`` becomes a directed edge; ``i - j`` and any other endpoint pair (PAG marks,
+    ``<->``) an undirected one.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> data = Dataset.from_array(np.random.default_rng(0).normal(size=(50, 3)), ["a", "b", "c"])
+    >>> g = np.array([[0, -1, 0], [1, 0, -1], [0, -1, 0]])  # a -> b - c
+    >>> [(e.source, e.target, e.kind) for e in graph_from_causallearn(g, data, {}).edges]
+    [('a', 'b', 'directed'), ('b', 'c', 'undirected')]
     """
     names = data.names
-    edges = []
-    p = len(names)
-    for i in range(p):
-        for j in range(i + 1, p):
-            a, b = matrix[i, j], matrix[j, i]
-            if a == 0 and b == 0:
-                continue
-            if a == -1 and b == 1:
-                edges.append(Edge(names[i], names[j], "directed"))
-            elif a == 1 and b == -1:
-                edges.append(Edge(names[j], names[i], "directed"))
-            else:
-                edges.append(Edge(names[i], names[j], "undirected"))
+    directed, undirected = from_causallearn(matrix)
+    edges = [Edge(names[i], names[j], "directed") for i, j in zip(*np.nonzero(directed))]
+    edges += [Edge(names[i], names[j], "undirected") for i, j in zip(*np.nonzero(np.triu(undirected)))]
     return DependencyGraph(data.nodes, edges, meta)
 
 

@@ -119,6 +119,12 @@ def _cliques(pool: int, base: int, adj: list[int], max_size: int) -> list[int]:
 
 # -- PDAG <-> DAG ---------------------------------------------------------------------------------
 
+# Pinned internals: the reference implementations of these steps are ililab.cpdag.dag_to_cpdag,
+# apply_meek_rules and pdag_to_dag (one home per algorithm). GES runs them after every operator on
+# bitsets; going through the matrix versions (and converting) made ges_search about 3.5x slower
+# (benchmarks/ges_vs_causallearn.py --internals), so these copies stay, and
+# tests/search/test_ges.py checks them against ililab.cpdag on random graphs.
+
 
 def extend_to_dag(pa: list[int], nb: list[int]) -> list[int] | None:
     """A consistent DAG extension of a PDAG (Dor & Tarsi, 1992), or None when there is none.
