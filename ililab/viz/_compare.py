@@ -69,6 +69,17 @@ def plot_comparison(
     cpdag : bool, optional
         Draw DAGs reduced to their CPDAGs, as :func:`ililab.metrics.compare` compares
         them; default: as ``comparison`` did, else by the rule of :func:`~ililab.metrics.compare`.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> g = DependencyGraph(["Train (visual)", "Train (audio)", "Horn (audio)"],
+    ...                     [Edge("Train (visual)", "Train (audio)", weight=0.8),
+    ...                      Edge("Train (visual)", "Horn (audio)", weight=0.3)])
+    >>> other = g.with_edges([Edge("Train (visual)", "Train (audio)", weight=0.8)])
+    >>> fig = plot_comparison(g, other, names=("run 1", "run 2"))
+    >>> len(fig.axes[0].get_title()) > 0
+    True
     """
     from ililab.metrics import compare, dag_against_cpdag, to_cpdag
 

@@ -278,6 +278,21 @@ def plot_graph(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> g = DependencyGraph(["Train (visual)", "Train (audio)", "Horn (audio)"],
+    ...                     [Edge("Train (visual)", "Train (audio)", weight=0.8),
+    ...                      Edge("Train (visual)", "Horn (audio)", weight=0.3)])
+    >>> fig = plot_graph(g, layout="modality")
+    >>> fig.axes[0].get_title().splitlines()[-1]
+    '3 nodes, 2 edges (2 directed, 0 undirected, 2 cross-modal)'
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = plot_graph(g, pathlib.Path(tmp) / "graph.svg", layout="circular")
+    ...     print(sorted(p.name for p in pathlib.Path(tmp).iterdir()))
+    ['graph.svg']
     """
     _check_graph(graph)
     chosen = _resolve_layout(graph, layout)

@@ -35,6 +35,17 @@ def filter_edges(
     ------
     UsageError
         A filter on an attribute no edge has, or a negative/zero ``top_k``.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> g = DependencyGraph(["Train (visual)", "Train (audio)", "Horn (audio)"],
+    ...                     [Edge("Train (visual)", "Train (audio)", weight=0.8),
+    ...                      Edge("Train (visual)", "Horn (audio)", weight=0.3)])
+    >>> [(e.source, e.target) for e in filter_edges(g, min_weight=0.5).edges]
+    [('Train (visual)', 'Train (audio)')]
+    >>> len(filter_edges(g, top_k=1).edges)  # each edge is the strongest of one of its ends
+    2
     """
     edges = list(graph.edges)
     if min_confidence is not None:

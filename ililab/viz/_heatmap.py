@@ -54,6 +54,16 @@ def plot_heatmap(
         Write every node's name on the axes (default: when there are at most 300 nodes).
 
     See :func:`plot_graph` for the other parameters.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> g = DependencyGraph(["Train (visual)", "Train (audio)", "Horn (audio)"],
+    ...                     [Edge("Train (visual)", "Train (audio)", weight=0.8),
+    ...                      Edge("Train (visual)", "Horn (audio)", weight=0.3)])
+    >>> fig = plot_heatmap(g)
+    >>> len(fig.axes) >= 1
+    True
     """
     from matplotlib import colors as mcolors
     from matplotlib.collections import LineCollection

@@ -136,7 +136,14 @@ def _row_order(graph: DependencyGraph) -> tuple[list[str | None], dict[str, int]
 
 
 def node_order(graph: DependencyGraph) -> list[str]:
-    """Nodes grouped by modality, classes in the same order in every group (the heatmap's order)."""
+    """Nodes grouped by modality, classes in the same order in every group (the heatmap's order).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph
+    >>> node_order(DependencyGraph(["b (audio)", "a (visual)", "a (audio)", "b (visual)"]))
+    ['b (audio)', 'a (audio)', 'b (visual)', 'a (visual)']
+    """
     columns, rows = _row_order(graph)
     out = []
     for column in columns:

@@ -13,7 +13,17 @@ if TYPE_CHECKING:
 
 
 def image_format_for(path: str | Path) -> str:
-    """``png``, ``svg`` or ``pdf`` from the extension of ``path``."""
+    """``png``, ``svg`` or ``pdf`` from the extension of ``path``.
+
+    Examples
+    --------
+    >>> image_format_for("figure.SVG")
+    'svg'
+    >>> image_format_for("figure.jpg")
+    Traceback (most recent call last):
+    ...
+    ililab.errors.UsageError: cannot tell the image format of 'figure.jpg' from its extension; use .png, .svg or .pdf
+    """
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in IMAGE_FORMATS:
         raise UsageError(f"cannot tell the image format of {str(path)!r} from its extension; use .png, .svg or .pdf")
@@ -26,6 +36,16 @@ def save_figure(fig: Figure, path: str | Path, dpi: float = 150) -> Path:
     SVG keeps text as ``<text>`` (fonts are not turned into paths) and PDF
     embeds TrueType fonts, so both stay editable; output is reproducible
     (no creation date, fixed SVG ids).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(1, 1))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_figure(fig, pathlib.Path(tmp) / "empty.pdf")
+    ...     print(path.name, path.read_bytes()[:4])
+    empty.pdf b'%PDF'
     """
     import matplotlib
 

@@ -93,7 +93,16 @@ def _format_value(value: Any) -> str:
 
 
 def graph_title(graph: DependencyGraph, note: str = "") -> str:
-    """A two-line title: learner and parameters, then the size of the graph."""
+    """A two-line title: learner and parameters, then the size of the graph.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> g = DependencyGraph(["a", "b"], [Edge("a", "b")], {"learner": "ges", "params": {"penalty": 4.0}})
+    >>> print(graph_title(g))
+    ges (penalty=4)
+    2 nodes, 1 edges (1 directed, 0 undirected, 0 cross-modal)
+    """
     meta = graph.meta
     first = []
     learner = meta.get("learner")
