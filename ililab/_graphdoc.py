@@ -9,6 +9,7 @@ types layer without a circle back to ``graph.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -17,7 +18,7 @@ import pydantic
 
 from ililab.errors import GraphFormatError
 
-__all__ = ["validate_document", "document_of", "parse_json", "networkx_of", "parts_of_networkx"]
+__all__ = ["attach_stability", "validate_document", "document_of", "parse_json", "networkx_of", "parts_of_networkx"]
 
 
 class _NodeModel(pydantic.BaseModel):
@@ -170,3 +171,34 @@ def parts_of_networkx(g: Any) -> tuple[list[tuple], list[tuple], Any]:
         kind = "undirected" if not directed_graph or g.has_edge(v, u) else "directed"
         edges.append((str(u), str(v), kind, data.get("weight"), data.get("confidence"), data.get("stability")))
     return nodes, edges, g.graph.get("meta", {})
+
+
+def attach_stability(edges: list[Any], meta: dict[str, Any], key: str) -> list[Any]:
+    """Move ``meta[key]`` (``[source, target, value]`` triples, as written by
+    :meth:`~ililab.graph.DependencyGraph.to_dict`) onto ``edges`` as their ``stability``.
+
+    Examples
+    --------
+    >>> from ililab.graph import Edge
+    >>> meta = {"edge_stability": [["a", "b", 0.75]]}
+    >>> attach_stability([Edge("a", "b")], meta, "edge_stability")[0].stability, meta
+    (0.75, {})
+    """
+    entries = meta.pop(key, None)
+    if entries is None:
+        return edges
+    if not isinstance(entries, (list, tuple)):
+        raise GraphFormatError(f"meta.{key} must be a list of [source, target, value] entries")
+    value_of: dict[frozenset, Any] = {}
+    for entry in entries:
+        if not (isinstance(entry, (list, tuple)) and len(entry) == 3 and all(isinstance(x, str) for x in entry[:2])):
+            raise GraphFormatError(f"meta.{key}: each entry must be [source, target, value], got {entry!r}")
+        value_of[frozenset(entry[:2])] = entry[2]
+    out = []
+    for edge in edges:
+        value = value_of.pop(frozenset((edge.source, edge.target)), None)
+        out.append(edge if value is None else dataclasses.replace(edge, stability=value))
+    if value_of:
+        pair = sorted(next(iter(value_of)))
+        raise GraphFormatError(f"meta.{key} names a pair that is no edge of the graph: {pair}")
+    return out

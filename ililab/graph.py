@@ -62,7 +62,13 @@ def split_name(name: str) -> tuple[str, str | None]:
 
 
 def join_name(label: str, modality: str | None) -> str:
-    """Inverse of :func:`split_name`: ``("Train", "visual")`` -> ``"Train (visual)"``."""
+    """Inverse of :func:`split_name`: ``("Train", "visual")`` -> ``"Train (visual)"``.
+
+    Examples
+    --------
+    >>> join_name("Train", "visual")
+    'Train (visual)'
+    """
     return label if modality is None else f"{label} ({modality})"
 
 
@@ -78,6 +84,11 @@ class Node:
         The class label without the modality, e.g. ``"Train"``.
     modality : str, optional
         The modality block the column belongs to, e.g. ``"visual"``.
+
+    Examples
+    --------
+    >>> Node.from_name("Frying (food) (audio)")
+    Node(name='Frying (food) (audio)', label='Frying (food)', modality='audio')
     """
 
     name: str
@@ -110,6 +121,11 @@ class Edge:
         [0, 1] (the native order searches set it; see ``docs/grasp.md``). Stored in JSON as
         ``meta.edge_stability``, so ``ililab.graph/v1`` readers that do not know it still read
         the file.
+
+    Examples
+    --------
+    >>> Edge("a", "b", weight=0.4).directed, Edge("a", "b", "undirected").directed
+    (True, False)
     """
 
     source: str
@@ -166,28 +182,6 @@ def _clean_edge(edge: Edge) -> Edge:
 # The edges' stability travels in meta under this key, as [source, target, value] triples in edge
 # order: the v1 edge model forbids unknown fields, so a new edge field would break older readers.
 STABILITY_KEY = "edge_stability"
-
-
-def _attach_stability(edges: list[Edge], meta: dict[str, Any]) -> list[Edge]:
-    """Move ``meta[STABILITY_KEY]`` (as written by :meth:`DependencyGraph.to_dict`) onto ``edges``."""
-    entries = meta.pop(STABILITY_KEY, None)
-    if entries is None:
-        return edges
-    if not isinstance(entries, (list, tuple)):
-        raise GraphFormatError(f"meta.{STABILITY_KEY} must be a list of [source, target, value] entries")
-    value_of: dict[frozenset, Any] = {}
-    for entry in entries:
-        if not (isinstance(entry, (list, tuple)) and len(entry) == 3 and all(isinstance(x, str) for x in entry[:2])):
-            raise GraphFormatError(f"meta.{STABILITY_KEY}: each entry must be [source, target, value], got {entry!r}")
-        value_of[frozenset(entry[:2])] = entry[2]
-    out = []
-    for edge in edges:
-        value = value_of.pop(frozenset((edge.source, edge.target)), None)
-        out.append(edge if value is None else dataclasses.replace(edge, stability=value))
-    if value_of:
-        pair = sorted(next(iter(value_of)))
-        raise GraphFormatError(f"meta.{STABILITY_KEY} names a pair that is no edge of the graph: {pair}")
-    return out
 
 
 class FrozenDict(dict):
@@ -264,27 +258,34 @@ class DependencyGraph:
 
     Examples
     --------
-    >>> g = DependencyGraph(["a (audio)", "b (visual)"], [Edge("a (audio)", "b (visual)")])
-    >>> g.parents("b (visual)")
-    ['a (audio)']
+    The queries (``names``, ``modalities``, ``index``, ``node``, ``edge``, ``has_edge``,
+    ``parents``, ``children``, ``neighbors``, ``undirected_neighbors``, ``cross_modal_edges``):
+
+    >>> g = DependencyGraph(["a (audio)", "b (visual)", "c (visual)"],
+    ...                     [Edge("a (audio)", "b (visual)"), Edge("b (visual)", "c (visual)", "undirected")])
+    >>> g.names, g.modalities, g.index("c (visual)"), g.node("a (audio)").label
+    (['a (audio)', 'b (visual)', 'c (visual)'], ['audio', 'visual'], 2, 'a')
+    >>> g.has_edge("b (visual)", "a (audio)"), g.has_edge("b (visual)", "a (audio)", directed=True)
+    (True, False)
+    >>> g.parents("b (visual)"), g.children("a (audio)"), g.undirected_neighbors("b (visual)"), g.neighbors("b (visual)")
+    (['a (audio)'], ['b (visual)'], ['c (visual)'], ['a (audio)', 'c (visual)'])
+    >>> g.edge("c (visual)", "b (visual)").kind, len(g.cross_modal_edges()), g.is_acyclic()
+    ('undirected', 1, True)
     >>> g.adjacency().tolist()
-    [[0.0, 1.0], [0.0, 0.0]]
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
     """
 
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
 
-    def __init__(
-        self,
-        nodes: Sequence[Node | str],
-        edges: Iterable[Edge] = (),
-        meta: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, nodes: Sequence[Node | str], edges: Iterable[Edge] = (), meta: Mapping[str, Any] | None = None) -> None:
         node_tuple = tuple(n if isinstance(n, Node) else Node.from_name(n) for n in nodes)
         meta = dict(meta or {})
         if STABILITY_KEY in meta:  # a graph read back from a file (see to_dict)
-            edges = _attach_stability(list(edges), meta)
+            from ililab._graphdoc import attach_stability
+
+            edges = attach_stability(list(edges), meta, STABILITY_KEY)
         index: dict[str, int] = {}
         for i, node in enumerate(node_tuple):
             if not isinstance(node.name, str) or not node.name:
@@ -310,9 +311,7 @@ class DependencyGraph:
             if pair in canonical:
                 raise GraphFormatError(f"more than one edge between {edge.source!r} and {edge.target!r}")
             canonical[pair] = edge
-        ordered = tuple(
-            sorted(canonical.values(), key=lambda e: (index[e.source], index[e.target]))
-        )
+        ordered = tuple(sorted(canonical.values(), key=lambda e: (index[e.source], index[e.target])))
         object.__setattr__(self, "nodes", node_tuple)
         object.__setattr__(self, "edges", ordered)
         object.__setattr__(self, "meta", _freeze(_json_safe(meta)))
@@ -342,11 +341,8 @@ class DependencyGraph:
         return hash((self.nodes, self.edges))
 
     def __repr__(self) -> str:
-        n_dir = sum(e.directed for e in self.edges)
-        return (
-            f"DependencyGraph({len(self.nodes)} nodes, {len(self.edges)} edges: "
-            f"{n_dir} directed, {len(self.edges) - n_dir} undirected)"
-        )
+        n_dir, n = sum(e.directed for e in self.edges), len(self.edges)
+        return f"DependencyGraph({len(self.nodes)} nodes, {n} edges: {n_dir} directed, {n - n_dir} undirected)"
 
     def index(self, name: str) -> int:
         """Position of node ``name`` in :attr:`nodes`."""
@@ -442,13 +438,14 @@ class DependencyGraph:
                 out.append(e)
         return out
 
-    def subgraph(
-        self,
-        nodes: Iterable[str] | None = None,
-        *,
-        modalities: Iterable[str] | None = None,
-    ) -> DependencyGraph:
-        """The graph induced by the given node names and/or modalities."""
+    def subgraph(self, nodes: Iterable[str] | None = None, *, modalities: Iterable[str] | None = None) -> DependencyGraph:
+        """The graph induced by the given node names and/or modalities.
+
+        Examples
+        --------
+        >>> DependencyGraph(["a (audio)", "b (visual)"]).subgraph(modalities=["audio"]).names
+        ['a (audio)']
+        """
         keep = set(self.names) if nodes is None else set(nodes)
         for name in keep:
             self.index(name)
@@ -469,7 +466,13 @@ class DependencyGraph:
         return DependencyGraph(self.nodes, edges, meta)
 
     def with_meta(self, **meta_updates: Any) -> DependencyGraph:
-        """A copy with updated meta entries."""
+        """A copy with updated meta entries.
+
+        Examples
+        --------
+        >>> dict(DependencyGraph(["a"]).with_meta(learner="ges").meta)
+        {'learner': 'ges'}
+        """
         return self.with_edges(self.edges, **meta_updates)
 
     def is_acyclic(self) -> bool:
