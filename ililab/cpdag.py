@@ -21,7 +21,14 @@ __all__ = ["dag_to_cpdag", "apply_meek_rules", "is_dag", "pdag_to_dag", "from_ca
 
 
 def is_dag(adjacency: np.ndarray) -> bool:
-    """Whether the directed adjacency matrix has no cycle (Kahn's algorithm)."""
+    """Whether the directed adjacency matrix has no cycle (Kahn's algorithm).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_dag(np.array([[0, 1], [0, 0]])), is_dag(np.array([[0, 1], [1, 0]]))
+    (True, False)
+    """
     a = np.asarray(adjacency, dtype=bool).copy()
     indegree = a.sum(axis=0)
     queue = list(np.flatnonzero(indegree == 0))
@@ -55,6 +62,18 @@ def dag_to_cpdag(
     -------
     directed, undirected : ndarray of bool
         ``directed[i, j]`` for a compelled ``i -> j``; ``undirected`` symmetric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> collider = np.array([[0, 0, 1], [0, 0, 1], [0, 0, 0]])  # 0 -> 2 <- 1: compelled
+    >>> directed, undirected = dag_to_cpdag(collider)
+    >>> directed.astype(int).tolist(), bool(undirected.any())
+    ([[0, 0, 1], [0, 0, 1], [0, 0, 0]], False)
+    >>> chain = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]])  # 0 -> 1 -> 2: reversible
+    >>> directed, undirected = dag_to_cpdag(chain)
+    >>> bool(directed.any()), undirected.astype(int).tolist()
+    (False, [[0, 1, 0], [1, 0, 1], [0, 1, 0]])
     """
     d = np.asarray(dag) != 0
     np.fill_diagonal(d, False)
@@ -79,7 +98,17 @@ def dag_to_cpdag(
 def apply_meek_rules(
     directed: np.ndarray, undirected: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Orient undirected edges by Meek's rules R1-R4 until nothing changes."""
+    """Orient undirected edges by Meek's rules R1-R4 until nothing changes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> directed = np.zeros((3, 3), dtype=bool); directed[0, 1] = True        # 0 -> 1
+    >>> undirected = np.zeros((3, 3), dtype=bool); undirected[1, 2] = undirected[2, 1] = True  # 1 - 2
+    >>> d, u = apply_meek_rules(directed, undirected)  # R1: 0 and 2 not adjacent, so 1 -> 2
+    >>> d.astype(int).tolist(), bool(u.any())
+    ([[0, 1, 0], [0, 0, 1], [0, 0, 0]], False)
+    """
     d = np.asarray(directed, dtype=bool).copy()
     u = np.asarray(undirected, dtype=bool).copy()
     adjacent = d | d.T | u  # orienting an edge keeps the skeleton: computed once
