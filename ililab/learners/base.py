@@ -37,7 +37,20 @@ __all__ = ["Learner", "LearnerParams", "LearnerTags", "PenaltyParams", "penalty_
 
 
 class LearnerParams(pydantic.BaseModel):
-    """Base of every learner's ``Params``: unknown parameters are errors."""
+    """Base of every learner's ``Params``: unknown parameters are errors.
+
+    Examples
+    --------
+    >>> class Params(LearnerParams):
+    ...     alpha: float = 0.05
+    >>> Params(alpha=0.1).alpha
+    0.1
+    >>> Params(beta=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Params
+    ...
+    """
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
@@ -95,6 +108,12 @@ class LearnerTags:
         Whether the same seed gives the same graph.
     needs_rows : bool
         Whether the learner needs rows (not only covariance and n).
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> get("pc").tags.needs_rows, get("ges").tags.supports_knowledge
+    (True, True)
     """
 
     output: Literal["dag", "cpdag", "pag"] = "cpdag"
@@ -104,7 +123,22 @@ class LearnerTags:
 
 
 class Learner:
-    """Base class of learners; see the module docstring for the contract."""
+    """Base class of learners; see the module docstring for the contract.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph
+    >>> class NoEdges(Learner):
+    ...     name = "no-edges"
+    ...     description = "A graph without edges."
+    ...     def fit(self, data, knowledge=None, params=None):
+    ...         self.validate_params(params)
+    ...         return DependencyGraph(data.nodes, [], {"learner": self.name})
+    >>> from ililab.dataset import Dataset
+    >>> import numpy as np
+    >>> NoEdges().fit(Dataset.from_array(np.eye(3)))
+    DependencyGraph(3 nodes, 0 edges: 0 directed, 0 undirected)
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
@@ -119,6 +153,16 @@ class Learner:
         ------
         ParameterError
             On an unknown parameter or a value of the wrong type or range.
+
+        Examples
+        --------
+        >>> from ililab.learners import get
+        >>> get("ges").validate_params({"lambda": 1.5}).lambda_
+        1.5
+        >>> get("ges").validate_params({"alpha": 1})
+        Traceback (most recent call last):
+        ...
+        ililab.errors.ParameterError: learner 'ges': unknown parameter 'alpha' (known: penalty, lambda, max_parents, graph, seed)
         """
         if isinstance(params, cls.Params):
             return params
@@ -140,7 +184,14 @@ class Learner:
 
     @classmethod
     def param_table(cls) -> list[tuple[str, str, Any, str]]:
-        """(name, type, default, description) of each parameter, for ``ililab learners``."""
+        """(name, type, default, description) of each parameter, for ``ililab learners``.
+
+        Examples
+        --------
+        >>> from ililab.learners import get
+        >>> get("ges").param_table()[0]
+        ('penalty', 'float', 4.0, 'BIC penalty discount c (c = 2 * lambda)')
+        """
         rows = []
         for key, info in cls.Params.model_fields.items():
             if get_origin(info.annotation) is Literal:  # show the choices, e.g. "cpdag|dag"
@@ -158,5 +209,15 @@ class Learner:
         knowledge: Knowledge | None = None,
         params: LearnerParams | Mapping[str, Any] | None = None,
     ) -> DependencyGraph:
-        """Learn a graph from ``data``; must be overridden."""
+        """Learn a graph from ``data``; must be overridden.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ililab.dataset import Dataset
+        >>> Learner().fit(Dataset.from_array(np.eye(2)))
+        Traceback (most recent call last):
+        ...
+        NotImplementedError
+        """
         raise NotImplementedError

@@ -95,18 +95,47 @@ def _add_required(graph: DependencyGraph, knowledge: Knowledge | None) -> Depend
 
 
 class PCLearner(Learner):
-    """causal-learn's PC with the Fisher-z test."""
+    """causal-learn's PC with the Fisher-z test.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> graph = PCLearner().fit(data, params={"alpha": 0.01})
+    >>> graph.meta["learner"], len(graph.nodes)
+    ('pc', 5)
+    """
 
     name = "pc"
     description = "PC (causal-learn): constraint-based, Fisher-z tests; returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=True, needs_rows=True)
 
     class Params(LearnerParams):
+        """The parameters (see the learner's docstring).
+
+        Examples
+        --------
+        >>> sorted(PCLearner.Params.model_fields)[:2]
+        ['alpha', 'seed']
+        """
+
         alpha: float = pydantic.Field(0.05, gt=0, lt=1, description="significance level of the Fisher-z tests")
         stable: bool = pydantic.Field(True, description="order-independent (stable) adjacency search")
         seed: int = pydantic.Field(0, ge=0, description="seed (PC is deterministic; kept for a uniform interface)")
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        """See the class docstring.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> PCLearner().fit(data).names == data.names
+        True
+        """
+
         params = self.validate_params(params)
         from causallearn.search.ConstraintBased.PC import pc
 
@@ -126,17 +155,46 @@ class PCLearner(Learner):
 
 
 class CLGESLearner(Learner):
-    """causal-learn's GES with the linear-Gaussian BIC score, kept as the reference the native ``ges`` is checked against."""
+    """causal-learn's GES with the linear-Gaussian BIC score, kept as the reference the native ``ges`` is checked against.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> graph = CLGESLearner().fit(data, params={"penalty": 4})
+    >>> graph.meta["learner"], len(graph.nodes)
+    ('cl-ges', 5)
+    """
 
     name = "cl-ges"
     description = "GES as implemented by causal-learn (reference; no background knowledge); returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=False)
 
     class Params(PenaltyParams):
+        """The parameters (see the learner's docstring).
+
+        Examples
+        --------
+        >>> sorted(CLGESLearner.Params.model_fields)[:2]
+        ['lambda_', 'max_parents']
+        """
+
         max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
         seed: int = pydantic.Field(0, ge=0, description="seed (GES is deterministic; kept for a uniform interface)")
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        """See the class docstring.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> CLGESLearner().fit(data).names == data.names
+        True
+        """
+
         params = self.validate_params(params)
         if knowledge is not None and not knowledge.is_empty:
             raise ParameterError("learner 'cl-ges' does not support background knowledge; use ges, grasp, boss or pc")
@@ -160,17 +218,46 @@ class CLGESLearner(Learner):
 
 
 class CLGraspLearner(Learner):
-    """causal-learn's own GRaSP, kept as the reference the native ``grasp`` is checked against."""
+    """causal-learn's own GRaSP, kept as the reference the native ``grasp`` is checked against.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> graph = CLGraspLearner().fit(data, params={"seed": 1})
+    >>> graph.meta["learner"], len(graph.nodes)
+    ('cl-grasp', 5)
+    """
 
     name = "cl-grasp"
     description = "GRaSP as implemented by causal-learn (reference; slow, one random start)"
     tags = LearnerTags(output="cpdag", supports_knowledge=False, needs_rows=True)
 
     class Params(PenaltyParams):
+        """The parameters (see the learner's docstring).
+
+        Examples
+        --------
+        >>> sorted(CLGraspLearner.Params.model_fields)[:2]
+        ['depth', 'lambda_']
+        """
+
         depth: int = pydantic.Field(3, ge=1, description="depth of the depth-first search over tucks")
         seed: int = pydantic.Field(0, ge=0, description="seed of the random initial order")
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        """See the class docstring.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> CLGraspLearner().fit(data).names == data.names
+        True
+        """
+
         params = self.validate_params(params)
         if knowledge is not None and not knowledge.is_empty:
             raise ParameterError("learner 'cl-grasp' does not support background knowledge; use grasp")
