@@ -58,6 +58,14 @@ def prepare_dataset(
     ``chunk_rows`` rows (on ``engine`` when given, e.g. a Dask cluster), as are
     memory-mapped files too large to hold in memory. ``progress=False`` silences
     the progress bar of long passes (shown on a terminal's stderr only).
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> sim = simulate_linear_sem(4, 3000, seed=0)
+    >>> data = prepare_dataset(sim.data, names=["a (audio)", "b (audio)", "a (visual)", "b (visual)"], progress=False)
+    >>> data.n_samples, data.names[2], data.info["transform"], data.covariance.shape
+    (3000, 'a (visual)', 'none', (4, 4))
     """
     if isinstance(names, (str, Path)):
         names = read_names(names)
@@ -437,7 +445,18 @@ def run_request(
 
 
 def load_graph(path: str | Path, format: str | None = None) -> DependencyGraph:
-    """Read a graph file (``ililab.graph/v1`` JSON, or another supported format)."""
+    """Read a graph file (``ililab.graph/v1`` JSON, or another supported format).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> graph = DependencyGraph(["a", "b"], [Edge("a", "b", weight=0.5)])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = graph.save(pathlib.Path(tmp) / "graph.graphml")
+    ...     load_graph(path) == graph
+    True
+    """
     return read_graph(path, format)
 
 
