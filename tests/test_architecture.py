@@ -48,7 +48,7 @@ CONVENIENCE: dict[tuple[str, str], str] = {
 }
 
 # Debts: imports against the layers or across private names, in modules other helpers are
-# still editing (soft labels: softmax/transforms/stats; search: learners/). Remove an entry
+# still editing (soft labels: softmax/transforms/stats). Remove an entry
 # when its import goes; the test fails while a listed import no longer exists.
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("ililab.softmax", "ililab.transforms"): (
