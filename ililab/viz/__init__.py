@@ -49,19 +49,17 @@ from ililab.viz._filters import filter_edges
 from ililab.viz._heatmap import plot_heatmap
 from ililab.viz._layouts import node_order
 from ililab.viz._save import image_format_for, save_figure
-from ililab.viz._style import (
-    DASHED,
-    DIFF_COLOURS,
-    IMAGE_FORMATS,
-    INK,
-    LAYOUTS,
-    MIN_LABEL_FONT,
-    NO_MODALITY,
-    OTHER,
-    PALETTE,
-    UNDIRECTED,
-    graph_title,
-)
+
+# "X as X": the colours and sizes stay importable from ``ililab.viz``, as before the package split.
+from ililab.viz._style import DASHED as DASHED
+from ililab.viz._style import DIFF_COLOURS as DIFF_COLOURS
+from ililab.viz._style import IMAGE_FORMATS, LAYOUTS, graph_title
+from ililab.viz._style import INK as INK
+from ililab.viz._style import MIN_LABEL_FONT as MIN_LABEL_FONT
+from ililab.viz._style import NO_MODALITY as NO_MODALITY
+from ililab.viz._style import OTHER as OTHER
+from ililab.viz._style import PALETTE as PALETTE
+from ililab.viz._style import UNDIRECTED as UNDIRECTED
 
 __all__ = [
     "LAYOUTS",
@@ -75,6 +73,3 @@ __all__ = [
     "graph_title",
     "node_order",
 ]
-
-# Constants kept importable from ``ililab.viz`` as before the package split.
-_CONSTANTS = (DASHED, DIFF_COLOURS, INK, MIN_LABEL_FONT, NO_MODALITY, OTHER, PALETTE, UNDIRECTED)
