@@ -10,7 +10,8 @@ from click.testing import CliRunner
 import ililab
 from ililab.cli import cli
 from ililab.errors import GraphFormatError
-from ililab.graph import DependencyGraph, Edge, _EdgeModel
+from ililab._graphdoc import _EdgeModel
+from ililab.graph import DependencyGraph, Edge
 from ililab.io import read_graph, write_graph
 from ililab.simulate import simulate_linear_sem
 
