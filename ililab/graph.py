@@ -460,7 +460,13 @@ class DependencyGraph:
         return DependencyGraph(new_nodes, new_edges, self.meta)
 
     def with_edges(self, edges: Iterable[Edge], **meta_updates: Any) -> DependencyGraph:
-        """A copy with other edges (and updated meta entries)."""
+        """A copy with other edges (and updated meta entries).
+
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b"]).with_edges([Edge("a", "b")], learner="x").edges[0].target
+        'b'
+        """
         meta = _thaw(self.meta)
         meta.update(meta_updates)
         return DependencyGraph(self.nodes, edges, meta)
