@@ -180,7 +180,7 @@ class InferenceRequest:
 
 
 def check_request(
-    learner: str = DEFAULT_LEARNER,
+    learner: str | type[Learner] = DEFAULT_LEARNER,
     params: Mapping[str, Any] | LearnerParams | None = None,
     *,
     bootstrap: int = 0,
@@ -192,6 +192,10 @@ def check_request(
     The one place these checks live: :func:`infer_graph` runs it, and ``ililab
     infer-graph`` runs it first (so that a mistake costs no time) and hands the
     request to :func:`run_request`.
+
+    ``learner`` is a registered name, or the class :func:`ililab.learners.get` returned
+    for it (the command looks the learner up before it reads ``-p KEY=VALUE``, so that an
+    unknown learner is the error it reports first; it is not looked up again here).
 
     Returns
     -------
@@ -217,7 +221,7 @@ def check_request(
     ...
     ililab.errors.UsageError: --min-confidence needs --bootstrap B (confidences come from bootstrap replicates)
     """
-    learner_cls = get(learner)
+    learner_cls = learner if isinstance(learner, type) else get(learner)
     validated = learner_cls.validate_params(params)
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
@@ -225,7 +229,7 @@ def check_request(
         raise UsageError(f"bootstrap must be 0 (none) or a number of replicates (1 or more), got {bootstrap}")
     if chunk_rows is not None and chunk_rows < 1:
         raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
-    return InferenceRequest(learner, learner_cls, validated, bootstrap, min_confidence, chunk_rows)
+    return InferenceRequest(learner_cls.name, learner_cls, validated, bootstrap, min_confidence, chunk_rows)
 
 
 def build_knowledge(

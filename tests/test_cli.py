@@ -259,3 +259,9 @@ def test_infer_graph_checks_the_request_once(run_cli, data_npy, monkeypatch):
     result = run_cli("infer-graph", data_npy, "-l", "ges", "--seed", "1")
     assert result.code == 0, result.err
     assert calls == {"check_request": 1, "validate_params": 1}
+
+
+def test_unknown_learner_is_reported_before_bad_parameters(run_cli, data_npy):
+    """The learner is looked up (once) before -p KEY=VALUE is read: the first mistake is the one reported."""
+    _assert_error(run_cli("infer-graph", data_npy, "-l", "magic", "-p", "bad"), 2, "unknown learner 'magic'")
+    _assert_error(run_cli("infer-graph", data_npy, "-l", "magic", "--penalty", "3", "-p", "penalty=2"), 2, "unknown learner")

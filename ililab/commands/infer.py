@@ -58,9 +58,11 @@ def infer_graph_command(
     from ililab.engines import make_engine
     from ililab.errors import UsageError
     from ililab.io import check_output_path, graph_format_for, read_names
+    from ililab.learners import get
 
     watch = Stopwatch()
     bootstrap = bootstrap or 0
+    learner_cls = get(learner)  # unknown learner: a usage error before the parameters are read
     values = parse_params(params)
     for option, name, value in (("--penalty", "penalty", penalty), ("--lambda", "lambda", lambda_), ("--seed", "seed", seed)):
         if value is None:
@@ -70,7 +72,7 @@ def infer_graph_command(
         values[name] = value
     # The API's checks (learner, parameters, --min-confidence, --chunk-rows), once, before any work;
     # run_request below carries the checked request out without checking it again.
-    request = check_request(learner, values, bootstrap=bootstrap, min_confidence=min_confidence, chunk_rows=chunk_rows)
+    request = check_request(learner_cls, values, bootstrap=bootstrap, min_confidence=min_confidence, chunk_rows=chunk_rows)
     # Every output is checked before any work: a bad path must not cost a run, nor leave the other outputs.
     if output is not None:
         graph_format_for(output, fmt)
