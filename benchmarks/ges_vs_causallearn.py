@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/ges_vs_causallearn.py                 # p = 10, 20, 30; 3 seeds each
     .venv/bin/python benchmarks/ges_vs_causallearn.py --sizes 10,20 --seeds 2
     .venv/bin/python benchmarks/ges_vs_causallearn.py --knowledge 10,28     # ges vs boss under knowledge
+    .venv/bin/python benchmarks/ges_vs_causallearn.py --internals 10,20,30  # GES bitsets vs ililab.cpdag
 
 Both run single-threaded (BLAS pinned to one thread before numpy is imported) on the same
 covariance (n = 10,000 rows of a linear-Gaussian SEM over a random DAG, expected degree 2) with
@@ -22,6 +23,12 @@ knowledge (causal-learn's GES takes none): on the logits of ``simulate_soft_labe
 seed=0)`` (2 x C nodes), without knowledge, with tiers ``visual, audio`` and with
 ``--forbid-within-modality``, printing CPU seconds, total BIC, and GES's inserts, deletes and
 candidates rejected by the knowledge.
+
+``--internals P1,P2`` times ``ges_search`` itself twice per data set, paired in this process:
+with its bitset CPDAG / Meek / Dor-Tarsi steps, and with those steps replaced by the one
+reference implementation of each in :mod:`ililab.cpdag` (bitsets converted to matrices and
+back); it checks both give the same result and prints the CPU-time ratio. This is why GES
+keeps its bitset copies (as pinned internals, cross-checked by tests/search/test_ges.py).
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import numpy as np  # noqa: E402
 
 def total_bic(graph, score) -> float:
     """BIC of a DAG of the CPDAG ``graph`` (ililab's score; the same for every DAG of the class)."""
-    from ililab.search.pdag import pdag_to_dag
+    from ililab.cpdag import pdag_to_dag
 
     adjacency = graph.adjacency() != 0
     try:
@@ -101,6 +108,45 @@ def run_knowledge(classes: int) -> None:
               flush=True)
 
 
+def run_internals(p: int, seeds: int, n: int, degree: float) -> tuple[float, float, int]:
+    """CPU seconds of ges_search with its bitset internals and with ililab.cpdag's, and how many results agree."""
+    from unittest import mock
+
+    from ililab import cpdag
+    from ililab.dataset import Dataset
+    from ililab.search import ges
+    from ililab.simulate import simulate_linear_sem
+
+    def to_matrix(masks: list[int]) -> np.ndarray:
+        return ges._to_matrix(masks, len(masks))
+
+    def cpdag_of(dag_pa: list[int]) -> tuple[list[int], list[int]]:
+        directed, undirected = cpdag.dag_to_cpdag(to_matrix(dag_pa))
+        return ges._masks_from_matrix(directed), ges._masks_from_matrix(undirected)
+
+    def extension(pa: list[int], nb: list[int]) -> list[int] | None:
+        try:
+            return ges._masks_from_matrix(cpdag.pdag_to_dag(to_matrix(pa), to_matrix(nb)))
+        except ValueError:
+            return None
+
+    t_bits = t_ref = 0.0
+    same = 0
+    for seed in range(seeds):
+        sim = simulate_linear_sem(p, n, expected_degree=degree, seed=seed)
+        data = Dataset.from_array(sim.data)
+        t0 = time.process_time()
+        bits = ges.ges_search(data.covariance, data.n_samples, 4.0)
+        t_bits += time.process_time() - t0
+        with mock.patch.object(ges, "dag_to_cpdag_bits", cpdag_of), mock.patch.object(ges, "extend_to_dag", extension):
+            t0 = time.process_time()
+            ref = ges.ges_search(data.covariance, data.n_samples, 4.0)
+            t_ref += time.process_time() - t0
+        same += bool((bits.directed == ref.directed).all() and (bits.undirected == ref.undirected).all()
+                     and abs(bits.score - ref.score) <= 1e-9 * abs(bits.score))
+    return t_bits, t_ref, same
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,20,30", help="comma-separated numbers of variables")
@@ -108,6 +154,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=10_000, help="rows per data set")
     parser.add_argument("--degree", type=float, default=2.0, help="expected degree of the random DAG")
     parser.add_argument("--knowledge", metavar="C1,C2", help="compare ges with boss under knowledge on 2 x C soft labels")
+    parser.add_argument("--internals", metavar="P1,P2", help="time GES's bitset internals against ililab.cpdag's")
     args = parser.parse_args()
 
     from ililab.learners import get
@@ -119,6 +166,14 @@ def main() -> None:
     get("ges")().fit(Dataset.from_array(warm.data))
     if args.knowledge:  # boss is compared only there; its first fit may compile its kernels
         get("boss")().fit(Dataset.from_array(warm.data))
+
+    if args.internals:
+        print(f"n = {args.n}, expected degree {args.degree}, penalty 4, {args.seeds} seeds per size; CPU s summed")
+        print(f"{'p':>4} | {'bitsets s':>9} | {'cpdag.py s':>10} | {'ratio':>6} | same result")
+        for p in (int(s) for s in args.internals.split(",")):
+            t_bits, t_ref, same = run_internals(p, args.seeds, args.n, args.degree)
+            print(f"{p:>4} | {t_bits:9.2f} | {t_ref:10.2f} | {t_ref / t_bits:5.1f}x | {same} of {args.seeds}", flush=True)
+        return
 
     if args.knowledge:
         print("n = 20000 soft-label logits, penalty 4; CPU s; GES inserts / deletes / rejected by knowledge")

@@ -95,11 +95,11 @@ def _as_graph(directed, undirected, names):
 
 
 def run_case(name: str, seeds: int, causal_learn: bool = True) -> dict:
+    from ililab.cpdag import from_causallearn, pdag_to_dag
     from ililab.dataset import Dataset
     from ililab.learners.grasp import GraspLearner
     from ililab.metrics import shd
     from ililab.scores import BICScore
-    from ililab.search.pdag import from_causallearn, pdag_to_dag
 
     case = CASES[name]
     row = dict(case=name, cold=0.0, warm=0.0, cov=0.0, cl=0.0, default=0.0, p=0,
@@ -176,10 +176,10 @@ def _compile_times(learner: str = "grasp") -> dict[str, dict[str, float]]:
 
 
 def quality(seeds: int = 20, cl_seeds: int = 8) -> None:
+    from ililab.cpdag import from_causallearn, pdag_to_dag
     from ililab.dataset import Dataset
     from ililab.learners.grasp import GraspLearner
     from ililab.scores import BICScore
-    from ililab.search.pdag import from_causallearn, pdag_to_dag
     from ililab.simulate import simulate_linear_sem
 
     print("| p | ililab default: seeds reaching the true BIC | mean s | causal-learn: seeds reaching it | mean s |")

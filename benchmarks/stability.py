@@ -90,7 +90,7 @@ def _ililab(learner: str, data, params: dict) -> tuple[np.ndarray, float, float,
 
 def _causallearn(method: str, x: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
     """(directed, undirected, CPU seconds) of one causal-learn run, in the original column order."""
-    from ililab.search.pdag import from_causallearn
+    from ililab.cpdag import from_causallearn
 
     random.seed(seed)
     np.random.seed(seed)
@@ -125,9 +125,9 @@ def jaccard(skeletons: list[np.ndarray]) -> tuple[float, float]:
 
 
 def run(name: str, seeds: int, cl_seeds: int, methods: tuple[str, ...], extra: dict | None = None) -> list[str]:
+    from ililab.cpdag import pdag_to_dag
     from ililab.dataset import Dataset
     from ililab.scores import BICScore
-    from ililab.search.pdag import pdag_to_dag
 
     if name in DATASETS:
         x, names = make_data(name)

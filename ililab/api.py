@@ -1,10 +1,20 @@
-"""The Python API behind ``ililab infer-graph``: :func:`infer_graph` and :func:`load_graph`."""
+"""The Python API behind ``ililab infer-graph``: :func:`infer_graph` and :func:`load_graph`.
+
+Validation lives here, once. :func:`check_request` checks what is asked (learner,
+parameters, bootstrap options) before any data is read and returns an
+:class:`InferenceRequest`; :func:`run_request` carries it out (load, validate and
+transform the data with :func:`prepare_dataset`, build the knowledge over the
+dataset's nodes, fit, annotate). :func:`infer_graph` is the two in one call; the
+``ililab infer-graph`` command calls them separately, so that it can check its
+output paths in between, and each check runs once.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +26,13 @@ from ililab.engines import make_engine
 from ililab.errors import DataError, UsageError
 from ililab.graph import DependencyGraph
 from ililab.io import is_shard_pattern, load_matrix, load_shards, make_nodes, read_graph, read_names, validate_matrix
-from ililab.knowledge import Knowledge
+from ililab.knowledge import Knowledge, load_knowledge
 from ililab.learners import DEFAULT_LEARNER, Learner, LearnerParams, get
 from ililab.progress import Progress
 from ililab.stats import check_covariance
 from ililab.transforms import transform_dataset
 
-__all__ = ["infer_graph", "load_graph", "prepare_dataset", "check_request"]
+__all__ = ["infer_graph", "load_graph", "prepare_dataset", "check_request", "run_request", "InferenceRequest", "build_knowledge"]
 
 logger = logging.getLogger("ililab")
 
@@ -48,6 +58,14 @@ def prepare_dataset(
     ``chunk_rows`` rows (on ``engine`` when given, e.g. a Dask cluster), as are
     memory-mapped files too large to hold in memory. ``progress=False`` silences
     the progress bar of long passes (shown on a terminal's stderr only).
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> sim = simulate_linear_sem(4, 3000, seed=0)
+    >>> data = prepare_dataset(sim.data, names=["a (audio)", "b (audio)", "a (visual)", "b (visual)"], progress=False)
+    >>> data.n_samples, data.names[2], data.info["transform"], data.covariance.shape
+    (3000, 'a (visual)', 'none', (4, 4))
     """
     if isinstance(names, (str, Path)):
         names = read_names(names)
@@ -118,22 +136,71 @@ def _check_modality_blocks(spec: str, n_columns: int, names: Sequence[str] | Non
             )
 
 
+@dataclass(frozen=True)
+class InferenceRequest:
+    """What :func:`run_request` is asked to do, checked by :func:`check_request`.
+
+    Unpacks as ``(learner class, validated parameters)``, the pair ``check_request``
+    returned before it returned a request.
+
+    Attributes
+    ----------
+    learner : str
+        The registered learner name.
+    learner_cls : type of Learner
+        Its class.
+    params : LearnerParams
+        The validated parameters.
+    bootstrap : int
+        Number of bootstrap replicates (0: none).
+    min_confidence : float or None
+        With ``bootstrap``: drop edges whose confidence is lower.
+    chunk_rows : int or None
+        Rows per chunk of streaming passes.
+
+    Examples
+    --------
+    >>> request = check_request("ges", {"penalty": 2})
+    >>> request.learner, request.params.penalty, request.bootstrap
+    ('ges', 2.0, 0)
+    >>> cls, params = request
+    >>> cls.name
+    'ges'
+    """
+
+    learner: str
+    learner_cls: type[Learner]
+    params: LearnerParams
+    bootstrap: int = 0
+    min_confidence: float | None = None
+    chunk_rows: int | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.learner_cls, self.params))
+
+
 def check_request(
-    learner: str = DEFAULT_LEARNER,
+    learner: str | type[Learner] = DEFAULT_LEARNER,
     params: Mapping[str, Any] | LearnerParams | None = None,
     *,
     bootstrap: int = 0,
     min_confidence: float | None = None,
     chunk_rows: int | None = None,
-) -> tuple[type[Learner], LearnerParams]:
+) -> InferenceRequest:
     """Check what :func:`infer_graph` is asked to do, before any data is read.
 
     The one place these checks live: :func:`infer_graph` runs it, and ``ililab
-    infer-graph`` runs it first so that a mistake costs no time.
+    infer-graph`` runs it first (so that a mistake costs no time) and hands the
+    request to :func:`run_request`.
+
+    ``learner`` is a registered name, or the class :func:`ililab.learners.get` returned
+    for it (the command looks the learner up before it reads ``-p KEY=VALUE``, so that an
+    unknown learner is the error it reports first; it is not looked up again here).
 
     Returns
     -------
-    (learner class, validated parameters)
+    InferenceRequest
+        Unpacks as ``(learner class, validated parameters)``.
 
     Raises
     ------
@@ -154,7 +221,7 @@ def check_request(
     ...
     ililab.errors.UsageError: --min-confidence needs --bootstrap B (confidences come from bootstrap replicates)
     """
-    learner_cls = get(learner)
+    learner_cls = learner if isinstance(learner, type) else get(learner)
     validated = learner_cls.validate_params(params)
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
@@ -162,7 +229,48 @@ def check_request(
         raise UsageError(f"bootstrap must be 0 (none) or a number of replicates (1 or more), got {bootstrap}")
     if chunk_rows is not None and chunk_rows < 1:
         raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
-    return learner_cls, validated
+    return InferenceRequest(learner_cls.name, learner_cls, validated, bootstrap, min_confidence, chunk_rows)
+
+
+def build_knowledge(
+    nodes: Sequence[Any],
+    knowledge: Knowledge | str | Path | None = None,
+    *,
+    forbid_within_modality: bool = False,
+    tier_order: Sequence[str] | None = None,
+) -> Knowledge | None:
+    """The background knowledge over ``nodes``: a file or object, plus modality rules.
+
+    Parameters
+    ----------
+    nodes : sequence of Node
+        The dataset's nodes (``dataset.graph_nodes``); modalities come from them.
+    knowledge : Knowledge, or path of a knowledge JSON file, optional
+    forbid_within_modality : bool
+        Forbid edges between classes of the same modality.
+    tier_order : sequence of str, optional
+        Modalities as tiers in this order (no edge from a later to an earlier one).
+
+    Returns
+    -------
+    Knowledge or None
+        None when nothing is asked.
+
+    Examples
+    --------
+    >>> from ililab.graph import Node
+    >>> nodes = [Node.from_name("a (audio)"), Node.from_name("a (visual)")]
+    >>> build_knowledge(nodes, tier_order=["audio", "visual"]).tiers
+    (('a (audio)',), ('a (visual)',))
+    >>> build_knowledge(nodes) is None
+    True
+    """
+    result = load_knowledge(knowledge) if isinstance(knowledge, (str, Path)) else knowledge
+    if forbid_within_modality or tier_order:
+        order = list(tier_order) if tier_order else None
+        extra = Knowledge.from_modalities(nodes, forbid_within_modality=forbid_within_modality, tier_order=order)
+        result = extra.merge(result) if result is not None else extra
+    return result
 
 
 def infer_graph(
@@ -243,25 +351,48 @@ def infer_graph(
     """
     if seed is not None:
         params["seed"] = seed
-    learner_cls, validated = check_request(
-        learner, params, bootstrap=bootstrap, min_confidence=min_confidence, chunk_rows=chunk_rows
-    )
+    request = check_request(learner, params, bootstrap=bootstrap, min_confidence=min_confidence, chunk_rows=chunk_rows)
     own_engine = isinstance(engine, str)
     runner = make_engine(engine, jobs=jobs, scheduler=scheduler, timeout=scheduler_timeout) if own_engine else engine
     try:
-        return _infer(
-            data, names, modalities, learner, learner_cls, validated, transform, knowledge, key,
-            bootstrap, min_confidence, runner, chunk_rows, progress,
-        )
+        return run_request(request, data, names, modalities, transform, key, knowledge, engine=runner, progress=progress)
     finally:
         if own_engine:
             runner.close()
 
 
-def _infer(
-    data, names, modalities, learner, learner_cls, validated, transform, knowledge, key,
-    bootstrap, min_confidence, engine, chunk_rows, progress,
+def run_request(
+    request: InferenceRequest,
+    data: np.ndarray | str | Path | Dataset,
+    names: Sequence[str] | str | Path | None = None,
+    modalities: Sequence[str | None] | str | None = None,
+    transform: str = "auto",
+    key: str | None = None,
+    knowledge: Knowledge | str | Path | None = None,
+    *,
+    forbid_within_modality: bool = False,
+    tier_order: Sequence[str] | None = None,
+    engine: Any = None,
+    progress: bool | None = None,
 ) -> DependencyGraph:
+    """Carry out a checked request: prepare the data, build the knowledge, fit, annotate.
+
+    The request is not checked again (:func:`check_request` did that). ``data``,
+    ``names``, ``modalities``, ``transform`` and ``key`` are those of :func:`infer_graph`;
+    ``knowledge``, ``forbid_within_modality`` and ``tier_order`` those of
+    :func:`build_knowledge` (applied over the dataset's nodes); ``engine`` is an engine
+    object (:func:`ililab.engines.make_engine`) or None for the local one.
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> sim = simulate_linear_sem(4, 1000, seed=0)
+    >>> graph = run_request(check_request("ges"), sim.data, names=sim.names, forbid_within_modality=False)
+    >>> graph.meta["learner"], len(graph.nodes)
+    ('ges', 4)
+    """
+    learner, learner_cls, validated = request.learner, request.learner_cls, request.params
+    bootstrap, min_confidence, chunk_rows = request.bootstrap, request.min_confidence, request.chunk_rows
     if isinstance(data, Dataset):
         dataset = data
     else:
@@ -269,6 +400,9 @@ def _infer(
         dataset = prepare_dataset(
             data, names, modalities, transform, key, chunk_rows=chunk_rows, engine=streaming_engine, progress=progress
         )
+    knowledge = build_knowledge(
+        dataset.graph_nodes, knowledge, forbid_within_modality=forbid_within_modality, tier_order=tier_order
+    )
     if knowledge is not None:
         knowledge.check_names(dataset.names)
     started = time.perf_counter()
@@ -315,7 +449,18 @@ def _infer(
 
 
 def load_graph(path: str | Path, format: str | None = None) -> DependencyGraph:
-    """Read a graph file (``ililab.graph/v1`` JSON, or another supported format)."""
+    """Read a graph file (``ililab.graph/v1`` JSON, or another supported format).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> graph = DependencyGraph(["a", "b"], [Edge("a", "b", weight=0.5)])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = graph.save(pathlib.Path(tmp) / "graph.graphml")
+    ...     load_graph(path) == graph
+    True
+    """
     return read_graph(path, format)
 
 

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pydantic
 
 from ililab.errors import GraphFormatError
 
@@ -63,7 +62,13 @@ def split_name(name: str) -> tuple[str, str | None]:
 
 
 def join_name(label: str, modality: str | None) -> str:
-    """Inverse of :func:`split_name`: ``("Train", "visual")`` -> ``"Train (visual)"``."""
+    """Inverse of :func:`split_name`: ``("Train", "visual")`` -> ``"Train (visual)"``.
+
+    Examples
+    --------
+    >>> join_name("Train", "visual")
+    'Train (visual)'
+    """
     return label if modality is None else f"{label} ({modality})"
 
 
@@ -79,6 +84,11 @@ class Node:
         The class label without the modality, e.g. ``"Train"``.
     modality : str, optional
         The modality block the column belongs to, e.g. ``"visual"``.
+
+    Examples
+    --------
+    >>> Node.from_name("Frying (food) (audio)")
+    Node(name='Frying (food) (audio)', label='Frying (food)', modality='audio')
     """
 
     name: str
@@ -111,6 +121,11 @@ class Edge:
         [0, 1] (the native order searches set it; see ``docs/grasp.md``). Stored in JSON as
         ``meta.edge_stability``, so ``ililab.graph/v1`` readers that do not know it still read
         the file.
+
+    Examples
+    --------
+    >>> Edge("a", "b", weight=0.4).directed, Edge("a", "b", "undirected").directed
+    (True, False)
     """
 
     source: str
@@ -124,41 +139,6 @@ class Edge:
     def directed(self) -> bool:
         """Whether the edge is oriented from ``source`` to ``target``."""
         return self.kind == "directed"
-
-
-# -- pydantic models of the file format -------------------------------------------------
-
-
-class _NodeModel(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
-    name: str = pydantic.Field(min_length=1)
-    label: str | None = None
-    modality: str | None = None
-
-
-class _EdgeModel(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    source: pydantic.StrictStr
-    target: pydantic.StrictStr
-    kind: EdgeKind = "directed"
-    weight: pydantic.FiniteFloat | None = None
-    confidence: pydantic.confloat(ge=0.0, le=1.0, allow_inf_nan=False) | None = None  # type: ignore[valid-type]
-
-
-class _GraphModel(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    format: Literal["ililab.graph/v1"]
-    nodes: list[_NodeModel]
-    edges: list[_EdgeModel]
-    meta: dict[str, Any] = pydantic.Field(default_factory=dict)
-
-
-def _format_validation_error(error: pydantic.ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "document"
-    more = error.error_count() - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{where}: {first['msg']}{suffix}"
 
 
 def _json_safe(value: Any) -> Any:
@@ -202,28 +182,6 @@ def _clean_edge(edge: Edge) -> Edge:
 # The edges' stability travels in meta under this key, as [source, target, value] triples in edge
 # order: the v1 edge model forbids unknown fields, so a new edge field would break older readers.
 STABILITY_KEY = "edge_stability"
-
-
-def _attach_stability(edges: list[Edge], meta: dict[str, Any]) -> list[Edge]:
-    """Move ``meta[STABILITY_KEY]`` (as written by :meth:`DependencyGraph.to_dict`) onto ``edges``."""
-    entries = meta.pop(STABILITY_KEY, None)
-    if entries is None:
-        return edges
-    if not isinstance(entries, (list, tuple)):
-        raise GraphFormatError(f"meta.{STABILITY_KEY} must be a list of [source, target, value] entries")
-    value_of: dict[frozenset, Any] = {}
-    for entry in entries:
-        if not (isinstance(entry, (list, tuple)) and len(entry) == 3 and all(isinstance(x, str) for x in entry[:2])):
-            raise GraphFormatError(f"meta.{STABILITY_KEY}: each entry must be [source, target, value], got {entry!r}")
-        value_of[frozenset(entry[:2])] = entry[2]
-    out = []
-    for edge in edges:
-        value = value_of.pop(frozenset((edge.source, edge.target)), None)
-        out.append(edge if value is None else dataclasses.replace(edge, stability=value))
-    if value_of:
-        pair = sorted(next(iter(value_of)))
-        raise GraphFormatError(f"meta.{STABILITY_KEY} names a pair that is no edge of the graph: {pair}")
-    return out
 
 
 class FrozenDict(dict):
@@ -300,27 +258,34 @@ class DependencyGraph:
 
     Examples
     --------
-    >>> g = DependencyGraph(["a (audio)", "b (visual)"], [Edge("a (audio)", "b (visual)")])
-    >>> g.parents("b (visual)")
-    ['a (audio)']
+    The queries (``names``, ``modalities``, ``index``, ``node``, ``edge``, ``has_edge``,
+    ``parents``, ``children``, ``neighbors``, ``undirected_neighbors``, ``cross_modal_edges``):
+
+    >>> g = DependencyGraph(["a (audio)", "b (visual)", "c (visual)"],
+    ...                     [Edge("a (audio)", "b (visual)"), Edge("b (visual)", "c (visual)", "undirected")])
+    >>> g.names, g.modalities, g.index("c (visual)"), g.node("a (audio)").label
+    (['a (audio)', 'b (visual)', 'c (visual)'], ['audio', 'visual'], 2, 'a')
+    >>> g.has_edge("b (visual)", "a (audio)"), g.has_edge("b (visual)", "a (audio)", directed=True)
+    (True, False)
+    >>> g.parents("b (visual)"), g.children("a (audio)"), g.undirected_neighbors("b (visual)"), g.neighbors("b (visual)")
+    (['a (audio)'], ['b (visual)'], ['c (visual)'], ['a (audio)', 'c (visual)'])
+    >>> g.edge("c (visual)", "b (visual)").kind, len(g.cross_modal_edges()), g.is_acyclic()
+    ('undirected', 1, True)
     >>> g.adjacency().tolist()
-    [[0.0, 1.0], [0.0, 0.0]]
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
     """
 
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
 
-    def __init__(
-        self,
-        nodes: Sequence[Node | str],
-        edges: Iterable[Edge] = (),
-        meta: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, nodes: Sequence[Node | str], edges: Iterable[Edge] = (), meta: Mapping[str, Any] | None = None) -> None:
         node_tuple = tuple(n if isinstance(n, Node) else Node.from_name(n) for n in nodes)
         meta = dict(meta or {})
         if STABILITY_KEY in meta:  # a graph read back from a file (see to_dict)
-            edges = _attach_stability(list(edges), meta)
+            from ililab._graphdoc import attach_stability
+
+            edges = attach_stability(list(edges), meta, STABILITY_KEY)
         index: dict[str, int] = {}
         for i, node in enumerate(node_tuple):
             if not isinstance(node.name, str) or not node.name:
@@ -346,9 +311,7 @@ class DependencyGraph:
             if pair in canonical:
                 raise GraphFormatError(f"more than one edge between {edge.source!r} and {edge.target!r}")
             canonical[pair] = edge
-        ordered = tuple(
-            sorted(canonical.values(), key=lambda e: (index[e.source], index[e.target]))
-        )
+        ordered = tuple(sorted(canonical.values(), key=lambda e: (index[e.source], index[e.target])))
         object.__setattr__(self, "nodes", node_tuple)
         object.__setattr__(self, "edges", ordered)
         object.__setattr__(self, "meta", _freeze(_json_safe(meta)))
@@ -378,11 +341,8 @@ class DependencyGraph:
         return hash((self.nodes, self.edges))
 
     def __repr__(self) -> str:
-        n_dir = sum(e.directed for e in self.edges)
-        return (
-            f"DependencyGraph({len(self.nodes)} nodes, {len(self.edges)} edges: "
-            f"{n_dir} directed, {len(self.edges) - n_dir} undirected)"
-        )
+        n_dir, n = sum(e.directed for e in self.edges), len(self.edges)
+        return f"DependencyGraph({len(self.nodes)} nodes, {n} edges: {n_dir} directed, {n - n_dir} undirected)"
 
     def index(self, name: str) -> int:
         """Position of node ``name`` in :attr:`nodes`."""
@@ -478,13 +438,14 @@ class DependencyGraph:
                 out.append(e)
         return out
 
-    def subgraph(
-        self,
-        nodes: Iterable[str] | None = None,
-        *,
-        modalities: Iterable[str] | None = None,
-    ) -> DependencyGraph:
-        """The graph induced by the given node names and/or modalities."""
+    def subgraph(self, nodes: Iterable[str] | None = None, *, modalities: Iterable[str] | None = None) -> DependencyGraph:
+        """The graph induced by the given node names and/or modalities.
+
+        Examples
+        --------
+        >>> DependencyGraph(["a (audio)", "b (visual)"]).subgraph(modalities=["audio"]).names
+        ['a (audio)']
+        """
         keep = set(self.names) if nodes is None else set(nodes)
         for name in keep:
             self.index(name)
@@ -499,13 +460,25 @@ class DependencyGraph:
         return DependencyGraph(new_nodes, new_edges, self.meta)
 
     def with_edges(self, edges: Iterable[Edge], **meta_updates: Any) -> DependencyGraph:
-        """A copy with other edges (and updated meta entries)."""
+        """A copy with other edges (and updated meta entries).
+
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b"]).with_edges([Edge("a", "b")], learner="x").edges[0].target
+        'b'
+        """
         meta = _thaw(self.meta)
         meta.update(meta_updates)
         return DependencyGraph(self.nodes, edges, meta)
 
     def with_meta(self, **meta_updates: Any) -> DependencyGraph:
-        """A copy with updated meta entries."""
+        """A copy with updated meta entries.
+
+        Examples
+        --------
+        >>> dict(DependencyGraph(["a"]).with_meta(learner="ges").meta)
+        {'learner': 'ges'}
+        """
         return self.with_edges(self.edges, **meta_updates)
 
     def is_acyclic(self) -> bool:
@@ -520,29 +493,20 @@ class DependencyGraph:
     # -- conversions --------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``ililab.graph/v1`` document as plain Python objects."""
-        return {
-            "format": FORMAT,
-            "nodes": [{"name": n.name, "label": n.label, "modality": n.modality} for n in self.nodes],
-            "edges": [
-                {
-                    "source": e.source,
-                    "target": e.target,
-                    "kind": e.kind,
-                    "weight": e.weight,
-                    "confidence": e.confidence,
-                }
-                for e in self.edges
-            ],
-            "meta": self._meta_with_stability(),
-        }
+        """The ``ililab.graph/v1`` document as plain Python objects.
 
-    def _meta_with_stability(self) -> dict[str, Any]:
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b"], [Edge("a", "b")]).to_dict()["format"]
+        'ililab.graph/v1'
+        """
+        from ililab._graphdoc import document_of
+
         meta = _thaw(self.meta)
         stable = [[e.source, e.target, e.stability] for e in self.edges if e.stability is not None]
         if stable:
             meta[STABILITY_KEY] = stable
-        return meta
+        return document_of(self, meta, FORMAT)
 
     @classmethod
     def from_dict(cls, document: Any) -> DependencyGraph:
@@ -552,35 +516,40 @@ class DependencyGraph:
         ------
         GraphFormatError
             If the document is not a valid ``ililab.graph/v1`` graph.
+
+        Examples
+        --------
+        >>> g = DependencyGraph(["a", "b"], [Edge("a", "b", weight=0.5)])
+        >>> DependencyGraph.from_dict(g.to_dict()) == g
+        True
         """
-        if not isinstance(document, Mapping):
-            raise GraphFormatError(f"a graph document must be a JSON object, got {type(document).__name__}")
-        if document.get("format") != FORMAT:
-            raise GraphFormatError(
-                f"unknown graph format {document.get('format')!r}; expected {FORMAT!r}"
-            )
-        try:
-            model = _GraphModel.model_validate(document)
-        except pydantic.ValidationError as error:
-            raise GraphFormatError(f"invalid graph: {_format_validation_error(error)}") from None
-        nodes = [Node(n.name, n.label, n.modality) for n in model.nodes]
-        edges = [Edge(e.source, e.target, e.kind, e.weight, e.confidence) for e in model.edges]
-        return cls(nodes, edges, model.meta)
+        from ililab._graphdoc import validate_document
+
+        nodes, edges, meta = validate_document(document, FORMAT)
+        return cls([Node(*n) for n in nodes], [Edge(*e) for e in edges], meta)
 
     def to_json(self, indent: int | None = 2) -> str:
-        """Serialise to ``ililab.graph/v1`` JSON text (deterministic)."""
+        """Serialise to ``ililab.graph/v1`` JSON text (deterministic).
+
+        Examples
+        --------
+        >>> print(DependencyGraph(["a"]).to_json(indent=None), end="")
+        {"format": "ililab.graph/v1", "nodes": [{"name": "a", "label": null, "modality": null}], "edges": [], "meta": {}}
+        """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str | bytes) -> DependencyGraph:
-        """Parse ``ililab.graph/v1`` JSON text; malformed text is a :class:`GraphFormatError`."""
-        try:
-            document = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise GraphFormatError(f"not valid JSON: {error}") from None
-        except RecursionError:
-            raise GraphFormatError("not a graph: JSON nested too deeply") from None
-        return cls.from_dict(document)
+        """Parse ``ililab.graph/v1`` JSON text; malformed text is a :class:`GraphFormatError`.
+
+        Examples
+        --------
+        >>> DependencyGraph.from_json(DependencyGraph(["a", "b"], [Edge("a", "b")]).to_json()).edges
+        (Edge(source='a', target='b', kind='directed', weight=None, confidence=None, stability=None),)
+        """
+        from ililab._graphdoc import parse_json
+
+        return cls.from_dict(parse_json(text))
 
     def save(self, path: str | Path, format: str | None = None) -> Path:
         """Write the graph atomically; the format follows the extension unless given."""
@@ -600,26 +569,16 @@ class DependencyGraph:
         return plot_graph(self, path, **options)
 
     def to_networkx(self):
-        """A ``networkx.DiGraph``; undirected edges become two arcs marked ``kind="undirected"``."""
-        import networkx as nx
+        """A ``networkx.DiGraph``; undirected edges become two arcs marked ``kind="undirected"``.
 
-        g = nx.DiGraph(**{k: v for k, v in _thaw(self.meta).items() if not isinstance(v, dict)})
-        g.graph["meta"] = _thaw(self.meta)
-        for n in self.nodes:
-            attrs = {k: v for k, v in (("label", n.label), ("modality", n.modality)) if v is not None}
-            g.add_node(n.name, **attrs)
-        for e in self.edges:
-            attrs = {"kind": e.kind}
-            if e.weight is not None:
-                attrs["weight"] = e.weight
-            if e.confidence is not None:
-                attrs["confidence"] = e.confidence
-            if e.stability is not None:
-                attrs["stability"] = e.stability
-            g.add_edge(e.source, e.target, **attrs)
-            if not e.directed:
-                g.add_edge(e.target, e.source, **attrs)
-        return g
+        Examples
+        --------
+        >>> sorted(DependencyGraph(["a", "b"], [Edge("a", "b", "undirected")]).to_networkx().edges)
+        [('a', 'b'), ('b', 'a')]
+        """
+        from ililab._graphdoc import networkx_of
+
+        return networkx_of(self, _thaw(self.meta))
 
     @classmethod
     def from_networkx(cls, g) -> DependencyGraph:
@@ -627,20 +586,14 @@ class DependencyGraph:
 
         A pair of opposite arcs becomes one undirected edge (whatever their
         ``kind`` attribute says); an undirected networkx graph gives undirected edges.
+
+        Examples
+        --------
+        >>> g = DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c", "undirected")])
+        >>> DependencyGraph.from_networkx(g.to_networkx()) == g
+        True
         """
-        nodes = [
-            Node(str(n), data.get("label"), data.get("modality")) for n, data in g.nodes(data=True)
-        ]
-        edges: list[Edge] = []
-        seen: set[frozenset] = set()
-        directed_graph = g.is_directed()
-        for u, v, data in g.edges(data=True):
-            pair = frozenset((u, v))
-            if pair in seen:
-                continue
-            seen.add(pair)
-            both = not directed_graph or g.has_edge(v, u)
-            kind = "undirected" if both else "directed"
-            edges.append(Edge(str(u), str(v), kind, data.get("weight"), data.get("confidence"), data.get("stability")))
-        meta = g.graph.get("meta", {})
-        return cls(nodes, edges, meta)
+        from ililab._graphdoc import parts_of_networkx
+
+        nodes, edges, meta = parts_of_networkx(g)
+        return cls([Node(*n) for n in nodes], [Edge(*e) for e in edges], meta)

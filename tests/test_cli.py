@@ -235,3 +235,33 @@ def test_first_run_compile_notice_is_shown_unless_quiet(data_npy, flags, shown):
     assert done.returncode == 0, done.stderr
     notice = "ililab: compiling the GRaSP kernels (first run only, cached afterwards)"
     assert (notice in done.stderr) is shown, done.stderr
+
+
+def test_infer_graph_checks_the_request_once(run_cli, data_npy, monkeypatch):
+    """The command checks the request with the API's check_request, once; run_request does not check again."""
+    import ililab.api
+    from ililab.learners.ges import GESLearner
+
+    calls = {"check_request": 0, "validate_params": 0}
+    real_check, real_validate = ililab.api.check_request, GESLearner.validate_params.__func__
+
+    def counting_check(*args, **kwargs):
+        calls["check_request"] += 1
+        return real_check(*args, **kwargs)
+
+    def counting_validate(cls, params):
+        if not isinstance(params, cls.Params):  # a validated Params passes through without a check
+            calls["validate_params"] += 1
+        return real_validate(cls, params)
+
+    monkeypatch.setattr(ililab.api, "check_request", counting_check)
+    monkeypatch.setattr(GESLearner, "validate_params", classmethod(counting_validate))
+    result = run_cli("infer-graph", data_npy, "-l", "ges", "--seed", "1")
+    assert result.code == 0, result.err
+    assert calls == {"check_request": 1, "validate_params": 1}
+
+
+def test_unknown_learner_is_reported_before_bad_parameters(run_cli, data_npy):
+    """The learner is looked up (once) before -p KEY=VALUE is read: the first mistake is the one reported."""
+    _assert_error(run_cli("infer-graph", data_npy, "-l", "magic", "-p", "bad"), 2, "unknown learner 'magic'")
+    _assert_error(run_cli("infer-graph", data_npy, "-l", "magic", "--penalty", "3", "-p", "penalty=2"), 2, "unknown learner")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -340,6 +341,25 @@ def test_svg_output_is_reproducible(tmp_path):
     plot_graph(graph, tmp_path / "a.svg")
     plot_graph(graph, tmp_path / "b.svg")
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+
+
+def test_spring_picture_does_not_depend_on_the_hash_seed(tmp_path):
+    """Same graph, same seed, same bytes in interpreters with different string hashing."""
+    code = (
+        "import sys\n"
+        "from ililab.graph import DependencyGraph, Edge\n"
+        "from ililab.viz import plot_graph\n"
+        "names = [f'X{i}' for i in range(12)]\n"
+        "edges = [Edge(names[i], names[(5 * i + 3) % 12]) for i in range(12) if i != (5 * i + 3) % 12]\n"
+        "plot_graph(DependencyGraph(names, edges), sys.argv[1], layout='spring')\n"
+    )
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"spring{hash_seed}.svg"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_bad_output_and_layout_are_usage_errors(tmp_path):

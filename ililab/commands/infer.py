@@ -11,17 +11,6 @@ from ililab.commands._common import Stopwatch, is_quiet, parse_params
 _TRANSFORMS = ["auto", "none", "logit", "log", "alr", "clr", "softmax"]
 
 
-def _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, nodes):
-    from ililab.knowledge import Knowledge, load_knowledge
-
-    result = load_knowledge(knowledge_file) if knowledge_file else None
-    if forbid_within_modality or tiers_from_modalities:
-        order = [m.strip() for m in tiers_from_modalities.split(",")] if tiers_from_modalities else None
-        extra = Knowledge.from_modalities(nodes, forbid_within_modality=forbid_within_modality, tier_order=order)
-        result = extra.merge(result) if result is not None else extra
-    return result
-
-
 @click.command("infer-graph")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--learner", "-l", default="grasp", show_default=True, help="Learner name (see `ililab learners`).")
@@ -65,7 +54,7 @@ def infer_graph_command(
     "Class (modality)"). Without -o the graph JSON goes to stdout and a short
     summary to stderr.
     """
-    from ililab.api import check_request, infer_graph, prepare_dataset
+    from ililab.api import check_request, run_request
     from ililab.engines import make_engine
     from ililab.errors import UsageError
     from ililab.io import check_output_path, graph_format_for, read_names
@@ -73,7 +62,7 @@ def infer_graph_command(
 
     watch = Stopwatch()
     bootstrap = bootstrap or 0
-    get(learner)  # unknown learner: a usage error before the parameters are read
+    learner_cls = get(learner)  # unknown learner: a usage error before the parameters are read
     values = parse_params(params)
     for option, name, value in (("--penalty", "penalty", penalty), ("--lambda", "lambda", lambda_), ("--seed", "seed", seed)):
         if value is None:
@@ -81,8 +70,9 @@ def infer_graph_command(
         if name in values:  # (--penalty with -p lambda=... is checked by the learner: they must agree)
             raise UsageError(f"{option} {value:g} and -p {name}={values[name]} both set {name}; give one")
         values[name] = value
-    # The API's checks (learner, parameters, --min-confidence, --chunk-rows), run before any work.
-    check_request(learner, values, bootstrap=bootstrap, min_confidence=min_confidence, chunk_rows=chunk_rows)
+    # The API's checks (learner, parameters, --min-confidence, --chunk-rows), once, before any work;
+    # run_request below carries the checked request out without checking it again.
+    request = check_request(learner_cls, values, bootstrap=bootstrap, min_confidence=min_confidence, chunk_rows=chunk_rows)
     # Every output is checked before any work: a bad path must not cost a run, nor leave the other outputs.
     if output is not None:
         graph_format_for(output, fmt)
@@ -99,15 +89,11 @@ def infer_graph_command(
 
         check_report_path(report_path)
     names = read_names(names_file) if names_file else None
+    tier_order = [m.strip() for m in tiers_from_modalities.split(",")] if tiers_from_modalities else None
     with make_engine(engine, jobs=jobs, scheduler=scheduler, timeout=scheduler_timeout) as runner:
-        dataset = prepare_dataset(
-            data, names, modalities, transform, key, chunk_rows=chunk_rows, progress=not is_quiet(),
-            engine=runner if engine != "local" else None,
-        )
-        knowledge = _knowledge(knowledge_file, forbid_within_modality, tiers_from_modalities, dataset.graph_nodes)
-        graph = infer_graph(
-            dataset, learner=learner, knowledge=knowledge, bootstrap=bootstrap, min_confidence=min_confidence,
-            engine=runner, chunk_rows=chunk_rows, progress=not is_quiet(), **values,
+        graph = run_request(
+            request, data, names, modalities, transform, key, knowledge_file or None,
+            forbid_within_modality=forbid_within_modality, tier_order=tier_order, engine=runner, progress=not is_quiet(),
         )
     if output is not None:
         graph.save(output, format=fmt)

@@ -29,7 +29,19 @@ _plugins_loaded = False
 
 
 def register(cls: type[Learner]) -> type[Learner]:
-    """Register a learner class under ``cls.name`` (usable as a decorator)."""
+    """Register a learner class under ``cls.name`` (usable as a decorator).
+
+    Examples
+    --------
+    >>> from ililab.learners import Learner, available, get
+    >>> @register
+    ... class Empty(Learner):
+    ...     name = "empty-example"
+    ...     description = "No edges (an example)."
+    >>> get("empty-example") is Empty, "empty-example" in available()
+    (True, True)
+    >>> _ = _registered.pop("empty-example")  # leave the registry as it was
+    """
     if not isinstance(cls, type) or not issubclass(cls, Learner) or not cls.name:
         raise TypeError("a learner is a Learner subclass with a non-empty `name`")
     _registered[cls.name] = cls
@@ -69,6 +81,11 @@ def check_learner(cls: type[Learner]) -> list[str]:
 
     Third-party learners call this in their own tests; it raises ``AssertionError`` naming the
     failed check and returns the names of the checks run.
+
+    Examples
+    --------
+    >>> check_learner(get("ges"))
+    ['class_contract', 'returns_graph', 'deterministic', 'acyclic', 'quiet', 'knowledge']
     """
     from ililab.learners.conformance import check_learner as run
 
@@ -76,7 +93,13 @@ def check_learner(cls: type[Learner]) -> list[str]:
 
 
 def available() -> list[str]:
-    """Names of every known learner: built-ins first, then plugins, each sorted."""
+    """Names of every known learner: built-ins first, then plugins, each sorted.
+
+    Examples
+    --------
+    >>> available()[:3]
+    ['grasp', 'boss', 'ges']
+    """
     _load_plugins()
     extra = sorted(n for n in _registered if n not in _BUILTIN)
     return list(_BUILTIN) + extra
@@ -89,6 +112,15 @@ def get(name: str) -> type[Learner]:
     ------
     UnknownLearnerError
         If no learner has that name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> get("grasp").name
+    'grasp'
+    >>> get("magic")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ililab.errors.UnknownLearnerError: unknown learner 'magic'; known learners: grasp, boss, ges, ...
     """
     if name in _registered:
         return _registered[name]

@@ -25,7 +25,7 @@ from ililab.dataset import Dataset
 from ililab.errors import DataError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
-from ililab.learners.causallearn import _penalty_from, _PenaltyParams
+from ililab.learners.base import PenaltyParams, penalty_from
 from ililab.scores.bic import BICScore, solve_block
 
 __all__ = [
@@ -41,8 +41,15 @@ __all__ = [
 DEFAULT_CACHE_SIZE = 1 << 20
 
 
-class OrderSearchParams(_PenaltyParams):
-    """Parameters shared by the native permutation searches (``grasp``, ``boss``)."""
+class OrderSearchParams(PenaltyParams):
+    """Parameters shared by the native permutation searches (``grasp``, ``boss``).
+
+    Examples
+    --------
+    >>> params = OrderSearchParams(restarts=4)
+    >>> params.restarts, params.penalty, params.graph
+    (4, 4.0, 'cpdag')
+    """
 
     restarts: int | None = pydantic.Field(
         None,
@@ -71,7 +78,15 @@ class OrderSearchParams(_PenaltyParams):
 
 class KnowledgeMatrices:
     """Boolean ``(p, p)`` matrices: ``forbidden[x, y]``, ``required[x, y]`` for ``x -> y``, and
-    ``precedence[a, b]`` when ``a`` must come before ``b`` in every order (tiers and required edges)."""
+    ``precedence[a, b]`` when ``a`` must come before ``b`` in every order (tiers and required edges).
+
+    Examples
+    --------
+    >>> from ililab.knowledge import Knowledge
+    >>> m = knowledge_matrices(Knowledge(required=[("a", "b")]), ["a", "b"])
+    >>> m.required.astype(int).tolist(), m.precedence.astype(int).tolist(), m.any
+    ([[0, 1], [0, 0]], [[0, 1], [0, 0]], True)
+    """
 
     def __init__(self, forbidden: np.ndarray, required: np.ndarray, precedence: np.ndarray) -> None:
         self.forbidden = forbidden
@@ -80,7 +95,13 @@ class KnowledgeMatrices:
 
     @property
     def any(self) -> bool:
-        """Whether there is any constraint."""
+        """Whether there is any constraint.
+
+        Examples
+        --------
+        >>> knowledge_matrices(None, ["a", "b"]).any
+        False
+        """
         return bool(self.forbidden.any() or self.required.any() or self.precedence.any())
 
 
@@ -92,6 +113,16 @@ def knowledge_matrices(knowledge: Knowledge | None, names: list[str]) -> Knowled
     DataError
         If the knowledge names unknown variables, both requires and forbids an edge, or its
         required edges and tiers form a cycle.
+
+    Examples
+    --------
+    >>> from ililab.knowledge import Knowledge
+    >>> knowledge_matrices(Knowledge(forbidden=[("b", "a")]), ["a", "b"]).forbidden.astype(int).tolist()
+    [[0, 0], [1, 0]]
+    >>> knowledge_matrices(Knowledge(required=[("a", "b"), ("b", "a")]), ["a", "b"])
+    Traceback (most recent call last):
+    ...
+    ililab.errors.DataError: knowledge: the required edges (with the tiers) form a cycle; no DAG can satisfy them
     """
     p = len(names)
     if knowledge is None or knowledge.is_empty:
@@ -110,7 +141,18 @@ def knowledge_matrices(knowledge: Knowledge | None, names: list[str]) -> Knowled
 
 
 class SearchSetup:
-    """The validated parameters, penalty, knowledge matrices and BIC score of one search."""
+    """The validated parameters, penalty, knowledge matrices and BIC score of one search.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> from ililab.learners import get
+    >>> setup = setup_search(get("boss"), data, None, {"restarts": 2})
+    >>> setup.penalty, setup.score.n, setup.matrices.any
+    (4.0, 2000, False)
+    """
 
     def __init__(self, params: Any, penalty: float, matrices: KnowledgeMatrices, score: BICScore) -> None:
         self.params = params
@@ -119,7 +161,18 @@ class SearchSetup:
         self.score = score
 
     def search_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments every native order search takes (restarts, seed, knowledge, caps)."""
+        """Keyword arguments every native order search takes (restarts, seed, knowledge, caps).
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> from ililab.learners import get
+        >>> setup = setup_search(get("boss"), data, None, {"restarts": 2})
+        >>> setup.search_kwargs()["restarts"], setup.search_kwargs()["seed"]
+        (2, 0)
+        """
         p, m = self.params, self.matrices
         return {
             "restarts": p.restarts,
@@ -140,7 +193,21 @@ class SearchSetup:
 
     def meta(self, learner: str, result: Any, stat_keys: tuple[str, ...]) -> dict[str, Any]:
         """The graph's ``meta``: learner, parameters, total BIC, restart scores (searches with restarts),
-        chosen search statistics."""
+        chosen search statistics.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> from ililab.learners import get
+        >>> setup = setup_search(get("boss"), data, None, {"restarts": 2})
+        >>> from ililab.search.boss import boss_search
+        >>> result = boss_search(setup.score, **setup.search_kwargs())
+        >>> meta = setup.meta("boss", result, ("passes",))
+        >>> meta["learner"], meta["params"]["lambda"], list(meta["search"])[:2]
+        ('boss', 2.0, ['passes', 'restarts'])
+        """
         meta = {
             "learner": learner,
             "params": {**self.params.model_dump(by_alias=True), "penalty": self.penalty, "lambda": self.penalty / 2},
@@ -157,6 +224,26 @@ class SearchSetup:
             meta["search"]["unlinked_stable_pairs"] = int(missing.sum())
         return meta
 
+    def graph(self, data: Dataset, learner: str, result: Any, stat_keys: tuple[str, ...]) -> DependencyGraph:
+        """The search ``result`` as the learner's graph: :meth:`meta`, then :func:`graph_from_dag`
+        (with each edge's stability when the search measured it) -- the last step of every native ``fit``.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> from ililab.learners import get
+        >>> setup = setup_search(get("boss"), data, None, {"restarts": 2})
+        >>> from ililab.search.boss import boss_search
+        >>> graph = setup.graph(data, "boss", boss_search(setup.score, **setup.search_kwargs()), ("passes",))
+        >>> graph.meta["learner"], len(graph.nodes)
+        ('boss', 5)
+        """
+        meta = self.meta(learner, result, stat_keys)
+        stability = getattr(result, "stability", None)
+        return graph_from_dag(data, result.dag, self.score, self.matrices, self.params.graph, meta, stability)
+
 
 def setup_search(learner: Any, data: Dataset, knowledge: Knowledge | None, params: Any) -> SearchSetup:
     """Validate ``params`` for ``learner`` and build the knowledge matrices and BIC score of ``data``.
@@ -167,9 +254,18 @@ def setup_search(learner: Any, data: Dataset, knowledge: Knowledge | None, param
         On invalid parameters.
     DataError
         On knowledge that cannot hold (see :func:`knowledge_matrices`).
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> from ililab.learners import get
+    >>> setup_search(get("grasp"), data, None, {"lambda": 1}).penalty
+    2.0
     """
     params = learner.validate_params(params)
-    penalty = _penalty_from(params)
+    penalty = penalty_from(params)
     matrices = knowledge_matrices(knowledge, data.names)
     return SearchSetup(params, penalty, matrices, BICScore(data.covariance, data.n_samples, penalty))
 
@@ -180,6 +276,14 @@ def standardized_weights(cov: np.ndarray, dag: np.ndarray) -> np.ndarray:
 
     The values of :meth:`BICScore.regression` (:func:`ililab.scores.bic.solve_block`), without
     its per-call checks: one pass over the DAG.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cov = np.array([[4.0, 2.0], [2.0, 2.0]])  # y = 0.5 x + e, sd(x) = 2, sd(y) = sqrt(2)
+    >>> dag = np.array([[0, 1], [0, 0]], dtype=bool)
+    >>> np.round(standardized_weights(cov, dag), 4).tolist()
+    [[0.0, 0.7071], [0.0, 0.0]]
     """
     p = cov.shape[0]
     weight = np.zeros((p, p))
@@ -208,6 +312,18 @@ def graph_from_dag(
     (an edge whose other orientation is forbidden, or that is required), after which Meek's
     rules propagate. Weights are standardised regression coefficients in the DAG; ``stability``
     (``(p, p)``, symmetric), when given, becomes each edge's ``stability``.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> import numpy as np
+    >>> from ililab.scores.bic import BICScore
+    >>> dag = np.zeros((5, 5), dtype=bool); dag[0, 1] = dag[2, 1] = True  # a collider 0 -> 1 <- 2
+    >>> graph = graph_from_dag(data, dag, BICScore(data.covariance, 2000), knowledge_matrices(None, data.names), "cpdag", {})
+    >>> [(e.source, e.target, e.kind) for e in graph.edges]
+    [('x0', 'x1', 'directed'), ('x2', 'x1', 'directed')]
     """
     names = data.names
     p = len(names)

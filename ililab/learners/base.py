@@ -33,13 +33,65 @@ from ililab.errors import ParameterError
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
 
-__all__ = ["Learner", "LearnerParams", "LearnerTags"]
+__all__ = ["Learner", "LearnerParams", "LearnerTags", "PenaltyParams", "penalty_from"]
 
 
 class LearnerParams(pydantic.BaseModel):
-    """Base of every learner's ``Params``: unknown parameters are errors."""
+    """Base of every learner's ``Params``: unknown parameters are errors.
+
+    Examples
+    --------
+    >>> class Params(LearnerParams):
+    ...     alpha: float = 0.05
+    >>> Params(alpha=0.1).alpha
+    0.1
+    >>> Params(beta=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Params
+    ...
+    """
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+class PenaltyParams(LearnerParams):
+    """Base of score-based learners' ``Params``: the BIC penalty, with causal-learn's ``lambda`` as alias.
+
+    ililab's penalty discount ``c`` is ``2 * lambda`` (see :mod:`ililab.scores.bic`); giving
+    both is allowed only when they agree.
+
+    Examples
+    --------
+    >>> PenaltyParams().penalty
+    4.0
+    >>> penalty_from(PenaltyParams(**{"lambda": 1.5}))
+    3.0
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    penalty: float = pydantic.Field(4.0, gt=0, description="BIC penalty discount c (c = 2 * lambda)")
+    lambda_: float | None = pydantic.Field(
+        None, gt=0, alias="lambda", description="causal-learn's lambda_value; sets penalty = 2 * lambda"
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self):
+        if self.lambda_ is not None and "penalty" in self.model_fields_set:
+            if abs(self.penalty - 2 * self.lambda_) > 1e-12:
+                raise ValueError(f"penalty {self.penalty} and lambda {self.lambda_} disagree (penalty = 2 * lambda)")
+        return self
+
+
+def penalty_from(params: PenaltyParams) -> float:
+    """The penalty discount ``c`` that ``params`` ask for: ``2 * lambda`` when ``lambda`` is set.
+
+    Examples
+    --------
+    >>> penalty_from(PenaltyParams(penalty=6))
+    6.0
+    """
+    return params.lambda_ * 2 if params.lambda_ is not None else params.penalty
 
 
 @dataclass(frozen=True)
@@ -56,6 +108,12 @@ class LearnerTags:
         Whether the same seed gives the same graph.
     needs_rows : bool
         Whether the learner needs rows (not only covariance and n).
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> get("pc").tags.needs_rows, get("ges").tags.supports_knowledge
+    (True, True)
     """
 
     output: Literal["dag", "cpdag", "pag"] = "cpdag"
@@ -65,7 +123,22 @@ class LearnerTags:
 
 
 class Learner:
-    """Base class of learners; see the module docstring for the contract."""
+    """Base class of learners; see the module docstring for the contract.
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph
+    >>> class NoEdges(Learner):
+    ...     name = "no-edges"
+    ...     description = "A graph without edges."
+    ...     def fit(self, data, knowledge=None, params=None):
+    ...         self.validate_params(params)
+    ...         return DependencyGraph(data.nodes, [], {"learner": self.name})
+    >>> from ililab.dataset import Dataset
+    >>> import numpy as np
+    >>> NoEdges().fit(Dataset.from_array(np.eye(3)))
+    DependencyGraph(3 nodes, 0 edges: 0 directed, 0 undirected)
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
@@ -80,6 +153,16 @@ class Learner:
         ------
         ParameterError
             On an unknown parameter or a value of the wrong type or range.
+
+        Examples
+        --------
+        >>> from ililab.learners import get
+        >>> get("ges").validate_params({"lambda": 1.5}).lambda_
+        1.5
+        >>> get("ges").validate_params({"alpha": 1})
+        Traceback (most recent call last):
+        ...
+        ililab.errors.ParameterError: learner 'ges': unknown parameter 'alpha' (known: penalty, lambda, max_parents, graph, seed)
         """
         if isinstance(params, cls.Params):
             return params
@@ -101,7 +184,14 @@ class Learner:
 
     @classmethod
     def param_table(cls) -> list[tuple[str, str, Any, str]]:
-        """(name, type, default, description) of each parameter, for ``ililab learners``."""
+        """(name, type, default, description) of each parameter, for ``ililab learners``.
+
+        Examples
+        --------
+        >>> from ililab.learners import get
+        >>> get("ges").param_table()[0]
+        ('penalty', 'float', 4.0, 'BIC penalty discount c (c = 2 * lambda)')
+        """
         rows = []
         for key, info in cls.Params.model_fields.items():
             if get_origin(info.annotation) is Literal:  # show the choices, e.g. "cpdag|dag"
@@ -119,5 +209,15 @@ class Learner:
         knowledge: Knowledge | None = None,
         params: LearnerParams | Mapping[str, Any] | None = None,
     ) -> DependencyGraph:
-        """Learn a graph from ``data``; must be overridden."""
+        """Learn a graph from ``data``; must be overridden.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ililab.dataset import Dataset
+        >>> Learner().fit(Dataset.from_array(np.eye(2)))
+        Traceback (most recent call last):
+        ...
+        NotImplementedError
+        """
         raise NotImplementedError

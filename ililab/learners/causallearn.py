@@ -17,36 +17,34 @@ from typing import Any
 import numpy as np
 import pydantic
 
+from ililab.cpdag import from_causallearn
 from ililab.dataset import Dataset
 from ililab.errors import ParameterError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
-from ililab.learners.base import Learner, LearnerParams, LearnerTags
+from ililab.learners.base import Learner, LearnerParams, LearnerTags, PenaltyParams, penalty_from
 
 __all__ = ["PCLearner", "CLGESLearner", "CLGraspLearner", "graph_from_causallearn"]
 
 
 def graph_from_causallearn(matrix: np.ndarray, data: Dataset, meta: dict[str, Any]) -> DependencyGraph:
-    """Map causal-learn's endpoint matrix to a :class:`DependencyGraph`.
+    """Map causal-learn's endpoint matrix to a :class:`DependencyGraph` (decoded by :func:`ililab.cpdag.from_causallearn`).
 
-    causal-learn marks ``i -> j`` by ``G[i, j] = -1, G[j, i] = 1`` and
-    ``i - j`` by ``G[i, j] = G[j, i] = -1``; other endpoint pairs (PAG marks)
-    are kept as undirected edges.
+    ``i -> j`` becomes a directed edge; ``i - j`` and any other endpoint pair (PAG marks,
+    ``<->``) an undirected one.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> data = Dataset.from_array(np.random.default_rng(0).normal(size=(50, 3)), ["a", "b", "c"])
+    >>> g = np.array([[0, -1, 0], [1, 0, -1], [0, -1, 0]])  # a -> b - c
+    >>> [(e.source, e.target, e.kind) for e in graph_from_causallearn(g, data, {}).edges]
+    [('a', 'b', 'directed'), ('b', 'c', 'undirected')]
     """
     names = data.names
-    edges = []
-    p = len(names)
-    for i in range(p):
-        for j in range(i + 1, p):
-            a, b = matrix[i, j], matrix[j, i]
-            if a == 0 and b == 0:
-                continue
-            if a == -1 and b == 1:
-                edges.append(Edge(names[i], names[j], "directed"))
-            elif a == 1 and b == -1:
-                edges.append(Edge(names[j], names[i], "directed"))
-            else:
-                edges.append(Edge(names[i], names[j], "undirected"))
+    directed, undirected = from_causallearn(matrix)
+    edges = [Edge(names[i], names[j], "directed") for i, j in zip(*np.nonzero(directed))]
+    edges += [Edge(names[i], names[j], "undirected") for i, j in zip(*np.nonzero(np.triu(undirected)))]
     return DependencyGraph(data.nodes, edges, meta)
 
 
@@ -63,27 +61,6 @@ def _seeded_and_quiet(seed: int):
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
-
-
-def _penalty_from(params: Any) -> float:
-    return params.lambda_ * 2 if params.lambda_ is not None else params.penalty
-
-
-class _PenaltyParams(LearnerParams):
-    """BIC penalty in ililab's convention with causal-learn's ``lambda`` as alias."""
-
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    penalty: float = pydantic.Field(4.0, gt=0, description="BIC penalty discount c (c = 2 * lambda)")
-    lambda_: float | None = pydantic.Field(
-        None, gt=0, alias="lambda", description="causal-learn's lambda_value; sets penalty = 2 * lambda"
-    )
-
-    @pydantic.model_validator(mode="after")
-    def _consistent(self):
-        if self.lambda_ is not None and "penalty" in self.model_fields_set:
-            if abs(self.penalty - 2 * self.lambda_) > 1e-12:
-                raise ValueError(f"penalty {self.penalty} and lambda {self.lambda_} disagree (penalty = 2 * lambda)")
-        return self
 
 
 def _background_knowledge(data: Dataset, knowledge: Knowledge | None):
@@ -118,18 +95,47 @@ def _add_required(graph: DependencyGraph, knowledge: Knowledge | None) -> Depend
 
 
 class PCLearner(Learner):
-    """causal-learn's PC with the Fisher-z test."""
+    """causal-learn's PC with the Fisher-z test.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> graph = PCLearner().fit(data, params={"alpha": 0.01})
+    >>> graph.meta["learner"], len(graph.nodes)
+    ('pc', 5)
+    """
 
     name = "pc"
     description = "PC (causal-learn): constraint-based, Fisher-z tests; returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=True, needs_rows=True)
 
     class Params(LearnerParams):
+        """The parameters (see the learner's docstring).
+
+        Examples
+        --------
+        >>> sorted(PCLearner.Params.model_fields)[:2]
+        ['alpha', 'seed']
+        """
+
         alpha: float = pydantic.Field(0.05, gt=0, lt=1, description="significance level of the Fisher-z tests")
         stable: bool = pydantic.Field(True, description="order-independent (stable) adjacency search")
         seed: int = pydantic.Field(0, ge=0, description="seed (PC is deterministic; kept for a uniform interface)")
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        """See the class docstring.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> PCLearner().fit(data).names == data.names
+        True
+        """
+
         params = self.validate_params(params)
         from causallearn.search.ConstraintBased.PC import pc
 
@@ -149,23 +155,52 @@ class PCLearner(Learner):
 
 
 class CLGESLearner(Learner):
-    """causal-learn's GES with the linear-Gaussian BIC score, kept as the reference the native ``ges`` is checked against."""
+    """causal-learn's GES with the linear-Gaussian BIC score, kept as the reference the native ``ges`` is checked against.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> graph = CLGESLearner().fit(data, params={"penalty": 4})
+    >>> graph.meta["learner"], len(graph.nodes)
+    ('cl-ges', 5)
+    """
 
     name = "cl-ges"
     description = "GES as implemented by causal-learn (reference; no background knowledge); returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=False)
 
-    class Params(_PenaltyParams):
+    class Params(PenaltyParams):
+        """The parameters (see the learner's docstring).
+
+        Examples
+        --------
+        >>> sorted(CLGESLearner.Params.model_fields)[:2]
+        ['lambda_', 'max_parents']
+        """
+
         max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
         seed: int = pydantic.Field(0, ge=0, description="seed (GES is deterministic; kept for a uniform interface)")
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        """See the class docstring.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> CLGESLearner().fit(data).names == data.names
+        True
+        """
+
         params = self.validate_params(params)
         if knowledge is not None and not knowledge.is_empty:
             raise ParameterError("learner 'cl-ges' does not support background knowledge; use ges, grasp, boss or pc")
         from causallearn.search.ScoreBased.GES import ges
 
-        penalty = _penalty_from(params)
+        penalty = penalty_from(params)
         with _seeded_and_quiet(params.seed):
             record = ges(
                 None,
@@ -183,23 +218,52 @@ class CLGESLearner(Learner):
 
 
 class CLGraspLearner(Learner):
-    """causal-learn's own GRaSP, kept as the reference the native ``grasp`` is checked against."""
+    """causal-learn's own GRaSP, kept as the reference the native ``grasp`` is checked against.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> graph = CLGraspLearner().fit(data, params={"seed": 1})
+    >>> graph.meta["learner"], len(graph.nodes)
+    ('cl-grasp', 5)
+    """
 
     name = "cl-grasp"
     description = "GRaSP as implemented by causal-learn (reference; slow, one random start)"
     tags = LearnerTags(output="cpdag", supports_knowledge=False, needs_rows=True)
 
-    class Params(_PenaltyParams):
+    class Params(PenaltyParams):
+        """The parameters (see the learner's docstring).
+
+        Examples
+        --------
+        >>> sorted(CLGraspLearner.Params.model_fields)[:2]
+        ['depth', 'lambda_']
+        """
+
         depth: int = pydantic.Field(3, ge=1, description="depth of the depth-first search over tucks")
         seed: int = pydantic.Field(0, ge=0, description="seed of the random initial order")
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
+        """See the class docstring.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> CLGraspLearner().fit(data).names == data.names
+        True
+        """
+
         params = self.validate_params(params)
         if knowledge is not None and not knowledge.is_empty:
             raise ParameterError("learner 'cl-grasp' does not support background knowledge; use grasp")
         from causallearn.search.PermutationBased.GRaSP import grasp
 
-        penalty = _penalty_from(params)
+        penalty = penalty_from(params)
         with _seeded_and_quiet(params.seed):
             result = grasp(
                 data.surrogate_data(),

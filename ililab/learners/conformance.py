@@ -66,6 +66,12 @@ def conformance_dataset(seed: int = 7, n: int = 3000) -> Dataset:
     """The small data every check runs on: a linear-Gaussian chain-and-fork SEM over :data:`NAMES`.
 
     Edges (by index): 0 -> 1 -> 2, 0 -> 3, 3 -> 4, 1 -> 4, 2 -> 5; coefficients in [0.5, 0.9].
+
+    Examples
+    --------
+    >>> data = conformance_dataset()
+    >>> data.n_samples, len(data.names)
+    (3000, 6)
     """
     rng = np.random.default_rng(seed)
     p = len(NAMES)
@@ -96,7 +102,13 @@ def _fail(cls: type[Learner], check: str, message: str) -> AssertionError:
 
 
 def check_class_contract(cls: type[Learner]) -> None:
-    """Name, description, tags and ``Params`` follow the contract."""
+    """Name, description, tags and ``Params`` follow the contract.
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> check_class_contract(get("ges"))  # passes: returns None; a failure raises AssertionError
+    """
     if not (isinstance(cls, type) and issubclass(cls, Learner)):
         raise _fail(cls, "class_contract", "not a subclass of ililab.learners.Learner")
     if not isinstance(cls.name, str) or not cls.name or any(c.isspace() for c in cls.name):
@@ -121,7 +133,13 @@ def check_class_contract(cls: type[Learner]) -> None:
 
 
 def check_returns_graph(cls: type[Learner]) -> None:
-    """``fit`` returns a graph on the data's nodes, and names survive a JSON round trip."""
+    """``fit`` returns a graph on the data's nodes, and names survive a JSON round trip.
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> check_returns_graph(get("ges"))  # passes: returns None; a failure raises AssertionError
+    """
     data = conformance_dataset()
     graph = _fit(cls, data, seed=0)
     if graph.names != data.names:
@@ -134,7 +152,13 @@ def check_returns_graph(cls: type[Learner]) -> None:
 
 
 def check_deterministic(cls: type[Learner]) -> None:
-    """The same parameters and seed give the same graph (edges and meta)."""
+    """The same parameters and seed give the same graph (edges and meta).
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> check_deterministic(get("ges"))  # passes: returns None; a failure raises AssertionError
+    """
     if not cls.tags.deterministic:
         return
     data = conformance_dataset()
@@ -145,7 +169,13 @@ def check_deterministic(cls: type[Learner]) -> None:
 
 
 def check_acyclic(cls: type[Learner]) -> None:
-    """Directed edges have no cycle; a learner promising a DAG returns only directed edges."""
+    """Directed edges have no cycle; a learner promising a DAG returns only directed edges.
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> check_acyclic(get("ges"))  # passes: returns None; a failure raises AssertionError
+    """
     graph = _fit(cls, conformance_dataset(), seed=0)
     if not graph.is_acyclic():
         raise _fail(cls, "acyclic", "the directed edges contain a cycle")
@@ -182,16 +212,18 @@ def _capture_stdout() -> Iterator[Callable[[], str]]:
 
 
 def check_quiet(cls: type[Learner]) -> None:
-    """Nothing is printed to stdout during ``fit`` (stdout carries the graph in the CLI)."""
+    """Nothing is printed to stdout during ``fit`` (stdout carries the graph in the CLI).
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> check_quiet(get("ges"))  # passes: returns None; a failure raises AssertionError
+    """
     data = conformance_dataset()
     with _capture_stdout() as printed:
         _fit(cls, data, seed=0)
     if printed():
         raise _fail(cls, "quiet", f"fit wrote to stdout: {printed()[:80]!r}")
-
-
-def _adjacent(graph: DependencyGraph, a: str, b: str) -> bool:
-    return graph.edge(a, b) is not None
 
 
 def _violates_forbidden(graph: DependencyGraph, a: str, b: str) -> bool:
@@ -203,7 +235,13 @@ def _violates_forbidden(graph: DependencyGraph, a: str, b: str) -> bool:
 
 
 def check_knowledge(cls: type[Learner]) -> None:
-    """Knowledge is honoured (forbidden, required, tiers), or refused with a clear usage error."""
+    """Knowledge is honoured (forbidden, required, tiers), or refused with a clear usage error.
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> check_knowledge(get("ges"))  # passes: returns None; a failure raises AssertionError
+    """
     data = conformance_dataset()
     names = data.names
     base = _fit(cls, data, Knowledge(), seed=0)  # empty knowledge is always accepted
@@ -257,7 +295,14 @@ _CHECKS: tuple[tuple[str, Callable[[type[Learner]], None]], ...] = (
 
 
 def learner_checks(cls: type[Learner]) -> Iterator[tuple[str, Callable[[], None]]]:
-    """``(check name, zero-argument callable)`` for every check of ``cls``, in order."""
+    """``(check name, zero-argument callable)`` for every check of ``cls``, in order.
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> [name for name, _ in learner_checks(get("ges"))][:3]
+    ['class_contract', 'returns_graph', 'deterministic']
+    """
     for name, check in _CHECKS:
         yield name, partial(check, cls)
 
@@ -274,6 +319,12 @@ def check_learner(cls: type[Learner]) -> list[str]:
     ------
     AssertionError
         At the first failed check, naming the learner and the check.
+
+    Examples
+    --------
+    >>> from ililab.learners import get
+    >>> check_learner(get("boss"))
+    ['class_contract', 'returns_graph', 'deterministic', 'acyclic', 'quiet', 'knowledge']
     """
     done = []
     for name, run in learner_checks(cls):

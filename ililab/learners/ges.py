@@ -13,9 +13,8 @@ import pydantic
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import graph_from_dag, setup_search
-from ililab.learners.base import Learner, LearnerTags
-from ililab.learners.causallearn import _PenaltyParams
+from ililab.learners._scorebased import setup_search
+from ililab.learners.base import Learner, LearnerTags, PenaltyParams
 
 __all__ = ["GESLearner"]
 
@@ -39,19 +38,45 @@ class GESLearner(Learner):
     deletes a required adjacency, and every operator whose resulting equivalence class has no DAG
     satisfying the knowledge (forbidden edges, tiers, required orientations) is skipped for the
     next best one. The output CPDAG is then oriented by the knowledge before Meek's rules.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> graph = GESLearner().fit(data, params={"seed": 0})
+    >>> graph.meta["learner"], len(graph.nodes), "inserts" in graph.meta["search"]
+    ('ges', 5, True)
     """
 
     name = "ges"
     description = "GES (native): greedy equivalence search over CPDAGs with BIC; honours knowledge; returns a CPDAG"
     tags = LearnerTags(output="cpdag", supports_knowledge=True, deterministic=True, needs_rows=False)
 
-    class Params(_PenaltyParams):
+    class Params(PenaltyParams):
+        """The parameters (see the learner's docstring).
+
+        Examples
+        --------
+        >>> GESLearner.Params(penalty=2).penalty
+        2.0
+        """
+
         max_parents: int | None = pydantic.Field(None, ge=1, description="cap on parents per node")
         graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or a DAG of it")
         seed: int = pydantic.Field(0, ge=0, description="unused (GES is deterministic); kept for a uniform interface")
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
-        """Run GES on ``data.covariance`` and ``data.n_samples``; see the class docstring."""
+        """Run GES on ``data.covariance`` and ``data.n_samples``; see the class docstring.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> GESLearner().fit(data).is_acyclic()
+        True
+        """
         from ililab.search.ges import ges_search
 
         setup = setup_search(self, data, knowledge, params)
@@ -63,5 +88,4 @@ class GESLearner(Learner):
             required=setup.matrices.required,
             max_parents=setup.params.max_parents,
         )
-        meta = setup.meta(self.name, result, ("inserts", "deletes", "knowledge_rejections"))
-        return graph_from_dag(data, result.dag, setup.score, setup.matrices, setup.params.graph, meta)
+        return setup.graph(data, self.name, result, ("inserts", "deletes", "knowledge_rejections"))

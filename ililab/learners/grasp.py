@@ -13,7 +13,7 @@ import pydantic
 from ililab.dataset import Dataset
 from ililab.graph import DependencyGraph
 from ililab.knowledge import Knowledge
-from ililab.learners._scorebased import OrderSearchParams, graph_from_dag, setup_search
+from ililab.learners._scorebased import OrderSearchParams, setup_search
 from ililab.learners.base import Learner, LearnerTags
 
 __all__ = ["GraspLearner"]
@@ -47,6 +47,15 @@ class GraspLearner(Learner):
 
     Background knowledge is honoured natively: forbidden edges are never candidates, required
     edges are always parents, required edges and tiers constrain every order.
+
+    Examples
+    --------
+    >>> from ililab.dataset import Dataset
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+    >>> graph = GraspLearner().fit(data, params={"seed": 0})
+    >>> graph.meta["learner"], len(graph.nodes), "tucks" in graph.meta["search"]
+    ('grasp', 5, True)
     """
 
     name = "grasp"
@@ -54,6 +63,14 @@ class GraspLearner(Learner):
     tags = LearnerTags(output="cpdag", supports_knowledge=True, deterministic=True, needs_rows=False)
 
     class Params(OrderSearchParams):
+        """The parameters (see the learner's docstring).
+
+        Examples
+        --------
+        >>> GraspLearner.Params(penalty=2).penalty
+        2.0
+        """
+
         depth: int = pydantic.Field(3, ge=1, description="maximum number of tucks in one DFS sequence")
         tucks: Literal["all", "singular", "covered"] = pydantic.Field(
             "all", description="tucks allowed: all = GRaSP2, singular = GRaSP1, covered = GRaSP0"
@@ -61,13 +78,21 @@ class GraspLearner(Learner):
         ordered: bool = pydantic.Field(False, description="run GRaSP0, then GRaSP1, then GRaSP2 (up to `tucks`)")
 
     def fit(self, data: Dataset, knowledge: Knowledge | None = None, params: Any = None) -> DependencyGraph:
-        """Run GRaSP on ``data.covariance`` and ``data.n_samples``; see the class docstring."""
+        """Run GRaSP on ``data.covariance`` and ``data.n_samples``; see the class docstring.
+
+        Examples
+        --------
+        >>> from ililab.dataset import Dataset
+        >>> from ililab.simulate import simulate_linear_sem
+        >>> data = Dataset.from_array(simulate_linear_sem(5, 2000, expected_degree=2, seed=0).data)
+        >>> GraspLearner().fit(data).is_acyclic()
+        True
+        """
         from ililab.search.grasp import grasp_search
 
         setup = setup_search(self, data, knowledge, params)
-        params, matrices, score = setup.params, setup.matrices, setup.score
+        params = setup.params
         result = grasp_search(
-            score, depth=params.depth, tucks=params.tucks, ordered=params.ordered, **setup.search_kwargs()
+            setup.score, depth=params.depth, tucks=params.tucks, ordered=params.ordered, **setup.search_kwargs()
         )
-        meta = setup.meta(self.name, result, ("improvements", "tucks", "cache_clears", "rejected_parent_sets"))
-        return graph_from_dag(data, result.dag, score, matrices, params.graph, meta, result.stability)
+        return setup.graph(data, self.name, result, ("improvements", "tucks", "cache_clears", "rejected_parent_sets"))

@@ -119,11 +119,24 @@ def _cliques(pool: int, base: int, adj: list[int], max_size: int) -> list[int]:
 
 # -- PDAG <-> DAG ---------------------------------------------------------------------------------
 
+# Pinned internals: the reference implementations of these steps are ililab.cpdag.dag_to_cpdag,
+# apply_meek_rules and pdag_to_dag (one home per algorithm). GES runs them after every operator on
+# bitsets; going through the matrix versions (and converting) made ges_search about 3.5x slower
+# (benchmarks/ges_vs_causallearn.py --internals), so these copies stay, and
+# tests/search/test_ges.py checks them against ililab.cpdag on random graphs.
+
 
 def extend_to_dag(pa: list[int], nb: list[int]) -> list[int] | None:
     """A consistent DAG extension of a PDAG (Dor & Tarsi, 1992), or None when there is none.
 
     The DAG has the PDAG's skeleton, directed edges and v-structures. Returned as parent bitsets.
+
+    Examples
+    --------
+    >>> extend_to_dag([0, 0, 0], [0b010, 0b101, 0b010])  # 0 - 1 - 2 as parent bitsets: 2 -> 1 -> 0
+    [2, 4, 0]
+    >>> extend_to_dag([0b100, 0b001, 0b010], [0, 0, 0]) is None  # a directed cycle
+    True
     """
     p = len(pa)
     ch = _children(pa)
@@ -150,7 +163,15 @@ def extend_to_dag(pa: list[int], nb: list[int]) -> list[int] | None:
 
 
 def dag_to_cpdag_bits(dag_pa: list[int]) -> tuple[list[int], list[int]]:
-    """The CPDAG of a DAG given as parent bitsets: ``(directed parents, undirected neighbours)``."""
+    """The CPDAG of a DAG given as parent bitsets: ``(directed parents, undirected neighbours)``.
+
+    Examples
+    --------
+    >>> dag_to_cpdag_bits([0, 0, 0b011])  # 0 -> 2 <- 1 stays directed
+    ([0, 0, 3], [0, 0, 0])
+    >>> dag_to_cpdag_bits([0, 0b001, 0b010])  # 0 -> 1 -> 2 becomes 0 - 1 - 2
+    ([0, 0, 0], [2, 5, 2])
+    """
     p = len(dag_pa)
     dag_ch = _children(dag_pa)
     adj = [dag_pa[v] | dag_ch[v] for v in range(p)]
@@ -262,6 +283,15 @@ class GESResult:
     stats : dict
         ``inserts``, ``deletes``, ``knowledge_rejections`` (candidates whose class no DAG
         satisfying the knowledge belongs to), ``scores_computed``, ``rejected_parent_sets``.
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_linear_sem
+    >>> from ililab.dataset import Dataset
+    >>> data = Dataset.from_array(simulate_linear_sem(4, 2000, seed=0).data)
+    >>> result = ges_search(data.covariance, data.n_samples, 4.0)
+    >>> result.dag.shape, sorted(result.stats)[:2]
+    ((4, 4), ['deletes', 'inserts'])
     """
 
     dag: np.ndarray

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ililab.cpdag import dag_to_cpdag, is_dag
+from ililab.cpdag import dag_to_cpdag, is_dag, pdag_to_dag
 from ililab.dataset import Dataset
 from ililab.errors import DataError
 from ililab.graph import DependencyGraph, Edge
@@ -52,6 +52,51 @@ def test_extension_of_a_cpdag_is_a_member_of_its_class():
         ext = extend_to_dag(pa, nb)
         assert ext is not None and is_dag(_to_matrix(ext, p))
         assert dag_to_cpdag_bits(ext) == (pa, nb)
+
+
+def _random_pdag(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A random PDAG: a DAG's CPDAG with some undirected edges oriented at random, or some
+    directed edges made undirected, so that some have a consistent extension and some not."""
+    p = int(rng.integers(2, 9))
+    dag = random_dag(p, float(rng.uniform(0, p - 1)), rng, (0.3, 1.0)) != 0
+    directed, undirected = dag_to_cpdag(dag)
+    for i, j in zip(*np.nonzero(np.triu(undirected))):
+        if rng.random() < 0.3:
+            a, b = (i, j) if rng.random() < 0.5 else (j, i)
+            undirected[a, b] = undirected[b, a] = False
+            directed[a, b] = True
+    for i, j in zip(*np.nonzero(directed)):
+        if rng.random() < 0.15:
+            directed[i, j] = False
+            undirected[i, j] = undirected[j, i] = True
+    return directed, undirected
+
+
+def test_bitset_extension_agrees_with_the_cpdag_module():
+    """Dor-Tarsi has one reference (ililab.cpdag.pdag_to_dag); GES's bitset copy must agree with it:
+    an extension exists for the same PDAGs, and both are consistent extensions."""
+    rng = np.random.default_rng(7)
+    outcomes = set()
+    for _ in range(300):
+        directed, undirected = _random_pdag(rng)
+        p = directed.shape[0]
+        bits = extend_to_dag(_masks_from_matrix(directed), _masks_from_matrix(undirected))
+        try:
+            reference = pdag_to_dag(directed, undirected)
+        except ValueError:
+            reference = None
+        assert (bits is None) == (reference is None)
+        outcomes.add(bits is None)
+        if reference is None:
+            continue
+        for ext in (_to_matrix(bits, p), reference):
+            assert is_dag(ext)
+            assert ((ext | ext.T) == (directed | directed.T | undirected)).all()  # same skeleton
+            assert (ext[directed]).all()  # directed edges kept
+        # the same v-structures, so the same equivalence class
+        for a, b in zip(dag_to_cpdag(_to_matrix(bits, p)), dag_to_cpdag(reference)):
+            np.testing.assert_array_equal(a, b)
+    assert outcomes == {True, False}  # both kinds of PDAG were drawn
 
 
 def test_extension_fails_without_a_consistent_dag():

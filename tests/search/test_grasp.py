@@ -7,10 +7,9 @@ import random
 import numpy as np
 import pytest
 
-from ililab.cpdag import dag_to_cpdag, is_dag
+from ililab.cpdag import dag_to_cpdag, from_causallearn, is_dag, pdag_to_dag
 from ililab.scores import BICScore
 from ililab.search.grasp import grasp_search
-from ililab.search.pdag import from_causallearn, pdag_to_dag
 from ililab.simulate import simulate_linear_sem, simulate_soft_labels
 from ililab.stats import covariance
 

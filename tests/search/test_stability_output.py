@@ -8,9 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 import ililab
+from ililab._graphdoc import _EdgeModel
 from ililab.cli import cli
 from ililab.errors import GraphFormatError
-from ililab.graph import DependencyGraph, Edge, _EdgeModel
+from ililab.graph import DependencyGraph, Edge
 from ililab.io import read_graph, write_graph
 from ililab.simulate import simulate_linear_sem
 
