@@ -39,13 +39,7 @@ PENDING: dict[str, str] = {
     "ililab.softmax": "soft-label restructuring (issue14): the module is being rewritten",
     "ililab.transforms": "soft-label restructuring (issue14): shared helpers move to stats",
     "ililab.stats": "soft-label restructuring (issue14): receives the helpers of transforms/softmax",
-    "ililab.viz": "being split into the ililab.viz package (issue18)",
     "ililab.graph": "being cut under 600 lines (issue18)",
-    "ililab.cpdag": "one home per graph algorithm (issue18)",
-    "ililab.search.pdag": "one home per graph algorithm (issue18)",
-    "ililab.search.ges": "one home per graph algorithm (issue18)",
-    "ililab.learners": "penalty parameters and adapters reorganised (issue18)",
-    "ililab.api": "validate once in the API (issue18)",
 }
 
 # Numba kernels compiled without a CPython wrapper: calling one from Python crashes the
