@@ -41,7 +41,7 @@ probabilities:
 
 Uses private functions of ``ililab.softmax`` on purpose: it examines the inversion's search.
 
-What it showed (seeds 0-4 and 20-24, at commit ebdc1f2's code; the full table is in the issue-14b
+What it showed (seeds 0-4 and 20-24, library as on main 7974fd4; the full table is in the issue-14b
 closing note): at 1 x 5, 2 x 3 and degree 4 1 x 8 the true graph scores no better than a sparser
 wrong one (median gap -61 to 0) -- the probabilities do not determine the graph there, and every
 search that follows the observed-data BIC moves away from the truth; at 2 x 5 and degree 4 2 x 8
