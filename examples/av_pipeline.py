@@ -38,6 +38,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -45,6 +46,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from ililab_torch import (  # noqa: E402
+    EdgeFilter,
     StudentConfig,
     TeacherConfig,
     evaluate,
@@ -98,8 +100,9 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict:
         nodes = DependencyGraph(soft.names, []).nodes
         knowledge = Knowledge.from_modalities(nodes, forbid_within_modality=True)
     graph = ililab.infer_graph(soft.logits, names=soft.names, learner=args.learner, seed=seed, knowledge=knowledge)
+    edges = EdgeFilter(top_k=args.top_k, cross_modal_only=args.cross_modal_only, pairs=args.pairs)
     student = {"epochs": r["epochs"], "dropout": r["dropout"], "weight_decay": r["weight_decay"], "seed": seed,
-               "top_k": args.top_k, "tau": args.tau, "cross_modal_only": args.cross_modal_only, "pairs": args.pairs}
+               "tau": args.tau, "edges": edges}
     cpu = time.process_time()
     base = train_student(data, train, None, None, StudentConfig(**student, lam=0.0))
     cpu_base = time.process_time() - cpu
@@ -107,7 +110,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict:
     lir = train_student(data, train, soft.probabilities, graph, StudentConfig(**student, lam=args.lam))
     cpu_lir = time.process_time() - cpu
     # the edges LIR used (with the pair use chosen or given)
-    filt = StudentConfig(**student).edge_filter(lir.config["pairs"])
+    filt = StudentConfig(**student).edge_filter(lir.config["edges"]["pairs"])
     kept = DependencyGraph(graph.nodes, [e for e, _ in kept_edges(graph, filt, soft.probabilities)]
                            if lir.config["lam"] > 0 else [])
     out = {
@@ -118,7 +121,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict:
         "kept_recovery": recovery(kept, sim.true_graph, sim.cooccurrences),
     }
     choice = lir.lir_choice
-    out["choice"] = (f"lambda {lir.config['lam']:g}, pairs {lir.config['pairs']}" if lir.config["lam"] > 0
+    out["choice"] = (f"lambda {lir.config['lam']:g}, pairs {lir.config['edges']['pairs']}" if lir.config["lam"] > 0
                      else "LIR off") + ("" if choice is None else " (auto)")
     # the whole LIR student (choice + final training) over the metric-only student's time: at most 2 is the target
     out["choice_time"] = None if choice is None else cpu_lir / cpu_base
@@ -131,14 +134,14 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict:
     )
     if args.paper:
         # The paper's settings on the same graph: lambda 1, kept edges as they are.
-        paper = train_student(data, train, soft.probabilities, graph, StudentConfig(**{**student, "pairs": "edges"},
-                                                                                     lam=1.0))
+        paper = train_student(data, train, soft.probabilities, graph, StudentConfig(**student, lam=1.0).with_pairs("edges"))
         out["paper"] = evaluate(paper, data, test)
     if args.oracle:
         # The planted cross-modal edges themselves (same-class edges are dropped by the filter): how LIR
         # does when the graph is exactly right.
         oracle = train_student(data, train, soft.probabilities, sim.true_graph,
-                               StudentConfig(**{**student, "top_k": None, "pairs": "edges"}, lam=args.lam))
+                               StudentConfig(**{**student, "edges": replace(edges, top_k=None, pairs="edges")},
+                                             lam=args.lam))
         out["oracle"] = evaluate(oracle, data, test)
     return out
 

@@ -67,8 +67,9 @@ class EdgeFilter:
         Keep only edges whose ends have different modalities.
     edge_weight : {"binary", "weight", "confidence"}
         ``A_ij``: 1, ``|strength|`` or the confidence.
-    pairs : {"edges", "classes"}
-        ``"edges"`` uses the kept edges as they are. ``"classes"`` reads each kept edge
+    pairs : {"edges", "classes", "auto"}
+        ``"edges"`` uses the kept edges as they are (``"auto"``, the student's default, is chosen by
+        ``train_student`` with ``lam="auto"`` and reads as ``"edges"`` anywhere else). ``"classes"`` reads each kept edge
         between two *different* classes ``c, c'`` (in any modalities, within-modality
         edges included) as "the classes ``c`` and ``c'`` are linked" and pulls that class
         pair across modalities: it becomes the edges ``c (a) - c' (b)`` and ``c' (a) - c (b)``
@@ -84,7 +85,7 @@ class EdgeFilter:
     sign: Literal["positive", "any"] = "positive"
     cross_modal_only: bool = False
     edge_weight: EdgeWeight = "binary"
-    pairs: Literal["edges", "classes"] = "edges"
+    pairs: Literal["edges", "classes", "auto"] = "edges"
 
     def __post_init__(self) -> None:
         if self.top_k is not None and self.top_k < 1:
@@ -95,8 +96,8 @@ class EdgeFilter:
             raise UsageError(f"sign must be 'positive' or 'any', got {self.sign!r}")
         if self.edge_weight not in ("binary", "weight", "confidence"):
             raise UsageError(f"edge_weight must be 'binary', 'weight' or 'confidence', got {self.edge_weight!r}")
-        if self.pairs not in ("edges", "classes"):
-            raise UsageError(f"pairs must be 'edges' or 'classes', got {self.pairs!r}")
+        if self.pairs not in ("edges", "classes", "auto"):
+            raise UsageError(f"pairs must be 'edges', 'classes' or 'auto', got {self.pairs!r}")
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise UsageError(f"min_confidence must lie in [0, 1], got {self.min_confidence}")
 
@@ -278,7 +279,7 @@ class PairWeights:
     ...                     [Edge("A (visual)", "B (audio)")])
     >>> pw = PairWeights(g, tau=0.0)
     >>> w = pw([[0.2, 0.8, 1.0, 0.0], [0.9, 0.1, 0.0, 1.0]], [0, 1])
-    >>> float(w[("visual", "audio")][0, 1])  # clip 0 shows A visually, clip 1 has B audio: 1.0 * 0.1
+    >>> round(float(w[("visual", "audio")][0, 1]), 6)  # clip 0 shows A visually, clip 1 has B audio: 1.0 * 0.1
     0.1
     """
 

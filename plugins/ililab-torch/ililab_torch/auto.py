@@ -146,6 +146,28 @@ def query_ap(za: np.ndarray, zv: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.concatenate([query_average_precisions(za, zv, labels, labels), query_average_precisions(zv, za, labels, labels)])
 
 
+def class_standard_error(diff: np.ndarray, classes: np.ndarray) -> float:
+    """Standard error of ``diff.mean()`` with the queries of one class as one cluster (cluster-robust).
+
+    LIR moves whole classes (it pulls linked classes together), so the AP changes of the queries of
+    one class go together: treating them as independent (the plain ``sd / sqrt(n)``) understates
+    the noise by the square root of the queries per class. With one class the error is infinite
+    (nothing to tell the effect from noise).
+
+    >>> d = np.array([0.1, 0.1, -0.1, -0.1]); round(class_standard_error(d, np.array([0, 0, 1, 1])), 3)
+    0.1
+    >>> round(float(d.std(ddof=1) / 2), 3)  # the per-query error is smaller
+    0.058
+    """
+    diff = np.asarray(diff, dtype=np.float64)
+    labels, inverse = np.unique(np.asarray(classes), return_inverse=True)
+    g = labels.size
+    if g < 2:
+        return float("inf")
+    residual = np.bincount(inverse, weights=diff - diff.mean(), minlength=g)  # per class: sum of residuals
+    return float(np.sqrt(g / (g - 1) * (residual**2).sum()) / diff.size)
+
+
 def _val_ap(model: nn.Module, a: torch.Tensor, v: torch.Tensor, labels: np.ndarray) -> np.ndarray:
     model.eval()
     with torch.no_grad():
@@ -205,13 +227,15 @@ def choose(
         return np.mean(scores, axis=0)
 
     reference = run_branch(make_step(0.0, "edges"))
+    query_classes = np.concatenate([val[2], val[2]])  # the class of each query, audio->visual then visual->audio
     curve: list[dict[str, Any]] = []
     for lam, pairs, step in steps:
         diff = run_branch(step) - reference  # paired by validation query
-        se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
         gain = float(diff.mean())
+        se = class_standard_error(diff, query_classes)
+        se_query = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
         curve.append({"lam": lam, "pairs": pairs, "val_map": float(reference.mean()) + gain, "gain": gain, "se": se,
-                      "bound": gain - plan.z * se})
+                      "se_query": se_query, "bound": gain - plan.z * se})
         log.info("auto: lambda %g, pairs %s: validation gain %+.4f (se %.4f)", lam, pairs, gain, se)
     cost = (n_fit / max(n_train, 1)) * (warm + (1 + len(steps)) * branch)
     choice = LirChoice(0.0, "edges", float(reference.mean()), curve, None, n_fit, n_val, warm, branch, cost)

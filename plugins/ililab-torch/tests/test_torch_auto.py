@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
-from ililab_torch import StudentConfig, load_student, save_student, simulate_av, train_student
+from ililab_torch import EdgeFilter, StudentConfig, load_student, save_student, simulate_av, train_student
 from ililab_torch.auto import BUDGET, AutoPlan, plan_budget, query_ap, validation_split
 
 from ililab import DependencyGraph, Edge
 from ililab.errors import UsageError
 
 FAST = dict(epochs=6, hidden=16, embed_dim=8, batch_size=16)
+ALL = EdgeFilter(top_k=None, pairs="auto")  # every edge, pair use chosen
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +36,13 @@ def wrong():
 
 def test_only_wrong_edges_end_with_lir_off(wrong):
     data, train, soft, graph = wrong
-    model = train_student(data, train, soft, graph, StudentConfig(**FAST, top_k=None))
+    model = train_student(data, train, soft, graph, StudentConfig(**FAST, edges=ALL))
     choice = model.lir_choice
     assert choice["lam"] == 0.0 and choice["reason"].startswith("no lambda beats lambda 0")
     assert len(choice["curve"]) == 4 and all(point["bound"] <= 0 for point in choice["curve"])
     assert model.config["lam"] == 0.0
     # LIR off is the metric-only student itself, bit for bit
-    base = train_student(data, train, None, None, StudentConfig(**FAST, top_k=None, lam=0.0))
+    base = train_student(data, train, None, None, StudentConfig(**FAST, edges=ALL, lam=0.0))
     assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), base.state_dict().values()))
 
 
@@ -48,7 +50,7 @@ def test_guard_is_what_turns_lir_off(wrong):
     """Without the guard (any gain accepted) the same wrong graph would be used: the guard decides."""
     data, train, soft, graph = wrong
     loose = AutoPlan(min_gain=-1.0)
-    model = train_student(data, train, soft, graph, StudentConfig(**FAST, top_k=None), auto_plan=loose)
+    model = train_student(data, train, soft, graph, StudentConfig(**FAST, edges=ALL), auto_plan=loose)
     assert model.lir_choice["lam"] > 0 and model.lir_edges > 0
 
 
@@ -57,14 +59,14 @@ def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
     train, _ = data.split_indices()
     soft = np.full((train.size, 2 * data.n_classes), 1.0 / data.n_classes, dtype=np.float32)
     plan = AutoPlan(min_gain=-1.0)  # take the best candidate whatever it is
-    model = train_student(data, train, soft, tiny_sim.true_graph, StudentConfig(**FAST, top_k=None, tau=0.0),
+    model = train_student(data, train, soft, tiny_sim.true_graph, StudentConfig(**FAST, edges=ALL, tau=0.0),
                           auto_plan=plan)
     choice = model.lir_choice
     assert choice["lam"] > 0 and choice["pairs"] in ("edges", "classes")
     best = max(choice["curve"], key=lambda point: point["gain"])
     assert (best["lam"], best["pairs"]) == (choice["lam"], choice["pairs"])
     explicit = train_student(data, train, soft, tiny_sim.true_graph,
-                             StudentConfig(**FAST, top_k=None, tau=0.0, lam=choice["lam"], pairs=choice["pairs"]))
+                             StudentConfig(**FAST, tau=0.0, lam=choice["lam"], edges=replace(ALL, pairs=choice["pairs"])))
     assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), explicit.state_dict().values()))
     save_student(model, tmp_path / "s.pt")
     _, config = load_student(tmp_path / "s.pt")
@@ -101,7 +103,7 @@ def test_config_checks_lam_and_pairs():
     with pytest.raises(UsageError, match="'auto'"):
         StudentConfig(lam="best").validate()
     with pytest.raises(UsageError, match="pairs"):
-        StudentConfig(pairs="nodes").validate()
+        StudentConfig(edges=EdgeFilter(pairs="nodes")).validate()
     assert StudentConfig().lam == "auto" and StudentConfig().pairs == "auto"
 
 
