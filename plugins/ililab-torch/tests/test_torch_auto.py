@@ -63,7 +63,7 @@ def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
                           auto_plan=plan)
     choice = model.lir_choice
     assert choice["lam"] > 0 and choice["pairs"] in ("edges", "classes")
-    best = max(choice["curve"], key=lambda point: point["gain"])
+    best = max(choice["curve"], key=lambda point: point["bound"])  # the largest lower bound wins
     assert (best["lam"], best["pairs"]) == (choice["lam"], choice["pairs"])
     explicit = train_student(data, train, soft, tiny_sim.true_graph,
                              StudentConfig(**FAST, tau=0.0, lam=choice["lam"], edges=replace(ALL, pairs=choice["pairs"])))
@@ -125,3 +125,19 @@ def test_cli_defaults_to_auto_and_reports_lir_off(run_cli, tmp_path, wrong):
     assert config["lir_choice"]["lam"] == 0.0 and len(config["lir_choice"]["curve"]) == 4
     r = run_cli("student", "train", tmp_path / "f.npz", "-o", tmp_path / "x.pt", "--lambda", "lots")
     assert r.code == 2 and "neither a number nor 'auto'" in r.err
+
+
+def test_class_standard_error_counts_classes_not_queries(rng):
+    """AP changes that move with their class: the error over classes is the honest one, and it does not shrink when
+    each class brings more queries (the per-query error does)."""
+    from ililab_torch.auto import class_standard_error
+
+    shift = rng.normal(0.0, 0.02, 6)  # one change per class
+    for per_class in (4, 40):
+        classes = np.repeat(np.arange(6), per_class)
+        diff = shift[classes] + rng.normal(0.0, 1e-4, classes.size)
+        per_query = diff.std(ddof=1) / np.sqrt(diff.size)
+        clustered = class_standard_error(diff, classes)
+        assert clustered == pytest.approx(shift.std(ddof=1) / np.sqrt(6), rel=0.05)
+        assert clustered > 1.8 * per_query
+    assert class_standard_error(np.array([0.1, 0.2]), np.array([3, 3])) == float("inf")
