@@ -76,6 +76,11 @@ class EdgeFilter:
         for every two modalities ``a != b`` (``A`` = the largest ``A`` of the edges mapped
         to the pair). The graph tells *which* classes interact; the pull is put on the
         cross-modal distances retrieval ranks by.
+
+    Examples
+    --------
+    >>> EdgeFilter().top_k, EdgeFilter(top_k=None, pairs="classes").pairs
+    (3, 'classes')
     """
 
     top_k: int | None = 3
@@ -150,6 +155,16 @@ def kept_edges(
 
     ``reference`` (rows x columns in ``names`` order, default the graph's order) supplies
     edge strengths for edges without a ``weight``.
+
+    Examples
+    --------
+    >>> from ililab import DependencyGraph, Edge
+    >>> g = DependencyGraph(["A (audio)", "B (audio)", "A (visual)", "B (visual)"],
+    ...                     [Edge("A (visual)", "B (audio)"), Edge("A (audio)", "A (visual)")])
+    >>> [(f"{e.source} - {e.target}", a) for e, a in kept_edges(g)]  # the same-class edge is dropped
+    [('A (visual) - B (audio)', 1.0)]
+    >>> len(kept_edges(g, EdgeFilter(pairs="classes")))  # A - B pulled across modalities both ways
+    2
     """
     filt = filt or EdgeFilter()
     names = list(graph.names if names is None else names)
@@ -368,6 +383,17 @@ class GraphRegularizer(nn.Module):
 
     Only embeddings, soft labels and the graph are needed; labels are optional (without
     them only ``n != m`` is required of a pair, so same-class pairs are pulled too).
+
+    Examples
+    --------
+    >>> from ililab import DependencyGraph, Edge
+    >>> g = DependencyGraph(["A (audio)", "B (audio)", "A (visual)", "B (visual)"],
+    ...                     [Edge("A (visual)", "B (audio)")])
+    >>> reg = GraphRegularizer(g, tau=0.0)
+    >>> soft_a, soft_v = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> za, zv = torch.eye(2), torch.eye(2)
+    >>> float(reg(za, zv, soft_a, soft_v, torch.tensor([0, 1])))  # clip 0 (A visual) vs clip 1 (B audio): d = 2, 2 pairs
+    1.0
     """
 
     def __init__(self, graph: DependencyGraph, names: Sequence[str] | None = None, *, tau: float = 0.1,

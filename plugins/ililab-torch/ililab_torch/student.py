@@ -126,7 +126,12 @@ class StudentConfig:
 
 
 class AVStudent(nn.Module):
-    """Audio and visual MLP projections to unit-norm ``embed_dim`` embeddings."""
+    """Audio and visual MLP projections to unit-norm ``embed_dim`` embeddings.
+
+    >>> za, zv = AVStudent(4, 6, embed_dim=3, hidden=8)(torch.ones(2, 4), torch.ones(2, 6))
+    >>> tuple(za.shape), round(float(za.detach().norm(dim=1)[0]), 4)
+    ((2, 3), 1.0)
+    """
 
     def __init__(self, dim_audio: int, dim_visual: int, embed_dim: int = 64, hidden: int = 256, dropout: float = 0.1):
         super().__init__()
@@ -276,7 +281,14 @@ def train_student(
 @torch.no_grad()
 def embed(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
           device: str | torch.device | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-norm audio and visual embeddings of the clips ``rows`` (default: all)."""
+    """Unit-norm audio and visual embeddings of the clips ``rows`` (default: all).
+
+    >>> from ililab_torch import simulate_av
+    >>> sim = simulate_av(n_classes=3, clips_per_class=10, dim_audio=4, dim_visual=4, seed=0)
+    >>> za, zv = embed(AVStudent(4, 4, embed_dim=2, hidden=8), sim.features)
+    >>> za.shape, zv.shape
+    ((30, 2), (30, 2))
+    """
     rows = np.arange(data.n_clips) if rows is None else np.asarray(rows)
     za, zv = forward_clips(model, model.dims, data, rows, device,
                            "the checkpoint expects {audio}-d / {visual}-d; use features of the kind the student was trained on")
@@ -285,7 +297,14 @@ def embed(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
 
 def evaluate(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
              device: str | torch.device | None = None) -> dict[str, float]:
-    """mAP audio->visual, visual->audio and their mean on the clips ``rows`` (default: the test split)."""
+    """mAP audio->visual, visual->audio and their mean on the clips ``rows`` (default: the test split).
+
+    >>> from ililab_torch import simulate_av
+    >>> sim = simulate_av(n_classes=3, clips_per_class=10, dim_audio=4, dim_visual=4, seed=0)
+    >>> model = train_student(sim.features, config=StudentConfig(epochs=1, hidden=8, embed_dim=2))
+    >>> sorted(evaluate(model, sim.features))
+    ['audio_to_visual', 'mean', 'visual_to_audio']
+    """
     if rows is None:
         _, rows = data.split_indices(seed=getattr(model, "config", {}).get("seed", 0))
     rows = np.asarray(rows)
@@ -296,7 +315,14 @@ def evaluate(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
 
 
 def save_student(model: AVStudent, path: str | Path, meta: dict[str, Any] | None = None) -> Path:
-    """Write ``{"format", "config" (JSON text), "state_dict"}`` with ``torch.save``, atomically."""
+    """Write ``{"format", "config" (JSON text), "state_dict"}`` with ``torch.save``, atomically.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     model, config = load_student(save_student(AVStudent(4, 6, embed_dim=2, hidden=8), Path(tmp) / "s.pt"))
+    >>> config["format"], model.dims["dim_visual"]
+    ('ililab-torch.student/v1', 6)
+    """
     config = {"format": CHECKPOINT_FORMAT, "dims": model.dims, "student": getattr(model, "config", {}),
               "lir_choice": getattr(model, "lir_choice", None), "meta": meta or {}}
     payload = {"format": CHECKPOINT_FORMAT, "config": json.dumps(config, sort_keys=True),
@@ -309,7 +335,13 @@ def save_student(model: AVStudent, path: str | Path, meta: dict[str, Any] | None
 
 
 def load_student(path: str | Path, device: str | torch.device | None = None) -> tuple[AVStudent, dict[str, Any]]:
-    """Load a student checkpoint with ``torch.load(weights_only=True)``; return the model and its config."""
+    """Load a student checkpoint with ``torch.load(weights_only=True)``; return the model and its config.
+
+    >>> load_student("no/such.pt")
+    Traceback (most recent call last):
+    ...
+    ililab.errors.DataError: no such checkpoint: 'no/such.pt'
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such checkpoint: {str(path)!r}")

@@ -56,7 +56,11 @@ _OTHER = {"audio": "visual", "visual": "audio"}
 
 @dataclass(frozen=True)
 class Cooccurrence:
-    """Clips annotated ``source`` also carry ``partner``'s signal in ``modalities`` with probability ``rate``."""
+    """Clips annotated ``source`` also carry ``partner``'s signal in ``modalities`` with probability ``rate``.
+
+    >>> Cooccurrence("Train", "Motorcycle", ("audio",), 0.5).as_dict()["modalities"]
+    ['audio']
+    """
 
     source: str
     partner: str
@@ -69,7 +73,12 @@ class Cooccurrence:
 
 @dataclass(frozen=True)
 class SimulatedAV:
-    """Features, planted co-occurrences, the per-clip event indicators and the truth graph."""
+    """Features, planted co-occurrences, the per-clip event indicators and the truth graph.
+
+    >>> sim = simulate_av(n_classes=4, clips_per_class=10, dim_audio=4, dim_visual=4, seed=0)
+    >>> len(sim.cooccurrences), sim.carries["audio"].shape, len(sim.true_graph.names)
+    (2, (40,), 8)
+    """
 
     features: AVFeatures
     cooccurrences: list[Cooccurrence]
