@@ -113,9 +113,10 @@ class LirChoice:
     """What ``lam="auto"`` chose, and the validation curve it chose from.
 
     ``lam`` / ``pairs`` are the chosen settings (``lam == 0``: LIR off). ``curve`` holds one
-    ``{"lam", "pairs", "val_map", "gain", "se", "bound"}`` per candidate (gain = paired validation
-    mAP gain over the ``lam = 0`` branch, whose mAP is ``reference``; se its standard error over
-    validation queries; bound = gain - z * se). ``reason`` says why LIR is off, if it is.
+    ``{"lam", "pairs", "val_map", "gain", "se", "se_query", "bound"}`` per candidate (gain = paired
+    validation mAP gain over the ``lam = 0`` branch, whose mAP is ``reference``; se its standard error
+    with the queries of one class as one cluster, se_query the per-query one, for comparison;
+    bound = gain - z * se). ``reason`` says why LIR is off, if it is.
     """
 
     lam: float
