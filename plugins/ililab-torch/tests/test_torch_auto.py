@@ -39,7 +39,7 @@ def test_only_wrong_edges_end_with_lir_off(wrong):
     model = train_student(data, train, soft, graph, StudentConfig(**FAST, edges=ALL))
     choice = model.lir_choice
     assert choice["lam"] == 0.0 and choice["reason"].startswith("no lambda beats lambda 0")
-    assert len(choice["curve"]) == 4 and all(point["bound"] <= 0 for point in choice["curve"])
+    assert len(choice["curve"]) == 2 and all(point["bound"] <= 0 for point in choice["curve"])
     assert model.config["lam"] == 0.0
     # LIR off is the metric-only student itself, bit for bit
     base = train_student(data, train, None, None, StudentConfig(**FAST, edges=ALL, lam=0.0))
@@ -75,9 +75,10 @@ def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
 
 
 @pytest.mark.parametrize("epochs", [1, 2, 5, 30, 80, 200])
-@pytest.mark.parametrize("candidates", [1, 3, 6])
-def test_choice_costs_at_most_one_training_run(epochs, candidates):
-    warm, branch = plan_budget(epochs, candidates, 0.2, 0.25)
+@pytest.mark.parametrize("candidates", [1, 2, 3, 6])
+@pytest.mark.parametrize("warm_share", [0.25, AutoPlan().warm_share])
+def test_choice_costs_at_most_one_training_run(epochs, candidates, warm_share):
+    warm, branch = plan_budget(epochs, candidates, 0.2, warm_share)
     assert warm >= 1 and branch >= 1
     if epochs >= 5 * (candidates + 1):  # below that, one epoch per branch is the floor
         assert 0.8 * (warm + (1 + candidates) * branch) <= BUDGET * epochs < epochs
@@ -122,7 +123,7 @@ def test_cli_defaults_to_auto_and_reports_lir_off(run_cli, tmp_path, wrong):
     assert "lambda auto -> 0: LIR off (no lambda beats lambda 0" in r.err and "classes 2: " in r.err
     assert "metric only, LIR off" in r.err
     config = json.loads(torch.load(tmp_path / "s.pt", weights_only=True)["config"])
-    assert config["lir_choice"]["lam"] == 0.0 and len(config["lir_choice"]["curve"]) == 4
+    assert config["lir_choice"]["lam"] == 0.0 and len(config["lir_choice"]["curve"]) == 2
     r = run_cli("student", "train", tmp_path / "f.npz", "-o", tmp_path / "x.pt", "--lambda", "lots")
     assert r.code == 2 and "neither a number nor 'auto'" in r.err
 
