@@ -8,11 +8,11 @@ train logits with default settings, a metric-only student and a student with the
 (``--paper``: λ 1, pairs edges) on the same graph. Prints one JSON line per seed (the choice, its
 validation gain, the paired test gain, the CPU time of the auto student over the metric-only one's) and the table.
 
-Seeds: 0-4 designed the procedure (300-304 its first held-out check); 400-405 designed the current guard
+Seeds: 0-4 designed the first procedure (300-304 its held-out check); 400-405 designed the current one
 (``--curve``: every candidate also trained in full, to see whether validation ranks like test); 600-604
-are the guard's held-out check, run once after it was committed:
+checked an intermediate version and 700-704 the current one, each run once after it was committed:
 
-    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 600,601,602,603,604 --paper
+    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 700,701,702,703,704 --paper
 """
 
 from __future__ import annotations

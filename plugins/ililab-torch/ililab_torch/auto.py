@@ -27,7 +27,8 @@ four candidates (λ 1, 2 x edges, classes), the branches ranked candidates unlik
 validation gain had the sign of the test gain on the balanced seeds (up on 400-402, down on 403-404),
 while on the skewed seeds it stayed within about one se of 0 whatever the test did. ``z = 2`` with
 the early branches held on fresh seeds 600-604 (no seed below the baseline; LIR on for 1 of 10
-seed-regimes); the docs give both held-out tables. Earlier development (seeds 0-4, per-query se):
+seed-regimes). The current procedure was then held out once on fresh seeds 700-704 (no seed below
+the baseline in either regime; docs/plugins.md has the tables). Earlier development (seeds 0-4, per-query se):
 ``z = 0.5`` lost more than 0.005 on 3 of 8 seed-regimes, ``z = 1`` lost 0.026 on held-out seed 302
 of the skewed regime.
 
