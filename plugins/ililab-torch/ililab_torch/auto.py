@@ -24,8 +24,9 @@ candidate also trained in full to compare validation with test): with a short wa
 four candidates (λ 1, 2 x edges, classes), the branches ranked candidates unlike full runs
 (balanced seed 404: every candidate up on validation, by up to 1.6 se, every one down on test, to
 -0.042; seeds 400-401: the reverse). Branching later (40 %) with the two λ = 2 candidates, the
-validation gain had the sign of the test gain on the balanced seeds (up on 400-402, down on 403-404),
-while on the skewed seeds it stayed within about one se of 0 whatever the test did. ``z = 2`` with
+best candidate's validation gain was above 1.7 se on the balanced seeds where every candidate gained
+on test (400-402) and negative or within 0.4 se of 0 on the others (403-405), while on the skewed
+seeds it was never above one se, whatever the test did. ``z = 2`` with
 the early branches held on fresh seeds 600-604 (no seed below the baseline; LIR on for 1 of 10
 seed-regimes). The current procedure was then held out once on fresh seeds 700-704 (no seed below
 the baseline in either regime; docs/plugins.md has the tables). Earlier development (seeds 0-4, per-query se):
