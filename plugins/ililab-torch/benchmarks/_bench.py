@@ -59,6 +59,17 @@ def prepare(seed: int, teacher_epochs: int, **simulate: Any) -> Seeded:
     return Seeded(seed, sim, train, test, soft, graph)
 
 
+def _rounded(value: Any) -> Any:
+    """Floats to 4 decimals, inside lists and dicts too (one short JSON line per seed)."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def run_seeds(args: Any, one_seed: Callable[[int], dict], summarize: Callable[[list[dict]], None]) -> None:
     """One torch thread; ``one_seed(seed)`` for each of ``args.seeds`` ("0,1,2"), printed as a JSON line
     (floats to 4 decimals); then the arguments, ``summarize(rows)`` and the wall and CPU seconds."""
@@ -67,7 +78,7 @@ def run_seeds(args: Any, one_seed: Callable[[int], dict], summarize: Callable[[l
     rows = []
     for seed in [int(s) for s in args.seeds.split(",")]:
         r = one_seed(seed)
-        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}), flush=True)
+        print(json.dumps(_rounded(r)), flush=True)
         rows.append(r)
     print("ARGS", vars(args))
     summarize(rows)

@@ -8,10 +8,11 @@ train logits with default settings, a metric-only student and a student with the
 (``--paper``: λ 1, pairs edges) on the same graph. Prints one JSON line per seed (the choice, its
 validation gain, the paired test gain, the CPU time of the auto student over the metric-only one's) and the table.
 
-Seeds: development seeds 0-4 were used to design the procedure; 300-304 are the held-out seeds,
-run once (by examples/av_pipeline.py, the same pipeline) after the procedure was committed.
+Seeds: 0-4 designed the first procedure (300-304 its held-out check); 400-405 designed the current one
+(``--curve``: every candidate also trained in full, to see whether validation ranks like test); 600-604
+checked an intermediate version and 700-704 the current one, each run once after it was committed:
 
-    python plugins/ililab-torch/benchmarks/lir_auto.py --regimes balanced,skewed --seeds 300,301,302,303,304
+    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 700,701,702,703,704 --paper
 """
 
 from __future__ import annotations
@@ -68,17 +69,17 @@ def main() -> None:
             r[f"{name}_gain"] = evaluate(auto, s.data, s.test)["mean"] - b
             r[f"{name}_choice"] = f"{choice['pairs']} {choice['lam']:g}" if choice["lam"] > 0 else "off"
             r[f"{name}_valgain"] = max([c["gain"] for c in choice["curve"]], default=0.0)
-            r[f"{name}_curve"] = " ".join(f"{c['pairs']}{c['lam']:g}:{c['gain']:+.4f}±{c['se']:.4f}" for c in choice["curve"])
+            r[f"{name}_curve"] = [{k: c[k] for k in ("pairs", "lam", "gain", "se", "se_query")} for c in choice["curve"]]
             # the whole auto student (choice + final training) over the metric-only student: at most 2 is the target
             r[f"{name}_time_ratio"] = t_auto / t_base
             if a.curve:
-                for point in choice["curve"]:
-                    cfg = StudentConfig(**st, lam=point["lam"], pairs=point["pairs"])
+                for point in r[f"{name}_curve"]:
+                    cfg = StudentConfig(**st, lam=point["lam"]).with_pairs(point["pairs"])
                     test = evaluate(train_student(s.data, s.train, s.soft.probabilities, s.graph, cfg), s.data, s.test)
-                    r[f"{name}_{point['pairs']}{point['lam']:g}"] = f"val {point['gain']:+.4f} test {test['mean'] - b:+.4f}"
+                    point["test"] = test["mean"] - b
             if a.paper:
                 paper = train_student(s.data, s.train, s.soft.probabilities, s.graph,
-                                      StudentConfig(**st, lam=1.0, pairs="edges"))
+                                      StudentConfig(**st, lam=1.0).with_pairs("edges"))
                 r[f"{name}_paper_gain"] = evaluate(paper, s.data, s.test)["mean"] - b
         return r
 

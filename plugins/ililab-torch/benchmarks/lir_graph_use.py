@@ -23,7 +23,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 from _bench import prepare, run_seeds  # noqa: E402
-from ililab_torch import StudentConfig, kept_edges  # noqa: E402
+from ililab_torch import EdgeFilter, StudentConfig, kept_edges  # noqa: E402
 from ililab_torch.synthetic import recovery  # noqa: E402
 
 import ililab  # noqa: E402
@@ -67,8 +67,8 @@ def main() -> None:
         for g in sorted({v["graph"] for v in variants.values()} - {"truth"}):
             r[f"F1_{g}"] = recovery(graphs[g], truth, s.sim.cooccurrences)["planted_cross_modal"]["f1"]
         for name, v in variants.items():
-            cfg = StudentConfig(**st, lam=v["lam"], pairs=v["pairs"], top_k=v["top_k"] or None,
-                                cross_modal_only=bool(v["cross"]), sign=v["sign"])
+            cfg = StudentConfig(**st, lam=v["lam"], edges=EdgeFilter(pairs=v["pairs"], top_k=v["top_k"] or None,
+                                                                     cross_modal_only=bool(v["cross"]), sign=v["sign"]))
             graph = graphs[v["graph"]]
             kept = DependencyGraph(graph.nodes, [e for e, _ in kept_edges(graph, cfg.edge_filter(), s.soft.probabilities)])
             r[f"F1use_{name}"] = recovery(kept, truth, s.sim.cooccurrences)["planted_cross_modal"]["f1"]

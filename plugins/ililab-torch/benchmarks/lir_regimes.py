@@ -20,7 +20,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 from _bench import prepare, run_seeds  # noqa: E402
-from ililab_torch import StudentConfig, kept_edges  # noqa: E402
+from ililab_torch import EdgeFilter, StudentConfig, kept_edges  # noqa: E402
 from ililab_torch.synthetic import recovery  # noqa: E402
 
 from ililab.graph import Edge  # noqa: E402
@@ -63,9 +63,9 @@ def main() -> None:
         s = prepare(seed, a.tepochs, clips_per_class=a.clips, dim_visual=a.dimv, noise=a.noise, mask=a.mask, rate=a.rate)
         g = s.graph
         rec = recovery(g, s.sim.true_graph, s.sim.cooccurrences)["planted_cross_modal"]
-        st = {"epochs": a.epochs, "seed": seed, "top_k": a.topk or None, "tau": a.tau, "cross_modal_only": not a.all,
-              "weight_decay": a.wd, "dropout": a.dropout}
-        unfiltered = {**st, "top_k": None, "sign": "any"}
+        st = {"epochs": a.epochs, "seed": seed, "tau": a.tau, "weight_decay": a.wd, "dropout": a.dropout,
+              "edges": EdgeFilter(top_k=a.topk or None, cross_modal_only=not a.all)}
+        unfiltered = {**st, "edges": EdgeFilter(top_k=None, cross_modal_only=not a.all, sign="any")}
         base = s.mean_map(None, StudentConfig(**st, lam=0.0))
         kept = kept_edges(g, StudentConfig(**st).edge_filter(), s.soft.probabilities)
         r = {"seed": seed, "base": base, "F1x": rec["f1"], "R": rec["recall"], "kept": len(kept)}

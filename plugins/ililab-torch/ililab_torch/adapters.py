@@ -67,14 +67,20 @@ class EdgeFilter:
         Keep only edges whose ends have different modalities.
     edge_weight : {"binary", "weight", "confidence"}
         ``A_ij``: 1, ``|strength|`` or the confidence.
-    pairs : {"edges", "classes"}
-        ``"edges"`` uses the kept edges as they are. ``"classes"`` reads each kept edge
+    pairs : {"edges", "classes", "auto"}
+        ``"edges"`` uses the kept edges as they are (``"auto"``, the student's default, is chosen by
+        ``train_student`` with ``lam="auto"`` and reads as ``"edges"`` anywhere else). ``"classes"`` reads each kept edge
         between two *different* classes ``c, c'`` (in any modalities, within-modality
         edges included) as "the classes ``c`` and ``c'`` are linked" and pulls that class
         pair across modalities: it becomes the edges ``c (a) - c' (b)`` and ``c' (a) - c (b)``
         for every two modalities ``a != b`` (``A`` = the largest ``A`` of the edges mapped
         to the pair). The graph tells *which* classes interact; the pull is put on the
         cross-modal distances retrieval ranks by.
+
+    Examples
+    --------
+    >>> EdgeFilter().top_k, EdgeFilter(top_k=None, pairs="classes").pairs
+    (3, 'classes')
     """
 
     top_k: int | None = 3
@@ -84,7 +90,7 @@ class EdgeFilter:
     sign: Literal["positive", "any"] = "positive"
     cross_modal_only: bool = False
     edge_weight: EdgeWeight = "binary"
-    pairs: Literal["edges", "classes"] = "edges"
+    pairs: Literal["edges", "classes", "auto"] = "edges"
 
     def __post_init__(self) -> None:
         if self.top_k is not None and self.top_k < 1:
@@ -95,8 +101,8 @@ class EdgeFilter:
             raise UsageError(f"sign must be 'positive' or 'any', got {self.sign!r}")
         if self.edge_weight not in ("binary", "weight", "confidence"):
             raise UsageError(f"edge_weight must be 'binary', 'weight' or 'confidence', got {self.edge_weight!r}")
-        if self.pairs not in ("edges", "classes"):
-            raise UsageError(f"pairs must be 'edges' or 'classes', got {self.pairs!r}")
+        if self.pairs not in ("edges", "classes", "auto"):
+            raise UsageError(f"pairs must be 'edges', 'classes' or 'auto', got {self.pairs!r}")
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise UsageError(f"min_confidence must lie in [0, 1], got {self.min_confidence}")
 
@@ -149,6 +155,16 @@ def kept_edges(
 
     ``reference`` (rows x columns in ``names`` order, default the graph's order) supplies
     edge strengths for edges without a ``weight``.
+
+    Examples
+    --------
+    >>> from ililab import DependencyGraph, Edge
+    >>> g = DependencyGraph(["A (audio)", "B (audio)", "A (visual)", "B (visual)"],
+    ...                     [Edge("A (visual)", "B (audio)"), Edge("A (audio)", "A (visual)")])
+    >>> [(f"{e.source} - {e.target}", a) for e, a in kept_edges(g)]  # the same-class edge is dropped
+    [('A (visual) - B (audio)', 1.0)]
+    >>> len(kept_edges(g, EdgeFilter(pairs="classes")))  # A - B pulled across modalities both ways
+    2
     """
     filt = filt or EdgeFilter()
     names = list(graph.names if names is None else names)
@@ -278,7 +294,7 @@ class PairWeights:
     ...                     [Edge("A (visual)", "B (audio)")])
     >>> pw = PairWeights(g, tau=0.0)
     >>> w = pw([[0.2, 0.8, 1.0, 0.0], [0.9, 0.1, 0.0, 1.0]], [0, 1])
-    >>> float(w[("visual", "audio")][0, 1])  # clip 0 shows A visually, clip 1 has B audio: 1.0 * 0.1
+    >>> round(float(w[("visual", "audio")][0, 1]), 6)  # clip 0 shows A visually, clip 1 has B audio: 1.0 * 0.1
     0.1
     """
 
@@ -367,6 +383,17 @@ class GraphRegularizer(nn.Module):
 
     Only embeddings, soft labels and the graph are needed; labels are optional (without
     them only ``n != m`` is required of a pair, so same-class pairs are pulled too).
+
+    Examples
+    --------
+    >>> from ililab import DependencyGraph, Edge
+    >>> g = DependencyGraph(["A (audio)", "B (audio)", "A (visual)", "B (visual)"],
+    ...                     [Edge("A (visual)", "B (audio)")])
+    >>> reg = GraphRegularizer(g, tau=0.0)
+    >>> soft_a, soft_v = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> za, zv = torch.eye(2), torch.eye(2)
+    >>> float(reg(za, zv, soft_a, soft_v, torch.tensor([0, 1])))  # clip 0 (A visual) vs clip 1 (B audio): d = 2, 2 pairs
+    1.0
     """
 
     def __init__(self, graph: DependencyGraph, names: Sequence[str] | None = None, *, tau: float = 0.1,

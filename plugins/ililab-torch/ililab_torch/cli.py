@@ -220,8 +220,9 @@ def _read_soft_labels(path: str, names_file: str | None, data, train_rows):
               help="Soft-label column names (default: STEM_names.txt beside the soft labels).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="Checkpoint .pt to write.")
 @click.option("--lam", "--lambda", "lam", type=_LAMBDA, default="auto", show_default=True,
-              help="Weight of the LIR term, or 'auto': chosen (with --pairs auto, the pair use too) on a validation "
-                   "split of the train clips; LIR is switched off when no weight beats 0 there. Paper: 1.")
+              help="Weight of the LIR term, or 'auto': lambda 2 (with --pairs auto, for each pair use) is tried on a "
+                   "validation split of the train clips and kept only if it beats lambda 0 there by 1.5 standard "
+                   "errors; otherwise LIR is off. Paper: 1.")
 @click.option("--top-k", type=click.IntRange(min=0), default=3, show_default=True,
               help="Edges kept per node, strongest first (0: no limit).")
 @click.option("--tau", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True,
@@ -255,15 +256,17 @@ def student_train(features, graph_file, soft_file, names_file, output, lam, top_
     """Train the student on FEATURES.npz and write a checkpoint (state_dict + JSON config)."""
     from ililab.api import load_graph
     from ililab.errors import UsageError
+    from ililab_torch.adapters import EdgeFilter
     from ililab_torch.data import load_features
     from ililab_torch.student import StudentConfig, evaluate, save_student, train_student
 
     _prepare_torch(device, threads)
     config = StudentConfig(
         embed_dim=embed_dim, hidden=hidden, dropout=dropout, epochs=epochs, batch_size=batch_size, lr=lr,
-        weight_decay=weight_decay, margin=margin, lam=lam, lir_start=lir_start, tau=tau, top_k=top_k or None,
-        min_weight=min_weight, min_confidence=min_confidence, same_class=same_class, sign=sign,
-        cross_modal_only=cross_modal_only, edge_weight=edge_weight, pairs=pairs, seed=seed,
+        weight_decay=weight_decay, margin=margin, lam=lam, lir_start=lir_start, tau=tau, seed=seed,
+        edges=EdgeFilter(top_k=top_k or None, min_weight=min_weight, min_confidence=min_confidence,
+                         same_class=same_class, sign=sign, cross_modal_only=cross_modal_only, edge_weight=edge_weight,
+                         pairs=pairs),
     ).validate()
     if graph_file and not soft_file:
         raise UsageError("--graph needs --soft-labels (the teacher's probabilities of the train clips)")
@@ -292,7 +295,7 @@ def student_train(features, graph_file, soft_file, names_file, output, lam, top_
         used = float(model.config["lam"])
         where = "" if test.size < 2 else "  test mAP " + "  ".join(
             f"{k} {v:.4f}" for k, v in evaluate(model, data, test, device).items())
-        kind = (f"LIR, lambda {used:g}, pairs {model.config['pairs']}, {model.lir_edges} edges"
+        kind = (f"LIR, lambda {used:g}, pairs {model.config['edges']['pairs']}, {model.lir_edges} edges"
                 if graph is not None and used > 0 else "metric only" + (", LIR off" if graph is not None else ""))
         if graph is not None and used > 0 and model.lir_edges == 0:
             kind += ": none survives the filters, so metric only"

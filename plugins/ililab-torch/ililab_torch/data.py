@@ -46,6 +46,14 @@ class AVFeatures:
         ``0`` for train, ``1`` for test; None when the file has no split.
     source : str
         Where the data came from (for messages).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> data = AVFeatures(rng.normal(size=(6, 4)), rng.normal(size=(6, 8)), np.array([0, 0, 0, 1, 1, 1]),
+    ...                   ["Train", "Car"])
+    >>> data.n_clips, data.n_classes, data.dims, data.soft_label_names()[:3]
+    (6, 2, {'audio': 4, 'visual': 8}, ['Train (audio)', 'Car (audio)', 'Train (visual)'])
     """
 
     audio: np.ndarray
@@ -166,6 +174,13 @@ def load_features(path: str | Path) -> AVFeatures:
     DataError
         Missing file, pickled content, missing arrays, mismatched rows,
         NaN / inf, labels out of range, a malformed split.
+
+    Examples
+    --------
+    >>> load_features("no/such.npz")
+    Traceback (most recent call last):
+    ...
+    ililab.errors.DataError: no such file: 'no/such.npz'
     """
     path = Path(path)
     src = str(path)
@@ -209,7 +224,15 @@ def load_features(path: str | Path) -> AVFeatures:
 
 
 def save_features(data: AVFeatures, path: str | Path, **extra: np.ndarray) -> Path:
-    """Write ``data`` as a feature ``.npz`` atomically (split as 'train'/'test' strings)."""
+    """Write ``data`` as a feature ``.npz`` atomically (split as 'train'/'test' strings).
+
+    >>> import tempfile
+    >>> data = AVFeatures(np.zeros((4, 2)), np.ones((4, 3)), np.array([0, 1, 0, 1]), ["Train", "Car"])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     back = load_features(save_features(data, Path(tmp) / "f.npz"))
+    >>> back.class_names, back.dims
+    (['Train', 'Car'], {'audio': 2, 'visual': 3})
+    """
     arrays = {
         "audio": data.audio,
         "visual": data.visual,
@@ -230,7 +253,12 @@ def save_features(data: AVFeatures, path: str | Path, **extra: np.ndarray) -> Pa
 def stratified_split(
     labels: Sequence[int] | np.ndarray, test_fraction: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded stratified train/test indices: ``test_fraction`` of each class (at least one clip of a class of 2+)."""
+    """Seeded stratified train/test indices: ``test_fraction`` of each class (at least one clip of a class of 2+).
+
+    >>> train, test = stratified_split([0, 0, 0, 0, 1, 1, 1, 1], 0.25, seed=0)
+    >>> len(train), len(test), sorted(np.array([0, 0, 0, 0, 1, 1, 1, 1])[test].tolist())
+    (6, 2, [0, 1])
+    """
     if not 0.0 < test_fraction < 1.0:
         raise UsageError(f"test fraction must lie strictly between 0 and 1, got {test_fraction}")
     labels = np.asarray(labels)

@@ -37,7 +37,14 @@ def _one_direction(d: torch.Tensor, same: torch.Tensor, margin: float) -> tuple[
 def cross_modal_triplet_loss(
     emb_a: torch.Tensor, emb_v: torch.Tensor, labels: torch.Tensor, margin: float = 0.2
 ) -> torch.Tensor:
-    """Batch-all cross-modal triplet loss (audio->visual and visual->audio), mean over active triplets."""
+    """Batch-all cross-modal triplet loss (audio->visual and visual->audio), mean over active triplets.
+
+    >>> z = torch.eye(2)
+    >>> float(cross_modal_triplet_loss(z, z, torch.tensor([0, 1])))  # already separated by more than the margin
+    0.0
+    >>> round(float(cross_modal_triplet_loss(z, z.flip(0), torch.tensor([0, 1]))), 4)  # swapped: 0.2 + 1 - 0
+    1.2
+    """
     same = labels[:, None] == labels[None, :]
     d = cosine_distance(emb_a, emb_v)
     total_av, n_av = _one_direction(d, same, margin)

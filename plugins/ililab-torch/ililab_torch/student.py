@@ -14,7 +14,7 @@ the regularizer consumes no randomness.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +43,18 @@ class StudentConfig:
     """Hyper-parameters of the student and of its LIR term.
 
     ``lam`` is a number >= 0 or ``"auto"`` (default: chosen on a validation split of the
-    training clips, LIR off when nothing beats 0 there). ``pairs`` is ``"edges"`` (the paper's
-    definition), ``"classes"`` (see :class:`~ililab_torch.adapters.EdgeFilter`) or ``"auto"``
-    (default: chosen together with ``lam``; with a numeric ``lam`` it means ``"edges"``).
+    training clips, LIR off when nothing beats 0 there). ``edges`` says which graph edges LIR
+    uses (:class:`~ililab_torch.adapters.EdgeFilter`, the one place those settings live); its
+    ``pairs`` is ``"edges"`` (the paper's definition), ``"classes"`` or ``"auto"`` (default here:
+    chosen together with ``lam``; with a numeric ``lam`` it means ``"edges"``).
 
     Examples
     --------
-    >>> StudentConfig().lam, StudentConfig(lam=1.0, pairs="edges").validate().pairs
-    ('auto', 'edges')
+    >>> StudentConfig().lam, StudentConfig().pairs
+    ('auto', 'auto')
+    >>> paper = StudentConfig(lam=1.0, edges=EdgeFilter(top_k=3, pairs="edges")).validate()
+    >>> paper.pairs, paper.edges.top_k
+    ('edges', 3)
     """
 
     embed_dim: int = 64
@@ -64,15 +68,13 @@ class StudentConfig:
     lam: float | str = "auto"
     lir_start: int = 1
     tau: float = 0.1
-    top_k: int | None = 3
-    min_weight: float | None = None
-    min_confidence: float | None = None
-    same_class: str = "drop"
-    sign: str = "positive"
-    cross_modal_only: bool = False
-    edge_weight: str = "binary"
-    pairs: str = "auto"
+    edges: EdgeFilter = field(default_factory=lambda: EdgeFilter(pairs="auto"))
     seed: int = 0
+
+    @property
+    def pairs(self) -> str:
+        """The pair use, ``edges.pairs``."""
+        return self.edges.pairs
 
     def validate(self) -> StudentConfig:
         for name in ("embed_dim", "hidden", "epochs", "batch_size", "lr"):
@@ -84,33 +86,52 @@ class StudentConfig:
                 raise UsageError(f"lam must be a number >= 0 or 'auto', got {self.lam!r}")
         else:
             check_positive(self.lam, "lam", allow_zero=True)
-        if self.pairs not in ("auto", "edges", "classes"):
-            raise UsageError(f"pairs must be 'auto', 'edges' or 'classes', got {self.pairs!r}")
+        if not isinstance(self.edges, EdgeFilter):
+            raise UsageError(f"edges must be an EdgeFilter, got {type(self.edges).__name__}")
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"dropout must lie in [0, 1), got {self.dropout}")
         if self.batch_size < 2:
             raise UsageError("batch size must be at least 2 (LIR and the triplet loss need pairs)")
-        self.edge_filter()
         return self
 
     def edge_filter(self, pairs: str | None = None) -> EdgeFilter:
-        """The edge filter of these settings (``pairs`` overrides the field; ``"auto"`` reads as ``"edges"``)."""
+        """The edge filter of these settings (``pairs`` overrides its pair use; ``"auto"`` reads as ``"edges"``)."""
         use = pairs or self.pairs
-        return EdgeFilter(self.top_k, self.min_weight, self.min_confidence, self.same_class,  # type: ignore[arg-type]
-                          self.sign, self.cross_modal_only, self.edge_weight,  # type: ignore[arg-type]
-                          "edges" if use == "auto" else use)  # type: ignore[arg-type]
+        return replace(self.edges, pairs="edges" if use == "auto" else use)
+
+    def with_pairs(self, pairs: str) -> StudentConfig:
+        """A copy with the pair use ``pairs``."""
+        return replace(self, edges=replace(self.edges, pairs=pairs))
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> StudentConfig:
+        """From ``asdict(config)`` (as checkpoints store it): ``edges`` may be a dict of EdgeFilter fields.
+
+        >>> from dataclasses import asdict
+        >>> StudentConfig.from_dict(asdict(StudentConfig(lam=2.0))) == StudentConfig(lam=2.0)
+        True
+        """
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise UsageError(f"unknown student parameter(s): {', '.join(unknown)}")
+        values = dict(values)
+        if isinstance(values.get("edges"), dict):
+            edge_fields = {f.name for f in fields(EdgeFilter)}
+            bad = sorted(set(values["edges"]) - edge_fields)
+            if bad:
+                raise UsageError(f"unknown edge filter parameter(s): {', '.join(bad)}")
+            values["edges"] = EdgeFilter(**values["edges"])
         return cls(**values)
 
 
 class AVStudent(nn.Module):
-    """Audio and visual MLP projections to unit-norm ``embed_dim`` embeddings."""
+    """Audio and visual MLP projections to unit-norm ``embed_dim`` embeddings.
+
+    >>> za, zv = AVStudent(4, 6, embed_dim=3, hidden=8)(torch.ones(2, 4), torch.ones(2, 6))
+    >>> tuple(za.shape), round(float(za.detach().norm(dim=1)[0]), 4)
+    ((2, 3), 1.0)
+    """
 
     def __init__(self, dim_audio: int, dim_visual: int, embed_dim: int = 64, hidden: int = 256, dropout: float = 0.1):
         super().__init__()
@@ -243,10 +264,10 @@ def train_student(
         choice = choose(build, lambda lam, pairs: make_step(lam, pairs, fit_t), fit_pos.size, val, config,
                         plan.candidates(config.pairs), plan, dev, progress, n_val=val_pos.size, n_train=rows.size)
         log.info("%s", choice.summary())
-        config = replace(config, lam=choice.lam, pairs=choice.pairs)
+        config = replace(config.with_pairs(choice.pairs), lam=choice.lam)
     elif config.pairs == "auto" or config.lam == "auto":
         # Nothing to choose from (no graph) or a fixed λ: "auto" pairs read as the paper's "edges".
-        config = replace(config, pairs="edges", lam=0.0 if config.lam == "auto" else config.lam)
+        config = replace(config.with_pairs("edges"), lam=0.0 if config.lam == "auto" else config.lam)
     lam = float(config.lam)  # type: ignore[arg-type]
     step = make_step(lam, config.pairs) if lam > 0 else None
     model = fit(build, step or make_step(0.0, config.pairs), rows.size, config, dev, "student", progress)
@@ -260,7 +281,14 @@ def train_student(
 @torch.no_grad()
 def embed(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
           device: str | torch.device | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-norm audio and visual embeddings of the clips ``rows`` (default: all)."""
+    """Unit-norm audio and visual embeddings of the clips ``rows`` (default: all).
+
+    >>> from ililab_torch import simulate_av
+    >>> sim = simulate_av(n_classes=3, clips_per_class=10, dim_audio=4, dim_visual=4, seed=0)
+    >>> za, zv = embed(AVStudent(4, 4, embed_dim=2, hidden=8), sim.features)
+    >>> za.shape, zv.shape
+    ((30, 2), (30, 2))
+    """
     rows = np.arange(data.n_clips) if rows is None else np.asarray(rows)
     za, zv = forward_clips(model, model.dims, data, rows, device,
                            "the checkpoint expects {audio}-d / {visual}-d; use features of the kind the student was trained on")
@@ -269,7 +297,14 @@ def embed(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
 
 def evaluate(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
              device: str | torch.device | None = None) -> dict[str, float]:
-    """mAP audio->visual, visual->audio and their mean on the clips ``rows`` (default: the test split)."""
+    """mAP audio->visual, visual->audio and their mean on the clips ``rows`` (default: the test split).
+
+    >>> from ililab_torch import simulate_av
+    >>> sim = simulate_av(n_classes=3, clips_per_class=10, dim_audio=4, dim_visual=4, seed=0)
+    >>> model = train_student(sim.features, config=StudentConfig(epochs=1, hidden=8, embed_dim=2))
+    >>> sorted(evaluate(model, sim.features))
+    ['audio_to_visual', 'mean', 'visual_to_audio']
+    """
     if rows is None:
         _, rows = data.split_indices(seed=getattr(model, "config", {}).get("seed", 0))
     rows = np.asarray(rows)
@@ -280,7 +315,14 @@ def evaluate(model: AVStudent, data: AVFeatures, rows: np.ndarray | None = None,
 
 
 def save_student(model: AVStudent, path: str | Path, meta: dict[str, Any] | None = None) -> Path:
-    """Write ``{"format", "config" (JSON text), "state_dict"}`` with ``torch.save``, atomically."""
+    """Write ``{"format", "config" (JSON text), "state_dict"}`` with ``torch.save``, atomically.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     model, config = load_student(save_student(AVStudent(4, 6, embed_dim=2, hidden=8), Path(tmp) / "s.pt"))
+    >>> config["format"], model.dims["dim_visual"]
+    ('ililab-torch.student/v1', 6)
+    """
     config = {"format": CHECKPOINT_FORMAT, "dims": model.dims, "student": getattr(model, "config", {}),
               "lir_choice": getattr(model, "lir_choice", None), "meta": meta or {}}
     payload = {"format": CHECKPOINT_FORMAT, "config": json.dumps(config, sort_keys=True),
@@ -293,7 +335,13 @@ def save_student(model: AVStudent, path: str | Path, meta: dict[str, Any] | None
 
 
 def load_student(path: str | Path, device: str | torch.device | None = None) -> tuple[AVStudent, dict[str, Any]]:
-    """Load a student checkpoint with ``torch.load(weights_only=True)``; return the model and its config."""
+    """Load a student checkpoint with ``torch.load(weights_only=True)``; return the model and its config.
+
+    >>> load_student("no/such.pt")
+    Traceback (most recent call last):
+    ...
+    ililab.errors.DataError: no such checkpoint: 'no/such.pt'
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such checkpoint: {str(path)!r}")

@@ -13,9 +13,11 @@ A teacher trained on these clips puts probability on ``c'`` in the affected moda
 of those clips, while their other modality shows ``c``: the soft labels carry the
 cross-modal dependency ``c (other) - c' (m)``. Since the ``m``-branch cannot tell such a
 clip from a real ``c'`` clip, ``c'`` clips get ``c``-probability in ``m`` too:
-``c' (other) - c (m)``. The truth graph saved beside the features lists both planted
-cross-modal edges of each co-occurrence plus the trivial same-class edges
-``c (audio) - c (visual)``; :func:`recovery` scores a learned graph against it.
+``c' (other) - c (m)``; and for the same reason the ``m``-branch confuses the two classes,
+``c (m) - c' (m)`` (on the teacher's logits this within-modality edge is the one a learner
+finds most often). The truth graph saved beside the features lists these three edges of each
+co-occurrence plus the trivial same-class edges ``c (audio) - c (visual)``; :func:`recovery`
+scores a learned graph against it.
 
 Two regimes (:data:`REGIMES`, ``ililab simulate-av --regime``) differ in kind, not only in size:
 
@@ -54,7 +56,11 @@ _OTHER = {"audio": "visual", "visual": "audio"}
 
 @dataclass(frozen=True)
 class Cooccurrence:
-    """Clips annotated ``source`` also carry ``partner``'s signal in ``modalities`` with probability ``rate``."""
+    """Clips annotated ``source`` also carry ``partner``'s signal in ``modalities`` with probability ``rate``.
+
+    >>> Cooccurrence("Train", "Motorcycle", ("audio",), 0.5).as_dict()["modalities"]
+    ['audio']
+    """
 
     source: str
     partner: str
@@ -67,7 +73,12 @@ class Cooccurrence:
 
 @dataclass(frozen=True)
 class SimulatedAV:
-    """Features, planted co-occurrences, the per-clip event indicators and the truth graph."""
+    """Features, planted co-occurrences, the per-clip event indicators and the truth graph.
+
+    >>> sim = simulate_av(n_classes=4, clips_per_class=10, dim_audio=4, dim_visual=4, seed=0)
+    >>> len(sim.cooccurrences), sim.carries["audio"].shape, len(sim.true_graph.names)
+    (2, (40,), 8)
+    """
 
     features: AVFeatures
     cooccurrences: list[Cooccurrence]
@@ -94,10 +105,18 @@ class SimulatedAV:
 
 
 def truth_graph(class_names: list[str], cooccurrences: list[Cooccurrence], same_class: bool = True) -> DependencyGraph:
-    """The cross-modal dependency graph the planted co-occurrences imply (undirected edges).
+    """The dependency graph the planted co-occurrences imply (undirected edges).
 
-    ``c (other) - c' (m)`` and ``c' (other) - c (m)`` for each planted ``c -> c'`` present
-    in modality ``m``, and, with ``same_class``, ``c (audio) - c (visual)`` for every class.
+    For each planted ``c -> c'`` present in modality ``m``: the cross-modal ``c (other) - c' (m)``
+    and ``c' (other) - c (m)``, and the within-modality ``c (m) - c' (m)`` (the ``m``-branch of a
+    teacher cannot tell a ``c`` clip carrying the event from a ``c'`` clip); with ``same_class``,
+    ``c (audio) - c (visual)`` for every class.
+
+    Examples
+    --------
+    >>> g = truth_graph(["Train", "Car"], [Cooccurrence("Train", "Car", ("audio",), 0.5)], same_class=False)
+    >>> sorted(f"{e.source} - {e.target}" for e in g.edges)
+    ['Car (audio) - Train (visual)', 'Train (audio) - Car (audio)', 'Train (audio) - Car (visual)']
     """
     nodes = [Node(f"{c} ({m})", c, m) for m in MODALITIES for c in class_names]
     edges: dict[frozenset, Edge] = {}
@@ -106,10 +125,13 @@ def truth_graph(class_names: list[str], cooccurrences: list[Cooccurrence], same_
             edges[frozenset((f"{c} (audio)", f"{c} (visual)"))] = Edge(f"{c} (audio)", f"{c} (visual)", "undirected")
     for co in cooccurrences:
         for m in co.modalities:
-            for first, second in ((co.source, co.partner), (co.partner, co.source)):
-                a, b = f"{first} ({_OTHER[m]})", f"{second} ({m})"
+            pairs = [(f"{first} ({_OTHER[m]})", f"{second} ({m})")
+                     for first, second in ((co.source, co.partner), (co.partner, co.source))]
+            pairs.append((f"{co.source} ({m})", f"{co.partner} ({m})"))
+            for a, b in pairs:
                 edges.setdefault(frozenset((a, b)), Edge(a, b, "undirected"))
-    meta = {"truth": "planted cross-modal co-occurrences" + (" + same-class edges" if same_class else "")}
+    meta = {"truth": "planted co-occurrences (cross-modal and within the event's modality)"
+            + (" + same-class edges" if same_class else "")}
     return DependencyGraph(nodes, list(edges.values()), meta)
 
 
@@ -275,6 +297,8 @@ def recovery(graph: DependencyGraph, truth: DependencyGraph, cooccurrences: list
         ``cross_modal``: adjacency precision / recall / F1 of the cross-modal edges of
         ``graph`` against those of ``truth`` (same-class edges included);
         ``planted_cross_modal``: the same without the same-class edges (the non-trivial part);
+        ``planted``: adjacency scores of all edges between different classes (cross-modal and
+        within one modality) against the planted ones;
         ``class_pairs`` (with ``cooccurrences``): F1 over unordered class pairs ``{c, c'}``
         (``c != c'``) joined by any edge of ``graph``, against the planted pairs.
     """
@@ -291,9 +315,13 @@ def recovery(graph: DependencyGraph, truth: DependencyGraph, cooccurrences: list
         return {frozenset((e.source, e.target)) for e in g.cross_modal_edges()
                 if same or label(e.source) != label(e.target)}
 
+    def between_classes(g: DependencyGraph) -> set:
+        return {frozenset((e.source, e.target)) for e in g.edges if label(e.source) != label(e.target)}
+
     out = {
         "cross_modal": _f1(cross(graph, True), cross(truth, True)),
         "planted_cross_modal": _f1(cross(graph, False), cross(truth, False)),
+        "planted": _f1(between_classes(graph), between_classes(truth)),
     }
     if cooccurrences is not None:
         found = {frozenset((label(e.source), label(e.target))) for e in graph.edges if label(e.source) != label(e.target)}

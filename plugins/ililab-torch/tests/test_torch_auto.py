@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
-from ililab_torch import StudentConfig, load_student, save_student, simulate_av, train_student
+from ililab_torch import EdgeFilter, StudentConfig, load_student, save_student, simulate_av, train_student
 from ililab_torch.auto import BUDGET, AutoPlan, plan_budget, query_ap, validation_split
 
 from ililab import DependencyGraph, Edge
 from ililab.errors import UsageError
 
 FAST = dict(epochs=6, hidden=16, embed_dim=8, batch_size=16)
+ALL = EdgeFilter(top_k=None, pairs="auto")  # every edge, pair use chosen
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +36,13 @@ def wrong():
 
 def test_only_wrong_edges_end_with_lir_off(wrong):
     data, train, soft, graph = wrong
-    model = train_student(data, train, soft, graph, StudentConfig(**FAST, top_k=None))
+    model = train_student(data, train, soft, graph, StudentConfig(**FAST, edges=ALL))
     choice = model.lir_choice
     assert choice["lam"] == 0.0 and choice["reason"].startswith("no lambda beats lambda 0")
-    assert len(choice["curve"]) == 4 and all(point["bound"] <= 0 for point in choice["curve"])
+    assert len(choice["curve"]) == 2 and all(point["bound"] <= 0 for point in choice["curve"])
     assert model.config["lam"] == 0.0
     # LIR off is the metric-only student itself, bit for bit
-    base = train_student(data, train, None, None, StudentConfig(**FAST, top_k=None, lam=0.0))
+    base = train_student(data, train, None, None, StudentConfig(**FAST, edges=ALL, lam=0.0))
     assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), base.state_dict().values()))
 
 
@@ -48,7 +50,7 @@ def test_guard_is_what_turns_lir_off(wrong):
     """Without the guard (any gain accepted) the same wrong graph would be used: the guard decides."""
     data, train, soft, graph = wrong
     loose = AutoPlan(min_gain=-1.0)
-    model = train_student(data, train, soft, graph, StudentConfig(**FAST, top_k=None), auto_plan=loose)
+    model = train_student(data, train, soft, graph, StudentConfig(**FAST, edges=ALL), auto_plan=loose)
     assert model.lir_choice["lam"] > 0 and model.lir_edges > 0
 
 
@@ -57,14 +59,14 @@ def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
     train, _ = data.split_indices()
     soft = np.full((train.size, 2 * data.n_classes), 1.0 / data.n_classes, dtype=np.float32)
     plan = AutoPlan(min_gain=-1.0)  # take the best candidate whatever it is
-    model = train_student(data, train, soft, tiny_sim.true_graph, StudentConfig(**FAST, top_k=None, tau=0.0),
+    model = train_student(data, train, soft, tiny_sim.true_graph, StudentConfig(**FAST, edges=ALL, tau=0.0),
                           auto_plan=plan)
     choice = model.lir_choice
     assert choice["lam"] > 0 and choice["pairs"] in ("edges", "classes")
-    best = max(choice["curve"], key=lambda point: point["gain"])
+    best = max(choice["curve"], key=lambda point: point["bound"])  # the largest lower bound wins
     assert (best["lam"], best["pairs"]) == (choice["lam"], choice["pairs"])
     explicit = train_student(data, train, soft, tiny_sim.true_graph,
-                             StudentConfig(**FAST, top_k=None, tau=0.0, lam=choice["lam"], pairs=choice["pairs"]))
+                             StudentConfig(**FAST, tau=0.0, lam=choice["lam"], edges=replace(ALL, pairs=choice["pairs"])))
     assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), explicit.state_dict().values()))
     save_student(model, tmp_path / "s.pt")
     _, config = load_student(tmp_path / "s.pt")
@@ -73,9 +75,10 @@ def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
 
 
 @pytest.mark.parametrize("epochs", [1, 2, 5, 30, 80, 200])
-@pytest.mark.parametrize("candidates", [1, 3, 6])
-def test_choice_costs_at_most_one_training_run(epochs, candidates):
-    warm, branch = plan_budget(epochs, candidates, 0.2, 0.25)
+@pytest.mark.parametrize("candidates", [1, 2, 3, 6])
+@pytest.mark.parametrize("warm_share", [0.25, AutoPlan().warm_share])
+def test_choice_costs_at_most_one_training_run(epochs, candidates, warm_share):
+    warm, branch = plan_budget(epochs, candidates, 0.2, warm_share)
     assert warm >= 1 and branch >= 1
     if epochs >= 5 * (candidates + 1):  # below that, one epoch per branch is the floor
         assert 0.8 * (warm + (1 + candidates) * branch) <= BUDGET * epochs < epochs
@@ -101,7 +104,7 @@ def test_config_checks_lam_and_pairs():
     with pytest.raises(UsageError, match="'auto'"):
         StudentConfig(lam="best").validate()
     with pytest.raises(UsageError, match="pairs"):
-        StudentConfig(pairs="nodes").validate()
+        StudentConfig(edges=EdgeFilter(pairs="nodes")).validate()
     assert StudentConfig().lam == "auto" and StudentConfig().pairs == "auto"
 
 
@@ -120,6 +123,22 @@ def test_cli_defaults_to_auto_and_reports_lir_off(run_cli, tmp_path, wrong):
     assert "lambda auto -> 0: LIR off (no lambda beats lambda 0" in r.err and "classes 2: " in r.err
     assert "metric only, LIR off" in r.err
     config = json.loads(torch.load(tmp_path / "s.pt", weights_only=True)["config"])
-    assert config["lir_choice"]["lam"] == 0.0 and len(config["lir_choice"]["curve"]) == 4
+    assert config["lir_choice"]["lam"] == 0.0 and len(config["lir_choice"]["curve"]) == 2
     r = run_cli("student", "train", tmp_path / "f.npz", "-o", tmp_path / "x.pt", "--lambda", "lots")
     assert r.code == 2 and "neither a number nor 'auto'" in r.err
+
+
+def test_class_standard_error_counts_classes_not_queries(rng):
+    """AP changes that move with their class: the error over classes is the honest one, and it does not shrink when
+    each class brings more queries (the per-query error does)."""
+    from ililab_torch.auto import class_standard_error
+
+    shift = rng.normal(0.0, 0.02, 6)  # one change per class
+    for per_class in (4, 40):
+        classes = np.repeat(np.arange(6), per_class)
+        diff = shift[classes] + rng.normal(0.0, 1e-4, classes.size)
+        per_query = diff.std(ddof=1) / np.sqrt(diff.size)
+        clustered = class_standard_error(diff, classes)
+        assert clustered == pytest.approx(shift.std(ddof=1) / np.sqrt(6), rel=0.05)
+        assert clustered > 1.8 * per_query
+    assert class_standard_error(np.array([0.1, 0.2]), np.array([3, 3])) == float("inf")

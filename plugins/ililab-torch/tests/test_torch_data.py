@@ -94,11 +94,24 @@ def test_truth_graph_holds_planted_and_same_class_edges(tiny_sim):
     other = "visual" if m == "audio" else "audio"
     assert g.has_edge(f"{co.source} ({other})", f"{co.partner} ({m})")
     assert g.has_edge(f"{co.partner} ({other})", f"{co.source} ({m})")
+    assert g.has_edge(f"{co.source} ({m})", f"{co.partner} ({m})")  # the m-branch confuses the two classes
     assert all(g.has_edge(f"{c} (audio)", f"{c} (visual)") for c in tiny_sim.features.class_names)
     perfect = recovery(g, g, tiny_sim.cooccurrences)
     assert perfect["cross_modal"]["f1"] == 1.0 and perfect["class_pairs"]["f1"] == 1.0
+    assert perfect["planted"]["f1"] == 1.0
     empty = recovery(g.with_edges([]), g, tiny_sim.cooccurrences)
-    assert empty["planted_cross_modal"]["recall"] == 0.0
+    assert empty["planted_cross_modal"]["recall"] == 0.0 and empty["planted"]["recall"] == 0.0
+
+
+def test_recovery_counts_the_within_modality_confusion_edge(tiny_sim):
+    """A graph holding only the within-modality edges of the planted events scores on `planted` (precision 1)
+    and on the class pairs, but not on the cross-modal measure."""
+    g = tiny_sim.true_graph
+    within = g.with_edges([e for e in g.edges if g.node(e.source).modality == g.node(e.target).modality])
+    assert within.edges
+    scores = recovery(within, g, tiny_sim.cooccurrences)
+    assert scores["planted"]["precision"] == 1.0 and scores["planted"]["recall"] == pytest.approx(1 / 3)
+    assert scores["class_pairs"]["f1"] == 1.0 and scores["planted_cross_modal"]["found"] == 0
 
 
 def test_saved_benchmark_files(tmp_path, tiny_sim):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from ililab_torch import (
+    EdgeFilter,
     StudentConfig,
     TeacherConfig,
     alignment_loss,
@@ -66,7 +67,7 @@ def test_bad_configs_are_usage_errors():
     with pytest.raises(UsageError):
         StudentConfig(batch_size=1).validate()
     with pytest.raises(UsageError):
-        StudentConfig(same_class="maybe").validate()
+        StudentConfig(edges=EdgeFilter(same_class="maybe")).validate()
 
 
 def test_empty_graph_equals_baseline_exactly(tiny_sim):
