@@ -1,7 +1,7 @@
 """The ``ililab.graph/v1`` document and networkx conversions behind :class:`~ililab.graph.DependencyGraph`.
 
 The graph type's ``to_dict`` / ``from_dict`` / ``to_json`` / ``from_json`` /
-``to_networkx`` / ``from_networkx`` methods import this module when called, so that
+``to_networkx`` / ``from_networkx`` / ``is_acyclic`` methods import this module when called, so that
 ``import ililab.graph`` loads neither pydantic nor networkx. It works on plain values
 (duck-typed graphs, tuples) and imports only :mod:`ililab.errors`, so it sits in the
 types layer without a circle back to ``graph.py``.
@@ -18,7 +18,7 @@ import pydantic
 
 from ililab.errors import GraphFormatError
 
-__all__ = ["attach_stability", "validate_document", "document_of", "parse_json", "networkx_of", "parts_of_networkx"]
+__all__ = ["attach_stability", "validate_document", "document_of", "parse_json", "networkx_of", "is_acyclic", "parts_of_networkx"]
 
 
 class _NodeModel(pydantic.BaseModel):
@@ -83,15 +83,22 @@ def validate_document(document: Any, expected: str) -> tuple[list[tuple], list[t
     return nodes, edges, model.meta
 
 
-def document_of(graph: Any, meta: dict[str, Any], fmt: str) -> dict[str, Any]:
+def document_of(graph: Any, meta: dict[str, Any], fmt: str, key: str) -> dict[str, Any]:
     """The ``fmt`` document of ``graph`` (its nodes and edges) with ``meta`` (plain values).
+
+    The edges' stability goes into ``meta[key]`` as ``[source, target, value]`` triples in
+    edge order (the inverse of :func:`attach_stability`): the v1 edge model has no such field.
 
     Examples
     --------
     >>> from ililab.graph import DependencyGraph, Edge
-    >>> document_of(DependencyGraph(["a", "b"], [Edge("a", "b")]), {}, "ililab.graph/v1")["edges"]
-    [{'source': 'a', 'target': 'b', 'kind': 'directed', 'weight': None, 'confidence': None}]
+    >>> doc = document_of(DependencyGraph(["a", "b"], [Edge("a", "b", stability=0.5)]), {}, "ililab.graph/v1", "stab")
+    >>> doc["edges"], doc["meta"]
+    ([{'source': 'a', 'target': 'b', 'kind': 'directed', 'weight': None, 'confidence': None}], {'stab': [['a', 'b', 0.5]]})
     """
+    stable = [[e.source, e.target, e.stability] for e in graph.edges if e.stability is not None]
+    if stable:
+        meta[key] = stable
     return {
         "format": fmt,
         "nodes": [{"name": n.name, "label": n.label, "modality": n.modality} for n in graph.nodes],
@@ -144,6 +151,23 @@ def networkx_of(graph: Any, meta: dict[str, Any]):
         if not e.directed:
             g.add_edge(e.target, e.source, **attrs)
     return g
+
+
+def is_acyclic(graph: Any) -> bool:
+    """Whether the directed edges of ``graph`` contain no cycle (networkx decides).
+
+    Examples
+    --------
+    >>> from ililab.graph import DependencyGraph, Edge
+    >>> is_acyclic(DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("b", "c"), Edge("c", "a")]))
+    False
+    """
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(n.name for n in graph.nodes)
+    g.add_edges_from((e.source, e.target) for e in graph.edges if e.directed)
+    return nx.is_directed_acyclic_graph(g)
 
 
 def parts_of_networkx(g: Any) -> tuple[list[tuple], list[tuple], Any]:

@@ -19,18 +19,15 @@ edge, a duplicate node or a self-loop is a :class:`~ililab.errors.GraphFormatErr
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
-from ililab.errors import GraphFormatError
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["FORMAT", "Node", "Edge", "DependencyGraph", "FrozenDict", "split_name", "join_name"]
 
@@ -97,7 +94,13 @@ class Node:
 
     @classmethod
     def from_name(cls, name: str) -> Node:
-        """Build a node whose label and modality are parsed from ``name``."""
+        """Build a node whose label and modality are parsed from ``name``.
+
+        Examples
+        --------
+        >>> Node.from_name("Train (visual)").label, Node.from_name("x0").label
+        ('Train', None)
+        """
         label, modality = split_name(name)
         return cls(name=name, label=label if modality is not None else None, modality=modality)
 
@@ -137,46 +140,14 @@ class Edge:
 
     @property
     def directed(self) -> bool:
-        """Whether the edge is oriented from ``source`` to ``target``."""
+        """Whether the edge is oriented from ``source`` to ``target``.
+
+        Examples
+        --------
+        >>> Edge("a", "b").directed, Edge("a", "b", "undirected").directed
+        (True, False)
+        """
         return self.kind == "directed"
-
-
-def _json_safe(value: Any) -> Any:
-    """Convert numpy scalars/arrays and tuples in ``meta`` to plain JSON types."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _optional_float(value: Any, what: str, edge: Edge) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: {what} must be a number") from None
-    if not math.isfinite(number):
-        raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: {what} must be finite")
-    if what in ("confidence", "stability") and not 0.0 <= number <= 1.0:
-        raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r}: {what} must lie in [0, 1]")
-    return number
-
-
-def _clean_edge(edge: Edge) -> Edge:
-    weight = _optional_float(edge.weight, "weight", edge)
-    confidence = _optional_float(edge.confidence, "confidence", edge)
-    stability = _optional_float(edge.stability, "stability", edge)
-    if weight is edge.weight and confidence is edge.confidence and stability is edge.stability:
-        return edge
-    return Edge(edge.source, edge.target, edge.kind, weight, confidence, stability)
 
 
 # The edges' stability travels in meta under this key, as [source, target, value] triples in edge
@@ -223,14 +194,6 @@ class FrozenDict(dict):
         return f"FrozenDict({dict.__repr__(self)})"
 
 
-def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return FrozenDict({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
 def _thaw(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _thaw(v) for k, v in value.items()}
@@ -258,21 +221,12 @@ class DependencyGraph:
 
     Examples
     --------
-    The queries (``names``, ``modalities``, ``index``, ``node``, ``edge``, ``has_edge``,
-    ``parents``, ``children``, ``neighbors``, ``undirected_neighbors``, ``cross_modal_edges``):
-
     >>> g = DependencyGraph(["a (audio)", "b (visual)", "c (visual)"],
-    ...                     [Edge("a (audio)", "b (visual)"), Edge("b (visual)", "c (visual)", "undirected")])
-    >>> g.names, g.modalities, g.index("c (visual)"), g.node("a (audio)").label
-    (['a (audio)', 'b (visual)', 'c (visual)'], ['audio', 'visual'], 2, 'a')
-    >>> g.has_edge("b (visual)", "a (audio)"), g.has_edge("b (visual)", "a (audio)", directed=True)
-    (True, False)
-    >>> g.parents("b (visual)"), g.children("a (audio)"), g.undirected_neighbors("b (visual)"), g.neighbors("b (visual)")
-    (['a (audio)'], ['b (visual)'], ['c (visual)'], ['a (audio)', 'c (visual)'])
-    >>> g.edge("c (visual)", "b (visual)").kind, len(g.cross_modal_edges()), g.is_acyclic()
-    ('undirected', 1, True)
-    >>> g.adjacency().tolist()
-    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    ...                     [Edge("c (visual)", "b (visual)", "undirected"), Edge("a (audio)", "b (visual)")])
+    >>> g
+    DependencyGraph(3 nodes, 2 edges: 1 directed, 1 undirected)
+    >>> [(e.source, e.target) for e in g.edges]  # canonical order; the undirected edge turned
+    [('a (audio)', 'b (visual)'), ('b (visual)', 'c (visual)')]
     """
 
     nodes: tuple[Node, ...]
@@ -280,53 +234,42 @@ class DependencyGraph:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __init__(self, nodes: Sequence[Node | str], edges: Iterable[Edge] = (), meta: Mapping[str, Any] | None = None) -> None:
+        from ililab._graphcheck import canonical_edges, freeze, json_safe, node_index
+
         node_tuple = tuple(n if isinstance(n, Node) else Node.from_name(n) for n in nodes)
         meta = dict(meta or {})
         if STABILITY_KEY in meta:  # a graph read back from a file (see to_dict)
             from ililab._graphdoc import attach_stability
 
             edges = attach_stability(list(edges), meta, STABILITY_KEY)
-        index: dict[str, int] = {}
-        for i, node in enumerate(node_tuple):
-            if not isinstance(node.name, str) or not node.name:
-                raise GraphFormatError(f"node {i} has no name")
-            if node.name in index:
-                raise GraphFormatError(f"duplicate node name {node.name!r}")
-            index[node.name] = i
-        canonical: dict[tuple[int, int], Edge] = {}
-        for edge in edges:
-            for end in (edge.source, edge.target):
-                if end not in index:
-                    raise GraphFormatError(f"edge {edge.source!r} -> {edge.target!r} names unknown node {end!r}")
-            if edge.kind not in ("directed", "undirected"):
-                raise GraphFormatError(f"edge kind must be 'directed' or 'undirected', got {edge.kind!r}")
-            edge = _clean_edge(edge)
-            s, t = index[edge.source], index[edge.target]
-            if s == t:
-                raise GraphFormatError(f"self-loop on node {edge.source!r}")
-            if edge.kind == "undirected" and s > t:
-                edge = dataclasses.replace(edge, source=edge.target, target=edge.source)
-                s, t = t, s
-            pair = (min(s, t), max(s, t))
-            if pair in canonical:
-                raise GraphFormatError(f"more than one edge between {edge.source!r} and {edge.target!r}")
-            canonical[pair] = edge
-        ordered = tuple(sorted(canonical.values(), key=lambda e: (index[e.source], index[e.target])))
+        index = node_index(node_tuple)  # checks the names; the edges are checked against it
         object.__setattr__(self, "nodes", node_tuple)
-        object.__setattr__(self, "edges", ordered)
-        object.__setattr__(self, "meta", _freeze(_json_safe(meta)))
+        object.__setattr__(self, "edges", canonical_edges(edges, index, Edge))
+        object.__setattr__(self, "meta", freeze(json_safe(meta), FrozenDict))
         object.__setattr__(self, "_index", index)
 
     # -- basic queries ------------------------------------------------------------------
 
     @property
     def names(self) -> list[str]:
-        """Node names in column order."""
+        """Node names in column order.
+
+        Examples
+        --------
+        >>> DependencyGraph(["b", "a (audio)"]).names
+        ['b', 'a (audio)']
+        """
         return [n.name for n in self.nodes]
 
     @property
     def modalities(self) -> list[str]:
-        """The distinct modalities, in order of first appearance."""
+        """The distinct modalities, in order of first appearance.
+
+        Examples
+        --------
+        >>> DependencyGraph(["a (visual)", "b (audio)", "c (visual)", "d"]).modalities
+        ['visual', 'audio']
+        """
         return list(dict.fromkeys(n.modality for n in self.nodes if n.modality is not None))
 
     def __len__(self) -> int:
@@ -345,18 +288,36 @@ class DependencyGraph:
         return f"DependencyGraph({len(self.nodes)} nodes, {n} edges: {n_dir} directed, {n - n_dir} undirected)"
 
     def index(self, name: str) -> int:
-        """Position of node ``name`` in :attr:`nodes`."""
+        """Position of node ``name`` in :attr:`nodes`.
+
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b"]).index("b")
+        1
+        """
         try:
             return self._index[name]  # type: ignore[attr-defined]
         except KeyError:
             raise KeyError(f"no node named {name!r}") from None
 
     def node(self, name: str) -> Node:
-        """The :class:`Node` called ``name``."""
+        """The :class:`Node` called ``name``.
+
+        Examples
+        --------
+        >>> DependencyGraph(["Train (visual)"]).node("Train (visual)")
+        Node(name='Train (visual)', label='Train', modality='visual')
+        """
         return self.nodes[self.index(name)]
 
     def edge(self, u: str, v: str) -> Edge | None:
-        """The edge between ``u`` and ``v`` in either direction, or None."""
+        """The edge between ``u`` and ``v`` in either direction, or None.
+
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b", "c"], [Edge("a", "b", weight=0.5)]).edge("b", "a").weight
+        0.5
+        """
         self.index(u), self.index(v)
         for e in self.edges:
             if {e.source, e.target} == {u, v}:
@@ -364,7 +325,14 @@ class DependencyGraph:
         return None
 
     def has_edge(self, u: str, v: str, directed: bool = False) -> bool:
-        """Whether ``u`` and ``v`` are adjacent (``directed=True``: whether ``u -> v``)."""
+        """Whether ``u`` and ``v`` are adjacent (``directed=True``: whether ``u -> v``).
+
+        Examples
+        --------
+        >>> g = DependencyGraph(["a", "b"], [Edge("a", "b")])
+        >>> g.has_edge("b", "a"), g.has_edge("b", "a", directed=True), g.has_edge("a", "b", directed=True)
+        (True, False, True)
+        """
         e = self.edge(u, v)
         if e is None:
             return False
@@ -373,24 +341,48 @@ class DependencyGraph:
         return e.kind == "directed" and e.source == u
 
     def parents(self, name: str) -> list[str]:
-        """Nodes with a directed edge into ``name``, in node order."""
+        """Nodes with a directed edge into ``name``, in node order.
+
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b", "c"], [Edge("b", "c"), Edge("a", "c")]).parents("c")
+        ['a', 'b']
+        """
         self.index(name)
         return [e.source for e in self.edges if e.directed and e.target == name]
 
     def children(self, name: str) -> list[str]:
-        """Nodes ``name`` has a directed edge to, in node order."""
+        """Nodes ``name`` has a directed edge to, in node order.
+
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b", "c"], [Edge("a", "c"), Edge("a", "b"), Edge("c", "b", "undirected")]).children("a")
+        ['b', 'c']
+        """
         self.index(name)
         return [e.target for e in self.edges if e.directed and e.source == name]
 
     def undirected_neighbors(self, name: str) -> list[str]:
-        """Nodes joined to ``name`` by an undirected (unoriented) edge."""
+        """Nodes joined to ``name`` by an undirected (unoriented) edge.
+
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("c", "b", "undirected")]).undirected_neighbors("b")
+        ['c']
+        """
         self.index(name)
         out = [e.target for e in self.edges if not e.directed and e.source == name]
         out += [e.source for e in self.edges if not e.directed and e.target == name]
         return sorted(out, key=self.index)
 
     def neighbors(self, name: str) -> list[str]:
-        """All nodes adjacent to ``name`` whatever the edge kind (networkx's sense)."""
+        """All nodes adjacent to ``name`` whatever the edge kind (networkx's sense).
+
+        Examples
+        --------
+        >>> DependencyGraph(["a", "b", "c"], [Edge("a", "b"), Edge("c", "b", "undirected")]).neighbors("b")
+        ['a', 'c']
+        """
         self.index(name)
         out = {e.target for e in self.edges if e.source == name}
         out |= {e.source for e in self.edges if e.target == name}
@@ -414,23 +406,19 @@ class DependencyGraph:
         >>> g.adjacency("confidence").tolist()
         [[0.0, nan], [0.0, 0.0]]
         """
-        if weight not in (None, "weight", "confidence"):
-            raise ValueError(f"adjacency(weight=...) takes None, 'weight' or 'confidence', got {weight!r}")
-        p = len(self.nodes)
-        a = np.zeros((p, p))
-        for e in self.edges:
-            s, t = self.index(e.source), self.index(e.target)
-            value = 1.0
-            if weight is not None:
-                attr = getattr(e, weight)
-                value = math.nan if attr is None else float(attr)
-            a[s, t] = value
-            if not e.directed:
-                a[t, s] = value
-        return a
+        from ililab._graphcheck import adjacency_of
+
+        return adjacency_of(self, weight)
 
     def cross_modal_edges(self) -> list[Edge]:
-        """Edges whose two ends carry different (known) modalities."""
+        """Edges whose two ends carry different (known) modalities.
+
+        Examples
+        --------
+        >>> g = DependencyGraph(["a (audio)", "b (visual)", "c"], [Edge("a (audio)", "b (visual)"), Edge("b (visual)", "c")])
+        >>> [(e.source, e.target) for e in g.cross_modal_edges()]  # c has no modality
+        [('a (audio)', 'b (visual)')]
+        """
         out = []
         for e in self.edges:
             ms, mt = self.node(e.source).modality, self.node(e.target).modality
@@ -446,18 +434,11 @@ class DependencyGraph:
         >>> DependencyGraph(["a (audio)", "b (visual)"]).subgraph(modalities=["audio"]).names
         ['a (audio)']
         """
-        keep = set(self.names) if nodes is None else set(nodes)
-        for name in keep:
-            self.index(name)
-        if modalities is not None:
-            wanted = set(modalities)
-            unknown = wanted - set(self.modalities)
-            if unknown:
-                raise KeyError(f"unknown modalities {sorted(unknown)}; the graph has {self.modalities}")
-            keep = {n for n in keep if self.node(n).modality in wanted}
-        new_nodes = [n for n in self.nodes if n.name in keep]
+        from ililab._graphcheck import kept_names
+
+        keep = kept_names(self, nodes, modalities)
         new_edges = [e for e in self.edges if e.source in keep and e.target in keep]
-        return DependencyGraph(new_nodes, new_edges, self.meta)
+        return DependencyGraph([n for n in self.nodes if n.name in keep], new_edges, self.meta)
 
     def with_edges(self, edges: Iterable[Edge], **meta_updates: Any) -> DependencyGraph:
         """A copy with other edges (and updated meta entries).
@@ -482,13 +463,17 @@ class DependencyGraph:
         return self.with_edges(self.edges, **meta_updates)
 
     def is_acyclic(self) -> bool:
-        """Whether the directed edges contain no cycle."""
-        import networkx as nx
+        """Whether the directed edges contain no cycle.
 
-        g = nx.DiGraph()
-        g.add_nodes_from(self.names)
-        g.add_edges_from((e.source, e.target) for e in self.edges if e.directed)
-        return nx.is_directed_acyclic_graph(g)
+        Examples
+        --------
+        >>> cycle = [Edge("a", "b"), Edge("b", "c"), Edge("c", "a")]
+        >>> DependencyGraph(["a", "b", "c"], cycle[:2]).is_acyclic(), DependencyGraph(["a", "b", "c"], cycle).is_acyclic()
+        (True, False)
+        """
+        from ililab._graphdoc import is_acyclic
+
+        return is_acyclic(self)
 
     # -- conversions --------------------------------------------------------------------
 
@@ -502,11 +487,7 @@ class DependencyGraph:
         """
         from ililab._graphdoc import document_of
 
-        meta = _thaw(self.meta)
-        stable = [[e.source, e.target, e.stability] for e in self.edges if e.stability is not None]
-        if stable:
-            meta[STABILITY_KEY] = stable
-        return document_of(self, meta, FORMAT)
+        return document_of(self, _thaw(self.meta), FORMAT, STABILITY_KEY)
 
     @classmethod
     def from_dict(cls, document: Any) -> DependencyGraph:
@@ -552,7 +533,16 @@ class DependencyGraph:
         return cls.from_dict(parse_json(text))
 
     def save(self, path: str | Path, format: str | None = None) -> Path:
-        """Write the graph atomically; the format follows the extension unless given."""
+        """Write the graph atomically; the format follows the extension unless given.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> g = DependencyGraph(["a", "b"], [Edge("a", "b", weight=0.5)])
+        >>> with tempfile.TemporaryDirectory() as folder:  # removed with what it holds
+        ...     DependencyGraph.from_json(g.save(Path(folder) / "g.json").read_text()) == g
+        True
+        """
         from ililab.io import write_graph
 
         return write_graph(self, path, format=format)
@@ -563,6 +553,14 @@ class DependencyGraph:
         ``path`` (png/svg/pdf) saves the picture; ``options`` are those of
         ``plot_graph``: ``layout``, ``top_k``, ``min_confidence``, ``min_weight``,
         ``title``, ``seed``, ``dpi``, ``legend``. Returns the matplotlib Figure.
+
+        Examples
+        --------
+        >>> import tempfile  # a bare Figure, not pyplot's: no window and nothing to close; Agg draws the PNG
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     fig = DependencyGraph(["a", "b"], [Edge("a", "b")]).plot(Path(folder) / "g.png", dpi=40)
+        ...     type(fig).__name__, (Path(folder) / "g.png").read_bytes()[1:4]
+        ('Figure', b'PNG')
         """
         from ililab.viz import plot_graph
 

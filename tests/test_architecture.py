@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1] / "ililab"
 # (then every module under it). docs/architecture.md describes the same table.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("ililab.errors", "ililab._version", "ililab._palette", "ililab.progress", "ililab.files")),
-    ("types", ("ililab.graph", "ililab._graphdoc", "ililab.knowledge", "ililab.dataset")),
+    ("types", ("ililab.graph", "ililab._graphdoc", "ililab._graphcheck", "ililab.knowledge", "ililab.dataset")),
     ("graph algorithms", ("ililab.cpdag", "ililab.metrics")),
     ("statistics", ("ililab.stats",)),
     ("soft-label preparation", ("ililab.transforms", "ililab.softmax")),

@@ -39,7 +39,6 @@ PENDING: dict[str, str] = {
     "ililab.softmax": "soft-label restructuring (issue14): the module is being rewritten",
     "ililab.transforms": "soft-label restructuring (issue14): shared helpers move to stats",
     "ililab.stats": "soft-label restructuring (issue14): receives the helpers of transforms/softmax",
-    "ililab.graph": "being cut under 600 lines (issue18)",
 }
 
 # Numba kernels compiled without a CPython wrapper: calling one from Python crashes the
