@@ -519,13 +519,21 @@ def fill_censored(
     proj = np.eye(p) - q @ q.T
     per_row = censored.sum(axis=1)
     joint = float(np.sum(per_row.astype(np.float64) ** 3 + per_row * p)) <= JOINT_WORK
+    # Only the rows with censored entries change: the moments are updated by their difference
+    # (about a shift near the means, so the sums stay small) instead of a full pass per sweep.
+    hit = np.flatnonzero(per_row)
+    part, part_censored, part_bounds, part_signs = y[hit], censored[hit], bounds[hit], signs[hit]
+    centre = y.mean(axis=0)
+    gram = (y - centre).T @ (y - centre)
+    total = (y - centre).sum(axis=0)
     extra = np.zeros((p, p))
     done = 0
     previous = None
     for sweep in range(1, sweeps + 1):
         done = sweep
-        mean = y.mean(axis=0)
-        cov = proj @ (covariance(y) + extra) @ proj
+        mean = centre + total / n
+        full = (gram - np.outer(total, total) / n + extra) / (n - 1)
+        cov = proj @ full @ proj
         if previous is not None and np.linalg.norm(cov - previous) < tolerance / 2 * np.linalg.norm(cov):
             done = sweep - 1
             break  # the fit no longer moves (EM converges linearly: the entries may still creep)
@@ -537,23 +545,31 @@ def fill_censored(
         omega = np.linalg.inv(cov + qq + 1e-9 * scale * np.eye(p)) - qq / scale**2
         step = _joint_e_step if joint else _one_at_a_time_e_step
         with np.errstate(all="ignore"):
-            new, new_extra = step(y, mean, omega, censored, bounds, signs)
+            new, new_extra = step(part, mean, omega, part_censored, part_bounds, part_signs)
         if not (np.isfinite(new).all() and np.isfinite(new_extra).all()):
             if joint:  # numerically degenerate rows (e.g. whole columns censored): the simpler E-step
                 joint = False
                 continue
             break  # keep the last finite sweep
-        change = float(np.max(np.abs(new - y)))
-        y, extra = new, new_extra
+        change = float(np.max(np.abs(new - part)))
+        old_c, new_c = part - centre, new - centre
+        gram += new_c.T @ new_c - old_c.T @ old_c
+        total += new_c.sum(axis=0) - old_c.sum(axis=0)
+        part, extra = new, new_extra
         if change < tolerance * np.sqrt(scale):
             break
-    return CensoredFill(y, covariance(y) + extra, count, done)
+        if not joint and sweep >= ONE_AT_A_TIME_SWEEPS:
+            break
+    y[hit] = part
+    return CensoredFill(y, covariance(y) + extra / (n - 1), count, done)
 
 
 #: Above this much work (the sum over rows of k³ + k·p for k censored entries in a row) the E-step
 #: of :func:`fill_censored` treats each censored entry on its own given the row's other entries
 #: instead of the row's censored entries jointly.
 JOINT_WORK = 5e8
+#: ... and then runs at most this many sweeps (it converges slowly, and each costs a pass over the rows).
+ONE_AT_A_TIME_SWEEPS = 8
 
 
 def _truncated_moments(m, s, bound, sign):
@@ -575,8 +591,8 @@ def _truncated_moments(m, s, bound, sign):
 
 
 def _one_at_a_time_e_step(y, mean, omega, censored, bounds, signs):
-    """Each censored entry given the row's other entries (current values): new rows, and the kept variance on the diagonal."""
-    n, p = y.shape
+    """Each censored entry given the row's other entries (current values): new rows, and the summed kept variances (diagonal)."""
+    p = y.shape[1]
     d = np.diag(omega)
     sd = 1.0 / np.sqrt(d)
     # conditional mean of each entry given the rest of its row: y_j - ((y - mean) Ω)_j / Ω_jj
@@ -584,7 +600,7 @@ def _one_at_a_time_e_step(y, mean, omega, censored, bounds, signs):
     rows, cols = np.nonzero(censored)
     new = y.copy()
     new[rows, cols], v = _truncated_moments(cond[rows, cols], sd[cols], bounds[rows, cols], signs[rows, cols])
-    return new, np.diag(np.bincount(cols, v, minlength=p) / (n - 1))
+    return new, np.diag(np.bincount(cols, v, minlength=p))
 
 
 def _joint_e_step(y, mean, omega, censored, bounds, signs):
@@ -594,11 +610,11 @@ def _joint_e_step(y, mean, omega, censored, bounds, signs):
     and covariance are approximated by imposing the bounds one after the other, each time
     matching the first two moments of the truncated marginal and updating the others by
     regression (assumed-density filtering). Returns the rows with the censored entries at
-    their conditional means and the summed conditional covariances divided by ``n - 1``.
+    their conditional means and the summed conditional covariances.
     Rows are processed in batches of equal size (a geometric grid of sizes), padded with free dummy
     entries (independent, unbounded), so the loop over entries runs a few dozen times per sweep.
     """
-    n, p = y.shape
+    p = y.shape[1]
     new = y.copy()
     dev = y - mean
     dev[censored] = 0.0  # the regression on observed entries only
@@ -645,5 +661,5 @@ def _joint_e_step(y, mean, omega, censored, bounds, signs):
             pairs = real[:, :, None] & real[:, None, :]
             flat = (s_idx[:, :, None] * p + s_idx[:, None, :])[pairs]
             extra += np.bincount(flat, v[pairs], minlength=p * p)
-    extra = extra.reshape(p, p) / (n - 1)
+    extra = extra.reshape(p, p)
     return new, (extra + extra.T) / 2
