@@ -878,9 +878,11 @@ def split_half_discrepancy(
 
 
 #: A block with more than this share of censored entries (stored as 0) is not claimed identified:
-#: the censored values are estimated, and the inversion is only as good as that estimate (float32,
-#: s = 8, 2 x 20: F1 1.00 at 0.1-1.9% censored, 0.73-0.80 at 3.9-8.8%; benchmarks/softmax_graphs.py).
-CENSORED_LIMIT = 0.03
+#: the censored values are estimated, and the inversion is only as good as that estimate. With the
+#: joint EM of :func:`ililab.stats.fill_censored` on the centred logits, float32 outputs at s = 6-8
+#: (C = 10-50, 1-2 blocks, seeds 20-27) scored F1 >= 0.99 in all 19 runs at 3-19.5% censored that
+#: passed the other checks; the runs at 18-37% mostly failed the split-half check.
+CENSORED_LIMIT = 0.15
 
 
 def _centring(p: int, blocks: Sequence[np.ndarray]) -> np.ndarray:

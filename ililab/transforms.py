@@ -443,6 +443,7 @@ def censored_coordinates(plan: TransformPlan, raw: np.ndarray, info: dict) -> tu
     low = x[below].min() if below.any() else -np.inf
     lows = np.full(group.size, low)
     highs = np.full(group.size, x[above].max() if above.any() else np.inf)
+    shifted = []  # softmax blocks in log p = z - logsumexp(z): Gaussian only up to a per-row shift
     for i, c, _ in plan._groups():
         lo, hi = plan._bounds(i)
         pos = np.searchsorted(group, c)
@@ -450,12 +451,24 @@ def censored_coordinates(plan: TransformPlan, raw: np.ndarray, info: dict) -> tu
             lows[pos], highs[pos] = np.log(lo) - np.log1p(-lo), np.log(hi) - np.log1p(-hi)
         else:
             lows[pos] = np.log(lo)
-    fit = fill_censored(x[:, group], below[:, group], lows, above[:, group], highs)
-    x[:, group] = fit.rows
+            shifted.append(pos)
+    # `auto` may fall back from softmax to `log`: the same plan on the same rows is filled once
+    columns = tuple(tuple(map(tuple, c)) for c in (plan.blocks, plan.sigmoid))
+    key = (plan.name, columns, plan.renormalise, plan.lows, plan.highs, raw.shape)
+    cached = info.get("_censored_fill")
+    if cached is not None and cached[0] == key:
+        _, values, fit_cov, count, sweeps = cached
+    else:
+        fit = fill_censored(x[:, group], below[:, group], lows, above[:, group], highs, shift_blocks=shifted)
+        values, fit_cov, count, sweeps = fit.rows[(below | above)[:, group]], fit.covariance, fit.censored, fit.sweeps
+        info["_censored_fill"] = (key, values, fit_cov, count, sweeps)
+    sub = x[:, group]
+    sub[(below | above)[:, group]] = values
+    x[:, group] = sub
     cov = covariance(x)
-    cov[np.ix_(group, group)] = fit.covariance
-    info["censored_values"] = fit.censored
-    info["censored_em_sweeps"] = fit.sweeps
+    cov[np.ix_(group, group)] = fit_cov
+    info["censored_values"] = count
+    info["censored_em_sweeps"] = sweeps
     return x, cov
 
 

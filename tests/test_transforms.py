@@ -160,3 +160,27 @@ def test_softmax_block_beside_a_sigmoid_block_works_block_by_block():
         ds = transform_dataset(values, make_nodes(16), "log")
     np.testing.assert_allclose(ds.data[:, 8:], tags.logits, atol=1e-6)  # the sigmoid block got its logit
     np.testing.assert_allclose(ds.data[:, :8], np.log(soft.probabilities), atol=1e-9)
+
+
+def test_auto_falling_back_to_log_fills_the_censored_values_once(monkeypatch):
+    from ililab import transforms
+    from ililab.simulate import simulate_soft_labels
+
+    sim = simulate_soft_labels(3, 2000, ("audio", "visual"), seed=0, dtype=np.float32)
+    p = sim.probabilities.copy()
+    p[:20, 1] += p[:20, 0]  # rows still sum to 1
+    p[:20, 0] = 0.0
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return fill(*args, **kwargs)
+
+    fill = transforms.fill_censored
+    monkeypatch.setattr(transforms, "fill_censored", counting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = transform_dataset(p, make_nodes(6, sim.names), "auto")
+    # 2 x 3 classes: the softmax is not undone, `auto` falls back to log-probabilities with the same EM fill
+    assert ds.info["transform"] == "log" and ds.info["censored_values"] == 20
+    assert len(calls) == 1 and np.isfinite(ds.data).all() and (ds.data[:20, 0] < np.log(1.4e-45)).all()
