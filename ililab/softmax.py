@@ -71,6 +71,7 @@ alone, without a structure search each.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -78,9 +79,12 @@ from typing import Any
 
 import numpy as np
 
-from ililab.errors import DataError
+from ililab.dataset import Dataset
+from ililab.errors import DataError, IlilabWarning
+from ililab.progress import Progress
 from ililab.scores.bic import DEFAULT_PENALTY
-from ililab.stats import check_enough_rows
+from ililab.stats import DEFAULT_CHUNK_ROWS, as_shards, check_enough_rows, in_memory, iter_chunks, shard_moments
+from ililab.transform_plan import approximate_warning, censored_coordinates, input_dtype, plan_for
 
 __all__ = [
     "SoftmaxInversion",
@@ -928,19 +932,6 @@ def softmax_dataset(
         Covariance = the estimated logit covariance; ``data`` = imputed logits whose sample
         covariance equals it (in-memory data only; streamed data gives ``data=None``).
     """
-    import warnings
-
-    from ililab.dataset import Dataset
-    from ililab.transforms import (
-        IlilabWarning,
-        _approximate_warning,
-        _in_memory,
-        _moments,
-        censored_coordinates,
-        input_dtype,
-        plan_for,
-    )
-
     stack = 3
     soft = [b for b in blocks if getattr(b, "kind", "softmax") == "softmax"]
     negative = [b for b in soft if b.has_negative]
@@ -958,7 +949,7 @@ def softmax_dataset(
     plan = CentredLogPlan(tuple(np.asarray(b.columns) for b in soft), floor, base=base)
     columns = list(plan.blocks)
     censored_share = 0.0
-    if _in_memory(values, len(nodes)):
+    if in_memory(values, len(nodes)):
         raw = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
         coords, filled_cov = censored_coordinates(base, raw, info)
         n = coords.shape[0]
@@ -975,7 +966,7 @@ def softmax_dataset(
     else:
         w = None
         clipped = sum(plan.clipped(chunk) for _, chunk in _iter(values, chunk_rows))
-        moments = _moments(values, chunk_rows, plan, progress, engine)
+        moments = shard_moments(values, chunk_rows, plan, progress, engine)
         cov_w, n = moments.covariance(), int(moments.n)
         check_enough_rows(n, len(nodes))
         info["streamed"] = True
@@ -995,8 +986,6 @@ def softmax_dataset(
             IlilabWarning,
             stacklevel=stack,
         )
-    from ililab.progress import Progress
-
     # the caller's bar (rows of the covariance pass) says whether bars are wanted (not with --quiet)
     wanted = bool(getattr(getattr(progress, "__self__", None), "_enabled", False))
     bar = Progress(3, "undoing the softmax", enabled=wanted)
@@ -1056,7 +1045,7 @@ def softmax_dataset(
                 IlilabWarning,
                 stacklevel=stack,
             )
-    _approximate_warning(blocks, stack + 1)
+    approximate_warning(blocks, stack + 1)
     if len(soft) < len(blocks):
         warnings.warn(
             "independent (multi-label, sigmoid) probability columns are mapped back to their logits",
@@ -1067,9 +1056,7 @@ def softmax_dataset(
     if w is None:
         # Streamed: a resampling pass (bootstrap) re-reads the rows through `plan` and redoes the
         # inversion per replicate with `plan.regularise`.
-        from ililab.transforms import _as_shards
-
-        info["_source"] = _as_shards(values)
+        info["_source"] = as_shards(values)
         info["_plan"] = plan
     try:
         data = impute_logits(w, result, cov_w, columns) if w is not None else None
@@ -1083,7 +1070,4 @@ def softmax_dataset(
 
 
 def _iter(values, chunk_rows):
-    from ililab.stats import iter_chunks
-    from ililab.transforms import _CHUNK, _as_shards
-
-    return iter_chunks(_as_shards(values), chunk_rows or _CHUNK)
+    return iter_chunks(as_shards(values), chunk_rows or DEFAULT_CHUNK_ROWS)

@@ -37,6 +37,10 @@ __all__ = [
     "chunk_moments",
     "merge_moments",
     "iter_chunks",
+    "as_shards",
+    "in_memory",
+    "IN_MEMORY_BYTES",
+    "shard_moments",
     "streaming_moments",
     "CensoredFill",
     "fill_censored",
@@ -290,6 +294,32 @@ def iter_chunks(arrays: Sequence[np.ndarray], chunk_rows: int | None = None) -> 
                         chunk = chunk.astype(np.float64)
                     yield first + start, chunk
         first += n
+
+
+def as_shards(values: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The list of arrays behind ``values``: one array, or a sequence of row shards."""
+    return [values] if isinstance(values, np.ndarray) else list(values)
+
+
+# Data up to this size (as float64) is kept in memory as rows; larger memory maps and shards
+# are only streamed to their covariance, and learners get data=None.
+IN_MEMORY_BYTES = 256 * 2**20
+
+
+def in_memory(values: np.ndarray | Sequence[np.ndarray], n_columns: int) -> bool:
+    """Whether ``values`` (an array, or shards) is kept in memory as rows (``IN_MEMORY_BYTES``)."""
+    if not isinstance(values, np.ndarray) or isinstance(values, np.memmap):
+        shards = as_shards(values)
+        return sum(s.shape[0] for s in shards) * n_columns * 8 <= IN_MEMORY_BYTES
+    return True
+
+
+def shard_moments(values, chunk_rows: int | None, transform, progress, engine) -> Moments:
+    """One streaming pass over ``values``: by ``engine.moments`` when given, else :func:`streaming_moments`."""
+    rows = chunk_rows or None
+    if engine is not None:
+        return engine.moments(as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
+    return streaming_moments(as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
 
 
 def _check_finite(chunk: np.ndarray, first_row: int, source: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 import ililab
 from ililab import softmax as sm
-from ililab import transforms
+from ililab import stats, transforms
 from ililab.errors import DataError
 from ililab.io import make_nodes
 from ililab.metrics import adjacency_scores
@@ -230,7 +230,7 @@ def test_bootstrap_on_streamed_probabilities_redoes_the_inversion(tmp_path, monk
     sim = simulate_soft_labels(10, 4000, modalities=("audio",), seed=1)
     path = tmp_path / "p.npy"
     np.save(path, sim.probabilities)
-    monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 1000)  # force the streamed path
+    monkeypatch.setattr(stats, "IN_MEMORY_BYTES", 1000)  # force the streamed path
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = ililab.infer_graph(path, names=sim.names, bootstrap=4, seed=0)

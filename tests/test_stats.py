@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from ililab import transforms
+from ililab import stats, transforms
 from ililab.errors import DataError, SingularCovarianceError
 from ililab.graph import Node
 from ililab.stats import (
@@ -171,7 +171,7 @@ def test_transform_streamed_equals_in_memory(soft_small, tmp_path, monkeypatch, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         in_memory = transforms.transform_dataset(soft_small.probabilities, nodes, transform)
-        monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 0)
+        monkeypatch.setattr(stats, "IN_MEMORY_BYTES", 0)
         streamed = transforms.transform_dataset(np.load(path, mmap_mode="r"), nodes, transform, chunk_rows=257)
     assert streamed.data is None and in_memory.data is not None
     assert streamed.info["streamed"] is True

@@ -163,7 +163,7 @@ def test_softmax_block_beside_a_sigmoid_block_works_block_by_block():
 
 
 def test_auto_falling_back_to_log_fills_the_censored_values_once(monkeypatch):
-    from ililab import transforms
+    from ililab import transform_plan
     from ililab.simulate import simulate_soft_labels
 
     sim = simulate_soft_labels(3, 2000, ("audio", "visual"), seed=0, dtype=np.float32)
@@ -176,8 +176,8 @@ def test_auto_falling_back_to_log_fills_the_censored_values_once(monkeypatch):
         calls.append(1)
         return fill(*args, **kwargs)
 
-    fill = transforms.fill_censored
-    monkeypatch.setattr(transforms, "fill_censored", counting)
+    fill = transform_plan.fill_censored
+    monkeypatch.setattr(transform_plan, "fill_censored", counting)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = transform_dataset(p, make_nodes(6, sim.names), "auto")
