@@ -37,6 +37,7 @@ __all__ = [
     "chunk_moments",
     "merge_moments",
     "iter_chunks",
+    "file_backing",
     "as_shards",
     "in_memory",
     "IN_MEMORY_BYTES",
@@ -240,7 +241,7 @@ class _PairwiseMerger:
         return out
 
 
-def _file_backing(array: np.ndarray) -> tuple[str, int] | None:
+def file_backing(array: np.ndarray) -> tuple[str, int] | None:
     """(file name, byte offset) of a whole-file, C-ordered ``np.memmap`` (as ``np.load(mmap_mode='r')`` gives)."""
     if not isinstance(array, np.memmap) or not isinstance(array.base, mmap.mmap):
         return None
@@ -267,7 +268,7 @@ def iter_chunks(arrays: Sequence[np.ndarray], chunk_rows: int | None = None) -> 
     first = 0
     requested = chunk_rows
     for array in arrays:
-        backing = _file_backing(array)
+        backing = file_backing(array)
         n, p = array.shape
         chunk_rows = requested if requested is not None else auto_chunk_rows(p)
         if backing is None:
