@@ -4,7 +4,7 @@ A :class:`TransformPlan` is fixed once the probability blocks are known
 (:mod:`ililab.probability_blocks`) and maps any chunk of rows to coordinates, so the same plan
 runs on every chunk of a streaming pass and again on each bootstrap replicate.
 :func:`censored_coordinates` replaces the censored entries (stored as 0 or 1) of in-memory rows
-by Gaussian EM (:func:`ililab.stats.fill_censored`). The ``softmax`` transform builds on the
+by Gaussian EM (:func:`ililab.censored.fill_censored`). The ``softmax`` transform builds on the
 ``log`` plan (:mod:`ililab.softmax`).
 """
 
@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ililab.censored import fill_censored
 from ililab.errors import IlilabWarning
 from ililab.probability_blocks import SIMPLEX_TOLERANCE, SimplexBlock, censoring_bounds
-from ililab.stats import as_shards, covariance, fill_censored
+from ililab.stats import as_shards, covariance
 
 __all__ = [
     "LOGIT_EPSILON",
@@ -43,7 +44,7 @@ class TransformPlan:
     Picklable, so the same plan runs on every chunk of a streaming pass, in
     worker processes and on Dask workers. A value stored as 0 (or 1) is censored: the plan
     puts it at its bound (``lows``/``highs``); :func:`transform_dataset` then replaces it by
-    its conditional expectation (:func:`ililab.stats.fill_censored`) when the rows are in memory.
+    its conditional expectation (:func:`ililab.censored.fill_censored`) when the rows are in memory.
 
     Attributes
     ----------

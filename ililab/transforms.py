@@ -30,7 +30,7 @@ multi-label probabilities) and maps them to coordinates with a full-rank covaria
 
 Sigmoid blocks get a per-column logit under every transform but ``none``. A probability
 stored as 0 (or 1) is censored — below the rounding step or the dtype's smallest number —
-and is estimated by Gaussian EM (:func:`ililab.stats.fill_censored`) rather than clipped to
+and is estimated by Gaussian EM (:func:`ililab.censored.fill_censored`) rather than clipped to
 a constant; ``info["censored_values"]`` counts them.
 """
 
@@ -52,7 +52,7 @@ from ililab.probability_blocks import (
     detect_probability_blocks,
     detect_simplex_blocks,
 )
-from ililab.softmax import softmax_dataset
+from ililab.softmax_transform import softmax_dataset
 from ililab.stats import as_shards, check_enough_rows, covariance, in_memory, iter_chunks, shard_moments
 from ililab.transform_plan import (
     CLR_RIDGE,

@@ -203,22 +203,22 @@ def _centred_error(fit, truth, h):
 
 
 def test_censored_log_softmax_is_estimated_against_the_uncensored_classes(underflowed_log_softmax, monkeypatch):
-    from ililab import stats
+    from ililab import censored
 
     y, cut, truth, h = underflowed_log_softmax
     assert 0.5 < cut.mean() < 0.6
-    shifted = stats.fill_censored(y, cut, -8.0, shift_blocks=[np.arange(6)])
+    shifted = censored.fill_censored(y, cut, -8.0, shift_blocks=[np.arange(6)])
     assert shifted.censored == int(cut.sum()) and (shifted.rows[cut] < -8.0).all()
     assert _centred_error(shifted, truth, h) < 0.15
     # a Gaussian on log p itself (logsumexp taken for Gaussian) is far off
-    assert _centred_error(stats.fill_censored(y, cut, -8.0), truth, h) > 0.4
+    assert _centred_error(censored.fill_censored(y, cut, -8.0), truth, h) > 0.4
     # ... and so is each censored entry on its own given the row's current values, where rows have several
-    monkeypatch.setattr(stats, "JOINT_WORK", 0.0)
-    assert _centred_error(stats.fill_censored(y, cut, -8.0, shift_blocks=[np.arange(6)]), truth, h) > 0.25
+    monkeypatch.setattr(censored, "JOINT_WORK", 0.0)
+    assert _centred_error(censored.fill_censored(y, cut, -8.0, shift_blocks=[np.arange(6)]), truth, h) > 0.25
 
 
 def test_truncated_moments_stay_finite_in_the_far_tail():
-    from ililab.stats import _truncated_moments
+    from ililab.censored import _truncated_moments
 
     # N(0, 1) below -40: mean about -40 - 1/40, variance about 1/40²
     m, s, bound = np.zeros(3), np.array([1.0, 0.0, 1e-200]), np.array([-40.0, -1.0, -1.0])
