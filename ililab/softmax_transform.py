@@ -253,11 +253,9 @@ def softmax_dataset(
             stacklevel=stack,
         )
     info["transform"] = "softmax"
-    if w is None:
-        # Streamed: a resampling pass (bootstrap) re-reads the rows through `plan` and redoes the
-        # inversion per replicate with `plan.regularise`.
-        info["_source"] = as_shards(values)
-        info["_plan"] = plan
+    # Streamed: a resampling pass (bootstrap) re-reads the rows through `plan` and redoes the
+    # inversion per replicate with `plan.regularise`.
+    source = tuple(as_shards(values)) if w is None else None
     try:
         data = impute_logits(w, result, cov_w, columns) if w is not None else None
     except (DataError, np.linalg.LinAlgError) as error:  # a near-singular completion: no rows to hand out
@@ -266,7 +264,7 @@ def softmax_dataset(
         info["softmax"].update(identified=False, reason=f"the completed logits are numerically singular ({error})")
         info["softmax"].pop("kept_unidentified", None)  # the kept inversion is not used after all
         return None
-    return Dataset(tuple(nodes), result.covariance, n, data, info)
+    return Dataset(tuple(nodes), result.covariance, n, data, info, plan=plan if w is None else None, source=source)
 
 
 def _iter(values, chunk_rows):

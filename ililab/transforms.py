@@ -177,13 +177,13 @@ def transform_dataset(
     if chosen == "none":
         if in_memory(values, len(nodes)):
             x = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
-            info["_plan"] = TransformPlan("none")
-            return Dataset(tuple(nodes), covariance(x), x.shape[0], x, info)
+            return Dataset(tuple(nodes), covariance(x), x.shape[0], x, info, plan=TransformPlan("none"))
         moments = shard_moments(values, chunk_rows, None, progress, engine)
         info["streamed"] = True
-        info["_plan"] = TransformPlan("none")
-        info["_source"] = as_shards(values)
-        return Dataset(tuple(nodes), moments.covariance(), int(moments.n), None, info)
+        return Dataset(
+            tuple(nodes), moments.covariance(), int(moments.n), None, info,
+            plan=TransformPlan("none"), source=tuple(as_shards(values)),
+        )
     if blocks and (chosen == "softmax" or (transform == "auto" and AUTO_SOFTMAX)):
         dataset = softmax_dataset(
             values, nodes, found, info, explicit=transform == "softmax", chunk_rows=chunk_rows, progress=progress, engine=engine
@@ -242,7 +242,6 @@ def transform_dataset(
             n_clipped = clipped[0]
         x, cov, n_rows = None, moments.covariance(), int(moments.n)
         info["streamed"] = True
-        info["_source"] = as_shards(values)
         if n_clipped:
             info["clipped_values"] = n_clipped
             warnings.warn(
@@ -251,7 +250,6 @@ def transform_dataset(
                 IlilabWarning,
                 stacklevel=2,
             )
-    info["_plan"] = plan  # private: what bootstrap replicates re-apply; not copied into graph meta
     if info.get("censored_values"):
         warnings.warn(
             f"{info['censored_values']} soft-label values stored as 0 (or 1) are censored (only known to lie "
@@ -290,7 +288,9 @@ def transform_dataset(
     if n_rows < 2 or cov is None:
         raise DataError("need at least 2 rows")
     output_nodes = tuple(nodes) if len(kept_nodes) != len(nodes) else None
-    return Dataset(kept_nodes, cov, n_rows, x, info, output_nodes)
+    # plan and source: what bootstrap replicates re-apply (source only when streamed)
+    source = None if x is not None else tuple(as_shards(values))
+    return Dataset(kept_nodes, cov, n_rows, x, info, output_nodes, plan=plan, source=source)
 
 
 _RELIABILITY = (
