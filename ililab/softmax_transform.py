@@ -11,7 +11,6 @@ centres each softmax block (:class:`CentredLogPlan`), undoes the normalisation w
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,14 @@ from ililab.progress import Progress
 from ililab.scores.bic import DEFAULT_PENALTY
 from ililab.softmax import FAST_ABOVE, centred_logits, impute_logits, invert_softmax, probability_floor, split_half_discrepancy
 from ililab.stats import DEFAULT_CHUNK_ROWS, as_shards, check_enough_rows, in_memory, iter_chunks, shard_moments
-from ililab.transform_plan import approximate_warning, censored_coordinates, input_dtype, plan_for
+from ililab.transform_plan import (
+    TransformPlan,
+    approximate_warning,
+    censored_coordinates,
+    finish_covariance,
+    input_dtype,
+    plan_for,
+)
 
 __all__ = ["CentredLogPlan", "SPLIT_HALF_LIMIT", "CENSORED_LIMIT", "softmax_dataset"]
 
@@ -89,13 +95,6 @@ SPLIT_HALF_LIMIT = 0.5
 CENSORED_LIMIT = 0.15
 
 
-def _centring(p: int, blocks: Sequence[np.ndarray]) -> np.ndarray:
-    a = np.eye(p)
-    for cols in blocks:
-        a[np.ix_(cols, cols)] -= 1.0 / len(cols)
-    return a
-
-
 def softmax_dataset(
     values,
     nodes,
@@ -156,9 +155,7 @@ def softmax_dataset(
         check_enough_rows(n, len(nodes))
         w = plan.centre(coords)
         if filled_cov is not None:
-            a = _centring(w.shape[1], columns)
-            cov_w = a @ filled_cov @ a.T
-            cov_w = (cov_w + cov_w.T) / 2
+            cov_w = finish_covariance(TransformPlan("clr", tuple(columns)), filled_cov)  # the centring, as for clr
         else:
             cov_w = np.cov(w, rowvar=False)
         # plan_for puts the softmax blocks first, so their bounds lead base.lows
