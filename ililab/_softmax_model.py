@@ -53,7 +53,13 @@ FAST_ABOVE = 200
 
 
 def probability_floor(dtype: np.dtype | type) -> float:
-    """The floor probabilities are clipped to before ``log``: the smallest normal number of ``dtype``."""
+    """The floor probabilities are clipped to before ``log``: the smallest normal number of ``dtype``.
+
+    Examples
+    --------
+    >>> probability_floor(np.float32)  # float32's smallest normal number
+    1.1754943508222875e-38
+    """
     dt = np.dtype(dtype)
     return float(np.finfo(dt if dt.kind == "f" else np.float64).tiny)
 
@@ -72,6 +78,12 @@ def centred_logits(probabilities: np.ndarray, floor: float | None = None) -> tup
     -------
     (ndarray of shape (n, C), int)
         The centred logits (float64) and how many values were clipped.
+
+    Examples
+    --------
+    >>> w, clipped = centred_logits(np.array([[0.2, 0.3, 0.5]]))
+    >>> w.round(3).tolist(), clipped  # log p minus the row mean: the logits up to their shift
+    ([[-0.441, -0.035, 0.476]], 0)
     """
     if floor is None:
         floor = probability_floor(probabilities.dtype)
@@ -83,7 +95,13 @@ def centred_logits(probabilities: np.ndarray, floor: float | None = None) -> tup
 
 
 def block_indicators(p: int, blocks: Sequence[np.ndarray]) -> np.ndarray:
-    """``U`` of shape (p, M): column ``m`` is 1 on the columns of block ``m``."""
+    """``U`` of shape (p, M): column ``m`` is 1 on the columns of block ``m``.
+
+    Examples
+    --------
+    >>> block_indicators(4, [np.array([0, 1]), np.array([2, 3])]).tolist()
+    [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
+    """
     u = np.zeros((p, len(blocks)))
     for m, cols in enumerate(blocks):
         u[np.asarray(cols, dtype=int), m] = 1.0
@@ -105,6 +123,13 @@ def centred_precision(cov_w: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.
     ------
     DataError
         If the centred covariance has rank below ``p - M`` (a class constant within its block).
+
+    Examples
+    --------
+    >>> h = np.eye(3) - 1 / 3  # the centring of one block of 3 classes
+    >>> k, s = centred_precision(h @ np.diag([1.0, 2.0, 3.0]) @ h, block_indicators(3, [np.arange(3)]))
+    >>> bool(np.allclose(k @ s @ k, k)), bool(np.allclose(k.sum(axis=1), 0))  # a pseudo-inverse, null on 1
+    (True, True)
     """
     q = _orthonormal(u)
     proj = np.eye(cov_w.shape[0]) - q @ q.T
@@ -122,7 +147,19 @@ def centred_precision(cov_w: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def complete_covariance(k: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``(K + B Bᵀ)⁻¹``: the logit covariance that ``B`` (a vector for one block) completes ``K`` to."""
+    """``(K + B Bᵀ)⁻¹``: the logit covariance that ``B`` (a vector for one block) completes ``K`` to.
+
+    Examples
+    --------
+    >>> sigma = np.diag([1.0, 2.0, 3.0])
+    >>> u = block_indicators(3, [np.arange(3)])
+    >>> omega = np.linalg.inv(sigma)
+    >>> b = omega @ u[:, 0] / np.sqrt(u[:, 0] @ omega @ u[:, 0])  # the true normalisation vector
+    >>> h = np.eye(3) - 1 / 3
+    >>> k, _ = centred_precision(h @ sigma @ h, u)
+    >>> complete_covariance(k, b).round(6).tolist()  # the logit covariance again
+    [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0]]
+    """
     b2 = b[:, None] if b.ndim == 1 else b
     omega = k + b2 @ b2.T
     cov = np.linalg.inv(omega)
@@ -137,6 +174,16 @@ def observed_loglik(omega: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int)
     ``n/2 · (log det Ω - log det(UᵀΩU) - tr(K(Ω) S_w))``. Every ``Ω`` consistent with
     ``cov_w`` (e.g. ``K + bbᵀ`` for any ``b``) gives the same value: the data alone cannot
     tell completions apart; the sparsity of the model does.
+
+    Examples
+    --------
+    >>> u = block_indicators(3, [np.arange(3)])
+    >>> h = np.eye(3) - 1 / 3
+    >>> s = h @ np.diag([1.0, 2.0, 3.0]) @ h
+    >>> a = observed_loglik(np.diag([1.0, 0.5, 1 / 3]), s, u, 100)
+    >>> b = observed_loglik(np.linalg.inv(np.diag([1.0, 2.0, 3.0]) + 0.5), s, u, 100)  # another shift
+    >>> bool(np.isclose(a, b))  # the data cannot tell the two apart
+    True
     """
     ou = omega @ u
     a = np.linalg.inv(u.T @ ou)

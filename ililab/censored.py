@@ -36,6 +36,16 @@ class CensoredFill:
         How many entries were censored.
     sweeps : int
         EM sweeps run.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.multivariate_normal([0, 0], [[1, 0.8], [0.8, 1]], size=2000)
+    >>> below = y[:, 0] < -1.0
+    >>> y[below, 0] = -1.0  # only known to lie below -1
+    >>> fit = fill_censored(y, np.column_stack([below, np.zeros_like(below)]), -1.0)
+    >>> isinstance(fit, CensoredFill), fit.censored == int(below.sum()), bool(fit.rows[below, 0].max() < -1.0)
+    (True, True, True)
     """
 
     rows: np.ndarray

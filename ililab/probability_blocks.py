@@ -43,6 +43,14 @@ class SimplexBlock:
     ``kind`` is ``"softmax"`` (rows sum to 1 within ``max_deviation``) or ``"sigmoid"``
     (independent per-column probabilities in [0, 1], multi-label outputs); ``step`` is the
     rounding step of the values (``1e-4`` for 4 decimals) or 0 when they are not rounded.
+
+    Examples
+    --------
+    >>> from ililab.io import make_nodes
+    >>> p = np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]])
+    >>> block = detect_probability_blocks(p, make_nodes(2))[0]
+    >>> block.kind, block.columns.tolist(), block.has_negative, block.step
+    ('softmax', [0, 1], False, 0.0)
     """
 
     name: str | None
@@ -189,6 +197,15 @@ def detect_simplex_blocks(
 
     Rows must sum to 1 within ``tolerance``, or within ``APPROX_TOLERANCE`` when every
     value is in [0, 1] (rounded or low-precision probabilities).
+
+    Examples
+    --------
+    >>> from ililab.io import make_nodes
+    >>> p = np.array([[0.2, 0.8, 0.9], [0.5, 0.5, 0.1], [0.7, 0.3, 0.5]])
+    >>> detect_simplex_blocks(p, make_nodes(3))  # independent probabilities: no softmax block
+    []
+    >>> [b.columns.tolist() for b in detect_simplex_blocks(p[:, :2], make_nodes(2))]
+    [[0, 1]]
     """
     return [b for b in detect_probability_blocks(values, nodes, tolerance) if b.kind == "softmax"]
 
@@ -198,6 +215,13 @@ def censoring_bounds(dtype: np.dtype | type, step: float) -> tuple[float, float]
 
     Rounded values (``step`` > 0): half a step from each end. Otherwise the dtype's smallest
     subnormal number (what underflows to 0) and the largest number below 1 (a stored 1 is above it).
+
+    Examples
+    --------
+    >>> censoring_bounds(np.float64, 1e-3)  # 3 decimals: a stored 0 is below half a step
+    (0.0005, 0.9995)
+    >>> censoring_bounds(np.float32, 0.0)[0]  # float32's smallest subnormal
+    1.401298464324817e-45
     """
     if step > 0:
         return step / 2, 1 - step / 2

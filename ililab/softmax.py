@@ -149,6 +149,15 @@ class SoftmaxInversion:
     info : dict
         Diagnostics (JSON-serialisable): per block the candidates scored, the BIC margin of
         the best over the runner-up, EM steps, the identification report; the joint EM steps.
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_soft_labels
+    >>> sim = simulate_soft_labels(6, 2000, modalities=("audio",), seed=1)
+    >>> w, _ = centred_logits(sim.probabilities)
+    >>> result = invert_softmax(np.cov(w, rowvar=False), 2000, [np.arange(6)])
+    >>> result.covariance.shape, result.info["blocks"], result.info["edges"]
+    ((6, 6), [6], 6)
     """
 
     covariance: np.ndarray
@@ -156,7 +165,19 @@ class SoftmaxInversion:
     info: dict[str, Any] = field(default_factory=dict)
 
     def transfer(self, cov_w: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(T, A)`` with ``covariance = T S_w Tᵀ + U A Uᵀ``: imputed logits are ``T w`` plus a shift of covariance ``A``."""
+        """``(T, A)`` with ``covariance = T S_w Tᵀ + U A Uᵀ``: imputed logits are ``T w`` plus a shift of covariance ``A``.
+
+        Examples
+        --------
+        >>> from ililab.simulate import simulate_soft_labels
+        >>> sim = simulate_soft_labels(6, 2000, modalities=("audio",), seed=1)
+        >>> w, _ = centred_logits(sim.probabilities)
+        >>> cov_w, u = np.cov(w, rowvar=False), block_indicators(6, [np.arange(6)])
+        >>> result = invert_softmax(cov_w, 2000, [np.arange(6)])
+        >>> t, a = result.transfer(cov_w, u)
+        >>> bool(np.allclose(t @ cov_w @ t.T + u @ a @ u.T, result.covariance))
+        True
+        """
         omega = np.linalg.inv(self.covariance)
         a = np.linalg.inv(u.T @ omega @ u)
         t = np.eye(omega.shape[0]) - u @ a @ u.T @ omega
@@ -236,6 +257,17 @@ def impute_logits(w: np.ndarray, result: SoftmaxInversion, cov_w: np.ndarray, bl
     model) plus a per-block shift orthogonal, within the sample, to every centred-logit column,
     with covariance ``A`` — so the centred part of each row is the data itself. Used by
     learners and resampling code that need rows rather than a covariance.
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_soft_labels
+    >>> sim = simulate_soft_labels(6, 2000, modalities=("audio",), seed=1)
+    >>> w, _ = centred_logits(sim.probabilities)
+    >>> cov_w = np.cov(w, rowvar=False)
+    >>> result = invert_softmax(cov_w, 2000, [np.arange(6)])
+    >>> z = impute_logits(w, result, cov_w, [np.arange(6)])
+    >>> z.shape, bool(np.allclose(np.cov(z, rowvar=False), result.covariance))
+    ((2000, 6), True)
     """
     n, p = w.shape
     u = block_indicators(p, blocks)

@@ -45,6 +45,12 @@ class CentredLogPlan:
     float32 zero is clipped to float32's smallest number, not float64's. With ``base`` (a
     :class:`ililab.transforms.TransformPlan`), its coordinates are taken first: log p of the
     softmax blocks with censored zeros at their bound, a logit for sigmoid (multi-label) blocks.
+
+    Examples
+    --------
+    >>> plan = CentredLogPlan((np.array([0, 1, 2]),), floor=1e-6)
+    >>> plan(np.array([[0.2, 0.3, 0.5]])).round(3).tolist()  # each block's centred log-ratio
+    [[-0.441, -0.035, 0.476]]
     """
 
     blocks: tuple[np.ndarray, ...]
@@ -53,13 +59,25 @@ class CentredLogPlan:
     base: Any = None
 
     def clipped(self, chunk: np.ndarray) -> int:
-        """How many probabilities of ``chunk`` are censored (below the floor)."""
+        """How many probabilities of ``chunk`` are censored (below the floor).
+
+        Examples
+        --------
+        >>> CentredLogPlan((np.array([0, 1]),), floor=1e-6).clipped(np.array([[0.0, 1.0], [0.5, 0.5]]))
+        1
+        """
         if self.base is not None:
             return self.base.clipped(chunk)
         return int(sum((chunk[:, cols] < self.floor).sum() for cols in self.blocks))
 
     def centre(self, x: np.ndarray) -> np.ndarray:
-        """Centre each softmax block of log-coordinates ``x`` row by row (in place; returned)."""
+        """Centre each softmax block of log-coordinates ``x`` row by row (in place; returned).
+
+        Examples
+        --------
+        >>> CentredLogPlan((np.array([0, 1]),), floor=1e-6).centre(np.array([[1.0, 3.0, 7.0]])).tolist()
+        [[-1.0, 1.0, 7.0]]
+        """
         for cols in self.blocks:
             x[:, cols] -= x[:, cols].mean(axis=1, keepdims=True)
         return x
@@ -77,6 +95,15 @@ class CentredLogPlan:
 
         What a resampling pass over streamed rows must apply to each replicate's covariance
         (e.g. bootstrap), so that the inversion is redone per replicate.
+
+        Examples
+        --------
+        >>> from ililab.simulate import simulate_soft_labels
+        >>> sim = simulate_soft_labels(6, 2000, modalities=("audio",), seed=1)
+        >>> plan = CentredLogPlan((np.arange(6),), floor=1e-300)
+        >>> cov_w = np.cov(plan(sim.probabilities), rowvar=False)
+        >>> int(np.linalg.matrix_rank(cov_w)), int(np.linalg.matrix_rank(plan.regularise(cov_w, 2000)))  # full rank again
+        (5, 6)
         """
         return invert_softmax(cov, n, list(self.blocks)).covariance
 
@@ -130,6 +157,21 @@ def softmax_dataset(
     Dataset or None
         Covariance = the estimated logit covariance; ``data`` = imputed logits whose sample
         covariance equals it (in-memory data only; streamed data gives ``data=None``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from ililab.io import make_nodes
+    >>> from ililab.probability_blocks import detect_probability_blocks
+    >>> from ililab.simulate import simulate_soft_labels
+    >>> sim = simulate_soft_labels(6, 2000, modalities=("audio",), seed=1)
+    >>> nodes = make_nodes(6, sim.names)
+    >>> blocks = detect_probability_blocks(sim.probabilities, nodes)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     ds = softmax_dataset(sim.probabilities, nodes, blocks, {}, explicit=True)
+    >>> ds.info["transform"], ds.covariance.shape, ds.data.shape
+    ('softmax', (6, 6), (2000, 6))
     """
     stack = 3
     soft = [b for b in blocks if getattr(b, "kind", "softmax") == "softmax"]

@@ -60,6 +60,12 @@ class TransformPlan:
         Per softmax block: divide each row by its sum first (rows summing to 1 only approximately).
     lows, highs : tuple of float
         Per softmax block then per sigmoid block: the censoring bounds (:func:`censoring_bounds`).
+
+    Examples
+    --------
+    >>> plan = TransformPlan("clr", blocks=(np.array([0, 1, 2]),), lows=(1e-6,), highs=(1.0,))
+    >>> plan(np.array([[0.2, 0.3, 0.5]])).round(3).tolist()  # log p minus the row's mean log p
+    [[-0.441, -0.035, 0.476]]
     """
 
     name: str
@@ -82,7 +88,15 @@ class TransformPlan:
             yield len(self.blocks) + j, cols, "sigmoid"
 
     def censored(self, chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Masks (below, above) of the censored entries of ``chunk``, over its columns."""
+        """Masks (below, above) of the censored entries of ``chunk``, over its columns.
+
+        Examples
+        --------
+        >>> plan = TransformPlan("log", blocks=(np.array([0, 1]),), lows=(1e-4,), highs=(1.0,))
+        >>> below, above = plan.censored(np.array([[0.0, 1.0], [0.3, 0.7]]))
+        >>> below.tolist(), bool(above.any())
+        ([[True, False], [False, False]], False)
+        """
         below = np.zeros(chunk.shape, dtype=bool)
         above = np.zeros(chunk.shape, dtype=bool)
         if self.name == "none":
@@ -96,12 +110,26 @@ class TransformPlan:
         return below, above
 
     def clipped(self, chunk: np.ndarray) -> int:
-        """How many values of ``chunk`` are censored (stored as 0, or as 1 where a logit is taken)."""
+        """How many values of ``chunk`` are censored (stored as 0, or as 1 where a logit is taken).
+
+        Examples
+        --------
+        >>> plan = TransformPlan("log", blocks=(np.array([0, 1]),), lows=(1e-4,), highs=(1.0,))
+        >>> plan.clipped(np.array([[0.0, 1.0], [0.3, 0.7]]))
+        1
+        """
         below, above = self.censored(chunk)
         return int(below.sum() + above.sum())
 
     def coordinates(self, chunk: np.ndarray) -> np.ndarray:
-        """Per-column coordinates before any centring: log p (or logit p), censored values at their bounds."""
+        """Per-column coordinates before any centring: log p (or logit p), censored values at their bounds.
+
+        Examples
+        --------
+        >>> plan = TransformPlan("log", blocks=(np.array([0, 1]),), lows=(1e-4,), highs=(1.0,))
+        >>> plan.coordinates(np.array([[0.0, 1.0]])).round(3).tolist()  # the stored 0 at its bound, log 1e-4
+        [[-9.21, 0.0]]
+        """
         x = np.array(chunk, dtype=np.float64)
         if self.name == "none":
             return x
@@ -119,7 +147,14 @@ class TransformPlan:
         return x
 
     def finish(self, x: np.ndarray) -> np.ndarray:
-        """From :meth:`coordinates` to what the learner sees: centring (clr) or a reference (alr)."""
+        """From :meth:`coordinates` to what the learner sees: centring (clr) or a reference (alr).
+
+        Examples
+        --------
+        >>> plan = TransformPlan("alr", blocks=(np.array([0, 1, 2]),), keep=np.array([True, True, False]))
+        >>> plan.finish(np.log(np.array([[0.2, 0.3, 0.5]]))).round(3).tolist()  # against the last class
+        [[-0.916, -0.511]]
+        """
         if self.name in ("clr", "alr"):
             x = x.copy()
             for cols in self.blocks:
@@ -139,6 +174,12 @@ class TransformPlan:
         For ``clr``: add the ridge (``CLR_RIDGE`` times the block's mean variance) to each
         block, in place; other plain transforms have none. Same signature as
         :meth:`ililab.softmax.CentredLogPlan.regularise`, so resampling code treats both alike.
+
+        Examples
+        --------
+        >>> plan = TransformPlan("clr", blocks=(np.array([0, 1]),))
+        >>> plan.regularise(np.array([[2.0, 0.0], [0.0, 4.0]]), 100).tolist()  # + CLR_RIDGE x mean variance
+        [[2.003, 0.0], [0.0, 4.003]]
         """
         if self.name != "clr":
             return cov
@@ -151,10 +192,30 @@ class TransformPlan:
 
 
 def describe_block(block: SimplexBlock) -> str:
+    """How warnings and ``info`` name a block: its modality, or ``all columns``.
+
+    Examples
+    --------
+    >>> audio, unnamed = SimplexBlock("audio", np.arange(3), 0.0, False), SimplexBlock(None, np.arange(3), 0.0, False)
+    >>> describe_block(audio), describe_block(unnamed)
+    ('audio', 'all columns')
+    """
     return block.name if block.name is not None else "all columns"
 
 
 def approximate_warning(blocks: Sequence[SimplexBlock], stack: int) -> None:
+    """Warn that softmax blocks whose rows sum to 1 only approximately are renormalised row by row.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> loose = SimplexBlock("audio", np.arange(3), 0.003, False)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     approximate_warning([loose], stack=2)
+    >>> str(caught[0].message)[:48]
+    'rows of audio sum to 1 only within 0.003 (rounde'
+    """
     loose = [b for b in blocks if b.kind == "softmax" and b.max_deviation > SIMPLEX_TOLERANCE]
     if loose:
         worst = max(b.max_deviation for b in loose)
@@ -167,7 +228,15 @@ def approximate_warning(blocks: Sequence[SimplexBlock], stack: int) -> None:
 
 
 def plan_for(name: str, blocks: Sequence[SimplexBlock], dtype: np.dtype, keep: np.ndarray | None = None) -> TransformPlan:
-    """The :class:`TransformPlan` of ``name`` over ``blocks``: softmax blocks get ``name``, sigmoid blocks a logit."""
+    """The :class:`TransformPlan` of ``name`` over ``blocks``: softmax blocks get ``name``, sigmoid blocks a logit.
+
+    Examples
+    --------
+    >>> blocks = [SimplexBlock("audio", np.arange(3), 0.0, False, step=1e-3)]
+    >>> plan = plan_for("clr", blocks, np.dtype(np.float64))
+    >>> plan.name, [b.tolist() for b in plan.blocks], plan.lows
+    ('clr', [[0, 1, 2]], (0.0005,))
+    """
     soft = [b for b in blocks if b.kind == "softmax"]
     sig = [b for b in blocks if b.kind == "sigmoid"]
     bounds = [censoring_bounds(dtype, b.step) for b in soft + sig]
@@ -183,7 +252,13 @@ def plan_for(name: str, blocks: Sequence[SimplexBlock], dtype: np.dtype, keep: n
 
 
 def input_dtype(values) -> np.dtype:
-    """The smallest float dtype of the input arrays (float64 for integer data): what its zeros mean."""
+    """The smallest float dtype of the input arrays (float64 for integer data): what its zeros mean.
+
+    Examples
+    --------
+    >>> input_dtype([np.zeros(2, np.float32), np.zeros(2, np.float64)]), input_dtype(np.zeros(2, int))
+    (dtype('float32'), dtype('float64'))
+    """
     kinds = [np.dtype(a.dtype) for a in as_shards(values)]
     floats = [d for d in kinds if d.kind == "f"]
     return min(floats, key=lambda d: d.itemsize) if floats else np.dtype(np.float64)
@@ -193,6 +268,17 @@ def censored_coordinates(plan: TransformPlan, raw: np.ndarray, info: dict) -> tu
     """``plan.coordinates(raw)`` with censored entries filled by Gaussian EM; and the covariance, if any were censored.
 
     Records ``info["censored_values"]`` (and the EM sweeps) when entries were censored.
+
+    Examples
+    --------
+    >>> from ililab.simulate import simulate_soft_labels
+    >>> p = simulate_soft_labels(4, 500, ("audio",), seed=0).probabilities.copy()
+    >>> p[:5, 0] = 0.0  # five probabilities stored as 0
+    >>> plan = TransformPlan("log", blocks=(np.arange(4),), lows=(1e-4,), highs=(1.0,))
+    >>> info = {}
+    >>> x, cov = censored_coordinates(plan, p, info)
+    >>> info["censored_values"], bool((x[:5, 0] < np.log(1e-4)).all()), cov.shape
+    (5, True, (4, 4))
     """
     x = plan.coordinates(raw)
     below, above = plan.censored(raw)
@@ -234,7 +320,14 @@ def censored_coordinates(plan: TransformPlan, raw: np.ndarray, info: dict) -> tu
 
 
 def finish_covariance(plan: TransformPlan, cov: np.ndarray) -> np.ndarray:
-    """The covariance of ``plan.finish(x)`` from that of the coordinates ``x`` (a linear map)."""
+    """The covariance of ``plan.finish(x)`` from that of the coordinates ``x`` (a linear map).
+
+    Examples
+    --------
+    >>> plan = TransformPlan("clr", blocks=(np.array([0, 1]),))
+    >>> finish_covariance(plan, np.eye(2)).tolist()  # the covariance of the centred coordinates
+    [[0.5, -0.5], [-0.5, 0.5]]
+    """
     p = cov.shape[0]
     a = np.eye(p)
     if plan.name in ("clr", "alr"):
