@@ -59,9 +59,8 @@ CONVENIENCE: dict[tuple[str, str], str] = {
     ("ililab.dataset", "ililab.stats"): "Dataset.from_array computes the covariance with the one implementation",
 }
 
-# Debts: imports against the layers or across private names, in modules other helpers are
-# still editing (soft labels: softmax/transforms/stats). Remove an entry
-# when its import goes; the test fails while a listed import no longer exists.
+# Debts: imports against the layers or across private names (none left). An entry needs its
+# reason; the test fails while a listed import no longer exists.
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
 }
 
@@ -369,3 +368,32 @@ def test_the_architecture_page_names_every_layer_entry():
             if short not in page:
                 missing.append(short)
     assert missing == []
+
+
+def _page_layers() -> list[tuple[str, str]]:
+    """``(name, text)`` of each row of the page's layer table, lowest first."""
+    page = (ROOT.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = page.split("## Layers", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    rows: list[list[str]] = []
+    for line in table.splitlines():
+        head = line[:3].strip()
+        if head.isdigit():
+            name, _, rest = line[3:].strip().partition("  ")
+            rows.append([name, rest])
+        elif rows:
+            rows[-1][1] += " " + line.strip()
+    return [(name, text) for name, text in reversed(rows)]
+
+
+def test_the_page_table_is_the_layers_table():
+    """Same layer names in the same order, and each module in the row of its layer."""
+    rows = _page_layers()
+    assert [name for name, _ in rows] == [name for name, _ in LAYERS]
+    misplaced = []
+    for (name, text), (_, entries) in zip(rows, LAYERS):
+        for entry in entries:
+            rel = "ililab/__init__.py" if entry == "ililab" else entry.removeprefix("ililab.").replace(".", "/")
+            short = rel if entry == "ililab" else (f"{rel}/" if (ROOT / rel).is_dir() else f"{rel}.py")
+            if short not in text.split() and not any(w.strip(",()") == short for w in text.split()):
+                misplaced.append(f"{short} not in row {name!r}")
+    assert misplaced == []
