@@ -39,7 +39,8 @@ probabilities:
   (parameters by EM) rises;
 * ``inv∩logp``: the edges of the inversion's graph that log-p GRaSP also finds.
 
-Uses private functions of ``ililab.softmax`` on purpose: it examines the inversion's search.
+Uses private functions of ``ililab.softmax`` on purpose (``_softmax_model``, ``_softmax_candidates``):
+it examines the inversion's search.
 
 What it showed (seeds 0-4 and 20-24, library as on main 7974fd4; the full table is in the issue-14b
 closing note): at 1 x 5, 2 x 3 and degree 4 1 x 8 the true graph scores no better than a sparser
@@ -66,6 +67,8 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 from softmax_graphs import REGIMES, _log_probabilities, _simulate  # noqa: E402
 
+from ililab import _softmax_candidates as smc  # noqa: E402
+from ililab import _softmax_model as smm  # noqa: E402
 from ililab import softmax as sm  # noqa: E402
 from ililab.metrics import adjacency_scores  # noqa: E402
 from ililab.scores.bic import DEFAULT_PENALTY  # noqa: E402
@@ -89,10 +92,10 @@ def observed_bic(dag: np.ndarray, s: np.ndarray, u: np.ndarray, n: int, starts, 
     """Observed-data BIC of ``dag``: its parameters fitted by EM (structure fixed), best of ``starts``."""
     best = -np.inf
     for cov in starts:
-        omega = sm._dag_precision(cov, dag)
+        omega = smm._dag_precision(cov, dag)
         ll = sm.observed_loglik(omega, s, u, n)
         for _ in range(iterations):
-            omega = sm._dag_precision(sm._e_step(omega, s, u), dag)
+            omega = smm._dag_precision(smm._e_step(omega, s, u), dag)
             new = sm.observed_loglik(omega, s, u, n)
             if new - ll < 1e-7 * n:  # EM never decreases it; stop when it stalls
                 ll = max(ll, new)
@@ -109,9 +112,9 @@ def basin(k, s, u, n, b_true, true, seed: int, relative: float, tries: int = 3) 
     for _ in range(tries):
         b = b_true + rng.normal(size=b_true.shape) * relative * np.sqrt(np.mean(b_true**2))
         try:
-            fit = sm._fit(sm.complete_covariance(k, b), s, u, n, DEFAULT_PENALTY, seed)
-            fit, _ = sm._structural_em(fit, s, u, n, DEFAULT_PENALTY, seed, sm.EM_STEPS)
-            fit, _ = sm._row_search(k, s, u, n, fit, DEFAULT_PENALTY, seed, 200)
+            fit = smm._fit(sm.complete_covariance(k, b), s, u, n, DEFAULT_PENALTY, seed)
+            fit, _ = smm._structural_em(fit, s, u, n, DEFAULT_PENALTY, seed, sm.EM_STEPS)
+            fit, _ = smc._row_search(k, s, u, n, fit, DEFAULT_PENALTY, seed, 200)
         except np.linalg.LinAlgError:  # a row move reached a singular completion: the search aborts
             scores.append(0.0)
             continue
@@ -131,7 +134,7 @@ def multi_start(k, s, u, n, blocks, cov_lp, found, seed: int):
     pen = DEFAULT_PENALTY
     best = found.fit
     symmetric = _symmetric(s, blocks)
-    b_sym = sm._b_matrix(symmetric, u)
+    b_sym = smc._b_matrix(symmetric, u)
     rng = np.random.default_rng(seed)
     starts = [cov_lp, symmetric]
     starts += [
@@ -140,8 +143,8 @@ def multi_start(k, s, u, n, blocks, cov_lp, found, seed: int):
     ]
     for cov in starts:
         try:
-            fit, _ = sm._structural_em(sm._fit(cov, s, u, n, pen, seed), s, u, n, pen, seed, sm.EM_STEPS)
-            fit, _ = sm._row_search(k, s, u, n, fit, pen, seed, 60)
+            fit, _ = smm._structural_em(smm._fit(cov, s, u, n, pen, seed), s, u, n, pen, seed, sm.EM_STEPS)
+            fit, _ = smc._row_search(k, s, u, n, fit, pen, seed, 60)
         except np.linalg.LinAlgError:
             continue
         # a random start can reach a numerically singular completion whose "BIC" is huge and wrong
@@ -153,10 +156,10 @@ def multi_start(k, s, u, n, blocks, cov_lp, found, seed: int):
 
 
 def _em_bic(dag, s, u, n, cov, iterations):
-    omega = sm._dag_precision(cov, dag)
+    omega = smm._dag_precision(cov, dag)
     for _ in range(iterations):
-        cov = sm._e_step(omega, s, u)
-        omega = sm._dag_precision(cov, dag)
+        cov = smm._e_step(omega, s, u)
+        omega = smm._dag_precision(cov, dag)
     ll = sm.observed_loglik(omega, s, u, n)
     return ll - DEFAULT_PENALTY / 2 * (int(dag.sum()) + dag.shape[0]) * np.log(n), cov
 
@@ -190,21 +193,21 @@ def one_run(cell: str, seed: int, with_basin: bool, alternatives: bool = False) 
     u = sm.block_indicators(p.shape[1], blocks)
     w = np.hstack([sm.centred_logits(p[:, cols])[0] for cols in blocks])
     k, s = sm.centred_precision(np.cov(w, rowvar=False), u)
-    found = sm._search_completion(k, s, u, n, DEFAULT_PENALTY, seed, sm.MAX_CANDIDATES)
+    found = smc._search_completion(k, s, u, n, DEFAULT_PENALTY, seed, sm.MAX_CANDIDATES)
     cov_z = np.cov(sim.logits.astype(np.float64), rowvar=False)
     cov_lp = np.cov(_log_probabilities(p), rowvar=False)
     starts = (cov_z, cov_lp, found.fit.cov)
-    dag_lp = sm._search_dag(cov_lp, n, DEFAULT_PENALTY, seed).astype(bool)
+    dag_lp = smm._search_dag(cov_lp, n, DEFAULT_PENALTY, seed).astype(bool)
     bic_true = observed_bic(true, s, u, n, starts)
     bic_found = max(observed_bic(found.fit.dag.astype(bool), s, u, n, starts), observed_bic(dag_lp, s, u, n, starts))
     out["gap"] = bic_true - bic_found
     out["truth_wins"] = out["gap"] > MARGIN
-    b_true = sm._b_matrix(cov_z, u)
-    out["truth_id"] = bool(sm._identification(k, b_true, sm._moral(true), blocks, n).get("identified"))
+    b_true = smc._b_matrix(cov_z, u)
+    out["truth_id"] = bool(smm._identification(k, b_true, smm._moral(true), blocks, n).get("identified"))
     if alternatives:
         best = multi_start(k, s, u, n, blocks, cov_lp, found, seed)
         out["multi"] = skeleton_f1(best.dag.astype(bool), true)
-        check = sm._identification(k, sm._b_matrix(best.cov, u), sm._moral(best.dag), blocks, n)
+        check = smm._identification(k, smc._b_matrix(best.cov, u), smm._moral(best.dag), blocks, n)
         out["gated"] = out["multi"] if "relative_se" in check else out["logp"]
         out["prune"] = skeleton_f1(prune(dag_lp, cov_lp, s, u, n), true)
         inv = found.fit.dag.astype(bool)

@@ -8,7 +8,9 @@ with :func:`ililab.simulate.simulate_soft_labels` and runs ``ililab.infer_graph`
 ``auto`` transform (and, for a third of them, ``logit`` or ``softmax``). An
 :class:`~ililab.errors.IlilabError` is a clear user error (exit 1 or 2 of the CLI); any other
 exception is what the CLI reports with exit 3. Prints one line per configuration that ended in
-exit 3 and a summary count.
+exit 3 (or was reported identified with F1 < 0.9) and a summary count -- also when the time
+budget ends in the middle of a configuration, on Ctrl-C and on SIGTERM. Exits 1 when any
+configuration ended in exit 3.
 
 Usage::
 
@@ -23,6 +25,8 @@ from _common import pin_blas
 pin_blas()
 
 import argparse  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
@@ -79,36 +83,75 @@ def run_one(cfg: dict) -> tuple[str, str, float | None]:
         return "user error", f"{type(error).__name__}: {error}", None
     except Exception as error:  # what the CLI would report with exit 3
         return "exit 3", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=-3)}", None
-    return "ok", graph.meta.get("transform", "?"), adjacency_scores(graph, sim.true_graph).f1
+    f1 = adjacency_scores(graph, sim.true_graph).f1
+    if graph.meta.get("data", {}).get("softmax", {}).get("identified"):
+        return "ok", f"{graph.meta.get('transform', '?')} (identified)", f1
+    return "ok", graph.meta.get("transform", "?"), f1
+
+
+class _BudgetOver(BaseException):
+    """Raised by the alarm when the time budget ends in the middle of a configuration.
+
+    A ``BaseException``, so ``run_one`` does not count it as an internal error.
+    """
+
+
+def _summary(counts: dict, identified: list[float], seconds: float, stopped: str) -> str:
+    done = sum(counts.values())
+    low = sum(f1 < 0.9 for f1 in identified)
+    return (
+        f"{done} configurations in {seconds:.0f} s ({stopped}): {counts['ok']} graphs, "
+        f"{counts['user error']} clear user errors, {counts['exit 3']} internal errors (exit 3); "
+        f"{len(identified)} graphs reported identified, {low} of them with F1 < 0.9"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--budget-seconds", type=float, default=3600.0, help="stop drawing after this long")
+    parser.add_argument("--budget-seconds", type=float, default=3600.0,
+                        help="stop after this long, also in the middle of a configuration (which is not counted)")
     parser.add_argument("--max-cells", type=int, default=200_000, help="largest C * blocks * n drawn")
     parser.add_argument("--verbose", action="store_true", help="print every configuration")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     start = time.perf_counter()
     counts = {"ok": 0, "user error": 0, "exit 3": 0}
-    for i in range(args.configs):
-        if time.perf_counter() - start > args.budget_seconds:
-            break
-        cfg = draw(rng, args.max_cells)
-        outcome, detail, f1 = run_one(cfg)
-        counts[outcome] += 1
-        if outcome != "ok" or args.verbose:
-            f1_text = "" if f1 is None else f" F1={f1:.2f}"
-            print(f"[{i}] {outcome}{f1_text}: {cfg} -> {detail.splitlines()[0][:200] if detail else ''}", flush=True)
-            if outcome == "exit 3":
-                print(detail, flush=True)
-    done = sum(counts.values())
-    print(
-        f"{done} configurations in {time.perf_counter() - start:.0f} s: {counts['ok']} graphs, "
-        f"{counts['user error']} clear user errors, {counts['exit 3']} internal errors (exit 3)"
-    )
+    identified: list[float] = []  # F1 of the graphs whose softmax inversion was reported identified
+
+    def over(signum, frame):
+        raise _BudgetOver
+
+    def terminated(signum, frame):
+        raise KeyboardInterrupt
+
+    # The summary is printed however the run ends: all configurations done, the budget over (an
+    # alarm interrupts a long configuration), Ctrl-C or a SIGTERM from a job runner.
+    signal.signal(signal.SIGALRM, over)
+    signal.signal(signal.SIGTERM, terminated)
+    signal.setitimer(signal.ITIMER_REAL, max(args.budget_seconds, 1e-3))
+    stopped = "all drawn"
+    try:
+        for i in range(args.configs):
+            cfg = draw(rng, args.max_cells)
+            outcome, detail, f1 = run_one(cfg)
+            counts[outcome] += 1
+            if detail.endswith("(identified)"):
+                identified.append(f1)
+            if outcome != "ok" or args.verbose or (detail.endswith("(identified)") and f1 < 0.9):
+                f1_text = "" if f1 is None else f" F1={f1:.2f}"
+                print(f"[{i}] {outcome}{f1_text}: {cfg} -> {detail.splitlines()[0][:200] if detail else ''}", flush=True)
+                if outcome == "exit 3":
+                    print(detail, flush=True)
+    except _BudgetOver:
+        stopped = "time budget over"
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        print(_summary(counts, identified, time.perf_counter() - start, stopped), flush=True)
+    sys.exit(1 if counts["exit 3"] else 0)
 
 
 if __name__ == "__main__":

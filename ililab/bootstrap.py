@@ -233,14 +233,14 @@ def _shared_for(
     seed: int,
     chunk_rows: int | None,
 ) -> _Shared:
-    plan = dataset.info.get("_plan")
+    plan = dataset.plan
     # Every plan has regularise(cov, n) (a no-op for plain transforms other than clr), so none is named here.
     regularise = getattr(plan, "regularise", None)
     if dataset.data is not None:
         source, transform, in_memory = [np.asarray(dataset.data, dtype=np.float64)], None, True
         n_rows = dataset.data.shape[0]
-    elif dataset.info.get("_source") is not None:
-        arrays = list(dataset.info["_source"])
+    elif dataset.source is not None:
+        arrays = list(dataset.source)
         source, transform, in_memory = as_source(arrays), plan, False
         n_rows = sum(a.shape[0] for a in arrays)
     else:

@@ -4,14 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ililab.errors import DataError
 from ililab.graph import Node
 
-__all__ = ["Dataset"]
+__all__ = ["Dataset", "RowPlan"]
+
+
+@runtime_checkable
+class RowPlan(Protocol):
+    """A row-wise transform a resampling pass can re-apply (a plain or a softmax transform's plan).
+
+    Typed here without importing the soft-label layer: ``TransformPlan`` and ``CentredLogPlan``
+    (higher up) satisfy it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Identity:
+    ...     def __call__(self, chunk):
+    ...         return chunk
+    ...     def regularise(self, cov, n):
+    ...         return cov
+    >>> isinstance(Identity(), RowPlan)
+    True
+    """
+
+    def __call__(self, chunk: np.ndarray) -> np.ndarray: ...
+
+    def regularise(self, cov: np.ndarray, n: int) -> np.ndarray:
+        """The covariance-level part of the transform, applied to the covariance of ``n`` transformed rows.
+
+        Examples
+        --------
+        >>> from ililab.transform_plan import TransformPlan
+        >>> TransformPlan("log").regularise(np.eye(2), 10).tolist()  # plain transforms but clr: none
+        [[1.0, 0.0], [0.0, 1.0]]
+        """
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +71,13 @@ class Dataset:
     output_nodes : sequence of Node, optional
         The nodes of the graph to return when they differ from ``nodes`` (a
         transform that leaves a column without coordinates keeps its node).
+    plan : RowPlan, optional
+        The row-wise transform that made ``covariance`` from the input rows (set by
+        :func:`ililab.transforms.transform_dataset`): what a resampling pass over ``source``
+        re-applies to each chunk, then ``plan.regularise`` to each replicate's covariance.
+    source : tuple of ndarray, optional
+        The input arrays (shards, memory maps) behind a streamed dataset (``data`` is None);
+        None when the rows are in ``data``.
 
     Examples
     --------
@@ -56,6 +96,8 @@ class Dataset:
     data: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
     output_nodes: tuple[Node, ...] | None = None
+    plan: RowPlan | None = None
+    source: tuple[np.ndarray, ...] | None = None
 
     def __post_init__(self) -> None:
         cov = np.asarray(self.covariance, dtype=np.float64)

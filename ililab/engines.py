@@ -35,7 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ililab.errors import EngineError, UsageError
-from ililab.stats import DEFAULT_CHUNK_ROWS, ChunkTransform, Moments, merge_moments, streaming_moments
+from ililab.stats import DEFAULT_CHUNK_ROWS, ChunkTransform, Moments, file_backing, merge_moments, streaming_moments
 
 __all__ = [
     "Engine",
@@ -75,11 +75,9 @@ def as_source(arrays: Sequence[np.ndarray]) -> ShardSource:
     >>> [a.shape for a in open_source(as_source([np.zeros((3, 2))]))]
     [(3, 2)]
     """
-    from ililab.stats import _file_backing
-
     out: ShardSource = []
     for array in arrays:
-        backing = _file_backing(array)
+        backing = file_backing(array)
         out.append(backing[0] if backing is not None and _is_npy_of(backing[0], array) else array)
     return out
 

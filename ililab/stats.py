@@ -37,9 +37,12 @@ __all__ = [
     "chunk_moments",
     "merge_moments",
     "iter_chunks",
+    "file_backing",
+    "as_shards",
+    "in_memory",
+    "IN_MEMORY_BYTES",
+    "shard_moments",
     "streaming_moments",
-    "CensoredFill",
-    "fill_censored",
     "streaming_covariance",
     "BootstrapCounts",
 ]
@@ -49,7 +52,14 @@ CONDITION_LIMIT = 1e10
 
 
 def covariance(x: np.ndarray) -> np.ndarray:
-    """Sample covariance (ddof = 1) of the columns of ``x``, in float64."""
+    """Sample covariance (ddof = 1) of the columns of ``x``, in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> covariance(np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 8.0]])).round(3).tolist()
+    [[4.0, 7.0], [7.0, 13.0]]
+    """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2:
         raise DataError(f"need a 2-D array with at least 2 rows, got shape {x.shape}")
@@ -69,6 +79,14 @@ def check_enough_rows(n_rows: int, n_columns: int) -> None:
     ------
     DataError
         Saying how many rows and columns there are.
+
+    Examples
+    --------
+    >>> check_enough_rows(100, 20)  # fine: returns None
+    >>> check_enough_rows(3, 5)
+    Traceback (most recent call last):
+    ...
+    ililab.errors.DataError: ...
     """
     if n_rows <= n_columns:
         raise DataError(f"{n_rows} rows for {n_columns} columns: a graph needs more rows (clips) than columns (classes)")
@@ -103,6 +121,12 @@ def check_covariance(
     SingularCovarianceError
         For a constant column, two perfectly correlated columns, or a singular /
         badly conditioned covariance (the message names the columns involved).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(check_covariance(np.array([[2.0, 1.0], [1.0, 2.0]]), ["a", "b"]), 3)  # the condition number
+    3.0
     """
     cov = np.asarray(cov, dtype=np.float64)
     variances = np.diag(cov)
@@ -162,6 +186,13 @@ class Moments:
     mean : ndarray of shape (p,)
     m2 : ndarray of shape (p, p)
         ``sum_i w_i (x_i - mean)(x_i - mean)^T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = Moments(3.0, np.zeros(2), np.array([[2.0, 0.0], [0.0, 4.0]]))
+    >>> m.n, m.covariance().tolist()
+    (3.0, [[1.0, 0.0], [0.0, 2.0]])
     """
 
     n: float
@@ -169,7 +200,14 @@ class Moments:
     m2: np.ndarray
 
     def covariance(self) -> np.ndarray:
-        """Sample covariance ``m2 / (n - 1)`` (ddof = 1)."""
+        """Sample covariance ``m2 / (n - 1)`` (ddof = 1).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Moments(5.0, np.zeros(1), np.array([[8.0]])).covariance().tolist()
+        [[2.0]]
+        """
         if self.n < 2:
             raise DataError(f"need at least 2 rows for a covariance, got {self.n:g}")
         return self.m2 / (self.n - 1)
@@ -183,6 +221,16 @@ def chunk_moments(x: np.ndarray, weights: np.ndarray | None = None, shift: np.nd
     e.g. the first chunk's mean) so merged means stay small and exact. The
     cross-product is a symmetric rank-k update (``c.T @ c``, BLAS syrk), with the
     weights folded in as ``sqrt(w)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 2.0], [3.0, 2.0], [5.0, 8.0]])
+    >>> m = chunk_moments(x)
+    >>> m.n, m.mean.tolist(), bool(np.allclose(m.covariance(), np.cov(x, rowvar=False)))
+    (3.0, [3.0, 4.0], True)
+    >>> chunk_moments(x, weights=np.array([2, 0, 1])).n  # row 0 drawn twice, row 1 not at all
+    3.0
     """
     x = np.asarray(x, dtype=np.float64)
     p = x.shape[1]
@@ -203,7 +251,16 @@ def chunk_moments(x: np.ndarray, weights: np.ndarray | None = None, shift: np.nd
 
 
 def merge_moments(a: Moments, b: Moments) -> Moments:
-    """Moments of the union of two disjoint sets of rows (pairwise update)."""
+    """Moments of the union of two disjoint sets of rows (pairwise update).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(10, 3))
+    >>> merged = merge_moments(chunk_moments(x[:4]), chunk_moments(x[4:]))
+    >>> bool(np.allclose(merged.covariance(), np.cov(x, rowvar=False)))
+    True
+    """
     if a.n == 0:
         return b
     if b.n == 0:
@@ -236,8 +293,21 @@ class _PairwiseMerger:
         return out
 
 
-def _file_backing(array: np.ndarray) -> tuple[str, int] | None:
-    """(file name, byte offset) of a whole-file, C-ordered ``np.memmap`` (as ``np.load(mmap_mode='r')`` gives)."""
+def file_backing(array: np.ndarray) -> tuple[str, int] | None:
+    """(file name, byte offset) of a whole-file, C-ordered ``np.memmap`` (as ``np.load(mmap_mode='r')`` gives).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.npy")
+    >>> np.save(path, np.zeros((4, 2)))
+    >>> name, offset = file_backing(np.load(path, mmap_mode="r"))
+    >>> name == path, offset  # the data start after the 128-byte .npy header
+    (True, 128)
+    >>> file_backing(np.zeros((4, 2))) is None  # in memory: no file behind it
+    True
+    """
     if not isinstance(array, np.memmap) or not isinstance(array.base, mmap.mmap):
         return None
     filename = getattr(array, "filename", None)
@@ -247,7 +317,13 @@ def _file_backing(array: np.ndarray) -> tuple[str, int] | None:
 
 
 def auto_chunk_rows(n_columns: int) -> int:
-    """Rows per chunk of about ``CHUNK_BYTES`` of float64 (between 256 and ``DEFAULT_CHUNK_ROWS``)."""
+    """Rows per chunk of about ``CHUNK_BYTES`` of float64 (between 256 and ``DEFAULT_CHUNK_ROWS``).
+
+    Examples
+    --------
+    >>> auto_chunk_rows(20), auto_chunk_rows(100000)  # about CHUNK_BYTES of float64, at least 256 rows
+    (52428, 256)
+    """
     return int(min(DEFAULT_CHUNK_ROWS, max(256, CHUNK_BYTES // (8 * max(n_columns, 1)))))
 
 
@@ -257,13 +333,19 @@ def iter_chunks(arrays: Sequence[np.ndarray], chunk_rows: int | None = None) -> 
     A whole-file memory map is read with ordinary file reads into one reused
     buffer, so the pass never maps the file into the process (its resident
     memory stays near ``chunk_rows`` rows); other arrays are sliced.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [(first, chunk.shape) for first, chunk in iter_chunks([np.ones((5, 2)), np.ones((3, 2))], chunk_rows=4)]
+    [(0, (4, 2)), (4, (1, 2)), (5, (3, 2))]
     """
     if chunk_rows is not None and chunk_rows < 1:
         raise DataError(f"chunk_rows must be at least 1, got {chunk_rows}")
     first = 0
     requested = chunk_rows
     for array in arrays:
-        backing = _file_backing(array)
+        backing = file_backing(array)
         n, p = array.shape
         chunk_rows = requested if requested is not None else auto_chunk_rows(p)
         if backing is None:
@@ -290,6 +372,57 @@ def iter_chunks(arrays: Sequence[np.ndarray], chunk_rows: int | None = None) -> 
                         chunk = chunk.astype(np.float64)
                     yield first + start, chunk
         first += n
+
+
+def as_shards(values: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The list of arrays behind ``values``: one array, or a sequence of row shards.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> len(as_shards(np.zeros((3, 2)))), len(as_shards([np.zeros((3, 2)), np.zeros((1, 2))]))
+    (1, 2)
+    """
+    return [values] if isinstance(values, np.ndarray) else list(values)
+
+
+# Data up to this size (as float64) is kept in memory as rows; larger memory maps and shards
+# are only streamed to their covariance, and learners get data=None.
+IN_MEMORY_BYTES = 256 * 2**20
+
+
+def in_memory(values: np.ndarray | Sequence[np.ndarray], n_columns: int) -> bool:
+    """Whether ``values`` (an array, or shards) is kept in memory as rows (``IN_MEMORY_BYTES``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> in_memory(np.zeros((3, 2)), 2)  # an ordinary array is in memory already
+    True
+    >>> in_memory([np.zeros((3, 2)), np.zeros((1, 2))], 2)  # shards: small enough to load
+    True
+    """
+    if not isinstance(values, np.ndarray) or isinstance(values, np.memmap):
+        shards = as_shards(values)
+        return sum(s.shape[0] for s in shards) * n_columns * 8 <= IN_MEMORY_BYTES
+    return True
+
+
+def shard_moments(values, chunk_rows: int | None, transform, progress, engine) -> Moments:
+    """One streaming pass over ``values``: by ``engine.moments`` when given, else :func:`streaming_moments`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(12.0).reshape(6, 2) ** 2
+    >>> m = shard_moments([x[:4], x[4:]], chunk_rows=3, transform=None, progress=None, engine=None)
+    >>> m.n, bool(np.allclose(m.covariance(), np.cov(x, rowvar=False)))
+    (6.0, True)
+    """
+    rows = chunk_rows or None
+    if engine is not None:
+        return engine.moments(as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
+    return streaming_moments(as_shards(values), chunk_rows=rows, transform=transform, progress=progress)
 
 
 def _check_finite(chunk: np.ndarray, first_row: int, source: str) -> None:
@@ -334,6 +467,14 @@ def streaming_moments(
     ------
     DataError
         NaN or inf in the data (naming row and column), or fewer than 2 rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(1).normal(size=(100, 3))
+    >>> m = streaming_moments([x[:30], x[30:]], chunk_rows=16, transform=np.exp)
+    >>> m.n, bool(np.allclose(m.covariance(), np.cov(np.exp(x), rowvar=False)))
+    (100.0, True)
     """
     if isinstance(arrays, np.ndarray):
         arrays = [arrays]
@@ -428,105 +569,3 @@ class BootstrapCounts:
         blocks = np.concatenate([self._block(k) for k in range(first, last + 1)])
         offset = first * WEIGHT_BLOCK_ROWS
         return blocks[start - offset : stop - offset]
-
-
-# -- censored values -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CensoredFill:
-    """Rows with censored entries replaced by their conditional expectations, and the covariance.
-
-    Attributes
-    ----------
-    rows : ndarray of shape (n, p)
-        The data, each censored entry replaced by its expectation given the row's other
-        entries and the bound it lies beyond (a truncated normal mean).
-    covariance : ndarray of shape (p, p)
-        Covariance of ``rows`` plus, on the diagonal, the mean conditional variance the
-        censored entries keep (the E-step second moment): an estimate of the covariance of
-        the uncensored values.
-    censored : int
-        How many entries were censored.
-    sweeps : int
-        EM sweeps run.
-    """
-
-    rows: np.ndarray
-    covariance: np.ndarray
-    censored: int
-    sweeps: int
-
-
-def fill_censored(
-    y: np.ndarray,
-    below: np.ndarray | None,
-    low: np.ndarray | float,
-    above: np.ndarray | None = None,
-    high: np.ndarray | float = np.inf,
-    sweeps: int = 8,
-    tolerance: float = 1e-3,
-) -> CensoredFill:
-    """Gaussian EM for left/right-censored entries (e.g. log-probabilities that underflowed to 0).
-
-    An entry marked in ``below`` is only known to be below ``low`` (per column or a scalar),
-    one in ``above`` only above ``high``. Each sweep fits a Gaussian to the current rows and
-    replaces every censored entry by its expectation under the column's conditional
-    distribution given the row's other entries, truncated at its bound (the inverse Mills
-    ratio); the conditional variances left over are added to the covariance's diagonal.
-    One ``n × p × p`` product per sweep.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.multivariate_normal([0, 0], [[1, 0.8], [0.8, 1]], size=20000)
-    >>> cut = x < -1.0
-    >>> fit = fill_censored(np.where(cut, -1.0, x), cut, -1.0)
-    >>> bool(abs(fit.covariance[0, 1] - 0.8) < 0.05), fit.censored == int(cut.sum())
-    (True, True)
-    """
-    from scipy.special import log_ndtr
-
-    y = np.array(y, dtype=np.float64)
-    n, p = y.shape
-    below = np.zeros_like(y, dtype=bool) if below is None else np.asarray(below, dtype=bool)
-    above = np.zeros_like(y, dtype=bool) if above is None else np.asarray(above, dtype=bool)
-    low_b = np.broadcast_to(np.asarray(low, dtype=np.float64), (p,))
-    high_b = np.broadcast_to(np.asarray(high, dtype=np.float64), (p,))
-    censored = below | above
-    count = int(censored.sum())
-    extra = np.zeros(p)
-    if count == 0 or n < 2:
-        return CensoredFill(y, covariance(y) if n >= 2 else np.zeros((p, p)), 0, 0)
-    y = np.where(below, low_b, np.where(above, high_b, y))
-    rows_b, cols_b = np.nonzero(below)
-    rows_a, cols_a = np.nonzero(above)
-    done = 0
-    for sweep in range(1, sweeps + 1):
-        done = sweep
-        mean = y.mean(axis=0)
-        cov = covariance(y) + np.diag(extra)
-        scale = np.mean(np.diag(cov)) or 1.0
-        omega = np.linalg.inv(cov + 1e-9 * scale * np.eye(p))
-        d = np.diag(omega)
-        sd = 1.0 / np.sqrt(d)
-        # conditional mean of each entry given the rest of its row: y_j - ((y - mean) Ω)_j / Ω_jj
-        cond = y - ((y - mean) @ omega) / d
-        new = y.copy()
-        var_sum = np.zeros(p)
-        for rows, cols, bound, sign in ((rows_b, cols_b, low_b, -1.0), (rows_a, cols_a, high_b, 1.0)):
-            if not rows.size:
-                continue
-            m, s = cond[rows, cols], sd[cols]
-            a = sign * (m - bound[cols]) / s  # standardised distance into the allowed side
-            # λ = φ(a) / Φ(a) computed in logs (far tails)
-            lam = np.exp(-0.5 * a * a - 0.5 * np.log(2 * np.pi) - log_ndtr(a))
-            new[rows, cols] = m + sign * s * lam
-            v = s * s * np.clip(1.0 - lam * (lam + a), 0.0, 1.0)
-            np.add.at(var_sum, cols, v)
-        extra = var_sum / n
-        change = float(np.max(np.abs(new - y)))
-        y = new
-        if change < tolerance * np.sqrt(scale):
-            break
-    return CensoredFill(y, covariance(y) + np.diag(extra), count, done)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ililab
-from ililab import transforms
+from ililab import stats
 from ililab.api import prepare_dataset
 from ililab.bootstrap import BootstrapResult, annotate, replicate_seed, run_bootstrap
 from ililab.dataset import Dataset
@@ -123,7 +123,7 @@ def test_streamed_memmap_gives_the_same_confidences_as_in_memory(tmp_path, monke
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         in_memory = ililab.infer_graph(soft.probabilities, **kwargs)
-        monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 0)
+        monkeypatch.setattr(stats, "IN_MEMORY_BYTES", 0)
         streamed = ililab.infer_graph(str(path), chunk_rows=500, **kwargs)
     assert streamed.meta["data"]["streamed"] is True
     assert _confidences(streamed) == _confidences(in_memory)

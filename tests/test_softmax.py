@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import ililab
+from ililab import _softmax_model, stats, transforms
 from ililab import softmax as sm
-from ililab import transforms
+from ililab import softmax_transform as st
 from ililab.errors import DataError
 from ililab.io import make_nodes
 from ililab.metrics import adjacency_scores
@@ -196,6 +197,19 @@ def test_underflow_is_censored_and_counted():
     assert np.isfinite(ds.data).all()
 
 
+def test_underflowed_float32_blocks_recover_the_graph():
+    # a confident network in float32 (s = 8, 2 x 20): 8.8% of the probabilities underflowed to 0; a
+    # Gaussian EM on log p itself gave F1 0.74 here; against the row's uncensored classes, jointly, 1.00
+    sim = simulate_soft_labels(20, 5000, ("audio", "visual"), 2.0, 4, 8.0, dtype="float32",
+                               weight_range=(0.5, 1.5), standardize=False)
+    assert 0.08 < (sim.probabilities == 0).mean() < 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = ililab.infer_graph(sim.probabilities, names=sim.names, seed=4)
+    assert graph.meta["transform"] == "softmax"
+    assert adjacency_scores(graph, sim.true_graph).f1 >= 0.95
+
+
 def test_negative_values_are_refused():
     p = np.array([[0.5, 0.6, -0.1], [0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]] * 5)
     with pytest.raises(DataError, match="negative"):
@@ -217,7 +231,7 @@ def test_bootstrap_on_streamed_probabilities_redoes_the_inversion(tmp_path, monk
     sim = simulate_soft_labels(10, 4000, modalities=("audio",), seed=1)
     path = tmp_path / "p.npy"
     np.save(path, sim.probabilities)
-    monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 1000)  # force the streamed path
+    monkeypatch.setattr(stats, "IN_MEMORY_BYTES", 1000)  # force the streamed path
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = ililab.infer_graph(path, names=sim.names, bootstrap=4, seed=0)
@@ -271,8 +285,8 @@ def test_collinear_chain_is_a_clear_data_error_or_a_graph():
 def test_halves_that_disagree_are_not_identified(one_block, monkeypatch):
     nodes = make_nodes(10, one_block.names)
     ds = transform_dataset(one_block.probabilities, nodes, "softmax")
-    assert ds.info["softmax"]["identified"] and 0 < ds.info["softmax"]["split_half"] < sm.SPLIT_HALF_LIMIT
-    monkeypatch.setattr(sm, "SPLIT_HALF_LIMIT", 0.0)
+    assert ds.info["softmax"]["identified"] and 0 < ds.info["softmax"]["split_half"] < st.SPLIT_HALF_LIMIT
+    monkeypatch.setattr(st, "SPLIT_HALF_LIMIT", 0.0)
     with pytest.warns(IlilabWarning, match="two halves of the rows"):
         ds = transform_dataset(one_block.probabilities, nodes, "softmax")
     assert ds.info["softmax"]["identified"] is False
@@ -287,7 +301,7 @@ def test_mostly_censored_blocks_are_not_identified(one_block, monkeypatch):
         ds = transform_dataset(p, nodes, "softmax")
     assert ds.info["softmax"]["censored_share"] == pytest.approx(0.02, abs=1e-3)
     assert ds.info["softmax"]["identified"]
-    monkeypatch.setattr(sm, "CENSORED_LIMIT", 0.01)
+    monkeypatch.setattr(st, "CENSORED_LIMIT", 0.01)
     with pytest.warns(IlilabWarning, match="censored"):
         ds = transform_dataset(p, nodes, "softmax")
     assert ds.info["softmax"]["identified"] is False and "censored" in ds.info["softmax"]["reason"]
@@ -295,12 +309,12 @@ def test_mostly_censored_blocks_are_not_identified(one_block, monkeypatch):
 
 def test_auto_keeps_a_weakly_determined_inversion_but_not_one_failing_the_graph_checks(one_block, monkeypatch):
     nodes = make_nodes(10, one_block.names)
-    monkeypatch.setattr(sm, "IDENTIFICATION_LIMIT", 0.0)  # every normalisation "weakly determined"
+    monkeypatch.setattr(_softmax_model, "IDENTIFICATION_LIMIT", 0.0)  # every normalisation "weakly determined"
     with pytest.warns(IlilabWarning, match="measured better than plain transforms"):
         ds = transform_dataset(one_block.probabilities, nodes, "auto")
     assert ds.info["transform"] == "softmax" and ds.info["softmax"]["kept_unidentified"]
     assert ds.info["softmax"]["identified"] is False
-    monkeypatch.setattr(sm, "OVERIDENTIFICATION", 100.0)  # now the graph check fails: fall back
+    monkeypatch.setattr(_softmax_model, "OVERIDENTIFICATION", 100.0)  # now the graph check fails: fall back
     with pytest.warns(IlilabWarning, match="falls back to log"):
         ds = transform_dataset(one_block.probabilities, nodes, "auto")
     assert ds.info["transform"] == "log"
@@ -318,7 +332,7 @@ def test_identification_gram_matches_the_dense_jacobian():
     jac[rows, i, :] = b[j] * np.sqrt(w)[:, None]
     jac[rows, j, :] = b[i] * np.sqrt(w)[:, None]
     flat = jac.reshape(i.size, p * m)
-    np.testing.assert_allclose(sm._jacobian_gram(b, i, j, w), flat.T @ flat, atol=1e-12)
+    np.testing.assert_allclose(_softmax_model._jacobian_gram(b, i, j, w), flat.T @ flat, atol=1e-12)
 
 
 def test_near_singular_completion_under_auto_is_not_an_internal_error():

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from ililab import transforms
+from ililab import stats, transforms
 from ililab.errors import DataError, SingularCovarianceError
 from ililab.graph import Node
 from ililab.stats import (
@@ -171,7 +171,7 @@ def test_transform_streamed_equals_in_memory(soft_small, tmp_path, monkeypatch, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         in_memory = transforms.transform_dataset(soft_small.probabilities, nodes, transform)
-        monkeypatch.setattr(transforms, "IN_MEMORY_BYTES", 0)
+        monkeypatch.setattr(stats, "IN_MEMORY_BYTES", 0)
         streamed = transforms.transform_dataset(np.load(path, mmap_mode="r"), nodes, transform, chunk_rows=257)
     assert streamed.data is None and in_memory.data is not None
     assert streamed.info["streamed"] is True
@@ -179,3 +179,51 @@ def test_transform_streamed_equals_in_memory(soft_small, tmp_path, monkeypatch, 
     assert streamed.names == in_memory.names
     assert _relative(streamed.covariance, in_memory.covariance) < 1e-10
     assert streamed.info.get("clipped_values") == in_memory.info.get("clipped_values")
+
+
+# -- censored values (fill_censored) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def underflowed_log_softmax():
+    """Log-softmax of strongly correlated Gaussian logits, censored below -8 (57% of entries, most rows 2+)."""
+    from scipy.special import logsumexp
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(6, 6)) * 1.5
+    z = rng.multivariate_normal(np.zeros(6), (a @ a.T + np.eye(6)) * 9, size=4000)
+    x = z - logsumexp(z, axis=1, keepdims=True)
+    cut = x < -8.0
+    h = np.eye(6) - 1.0 / 6  # centring: the centred logits H z are what the data determine
+    return np.where(cut, -8.0, x), cut, h @ np.cov(z, rowvar=False) @ h, h
+
+
+def _centred_error(fit, truth, h):
+    return float(np.linalg.norm(h @ fit.covariance @ h - truth) / np.linalg.norm(truth))
+
+
+def test_censored_log_softmax_is_estimated_against_the_uncensored_classes(underflowed_log_softmax, monkeypatch):
+    from ililab import censored
+
+    y, cut, truth, h = underflowed_log_softmax
+    assert 0.5 < cut.mean() < 0.6
+    shifted = censored.fill_censored(y, cut, -8.0, shift_blocks=[np.arange(6)])
+    assert shifted.censored == int(cut.sum()) and (shifted.rows[cut] < -8.0).all()
+    assert _centred_error(shifted, truth, h) < 0.15
+    # a Gaussian on log p itself (logsumexp taken for Gaussian) is far off
+    assert _centred_error(censored.fill_censored(y, cut, -8.0), truth, h) > 0.4
+    # ... and so is each censored entry on its own given the row's current values, where rows have several
+    monkeypatch.setattr(censored, "JOINT_WORK", 0.0)
+    assert _centred_error(censored.fill_censored(y, cut, -8.0, shift_blocks=[np.arange(6)]), truth, h) > 0.25
+
+
+def test_truncated_moments_stay_finite_in_the_far_tail():
+    from ililab.censored import _truncated_moments
+
+    # N(0, 1) below -40: mean about -40 - 1/40, variance about 1/40²
+    m, s, bound = np.zeros(3), np.array([1.0, 0.0, 1e-200]), np.array([-40.0, -1.0, -1.0])
+    mean, var = _truncated_moments(m, s, bound, -1.0)
+    assert mean[0] == pytest.approx(-40.025, abs=1e-3) and var[0] == pytest.approx(1 / 1600, rel=0.05)
+    # no spread left (or 1e200 standard deviations beyond the bound): the entry sits at its bound
+    assert mean[1] == -1.0 and var[1] == 0.0
+    assert mean[2] == pytest.approx(-1.0) and 0.0 <= var[2] <= 1e-400 + s[2] ** 2

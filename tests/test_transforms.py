@@ -160,3 +160,49 @@ def test_softmax_block_beside_a_sigmoid_block_works_block_by_block():
         ds = transform_dataset(values, make_nodes(16), "log")
     np.testing.assert_allclose(ds.data[:, 8:], tags.logits, atol=1e-6)  # the sigmoid block got its logit
     np.testing.assert_allclose(ds.data[:, :8], np.log(soft.probabilities), atol=1e-9)
+
+
+def test_auto_falling_back_to_log_fills_the_censored_values_once(monkeypatch):
+    from ililab import transform_plan
+    from ililab.simulate import simulate_soft_labels
+
+    sim = simulate_soft_labels(3, 2000, ("audio", "visual"), seed=0, dtype=np.float32)
+    p = sim.probabilities.copy()
+    p[:20, 1] += p[:20, 0]  # rows still sum to 1
+    p[:20, 0] = 0.0
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return fill(*args, **kwargs)
+
+    fill = transform_plan.fill_censored
+    monkeypatch.setattr(transform_plan, "fill_censored", counting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = transform_dataset(p, make_nodes(6, sim.names), "auto")
+    # 2 x 3 classes: the softmax is not undone, `auto` falls back to log-probabilities with the same EM fill
+    assert ds.info["transform"] == "log" and ds.info["censored_values"] == 20
+    assert len(calls) == 1 and np.isfinite(ds.data).all() and (ds.data[:20, 0] < np.log(1.4e-45)).all()
+
+
+def test_the_dataset_carries_the_plan_and_source_bootstrap_reapplies(tmp_path, monkeypatch):
+    from ililab import stats
+    from ililab.bootstrap import _shared_for
+    from ililab.io import make_nodes
+    from ililab.simulate import simulate_soft_labels
+
+    sim = simulate_soft_labels(3, 600, ("audio", "visual"), seed=0)
+    nodes = make_nodes(6, sim.names)
+    path = tmp_path / "p.npy"
+    np.save(path, sim.probabilities)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        held = transform_dataset(sim.probabilities, nodes, "clr")
+        monkeypatch.setattr(stats, "IN_MEMORY_BYTES", 0)
+        streamed = transform_dataset(np.load(path, mmap_mode="r"), nodes, "clr")
+    assert held.plan.name == "clr" and held.source is None and held.data is not None
+    assert streamed.data is None and streamed.plan.name == "clr" and len(streamed.source) == 1
+    shared = _shared_for(streamed, "grasp", {}, None, 0, None)
+    assert shared.transform is streamed.plan and shared.regularise == streamed.plan.regularise
+    assert not any(key.startswith("_plan") or key == "_source" for key in streamed.info)

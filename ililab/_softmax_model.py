@@ -1,0 +1,360 @@
+"""The inversion's model (private to :mod:`ililab.softmax`): the observable, the DAG model, identification.
+
+The constants tune the whole inversion (:mod:`ililab.softmax` re-exports them); the functions
+here are what the candidate search (:mod:`ililab._softmax_candidates`) and
+:func:`ililab.softmax.invert_softmax` share. See :mod:`ililab.softmax` for the method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ililab.errors import DataError
+
+#: b counts as identified when its weakest direction's standard error is below this fraction of ‖b‖.
+IDENTIFICATION_LIMIT = 0.25
+#: ... and when the selected graph has at least this many non-adjacent class pairs per unknown of B.
+#: Choosing B can always zero about one entry per unknown, and more by chance: on dense planted
+#: graphs (C = 10, 40 of 45 pairs adjacent) the selected graph shows 1.2-1.5 zero pairs per
+#: unknown, on sparse ones (expected degree 2) 2.1-3.8 (measured; see docs/soft-labels.md).
+OVERIDENTIFICATION = 2.0
+#: An entry of K + b bᵀ counts as zero when it is within this many standard errors of 0.
+ZERO_THRESHOLD = 2.0
+#: Refinement fits b over the entries within this many standard errors of 0.
+REFINE_THRESHOLD = 2.5
+#: At most this many node triples are tried (a seeded random subset beyond); with M blocks,
+#: this many divided by 2M anchor sets of 2M + 1 nodes.
+MAX_TRIPLES = 2000
+#: At most this many distinct candidates per block are scored with GRaSP (fewer for many
+#: classes, where counting zeros alone is already reliable: ``CANDIDATE_BUDGET // C``, at least 6).
+MAX_CANDIDATES = 24
+CANDIDATE_BUDGET = 240
+#: At most this many structural-EM steps; EM stops when a step gains less BIC than EM_TOLERANCE.
+EM_STEPS = 8
+EM_TOLERANCE = 0.5
+#: Row moves of B (see ``_row_search``) may cost up to ``COORDINATE_BUDGET / p²`` GRaSP fits
+#: (400 at p = 10, 100 at p = 20, 12 at p = 56; a pass stops early without a gain), trying ``ROW_CANDIDATES`` values per row.
+COORDINATE_BUDGET = 40000
+#: With several blocks a row's candidate values come from M-subsets of at most this many partners.
+ROW_PARTNERS = 16
+ROW_CANDIDATES = 3
+#: Candidate arrays of shape (R, p, p) are processed in batches of about this many entries (8 bytes each).
+BATCH_ENTRIES = 2**23
+#: Above this many columns (e.g. 2 x 527 AudioSet classes) candidates are ranked by their zeros alone,
+#: without a structure search each: one search at that size costs as much as the learner's own run.
+FAST_ABOVE = 200
+
+
+# -- the observable ------------------------------------------------------------------------
+
+
+def probability_floor(dtype: np.dtype | type) -> float:
+    """The floor probabilities are clipped to before ``log``: the smallest normal number of ``dtype``.
+
+    Examples
+    --------
+    >>> probability_floor(np.float32)  # float32's smallest normal number
+    1.1754943508222875e-38
+    """
+    dt = np.dtype(dtype)
+    return float(np.finfo(dt if dt.kind == "f" else np.float64).tiny)
+
+
+def centred_logits(probabilities: np.ndarray, floor: float | None = None) -> tuple[np.ndarray, int]:
+    """``CLR(p) = log p - mean(log p)`` of one softmax block, row by row.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n, C)
+        One block of probabilities (rows need not sum to 1 exactly: CLR ignores row scale).
+    floor : float, optional
+        Values below it are clipped to it; default :func:`probability_floor` of the input dtype.
+
+    Returns
+    -------
+    (ndarray of shape (n, C), int)
+        The centred logits (float64) and how many values were clipped.
+
+    Examples
+    --------
+    >>> w, clipped = centred_logits(np.array([[0.2, 0.3, 0.5]]))
+    >>> w.round(3).tolist(), clipped  # log p minus the row mean: the logits up to their shift
+    ([[-0.441, -0.035, 0.476]], 0)
+    """
+    if floor is None:
+        floor = probability_floor(probabilities.dtype)
+    block = np.asarray(probabilities, dtype=np.float64)
+    low = block < floor
+    clipped = int(low.sum())
+    logs = np.log(np.where(low, floor, block))
+    return logs - logs.mean(axis=1, keepdims=True), clipped
+
+
+def block_indicators(p: int, blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """``U`` of shape (p, M): column ``m`` is 1 on the columns of block ``m``.
+
+    Examples
+    --------
+    >>> block_indicators(4, [np.array([0, 1]), np.array([2, 3])]).tolist()
+    [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
+    """
+    u = np.zeros((p, len(blocks)))
+    for m, cols in enumerate(blocks):
+        u[np.asarray(cols, dtype=int), m] = 1.0
+    return u
+
+
+def _orthonormal(u: np.ndarray) -> np.ndarray:
+    return u / np.sqrt(u.sum(axis=0))  # disjoint 0/1 columns
+
+
+def centred_precision(cov_w: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pseudo-inverse ``K`` of the centred-logit covariance, and that covariance projected.
+
+    ``cov_w`` is first projected onto the centred subspace (removing rounding and float32
+    noise along the block indicators); ``K = (S + QQᵀ)⁻¹ - QQᵀ`` with ``Q`` the normalised
+    indicators, which is exact because ``S Q = 0``.
+
+    Raises
+    ------
+    DataError
+        If the centred covariance has rank below ``p - M`` (a class constant within its block).
+
+    Examples
+    --------
+    >>> h = np.eye(3) - 1 / 3  # the centring of one block of 3 classes
+    >>> k, s = centred_precision(h @ np.diag([1.0, 2.0, 3.0]) @ h, block_indicators(3, [np.arange(3)]))
+    >>> bool(np.allclose(k @ s @ k, k)), bool(np.allclose(k.sum(axis=1), 0))  # a pseudo-inverse, null on 1
+    (True, True)
+    """
+    q = _orthonormal(u)
+    proj = np.eye(cov_w.shape[0]) - q @ q.T
+    s = proj @ np.asarray(cov_w, dtype=np.float64) @ proj
+    s = (s + s.T) / 2
+    full = s + q @ q.T
+    eig = np.linalg.eigvalsh(full)
+    if eig[0] <= 1e-12 * max(eig[-1], 1e-300):
+        raise DataError(
+            "the centred log-probabilities have a singular covariance (a class is a constant or "
+            "an exact log-linear function of the others); drop that class or use --transform logit"
+        )
+    k = np.linalg.inv(full) - q @ q.T
+    return (k + k.T) / 2, s
+
+
+def complete_covariance(k: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(K + B Bᵀ)⁻¹``: the logit covariance that ``B`` (a vector for one block) completes ``K`` to.
+
+    Examples
+    --------
+    >>> sigma = np.diag([1.0, 2.0, 3.0])
+    >>> u = block_indicators(3, [np.arange(3)])
+    >>> omega = np.linalg.inv(sigma)
+    >>> b = omega @ u[:, 0] / np.sqrt(u[:, 0] @ omega @ u[:, 0])  # the true normalisation vector
+    >>> h = np.eye(3) - 1 / 3
+    >>> k, _ = centred_precision(h @ sigma @ h, u)
+    >>> complete_covariance(k, b).round(6).tolist()  # the logit covariance again
+    [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0]]
+    """
+    b2 = b[:, None] if b.ndim == 1 else b
+    omega = k + b2 @ b2.T
+    cov = np.linalg.inv(omega)
+    return (cov + cov.T) / 2
+
+
+def observed_loglik(omega: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int) -> float:
+    """Log-likelihood of the centred logits (covariance ``cov_w``) under logit precision ``omega``.
+
+    The centred logits are Gaussian on the centred subspace with precision
+    ``K(Ω) = Ω - ΩU(UᵀΩU)⁻¹UᵀΩ``; up to a constant the log-likelihood is
+    ``n/2 · (log det Ω - log det(UᵀΩU) - tr(K(Ω) S_w))``. Every ``Ω`` consistent with
+    ``cov_w`` (e.g. ``K + bbᵀ`` for any ``b``) gives the same value: the data alone cannot
+    tell completions apart; the sparsity of the model does.
+
+    Examples
+    --------
+    >>> u = block_indicators(3, [np.arange(3)])
+    >>> h = np.eye(3) - 1 / 3
+    >>> s = h @ np.diag([1.0, 2.0, 3.0]) @ h
+    >>> a = observed_loglik(np.diag([1.0, 0.5, 1 / 3]), s, u, 100)
+    >>> b = observed_loglik(np.linalg.inv(np.diag([1.0, 2.0, 3.0]) + 0.5), s, u, 100)  # another shift
+    >>> bool(np.isclose(a, b))  # the data cannot tell the two apart
+    True
+    """
+    ou = omega @ u
+    a = np.linalg.inv(u.T @ ou)
+    k = omega - ou @ a @ ou.T
+    logdet_omega = np.linalg.slogdet(omega)[1]
+    logdet_a = np.linalg.slogdet(a)[1]
+    return float(n / 2 * (logdet_omega + logdet_a - np.sum(k * cov_w)))
+
+
+def _e_step(omega: np.ndarray, cov_w: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Expected logit covariance given the centred logits, under the model with precision ``omega``."""
+    a = np.linalg.inv(u.T @ omega @ u)
+    t = np.eye(omega.shape[0]) - u @ a @ u.T @ omega
+    cov = t @ cov_w @ t.T + u @ a @ u.T
+    return (cov + cov.T) / 2
+
+
+# -- DAG model -----------------------------------------------------------------------------
+
+
+def _search_dag(cov: np.ndarray, n: int, penalty: float, seed: int) -> np.ndarray:
+    from ililab.scores.bic import BICScore
+    from ililab.search.grasp import grasp_search
+
+    return grasp_search(BICScore(cov, n, penalty), restarts=1, seed=seed).dag
+
+
+def _dag_precision(cov: np.ndarray, dag: np.ndarray) -> np.ndarray:
+    """Precision of the linear-Gaussian DAG model fitted to ``cov`` by regressions."""
+    p = cov.shape[0]
+    w = np.zeros((p, p))
+    d = np.empty(p)
+    for j in range(p):
+        pa = np.flatnonzero(dag[:, j])
+        if pa.size:
+            beta = np.linalg.solve(cov[np.ix_(pa, pa)], cov[pa, j])
+            w[pa, j] = beta
+            d[j] = cov[j, j] - cov[pa, j] @ beta
+        else:
+            d[j] = cov[j, j]
+    d = np.maximum(d, 1e-12 * np.diag(cov))
+    iw = np.eye(p) - w
+    return (iw / d) @ iw.T
+
+
+@dataclass
+class _Fit:
+    bic: float
+    cov: np.ndarray
+    dag: np.ndarray
+    omega: np.ndarray
+
+
+def _fit(cov: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int, penalty: float, seed: int) -> _Fit:
+    dag = _search_dag(cov, n, penalty, seed)
+    omega = _dag_precision(cov, dag)
+    bic = observed_loglik(omega, cov_w, u, n) - penalty / 2 * (int(dag.sum()) + dag.shape[0]) * np.log(n)
+    return _Fit(bic, cov, dag, omega)
+
+
+def _structural_em(best: _Fit, cov_w, u, n, penalty, seed, steps) -> tuple[_Fit, int]:
+    done = 0
+    for _ in range(steps):
+        trial = _fit(_e_step(best.omega, cov_w, u), cov_w, u, n, penalty, seed)
+        if trial.bic <= best.bic + EM_TOLERANCE:
+            break
+        best, done = trial, done + 1
+    return best, done
+
+
+# -- identification ------------------------------------------------------------------------
+
+
+def _moral(dag: np.ndarray) -> np.ndarray:
+    a = dag.astype(bool)
+    moral = a | a.T
+    for j in range(a.shape[0]):
+        pa = np.flatnonzero(a[:, j])
+        moral[np.ix_(pa, pa)] = True
+    np.fill_diagonal(moral, False)
+    return moral
+
+
+def _connected_non_bipartite(adjacent: np.ndarray) -> tuple[bool, bool]:
+    """(connected, has an odd cycle) of the graph with adjacency ``adjacent``."""
+    c = adjacent.shape[0]
+    colour = -np.ones(c, dtype=int)
+    colour[0] = 0
+    stack, odd = [0], False
+    while stack:
+        v = stack.pop()
+        for w in np.flatnonzero(adjacent[v]):
+            if colour[w] < 0:
+                colour[w] = 1 - colour[v]
+                stack.append(w)
+            elif colour[w] == colour[v]:
+                odd = True
+    return bool((colour >= 0).all()), odd
+
+
+def _jacobian_gram(b: np.ndarray, i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``JᵀJ`` of the weighted Jacobian of ``B -> {B_i·B_j}`` over the pairs ``(i, j)``, without forming ``J``.
+
+    ``J`` has one row per pair (half a million at 2 x 527 classes) and ``p·M`` columns, but only
+    ``2M`` non-zeros per row; its Gram matrix is ``p·M`` square: the diagonal blocks are
+    ``Σ_j w_ij b_j b_jᵀ``, the off-diagonal ones ``w_ij b_j b_iᵀ``.
+    """
+    p, m = b.shape
+    w = np.zeros((p, p))
+    w[i, j] = weight
+    w = w + w.T
+    gram = np.einsum("ij,ia,jb->iajb", w, b, b).transpose(0, 3, 2, 1)  # block (i, j) = w_ij b_j b_iᵀ
+    diag = np.einsum("ij,ja,jb->iab", w, b, b)
+    idx = np.arange(p)
+    gram[idx, :, idx, :] = diag
+    return gram.reshape(p * m, p * m)
+
+
+def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Sequence[np.ndarray], n: int) -> dict[str, Any]:
+    """Whether B is pinned down by the zeros of the selected graph's precision, and how well.
+
+    Combinatorial part (per block): the block's classes that are not adjacent in the moral
+    graph must form a connected graph with an odd cycle (else, for one block, b can be scaled
+    up on one side and down on the other without changing any zero). Statistical part: the
+    Jacobian of ``B -> {B_i·B_j : i, j not adjacent}``, each row divided by the entry's standard
+    error, must have full rank up to the rotations of B; its weakest direction's standard error
+    relative to ``‖B‖`` is ``relative_se``.
+    """
+    p, m = b.shape
+    if not (np.all(np.isfinite(b)) and np.all(np.isfinite(k))):
+        return {"identified": False, "reason": "the completed covariance is numerically singular (saturated or chained logits)"}
+    nonadjacent = ~moral
+    np.fill_diagonal(nonadjacent, False)
+    report: dict[str, Any] = {"zero_pairs": int(nonadjacent.sum() // 2), "pairs": p * (p - 1) // 2}
+    for cols in blocks:
+        if len(cols) < 3:
+            report.update(identified=False, reason="a softmax block has fewer than 3 classes")
+            return report
+        connected, odd = _connected_non_bipartite(nonadjacent[np.ix_(cols, cols)])
+        if not (connected and odd):
+            report.update(
+                identified=False,
+                reason="the classes not adjacent in the graph do not link every class of a block through "
+                "an odd cycle (the moral graph is too dense)",
+            )
+            return report
+    i, j = np.nonzero(np.triu(nonadjacent, 1))
+    d = np.diag(k) + np.sum(b * b, axis=1)
+    se = np.sqrt(d[i] * d[j] / n)
+    free = p * m - m * (m - 1) // 2  # rotations of B leave BBᵀ unchanged
+    gram = _jacobian_gram(b, i, j, 1.0 / (se * se))
+    if not np.all(np.isfinite(gram)):
+        report.update(identified=False, reason="the normalisation's standard error is not finite (saturated or chained logits)")
+        return report
+    sv = np.sqrt(np.clip(np.linalg.eigvalsh(gram)[::-1], 0.0, None))
+    if i.size < free:
+        report.update(identified=False, reason="too few classes are non-adjacent to determine the normalisation")
+        return report
+    report["overidentification"] = round(report["zero_pairs"] / free, 3)
+    if report["zero_pairs"] < OVERIDENTIFICATION * free:
+        report.update(
+            identified=False,
+            reason=f"only {report['zero_pairs']} class pairs are non-adjacent for {free} unknowns of the "
+            f"normalisation (need {OVERIDENTIFICATION:g}x as many: the class graph is too dense or too small)",
+        )
+        return report
+    relative = float(1.0 / max(sv[free - 1], 1e-300) / np.linalg.norm(b))
+    report["relative_se"] = relative
+    report["identified"] = bool(relative < IDENTIFICATION_LIMIT)
+    if not report["identified"]:
+        report["reason"] = f"the normalisation is weakly determined (standard error {relative:.2f} of its norm)"
+    return report
+
+
