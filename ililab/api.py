@@ -24,10 +24,12 @@ from ililab._version import __version__
 from ililab.dataset import Dataset
 from ililab.engines import make_engine
 from ililab.errors import DataError, UsageError
+from ililab.formats import read_graph
 from ililab.graph import DependencyGraph
-from ililab.io import is_shard_pattern, load_matrix, load_shards, make_nodes, read_graph, read_names, validate_matrix
 from ililab.knowledge import Knowledge, load_knowledge
 from ililab.learners import DEFAULT_LEARNER, Learner, LearnerParams, get
+from ililab.matrix import is_shard_pattern, load_matrix, load_shards, validate_matrix
+from ililab.names import make_nodes, read_names
 from ililab.progress import Progress
 from ililab.stats import check_covariance
 from ililab.transforms import transform_dataset
@@ -114,7 +116,7 @@ def _check_modality_blocks(spec: str, n_columns: int, names: Sequence[str] | Non
         A column in no block, or a block that contradicts a column's name.
     """
     from ililab.graph import split_name
-    from ililab.io import parse_modalities
+    from ililab.names import parse_modalities
 
     blocks = parse_modalities(spec, n_columns)
     missing = [c for c, m in enumerate(blocks) if m is None]
@@ -298,7 +300,7 @@ def infer_graph(
     ----------
     data : ndarray of shape (n, p), path, or Dataset
         Rows are samples (clips), columns variables (class scores). A path is
-        read with :func:`ililab.io.load_matrix` (``.npy``, ``.npz``, ``.csv``).
+        read with :func:`ililab.matrix.load_matrix` (``.npy``, ``.npz``, ``.csv``).
     names : sequence of str, or path, optional
         Column names, or a file with one name per line; ``"Class (modality)"``
         names give modalities.

@@ -113,7 +113,7 @@ class DataError(IlilabError):
     Examples
     --------
     >>> import numpy as np
-    >>> from ililab.io import validate_matrix
+    >>> from ililab.matrix import validate_matrix
     >>> try:
     ...     validate_matrix(np.array([[0.1, np.nan], [0.2, 0.3], [0.4, 0.5]]))
     ... except DataError as error:

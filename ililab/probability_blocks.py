@@ -46,7 +46,7 @@ class SimplexBlock:
 
     Examples
     --------
-    >>> from ililab.io import make_nodes
+    >>> from ililab.names import make_nodes
     >>> p = np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]])
     >>> block = detect_probability_blocks(p, make_nodes(2))[0]
     >>> block.kind, block.columns.tolist(), block.has_negative, block.step
@@ -141,7 +141,7 @@ def detect_probability_blocks(
 
     Examples
     --------
-    >>> from ililab.io import make_nodes
+    >>> from ililab.names import make_nodes
     >>> p = np.array([[0.2, 0.8, 0.9], [0.5, 0.5, 0.1], [0.7, 0.3, 0.5]])
     >>> [b.kind for b in detect_probability_blocks(p, make_nodes(3))]
     ['sigmoid']
@@ -200,7 +200,7 @@ def detect_simplex_blocks(
 
     Examples
     --------
-    >>> from ililab.io import make_nodes
+    >>> from ililab.names import make_nodes
     >>> p = np.array([[0.2, 0.8, 0.9], [0.5, 0.5, 0.1], [0.7, 0.3, 0.5]])
     >>> detect_simplex_blocks(p, make_nodes(3))  # independent probabilities: no softmax block
     []

@@ -153,7 +153,8 @@ class SimulatedSoftLabels:
         ...     sorted(path.name for path in paths.values())
         ['names.txt', 'soft_labels.npy', 'soft_labels_logits.npy', 'true_graph.json']
         """
-        from ililab.io import write_array, write_names
+        from ililab.matrix import write_array
+        from ililab.names import write_names
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

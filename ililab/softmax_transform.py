@@ -161,7 +161,7 @@ def softmax_dataset(
     Examples
     --------
     >>> import warnings
-    >>> from ililab.io import make_nodes
+    >>> from ililab.names import make_nodes
     >>> from ililab.probability_blocks import detect_probability_blocks
     >>> from ililab.simulate import simulate_soft_labels
     >>> sim = simulate_soft_labels(6, 2000, modalities=("audio",), seed=1)

@@ -131,7 +131,7 @@ def transform_dataset(
 
     Examples
     --------
-    >>> from ililab.io import make_nodes
+    >>> from ililab.names import make_nodes
     >>> from ililab.simulate import simulate_soft_labels
     >>> sim = simulate_soft_labels(6, 2000, modalities=("audio",), output="sigmoid", seed=0)
     >>> ds = transform_dataset(sim.probabilities, make_nodes(6))

@@ -46,7 +46,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("learners", ("ililab.learners",)),
     ("execution", ("ililab.engines", "ililab.bootstrap")),
-    ("formats, pictures, report", ("ililab.formats", "ililab.io", "ililab.viz", "ililab.report")),
+    (
+        "formats, pictures, report",
+        ("ililab.formats", "ililab._arrayfile", "ililab.matrix", "ililab.names", "ililab.io", "ililab.viz", "ililab.report"),
+    ),
     ("api", ("ililab.api", "ililab.simulate")),
     ("commands", ("ililab.commands", "ililab.cli", "ililab.testing", "ililab")),
 ]

@@ -218,7 +218,7 @@ def test_pickled_npy_is_refused_before_numpy_reads_it(tmp_path, monkeypatch):
 def test_pickled_npy_is_refused_without_memory_mapping_too(tmp_path, monkeypatch):
     """allow_pickle=False holds on its own: with the header check off and np.load not
     memory-mapping (memory maps refuse objects anyway), the pickle is still not run."""
-    import ililab.io as io
+    import ililab._arrayfile as io  # the file readers behind ililab.io.load_matrix
 
     array, marker = _evil(tmp_path)
     np.save(tmp_path / "evil.npy", array, allow_pickle=True)
@@ -249,7 +249,7 @@ def test_npz_members_are_memory_mapped_not_loaded(tmp_path):
 def test_compressed_npz_is_decompressed_in_bounded_memory(tmp_path, monkeypatch):
     import tracemalloc
 
-    import ililab.io as io
+    import ililab._arrayfile as io  # the file readers behind ililab.io.load_matrix
 
     x = np.random.default_rng(1).normal(size=(200_000, 10))  # 16 MB
     np.savez_compressed(tmp_path / "c.npz", x=x)
@@ -265,7 +265,7 @@ def test_compressed_npz_is_decompressed_in_bounded_memory(tmp_path, monkeypatch)
 
 
 def test_zip_bomb_npz_is_refused_before_decompressing(tmp_path, monkeypatch):
-    import ililab.io as io
+    import ililab._arrayfile as io  # the file readers behind ililab.io.load_matrix
 
     np.savez_compressed(tmp_path / "bomb.npz", x=np.zeros((2**17, 8)))  # 8 MiB of zeros, ~8 KB
     monkeypatch.setattr(io, "_BOMB_BYTES", 2**20)

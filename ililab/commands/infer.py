@@ -57,8 +57,10 @@ def infer_graph_command(
     from ililab.api import check_request, run_request
     from ililab.engines import make_engine
     from ililab.errors import UsageError
-    from ililab.io import check_output_path, graph_format_for, read_names
+    from ililab.files import check_output_path
+    from ililab.formats import graph_format_for
     from ililab.learners import get
+    from ililab.names import read_names
 
     watch = Stopwatch()
     bootstrap = bootstrap or 0

@@ -89,7 +89,8 @@ def soft_labels(
 def sem(variables, old_variables, samples, degree, seed, output) -> None:
     """Rows of a linear-Gaussian SEM: data.npy, names.txt, true_graph.json."""
     from ililab.errors import UsageError
-    from ililab.io import write_array, write_names
+    from ililab.matrix import write_array
+    from ililab.names import write_names
     from ililab.simulate import simulate_linear_sem
 
     if old_variables is not None:
