@@ -42,10 +42,10 @@ PENDING: dict[str, str] = {}
 # on-disk cache for code in a doctest). Each has a Python-callable twin with an example
 # that runs the same code (noted here).
 NOT_CALLABLE_FROM_PYTHON: dict[str, str] = {
-    "ililab.scores.bic.score_ws": "kernel-only; its twin local_score runs the same code",
-    "ililab.scores.bic.add_scores_ws": "kernel-only; its twin add_scores runs the same code",
-    "ililab.scores.bic.remove_scores_ws": "kernel-only; its twin remove_scores runs the same code",
-    "ililab.scores.bic.residual_variance_ws": "kernel-only; its twin residual_variance runs the same code",
+    "ililab.scores.kernels.score_ws": "kernel-only; its twin local_score runs the same code",
+    "ililab.scores.kernels.add_scores_ws": "kernel-only; its twin add_scores runs the same code",
+    "ililab.scores.kernels.remove_scores_ws": "kernel-only; its twin remove_scores runs the same code",
+    "ililab.scores.kernels.residual_variance_ws": "kernel-only; its twin residual_variance runs the same code",
 }
 
 # Methods whose example is their class's: an example per method would start a Dask client

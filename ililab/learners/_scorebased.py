@@ -26,7 +26,8 @@ from ililab.errors import DataError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
 from ililab.learners.base import PenaltyParams, penalty_from
-from ililab.scores.bic import BICScore, solve_block
+from ililab.scores.bic import BICScore
+from ililab.scores.kernels import solve_block
 
 __all__ = [
     "KnowledgeMatrices",
@@ -274,7 +275,7 @@ def standardized_weights(cov: np.ndarray, dag: np.ndarray) -> np.ndarray:
     """``w[i, j]``: standardised coefficient of ``i`` in the regression of ``j`` on its parents in
     ``dag`` (nonzero ``[i, j]`` for ``i -> j``); zero where there is no edge.
 
-    The values of :meth:`BICScore.regression` (:func:`ililab.scores.bic.solve_block`), without
+    The values of :meth:`BICScore.regression` (:func:`ililab.scores.kernels.solve_block`), without
     its per-call checks: one pass over the DAG.
 
     Examples

@@ -16,7 +16,7 @@ limit) stops the grow phase.
 The grow path depends on ``P`` only through "the best candidate in ``P``" at each step, so it
 is memoised in a *grow-shrink tree* per node (a forest over all nodes): a tree node is a
 sequence of additions; when it is first reached, the scores of every possible next addition
-are computed once (:func:`ililab.scores.bic.add_scores`) and its improving children are
+are computed once (:func:`ililab.scores.kernels.add_scores`) and its improving children are
 stored sorted by score. Tracing ``y`` for a new ``P`` then walks the tree, taking at each level
 the first child whose variable is in ``P`` — no score is recomputed. The shrink result of a
 tree node is memoised too. This forest is the search's bounded score cache: it has a fixed
@@ -47,7 +47,7 @@ and Python callers pass them unpacked (``kernel(*forest, *ctx, ..., *work)``):
   and shared by every search (``trace_addr = trace_address()``, passed in at run time; see
   :mod:`ililab.search._ccall` for why).
 * ``walk`` and ``grow_shrink_direct`` are callable from kernels only (compiled without Python
-  entry points, see :data:`ililab.scores.bic.KERNEL_ONLY`); ``trace_kernel`` and ``direct_kernel``
+  entry points, see :data:`ililab.scores.kernels.KERNEL_ONLY`); ``trace_kernel`` and ``direct_kernel``
   are the Python entry points.
 
 :class:`GrowShrinkForest` wraps these for Python callers and tests.
@@ -62,7 +62,8 @@ import os
 import numpy as np
 from numba import carray, cfunc, njit, types
 
-from ililab.scores.bic import KERNEL_ONLY, BICScore, add_scores_ws, new_scratch, remove_scores_ws, score_ws
+from ililab.scores.bic import BICScore
+from ililab.scores.kernels import KERNEL_ONLY, add_scores_ws, new_scratch, remove_scores_ws, score_ws
 from ililab.search._ccall import address, c_caller
 
 __all__ = [

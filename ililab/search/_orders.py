@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ililab.scores.bic import KERNEL_ONLY
+from ililab.scores.kernels import KERNEL_ONLY
 
 __all__ = ["stream_seed", "order_constraints", "random_order", "shuffle", "shuffle_py", "mix64", "mix64_py"]
 

@@ -47,7 +47,7 @@ is restricted to knowledge-consistent classes, so Chickering's large-sample opti
 only when the true class is itself consistent with the knowledge.
 
 Graphs are held as bitsets (one Python ``int`` per node): directed parents ``pa``, children
-``ch`` and undirected neighbours ``nb``. Local scores come from :func:`ililab.scores.bic.local_score`
+``ch`` and undirected neighbours ``nb``. Local scores come from :func:`ililab.scores.kernels.local_score`
 through a cache keyed by ``(node, parent bitset)``.
 """
 
@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ililab.scores.bic import local_score
+from ililab.scores.kernels import local_score
 
 __all__ = ["GESResult", "ges_search"]
 

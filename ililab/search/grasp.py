@@ -49,7 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ililab.scores.bic import KERNEL_ONLY, BICScore, total_score_ws
+from ililab.scores.bic import BICScore
+from ililab.scores.kernels import KERNEL_ONLY, total_score_ws
 from ililab.search._compile import trace_address_with
 from ililab.search._growshrink import (
     DEFAULT_CAPACITY,
