@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from ililab.dataset import Dataset
-from ililab.engines import LocalEngine, ShardSource, as_source, open_source
+from ililab.engines.local import LocalEngine
+from ililab.engines.sources import ShardSource, as_source, open_source
 from ililab.errors import DataError, IlilabError, UsageError
 from ililab.graph import DependencyGraph, Edge, Node
 from ililab.knowledge import Knowledge

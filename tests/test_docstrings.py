@@ -51,9 +51,9 @@ NOT_CALLABLE_FROM_PYTHON: dict[str, str] = {
 # Methods whose example is their class's: an example per method would start a Dask client
 # each time; DaskEngine's example starts one in-process client and runs all three.
 SHOWN_ON_CLASS: dict[str, str] = {
-    "ililab.engines.DaskEngine.map": "implements Engine.map (example there); run in DaskEngine's example",
-    "ililab.engines.DaskEngine.moments": "implements Engine.moments (example there); run in DaskEngine's example",
-    "ililab.engines.DaskEngine.close": "implements Engine.close (example there); run in DaskEngine's example",
+    "ililab.engines.dask_engine.DaskEngine.map": "implements Engine.map (example there); run in DaskEngine's example",
+    "ililab.engines.dask_engine.DaskEngine.moments": "implements Engine.moments (example there); run in DaskEngine's example",
+    "ililab.engines.dask_engine.DaskEngine.close": "implements Engine.close (example there); run in DaskEngine's example",
 }
 EXEMPT = {**NOT_CALLABLE_FROM_PYTHON, **SHOWN_ON_CLASS}
 
