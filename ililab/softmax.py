@@ -880,8 +880,9 @@ def split_half_discrepancy(
 #: A block with more than this share of censored entries (stored as 0) is not claimed identified:
 #: the censored values are estimated, and the inversion is only as good as that estimate. With the
 #: joint EM of :func:`ililab.stats.fill_censored` on the centred logits, float32 outputs at s = 6-8
-#: (C = 10-50, 1-2 blocks, seeds 20-27) scored F1 >= 0.99 in all 19 runs at 3-19.5% censored that
-#: passed the other checks; the runs at 18-37% mostly failed the split-half check.
+#: (C = 10-50, 1-2 blocks, degree 2-3, seeds 20-27, the limit lifted) scored F1 >= 0.99 in all 17
+#: runs at 3-14% censored that passed the other checks; the split-half check failed in the 7 runs
+#: at 12.5-37% (F1 0.42-1.00).
 CENSORED_LIMIT = 0.15
 
 
