@@ -882,8 +882,10 @@ def split_half_discrepancy(
 #: joint EM of :func:`ililab.stats.fill_censored` on the centred logits, float32 outputs at s = 6-8
 #: (C = 10-50, 1-2 blocks, degree 2-3, seeds 20-27, the limit lifted) scored F1 >= 0.99 in all 17
 #: runs at 3-14% censored that passed the other checks; the split-half check failed in the 7 runs
-#: at 12.5-37% (F1 0.42-1.00).
-CENSORED_LIMIT = 0.15
+#: at 12.5-37% (F1 0.42-1.00). The sweep (benchmarks/softmax_sweep.py) found a 2 x 100 float16
+#: block of n = 500 (too few rows for the split-half check) at 14.9% claimed identified with F1
+#: 0.81: hence 10%, below the n = 5,000 evidence.
+CENSORED_LIMIT = 0.10
 
 
 def _centring(p: int, blocks: Sequence[np.ndarray]) -> np.ndarray:
