@@ -17,7 +17,7 @@ import numpy as np
 
 from ililab.stats import covariance
 
-__all__ = ["CensoredFill", "fill_censored", "JOINT_WORK", "ONE_AT_A_TIME_SWEEPS"]
+__all__ = ["CensoredFill", "fill_censored", "JOINT_ROW_LIMIT", "JOINT_WORK", "ONE_AT_A_TIME_SWEEPS"]
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,10 @@ def fill_censored(
     the conditional covariance the censored entries keep (M-step), then replaces the censored
     entries of each row by their expectation given the row's observed entries, jointly: the
     conditional Gaussian truncated at every bound, its moments approximated by imposing the
-    bounds one at a time (E-step). Above ``JOINT_WORK`` (many censored entries per row, e.g.
-    thousands of columns) each censored entry is instead taken on its own, given the row's
-    other entries at their current values, and only its variance kept. Sweeps stop when no
+    bounds one at a time (E-step). In rows with more than ``JOINT_ROW_LIMIT`` censored entries,
+    and in all rows when the joint part would cost more than ``JOINT_WORK``, each censored entry
+    is instead taken on its own, given the row's other entries at their current values, and only
+    its variance kept. Sweeps stop when no
     entry moves by more than ``tolerance`` standard deviations or the covariance by more than
     ``tolerance / 2`` (relative).
 
@@ -115,11 +116,14 @@ def fill_censored(
         q[np.asarray(cols, dtype=int), m] = 1.0 / np.sqrt(len(cols))
     proj = np.eye(p) - q @ q.T
     per_row = censored.sum(axis=1)
-    joint = float(np.sum(per_row.astype(np.float64) ** 3 + per_row * p)) <= JOINT_WORK
+    # rows with few censored entries get the joint E-step (cost ~ k³ each), the others one at a time
+    small = (per_row <= JOINT_ROW_LIMIT) & (per_row > 0)
+    joint = float(np.sum(per_row[small].astype(np.float64) ** 3 + per_row[small] * p)) <= JOINT_WORK
     # Only the rows with censored entries change: the moments are updated by their difference
     # (about a shift near the means, so the sums stay small) instead of a full pass per sweep.
     hit = np.flatnonzero(per_row)
     part, part_censored, part_bounds, part_signs = y[hit], censored[hit], bounds[hit], signs[hit]
+    part_small = small[hit]
     centre = y.mean(axis=0)
     gram = (y - centre).T @ (y - centre)
     total = (y - centre).sum(axis=0)
@@ -140,9 +144,18 @@ def fill_censored(
         # shifts; c on the scale of S keeps it accurate
         qq = q @ q.T * scale
         omega = np.linalg.inv(cov + qq + 1e-9 * scale * np.eye(p)) - qq / scale**2
-        step = _joint_e_step if joint else _one_at_a_time_e_step
         with np.errstate(all="ignore"):
-            new, new_extra = step(part, mean, omega, part_censored, part_bounds, part_signs)
+            if joint:
+                alone = part_censored & ~part_small[:, None]
+                new, new_extra = _one_at_a_time_e_step(part, mean, omega, alone, part_bounds, part_signs)
+                rows = np.flatnonzero(part_small)
+                if rows.size:
+                    new[rows], joint_extra = _joint_e_step(
+                        part[rows], mean, omega, part_censored[rows], part_bounds[rows], part_signs[rows]
+                    )
+                    new_extra = new_extra + joint_extra
+            else:
+                new, new_extra = _one_at_a_time_e_step(part, mean, omega, part_censored, part_bounds, part_signs)
         if not (np.isfinite(new).all() and np.isfinite(new_extra).all()):
             if joint:  # numerically degenerate rows (e.g. whole columns censored): the simpler E-step
                 joint = False
@@ -155,16 +168,19 @@ def fill_censored(
         part, extra = new, new_extra
         if change < tolerance * np.sqrt(scale):
             break
-        if not joint and sweep >= ONE_AT_A_TIME_SWEEPS:
+        if (not joint or not part_small.any()) and sweep >= ONE_AT_A_TIME_SWEEPS:
             break
     y[hit] = part
     return CensoredFill(y, covariance(y) + extra / (n - 1), count, done)
 
 
-#: Above this much work (the sum over rows of k³ + k·p for k censored entries in a row) the E-step
-#: of :func:`fill_censored` treats each censored entry on its own given the row's other entries
-#: instead of the row's censored entries jointly.
-JOINT_WORK = 5e8
+#: The E-step of :func:`fill_censored` takes the censored entries of a row jointly when there are at
+#: most JOINT_ROW_LIMIT of them, else each on its own given the row's other entries; and all on their
+#: own when the joint part would cost more than JOINT_WORK (the sum over its rows of k³ + k·p): about
+#: 0.3 s of CPU per sweep per 1e8 (measured; the sweep of benchmarks/softmax_sweep.py found rows of
+#: 50-100 censored entries costing a minute per configuration).
+JOINT_ROW_LIMIT = 64
+JOINT_WORK = 5e7
 #: ... and then runs at most this many sweeps (it converges slowly, and each costs a pass over the rows).
 ONE_AT_A_TIME_SWEEPS = 8
 
