@@ -65,6 +65,22 @@ class Opened:
     def js(self, expression: str, arg=None):
         return self.page.evaluate(expression, arg)
 
+    def wait_for(self, expression: str, timeout: float = 15.0) -> None:
+        wait_for(self.page, expression, timeout)
+
+
+def wait_for(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll ``expression`` until it is truthy: ``page.wait_for_function`` evaluates a string with
+    ``eval`` in the page when it has to poll, which the report's CSP (no 'unsafe-eval') refuses;
+    ``page.evaluate`` goes through the devtools protocol, outside the page's CSP."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} still false after {timeout} s")
+        page.wait_for_timeout(50)
+
 
 @pytest.fixture
 def open_report(browser):
@@ -83,7 +99,7 @@ def open_report(browser):
         page.on("request", lambda r: opened.requests.append(r.url))
         start = time.perf_counter()
         page.goto(opened.url)
-        page.wait_for_function("window.ililabReport && window.ililabReport.ready", timeout=15000)
+        wait_for(page, "window.ililabReport && window.ililabReport.ready")
         opened.seconds = time.perf_counter() - start
         return opened
 

@@ -149,7 +149,7 @@ def test_wheel_zooms_and_drag_pans(open_report, report56):
     before = report.js("ililabReport.state()")
     report.page.mouse.move(box["x"] + 200, box["y"] + 200)
     report.page.mouse.wheel(0, -300)
-    report.page.wait_for_function(f"ililabReport.state().k > {before['k']}")
+    report.wait_for(f"ililabReport.state().k > {before['k']}")
     zoomed = None
     while zoomed != report.js("ililabReport.state()"):  # the wheel may arrive in several events
         zoomed = report.js("ililabReport.state()")
