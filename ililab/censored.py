@@ -159,6 +159,7 @@ def fill_censored(
         if not (np.isfinite(new).all() and np.isfinite(new_extra).all()):
             if joint:  # numerically degenerate rows (e.g. whole columns censored): the simpler E-step
                 joint = False
+                previous = None  # the fit did not move: not convergence, the next sweep must run
                 continue
             break  # keep the last finite sweep
         change = float(np.max(np.abs(new - part)))

@@ -217,6 +217,27 @@ def test_censored_log_softmax_is_estimated_against_the_uncensored_classes(underf
     assert _centred_error(censored.fill_censored(y, cut, -8.0, shift_blocks=[np.arange(6)]), truth, h) > 0.25
 
 
+def test_a_non_finite_joint_e_step_falls_back_to_one_entry_at_a_time(underflowed_log_softmax, monkeypatch):
+    """Degenerate rows make the joint E-step non-finite: the EM must go on with the simpler one."""
+    from ililab import censored
+
+    y, cut, truth, h = underflowed_log_softmax
+    blocks = [np.arange(6)]
+    monkeypatch.setattr(censored, "JOINT_WORK", 0.0)
+    alone = censored.fill_censored(y, cut, -8.0, shift_blocks=blocks)
+    monkeypatch.setattr(censored, "JOINT_WORK", 5e7)
+
+    def broken(part, *args):
+        return np.full_like(part, np.nan), np.zeros((part.shape[1], part.shape[1]))
+
+    monkeypatch.setattr(censored, "_joint_e_step", broken)
+    fallen_back = censored.fill_censored(y, cut, -8.0, shift_blocks=blocks)
+    # the failed sweep is not taken for convergence: the entries move off their bound, and the fit
+    # is the one-at-a-time EM's (one sweep fewer within its cap)
+    assert fallen_back.sweeps > 1 and (fallen_back.rows[cut] < -8.0).all()
+    assert abs(_centred_error(fallen_back, truth, h) - _centred_error(alone, truth, h)) < 0.05
+
+
 def test_truncated_moments_stay_finite_in_the_far_tail():
     from ililab.censored import _truncated_moments
 
