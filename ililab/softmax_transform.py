@@ -306,6 +306,7 @@ def softmax_dataset(
         info["softmax"].update(identified=False, reason=f"the completed logits are numerically singular ({error})")
         info["softmax"].pop("kept_unidentified", None)  # the kept inversion is not used after all
         return None
+    info.pop("_censored_fill", None)  # kept only for a fallback to a plain transform; not data
     return Dataset(tuple(nodes), result.covariance, n, data, info, plan=plan if w is None else None, source=source)
 
 

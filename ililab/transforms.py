@@ -290,6 +290,7 @@ def transform_dataset(
     output_nodes = tuple(nodes) if len(kept_nodes) != len(nodes) else None
     # plan and source: what bootstrap replicates re-apply (source only when streamed)
     source = None if x is not None else tuple(as_shards(values))
+    info.pop("_censored_fill", None)  # handed from the softmax attempt to this fallback; not data
     return Dataset(kept_nodes, cov, n_rows, x, info, output_nodes, plan=plan, source=source)
 
 

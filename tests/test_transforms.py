@@ -184,6 +184,20 @@ def test_auto_falling_back_to_log_fills_the_censored_values_once(monkeypatch):
     # 2 x 3 classes: the softmax is not undone, `auto` falls back to log-probabilities with the same EM fill
     assert ds.info["transform"] == "log" and ds.info["censored_values"] == 20
     assert len(calls) == 1 and np.isfinite(ds.data).all() and (ds.data[:20, 0] < np.log(1.4e-45)).all()
+    # the shared fill is a hand-over inside one call, not part of the dataset (bootstrap copies info)
+    assert not [key for key in ds.info if key.startswith("_")]
+
+
+def test_the_undone_softmax_keeps_no_private_hand_over_in_info():
+    from ililab.simulate import simulate_soft_labels
+
+    sim = simulate_soft_labels(12, 3000, ("audio",), seed=0, logit_scale=8, decimals=4)
+    assert (sim.probabilities == 0).any()  # censored values: the EM fill ran
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = transform_dataset(sim.probabilities, make_nodes(12, sim.names), "auto")
+    assert ds.info["transform"] == "softmax" and ds.info["censored_values"] > 0
+    assert not [key for key in ds.info if key.startswith("_")]
 
 
 def test_the_dataset_carries_the_plan_and_source_bootstrap_reapplies(tmp_path, monkeypatch):
