@@ -17,7 +17,7 @@ of the TRUE graph is compared with that of the graphs the inversion and log-p GR
 
 * ``truth>found``: share of runs where the true graph scores better than both found graphs by
   more than 2 (then the search is what fails: a better graph is there to be found);
-* ``truth id.``: share of runs where the identification check (``softmax._identification``)
+* ``truth id.``: share of runs where the identification check (``_softmax_model._identification``)
   would certify the TRUE graph with the true normalisation (then a perfect search would be
   reported identified);
 * ``basin 0.2`` / ``basin 0.4`` (with ``--basin``): mean F1 of the inversion's local search

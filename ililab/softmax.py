@@ -55,8 +55,9 @@ create about one zero per unknown); and the weakest direction of B must be well 
 :attr:`SoftmaxInversion.identified` is False and the caller warns (``transform="auto"`` falls
 back to a plain transform).
 
-Two data-side checks follow in :func:`softmax_dataset`: the even and odd halves of the rows
-must find the same normalisation (``SPLIT_HALF_LIMIT``), and at most ``CENSORED_LIMIT`` of
+Two data-side checks follow in :func:`ililab.softmax_transform.softmax_dataset`: the even and odd
+halves of the rows must find the same normalisation (``softmax_transform.SPLIT_HALF_LIMIT``), and at
+most ``softmax_transform.CENSORED_LIMIT`` of
 the probabilities may be censored. An inversion that passed the graph-side checks but fails
 only these (or the standard error) is still used by ``auto``, reported not identified: it
 measured better than every plain transform there.

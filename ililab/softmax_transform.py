@@ -43,7 +43,7 @@ class CentredLogPlan:
 
     ``floor`` is fixed from the input dtype before any chunk is converted to float64, so a
     float32 zero is clipped to float32's smallest number, not float64's. With ``base`` (a
-    :class:`ililab.transforms.TransformPlan`), its coordinates are taken first: log p of the
+    :class:`ililab.transform_plan.TransformPlan`), its coordinates are taken first: log p of the
     softmax blocks with censored zeros at their bound, a logit for sigmoid (multi-label) blocks.
 
     Examples
@@ -146,7 +146,7 @@ def softmax_dataset(
         Validated data (in memory, memory-mapped, or shards).
     nodes : sequence of Node
     blocks : sequence of SimplexBlock
-        The probability blocks found by :func:`ililab.transforms.detect_probability_blocks`:
+        The probability blocks found by :func:`ililab.probability_blocks.detect_probability_blocks`:
         the softmax is undone on ``softmax`` blocks; ``sigmoid`` blocks get a per-column logit.
     info : dict
         Provenance; ``info["softmax"]`` receives the diagnostics.

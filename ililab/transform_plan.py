@@ -5,7 +5,7 @@ A :class:`TransformPlan` is fixed once the probability blocks are known
 runs on every chunk of a streaming pass and again on each bootstrap replicate.
 :func:`censored_coordinates` replaces the censored entries (stored as 0 or 1) of in-memory rows
 by Gaussian EM (:func:`ililab.censored.fill_censored`). The ``softmax`` transform builds on the
-``log`` plan (:mod:`ililab.softmax`).
+``log`` plan (:mod:`ililab.softmax_transform`).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class TransformPlan:
 
     Picklable, so the same plan runs on every chunk of a streaming pass, in
     worker processes and on Dask workers. A value stored as 0 (or 1) is censored: the plan
-    puts it at its bound (``lows``/``highs``); :func:`transform_dataset` then replaces it by
+    puts it at its bound (``lows``/``highs``); :func:`censored_coordinates` then replaces it by
     its conditional expectation (:func:`ililab.censored.fill_censored`) when the rows are in memory.
 
     Attributes
@@ -173,7 +173,7 @@ class TransformPlan:
 
         For ``clr``: add the ridge (``CLR_RIDGE`` times the block's mean variance) to each
         block, in place; other plain transforms have none. Same signature as
-        :meth:`ililab.softmax.CentredLogPlan.regularise`, so resampling code treats both alike.
+        :meth:`ililab.softmax_transform.CentredLogPlan.regularise`, so resampling code treats both alike.
 
         Examples
         --------

@@ -107,7 +107,7 @@ def transform_dataset(
     ----------
     values : ndarray of shape (n, p), or a sequence of them (shards)
         The validated data (may be memory-mapped). In-memory arrays, and data up
-        to ``IN_MEMORY_BYTES`` once transformed, are kept as rows; larger memory
+        to ``stats.IN_MEMORY_BYTES`` once transformed, are kept as rows; larger memory
         maps and shards are streamed chunk by chunk to their covariance
         (``Dataset.data`` is then None), never loaded whole.
     nodes : sequence of Node
