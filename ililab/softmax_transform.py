@@ -215,18 +215,17 @@ def softmax_dataset(
         if clipped:
             info["clipped_values"] = clipped
             censored_share = clipped / max(n * sum(len(c) for c in columns), 1)
-            warnings.warn(
-                f"{clipped} probabilities stored as 0 were set to {floor:.3g} before taking logarithms "
-                "(streamed data: no censored-value estimation); their log-ratios are only bounds",
-                IlilabWarning,
-                stacklevel=stack,
-            )
+    # said once the softmax Dataset is returned: on a fallback, transform_dataset says it itself
+    censoring_notes = []
+    if info.get("clipped_values") and w is None:
+        censoring_notes.append(
+            f"{info['clipped_values']} probabilities stored as 0 were set to {floor:.3g} before taking logarithms "
+            "(streamed data: no censored-value estimation); their log-ratios are only bounds"
+        )
     if info.get("censored_values"):
-        warnings.warn(
+        censoring_notes.append(
             f"{info['censored_values']} probabilities stored as 0 (or 1) are censored (only known to lie "
-            f"beyond {floor:.3g}); estimated by EM from the other classes",
-            IlilabWarning,
-            stacklevel=stack,
+            f"beyond {floor:.3g}); estimated by EM from the other classes"
         )
     # the caller's bar (rows of the covariance pass) says whether bars are wanted (not with --quiet)
     wanted = bool(getattr(getattr(progress, "__self__", None), "_enabled", False))
@@ -307,6 +306,8 @@ def softmax_dataset(
         info["softmax"].pop("kept_unidentified", None)  # the kept inversion is not used after all
         return None
     info.pop("_censored_fill", None)  # kept only for a fallback to a plain transform; not data
+    for note in censoring_notes:
+        warnings.warn(note, IlilabWarning, stacklevel=stack)
     return Dataset(tuple(nodes), result.covariance, n, data, info, plan=plan if w is None else None, source=source)
 
 

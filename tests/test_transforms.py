@@ -178,9 +178,10 @@ def test_auto_falling_back_to_log_fills_the_censored_values_once(monkeypatch):
 
     fill = transform_plan.fill_censored
     monkeypatch.setattr(transform_plan, "fill_censored", counting)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         ds = transform_dataset(p, make_nodes(6, sim.names), "auto")
+    assert len([w for w in caught if "censored" in str(w.message)]) == 1  # said once, by the fallback
     # 2 x 3 classes: the softmax is not undone, `auto` falls back to log-probabilities with the same EM fill
     assert ds.info["transform"] == "log" and ds.info["censored_values"] == 20
     assert len(calls) == 1 and np.isfinite(ds.data).all() and (ds.data[:20, 0] < np.log(1.4e-45)).all()
@@ -193,10 +194,11 @@ def test_the_undone_softmax_keeps_no_private_hand_over_in_info():
 
     sim = simulate_soft_labels(12, 3000, ("audio",), seed=0, logit_scale=8, decimals=4)
     assert (sim.probabilities == 0).any()  # censored values: the EM fill ran
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         ds = transform_dataset(sim.probabilities, make_nodes(12, sim.names), "auto")
     assert ds.info["transform"] == "softmax" and ds.info["censored_values"] > 0
+    assert len([w for w in caught if "censored" in str(w.message)]) == 1
     assert not [key for key in ds.info if key.startswith("_")]
 
 
