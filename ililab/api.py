@@ -227,6 +227,8 @@ def check_request(
     validated = learner_cls.validate_params(params)
     if min_confidence is not None and not bootstrap:
         raise UsageError("--min-confidence needs --bootstrap B (confidences come from bootstrap replicates)")
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:  # before the replicates, not after
+        raise UsageError(f"--min-confidence must lie in [0, 1], got {min_confidence}")
     if bootstrap < 0:
         raise UsageError(f"bootstrap must be 0 (none) or a number of replicates (1 or more), got {bootstrap}")
     if chunk_rows is not None and chunk_rows < 1:

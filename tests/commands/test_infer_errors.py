@@ -143,6 +143,7 @@ def test_unknown_extension_suggests_the_option_the_command_has(run_cli, tmp_path
     ("options", "fragment"),
     [
         (("--min-confidence", "0.5"), "--min-confidence needs --bootstrap B"),
+        (("--bootstrap", "2", "--min-confidence", "1.5"), "--min-confidence must lie in [0, 1]"),
         (("--chunk-rows", "0"), "--chunk-rows must be at least 1"),
         (("-p", "depth=-3"), "parameter 'depth'"),
     ],
