@@ -52,7 +52,6 @@ from ililab.probability_blocks import (
     detect_probability_blocks,
     detect_simplex_blocks,
 )
-from ililab.softmax_transform import softmax_dataset
 from ililab.stats import as_shards, check_enough_rows, covariance, in_memory, iter_chunks, shard_moments
 from ililab.transform_plan import (
     CLR_RIDGE,
@@ -185,6 +184,8 @@ def transform_dataset(
             plan=TransformPlan("none"), source=tuple(as_shards(values)),
         )
     if blocks and (chosen == "softmax" or (transform == "auto" and AUTO_SOFTMAX)):
+        from ililab.softmax_transform import softmax_dataset  # numba and scipy load only when needed
+
         dataset = softmax_dataset(
             values, nodes, found, info, explicit=transform == "softmax", chunk_rows=chunk_rows, progress=progress, engine=engine
         )

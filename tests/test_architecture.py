@@ -330,6 +330,14 @@ def test_importing_the_graph_type_loads_no_formats_and_no_matplotlib():
     assert out.strip() == "[]"
 
 
+def test_checking_a_request_loads_no_numba():
+    """``ililab.api`` is what every command imports before its checks: a usage error must come
+    without the numba/scipy start-up, which the softmax inversion alone needs."""
+    code = "import sys, ililab.api\nprint([m for m in ('numba', 'ililab.softmax_transform') if m in sys.modules])\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_moved_names_are_the_same_objects():
     import ililab
     from ililab import engines, errors, files, formats, io, transforms
