@@ -1,7 +1,7 @@
 """Files: checking an output path before any work, writing atomically, and the message of a failed read.
 
 A leaf module (it imports only :mod:`ililab.errors`), so every layer that writes a file --
-the graph formats, the pictures, the report, the data writers of :mod:`ililab.io` -- uses the
+the graph formats, the pictures, the report, the data writers of :mod:`ililab.matrix` and :mod:`ililab.names` -- uses the
 same atomic write without importing anything above it.
 """
 

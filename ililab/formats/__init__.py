@@ -3,7 +3,7 @@
 Each format is a pair of pure functions, ``write_<fmt>(graph) -> str`` and
 ``read_<fmt>(text) -> DependencyGraph``, registered in
 :data:`GRAPH_FORMATS`, the registry this package owns (:func:`register` adds
-one); :func:`ililab.io.write_graph` / :func:`ililab.io.read_graph` and
+one); :func:`write_graph` / :func:`read_graph` (re-exported by :mod:`ililab.io`) and
 ``ililab convert`` look the format up there by name or file extension. This
 package never imports :mod:`ililab.io`.
 

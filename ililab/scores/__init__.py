@@ -1,4 +1,7 @@
-"""Scores over sufficient statistics; see :mod:`ililab.scores.bic` for the BIC score and its kernels."""
+"""Scores over sufficient statistics.
+
+The BIC score is :mod:`ililab.scores.bic`; its Numba kernels are :mod:`ililab.scores.kernels`.
+"""
 
 from ililab.scores.bic import (
     DEFAULT_PENALTY,

@@ -89,7 +89,6 @@ log = logging.getLogger(__name__)
 
 #: Default penalty discount c (causal-learn's GRaSP default λ = 2).
 DEFAULT_PENALTY = 4.0
-#: A parent whose partial variance is below this fraction of its variance is collinear.
 
 
 def penalty_from_lambda(lambda_value: float) -> float:

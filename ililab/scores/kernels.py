@@ -38,8 +38,8 @@ small helpers (Cholesky factor, forward substitution, score from a variance) are
 Numba IR level (Numba's IR inlining costs more compile time than LLVM's).
 
 The search kernels (:mod:`ililab.search._growshrink`) memoise these scores in a grow-shrink
-tree per node, which is their bounded score cache keyed by (node, parent set); this module's
-LRU cache serves Python callers.
+tree per node, which is their bounded score cache keyed by (node, parent set);
+:class:`ililab.scores.bic.BICScore`'s LRU cache serves Python callers.
 """
 
 from __future__ import annotations
