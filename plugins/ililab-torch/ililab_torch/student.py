@@ -359,6 +359,12 @@ def load_student(path: str | Path, device: str | torch.device | None = None) -> 
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise DataError(f"{str(path)!r}: malformed checkpoint ({type(error).__name__}: {str(error).splitlines()[0]})") from None
-    model.config = config.get("student", {})  # type: ignore[assignment]
+    student = dict(config.get("student") or {})
+    if "edges" not in student:  # written before the edge settings were nested: fold the flat keys in
+        flat = {f.name: student.pop(f.name) for f in fields(EdgeFilter) if f.name in student}
+        if flat:
+            student["edges"] = flat
+    config["student"] = student
+    model.config = student  # type: ignore[assignment]
     model.lir_choice = config.get("lir_choice")  # type: ignore[assignment]
     return model.to(resolve_device(device)).eval(), config

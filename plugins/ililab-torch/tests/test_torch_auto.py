@@ -142,3 +142,20 @@ def test_class_standard_error_counts_classes_not_queries(rng):
         assert clustered == pytest.approx(shift.std(ddof=1) / np.sqrt(6), rel=0.05)
         assert clustered > 1.8 * per_query
     assert class_standard_error(np.array([0.1, 0.2]), np.array([3, 3])) == float("inf")
+
+
+def test_a_checkpoint_with_the_flat_edge_settings_still_reads_as_nested(tmp_path):
+    """Checkpoints written before ``StudentConfig.edges`` carry the 8 filter fields flat."""
+    import json
+
+    import torch
+    from ililab_torch.student import CHECKPOINT_FORMAT, AVStudent
+
+    model = AVStudent(4, 6, embed_dim=2, hidden=8)
+    student = {"lam": 1.0, "seed": 0, "pairs": "classes", "top_k": 3, "cross_modal_only": True}
+    config = {"format": CHECKPOINT_FORMAT, "dims": model.dims, "student": student, "lir_choice": None, "meta": {}}
+    torch.save({"format": CHECKPOINT_FORMAT, "config": json.dumps(config), "state_dict": model.state_dict()},
+               tmp_path / "old.pt")
+    loaded, read = load_student(tmp_path / "old.pt")
+    assert read["student"]["edges"] == {"pairs": "classes", "top_k": 3, "cross_modal_only": True}
+    assert "pairs" not in read["student"] and loaded.config["lam"] == 1.0
