@@ -139,11 +139,11 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict:
         paper = train_student(data, train, soft.probabilities, graph, StudentConfig(**student, lam=1.0).with_pairs("edges"))
         out["paper"] = evaluate(paper, data, test)
     if args.oracle:
-        # The planted cross-modal edges themselves (same-class edges are dropped by the filter): how LIR
-        # does when the graph is exactly right.
+        # The planted cross-modal edges themselves (same-class edges are dropped by the filter; the truth
+        # graph's within-modality confusion edges by cross_modal_only): how LIR does when the graph is right.
+        oracle_edges = replace(edges, top_k=None, pairs="edges", cross_modal_only=True)
         oracle = train_student(data, train, soft.probabilities, sim.true_graph,
-                               StudentConfig(**{**student, "edges": replace(edges, top_k=None, pairs="edges")},
-                                             lam=args.lam))
+                               StudentConfig(**{**student, "edges": oracle_edges}, lam=args.lam))
         out["oracle"] = evaluate(oracle, data, test)
     return out
 
