@@ -45,7 +45,10 @@ def main() -> None:
     p.add_argument("--paper", action="store_true", help="Also the paper's explicit settings (lambda 1, pairs edges).")
     p.add_argument("--curve", action="store_true",
                    help="Also the test gain of every auto candidate given explicitly (does validation rank like test?).")
+    p.add_argument("--fixed", default="",
+                   help="Also the test gain of these explicit settings, e.g. edges:1,classes:2 (pair use:lambda).")
     a = p.parse_args()
+    fixed = [(u, float(lam)) for u, lam in (f.split(":") for f in a.fixed.split(",") if f)]
     regimes = a.regimes.split(",")
     for name in regimes:
         if name not in REGIMES:
@@ -77,6 +80,10 @@ def main() -> None:
                     cfg = StudentConfig(**st, lam=point["lam"]).with_pairs(point["pairs"])
                     test = evaluate(train_student(s.data, s.train, s.soft.probabilities, s.graph, cfg), s.data, s.test)
                     point["test"] = test["mean"] - b
+            for use, lam in fixed:
+                cfg = StudentConfig(**st, lam=lam).with_pairs(use)
+                test = evaluate(train_student(s.data, s.train, s.soft.probabilities, s.graph, cfg), s.data, s.test)
+                r[f"{name}_fixed_{use}_{lam:g}"] = test["mean"] - b
             if a.paper:
                 paper = train_student(s.data, s.train, s.soft.probabilities, s.graph,
                                       StudentConfig(**st, lam=1.0).with_pairs("edges"))
@@ -89,6 +96,7 @@ def main() -> None:
         for name in regimes:
             entries = [("auto (default)", f"{name}_gain")] + ([("paper (lam 1, edges)", f"{name}_paper_gain")]
                                                              if a.paper else [])
+            entries += [(f"{use} {lam:g}", f"{name}_fixed_{use}_{lam:g}") for use, lam in fixed]
             for label, key in entries:
                 g = np.array([r[key] for r in rows])
                 sd = g.std(ddof=1) if g.size > 1 else 0.0

@@ -145,7 +145,13 @@ class LirChoice:
         return self.lam > 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requested": "auto", **asdict(self)}
+        """As stored in the checkpoint and the summary: strict JSON, so an infinite standard error (one
+        validation class: nothing to tell an effect from noise) and its bound are stored as ``None``.
+
+        >>> LirChoice(0.0, "edges", 0.5, [{"gain": 0.01, "se": float("inf")}]).as_dict()["curve"]
+        [{'gain': 0.01, 'se': None}]
+        """
+        return {"requested": "auto", **_finite_or_none(asdict(self))}
 
     def summary(self) -> str:
         """One line for the user: the choice, or that LIR is off and why."""
@@ -153,9 +159,25 @@ class LirChoice:
                 else f"lambda auto -> 0: LIR off ({self.reason})")
         if not self.curve:
             return head
-        curve = ", ".join(f"{c['pairs']} {c['lam']:g}: {c['gain']:+.4f} ± {c['se']:.4f}" for c in self.curve)
+        curve = ", ".join(f"{c['pairs']} {c['lam']:g}: {c['gain']:+.4f} ± {_number(c['se'])}" for c in self.curve)
         return (f"{head}; validation mAP gain over lambda 0 ({self.val_clips} of the train clips, "
                 f"lambda-0 mAP {self.reference:.4f}): {curve}")
+
+
+def _finite_or_none(value: Any) -> Any:
+    """``value`` with every non-finite float (inside dicts and lists too) replaced by None."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
+def _number(value: float | None) -> str:
+    """A standard error for the summary line (None or inf, as stored for one validation class: "inf")."""
+    return "inf" if value is None or not np.isfinite(value) else f"{value:.4f}"
 
 
 def query_ap(za: np.ndarray, zv: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -256,11 +278,12 @@ def choose(
         log.info("auto: lambda %g, pairs %s: validation gain %+.4f (se %.4f)", lam, pairs, gain, se)
     cost = (n_fit / max(n_train, 1)) * (warm + (1 + len(steps)) * branch)
     choice = LirChoice(0.0, "edges", float(reference.mean()), curve, None, n_fit, n_val, warm, branch, cost)
-    # The largest lower bound gain - z * se: a noisy gain must be larger to win (first of equals: the smaller λ).
+    # The largest lower bound gain - z * se: a noisy gain must be larger to win (ties: the first in curve order,
+    # i.e. pairs "edges" before "classes", then the smaller λ).
     best = max(curve, key=lambda c: c["bound"])
     if best["bound"] > plan.min_gain:
         choice.lam, choice.pairs = float(best["lam"]), str(best["pairs"])
     else:
         choice.reason = (f"no lambda beats lambda 0 on validation by {plan.z:g} standard errors "
-                         f"(best gain {best['gain']:+.4f}, se {best['se']:.4f})")
+                         f"(best gain {best['gain']:+.4f}, se {_number(best['se'])})")
     return choice

@@ -159,3 +159,57 @@ def test_a_checkpoint_with_the_flat_edge_settings_still_reads_as_nested(tmp_path
     loaded, read = load_student(tmp_path / "old.pt")
     assert read["student"]["edges"] == {"pairs": "classes", "top_k": 3, "cross_modal_only": True}
     assert "pairs" not in read["student"] and loaded.config["lam"] == 1.0
+
+
+def test_an_infinite_standard_error_is_stored_as_strict_json(tmp_path):
+    """One validation class gives se = inf (nothing to tell an effect from noise): the checkpoint and the summary
+    must stay strict JSON (no ``Infinity``), and the one-line summary must still print."""
+    from ililab_torch.auto import LirChoice
+    from ililab_torch.student import AVStudent
+
+    def strict(text: str):
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"non-JSON constant {name}"))
+
+    point = {"lam": 2.0, "pairs": "edges", "val_map": 0.5, "gain": 0.01, "se": float("inf"), "se_query": 0.002,
+             "bound": float("-inf")}
+    choice = LirChoice(0.0, "edges", 0.49, [point], "no lambda beats lambda 0", 8, 2, 1, 1, 3.0)
+    stored = choice.as_dict()
+    assert stored["curve"][0]["se"] is None and stored["curve"][0]["bound"] is None
+    assert stored["curve"][0]["gain"] == 0.01
+    model = AVStudent(4, 6, embed_dim=2, hidden=8)
+    model.lir_choice = stored
+    save_student(model, tmp_path / "s.pt")
+    config = strict(torch.load(tmp_path / "s.pt", weights_only=True)["config"])
+    assert config["lir_choice"]["curve"][0]["se"] is None
+    again = LirChoice(**{k: v for k, v in config["lir_choice"].items() if k != "requested"})  # as the CLI does
+    assert "edges 2: +0.0100 ± inf" in again.summary()
+
+
+def test_student_config_from_a_checkpoint(tmp_path, wrong):
+    """``StudentConfig.from_dict(config["student"])`` rebuilds the settings a checkpoint was trained with (auto
+    resolved), also from a checkpoint written before the edge settings were nested."""
+    from ililab_torch.student import CHECKPOINT_FORMAT, AVStudent
+
+    data, train, soft, graph = wrong
+    config = StudentConfig(**FAST, lam=1.5, edges=EdgeFilter(top_k=2, pairs="classes"), seed=3)
+    model = train_student(data, train, soft, graph, config)
+    save_student(model, tmp_path / "s.pt")
+    assert StudentConfig.from_dict(load_student(tmp_path / "s.pt")[1]["student"]) == config
+    old = {"lam": 1.0, "seed": 0, "pairs": "classes", "top_k": 3, "cross_modal_only": True}
+    net = AVStudent(4, 6, embed_dim=2, hidden=8)
+    stored = {"format": CHECKPOINT_FORMAT, "dims": net.dims, "student": old, "lir_choice": None, "meta": {}}
+    torch.save({"format": CHECKPOINT_FORMAT, "config": json.dumps(stored), "state_dict": net.state_dict()},
+               tmp_path / "old.pt")
+    rebuilt = StudentConfig.from_dict(load_student(tmp_path / "old.pt")[1]["student"])
+    assert rebuilt.lam == 1.0 and rebuilt.edges == EdgeFilter(top_k=3, pairs="classes", cross_modal_only=True)
+    with pytest.raises(UsageError, match="unknown student parameter"):
+        StudentConfig.from_dict({"lam": 1.0, "lamda": 2.0})
+
+
+def test_edge_filter_default_reads_like_the_students_auto_outside_the_choice(tiny_sim):
+    """A bare EdgeFilter says "edges"; the student's "auto" means the same wherever nothing chooses."""
+    from ililab_torch.adapters import kept_edges
+
+    assert EdgeFilter().pairs == "edges" and StudentConfig().edges == EdgeFilter(pairs="auto")
+    graph = tiny_sim.true_graph
+    assert kept_edges(graph, EdgeFilter(pairs="auto")) == kept_edges(graph, EdgeFilter())
