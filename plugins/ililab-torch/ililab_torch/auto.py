@@ -60,7 +60,8 @@ from ililab_torch._training import BatchStep, run_epochs
 from ililab_torch.data import stratified_split
 from ililab_torch.retrieval import query_average_precisions
 
-__all__ = ["AutoPlan", "LirChoice", "AUTO_LAMBDAS", "AUTO_PAIRS", "BUDGET", "plan_budget", "validation_split", "query_ap"]
+__all__ = ["AutoPlan", "LirChoice", "AUTO_LAMBDAS", "AUTO_PAIRS", "BUDGET", "plan_budget", "validation_split",
+           "validation_folds", "query_ap"]
 
 #: λ candidates: twice the paper's 1 (it gained most often when trained in full on development seeds
 #: 400-405). Larger λ merges linked classes when the graph is wrong (λ 4 lost 0.025 on a development
@@ -73,7 +74,13 @@ AUTO_PAIRS: tuple[str, ...] = ("edges", "classes")
 
 @dataclass(frozen=True)
 class AutoPlan:
-    """The sizes of one choice: validation share, warm-up and branch epochs, candidates and minimum gain."""
+    """The sizes of one choice: validation share (or cross-fitting folds), warm-up and branch epochs,
+    candidates and minimum gain.
+
+    ``folds = 1``: one validation split of ``val_fraction``. ``folds = k >= 2``: the training clips are
+    split (stratified, seeded) into ``k`` parts; each part is the validation split once, with the warm-up
+    and branches run on the others, and every training clip is a validation query once.
+    """
 
     val_fraction: float = 0.2
     warm_share: float = 0.4
@@ -81,11 +88,17 @@ class AutoPlan:
     pairs: tuple[str, ...] = AUTO_PAIRS
     min_gain: float = 0.0
     z: float = 1.5
+    folds: int = 1
 
     def candidates(self, pairs: str) -> list[tuple[float, str]]:
         """``(lam, pairs)`` to try: every λ with each pair use (``pairs="auto"``) or with the one given."""
         uses = self.pairs if pairs == "auto" else (pairs,)
         return [(lam, p) for p in uses for lam in self.lambdas]
+
+    @property
+    def fit_share(self) -> float:
+        """The training clips' share the warm-ups and branches run on, summed over the folds."""
+        return 1.0 - self.val_fraction if self.folds == 1 else float(self.folds - 1)
 
 
 #: Share of one training run's epochs the choice may spend, in metric-only epochs: epochs with LIR cost
@@ -95,17 +108,24 @@ class AutoPlan:
 BUDGET = 0.55
 
 
-def plan_budget(epochs: int, n_candidates: int, val_fraction: float, warm_share: float) -> tuple[int, int]:
-    """``(warm, branch)`` epochs whose cost ``(1 - val_fraction) * (warm + (1 + n_candidates) * branch)``
-    is at most ``BUDGET * epochs`` (one full training run, with room for the LIR term's own cost),
-    with at least one epoch each.
+def plan_budget(epochs: int, n_candidates: int, fit_share: float, warm_share: float) -> tuple[int, int]:
+    """``(warm, branch)`` epochs whose cost ``fit_share * (warm + (1 + n_candidates) * branch)`` is at most
+    ``BUDGET * epochs`` (one full training run, with room for the LIR term's own cost), with at least one
+    branch epoch. ``fit_share`` is the share of the training clips the runs see (``AutoPlan.fit_share``:
+    0.8 for one 20 % validation split). ``warm_share = 0`` starts the branches from the initial weights.
+    With too few epochs for that (fewer than ``(1 + n_candidates) * fit_share / BUDGET``), one branch
+    epoch each is the floor and the budget is exceeded; the warm-up is shortened first.
 
-    >>> plan_budget(80, 4, 0.2, 0.25)
+    >>> plan_budget(80, 4, 0.8, 0.25)
     (20, 7)
+    >>> plan_budget(10, 2, 0.8, 0.4)  # 4 warm-up epochs would not leave one per branch
+    (3, 1)
     """
-    warm = max(1, int(round(epochs * warm_share)))
-    room = BUDGET * epochs / (1.0 - val_fraction) - warm
-    branch = max(1, int(room // (1 + n_candidates)))
+    room = BUDGET * epochs / fit_share
+    warm = int(round(epochs * warm_share))
+    if warm_share > 0:
+        warm = max(1, min(warm, int(room) - (1 + n_candidates)))
+    branch = max(1, int((room - warm) // (1 + n_candidates)))
     return warm, branch
 
 
@@ -116,6 +136,27 @@ def validation_split(labels: np.ndarray, val_fraction: float, seed: int) -> tupl
         raise UsageError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
     # A seed of its own: the validation clips need not be the ones a test split of the same seed would take.
     return stratified_split(labels, val_fraction, seed + 7919)
+
+
+def validation_folds(labels: np.ndarray, val_fraction: float, folds: int,
+                     seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(fit, validation)`` positions of each fold: one :func:`validation_split` (``folds = 1``), or
+    ``folds`` stratified, seeded parts, each the validation split once with the others as fit clips.
+
+    >>> [(len(f), len(v)) for f, v in validation_folds(np.repeat([0, 1], 10), 0.2, 2, seed=0)]
+    [(10, 10), (10, 10)]
+    """
+    if folds == 1:
+        return [validation_split(labels, val_fraction, seed)]
+    if folds < 1:
+        raise UsageError(f"folds must be at least 1, got {folds}")
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed + 7919)
+    part = np.empty(labels.size, dtype=np.int64)
+    for c in np.unique(labels):  # each class dealt round-robin over the folds in a seeded order
+        rows = np.flatnonzero(labels == c)
+        part[rows[rng.permutation(rows.size)]] = (np.arange(rows.size) + rng.integers(folds)) % folds
+    return [(np.flatnonzero(part != k), np.flatnonzero(part == k)) for k in range(folds)]
 
 
 @dataclass
@@ -214,30 +255,15 @@ def _val_ap(model: nn.Module, a: torch.Tensor, v: torch.Tensor, labels: np.ndarr
     return query_ap(za.cpu().numpy().astype(np.float64), zv.cpu().numpy().astype(np.float64), labels)
 
 
-def choose(
-    build: Callable[[], nn.Module],
-    make_step: Callable[[float, str], BatchStep | None],
-    n_fit: int,
-    val: tuple[torch.Tensor, torch.Tensor, np.ndarray],
-    config: Any,
-    candidates: list[tuple[float, str]],
-    plan: AutoPlan,
-    device: torch.device,
-    progress: Progress | None = None,
-    *,
-    n_val: int,
-    n_train: int,
-) -> LirChoice:
-    """Run the warm-up and the branches; return the choice (see the module docstring).
+#: One fold of the choice: ``make_step(lam, pairs)`` over its fit clips, how many fit clips, and its validation
+#: clips' audio and visual tensors and labels.
+Fold = tuple[Callable[[float, str], "BatchStep | None"], int, tuple[torch.Tensor, torch.Tensor, np.ndarray]]
 
-    ``build()`` makes a fresh student; ``make_step(lam, pairs)`` gives the batch step of
-    :func:`~ililab_torch._training.run_epochs` over the fit clips (``None`` when no edge survives
-    the filters for that pair use); ``val`` holds the validation clips' audio and visual tensors and labels.
-    """
-    steps = [(lam, pairs, step) for lam, pairs in candidates if (step := make_step(lam, pairs)) is not None]
-    if not steps:  # nothing to regularise with: no need to train anything
-        return LirChoice(0.0, "edges", None, [], "no graph edge survives the filters", n_fit, n_val)
-    warm, branch = plan_budget(config.epochs, len(steps), plan.val_fraction, plan.warm_share)
+
+def _branches(build: Callable[[], nn.Module], fold: Fold, steps: list[tuple[float, str, BatchStep]], config: Any,
+              warm: int, branch: int, device: torch.device, progress: Progress | None) -> list[np.ndarray]:
+    """Per-query validation AP of the ``lam = 0`` branch, then of each candidate's, after one shared warm-up."""
+    make_step, n_fit, val = fold
     generator = seed_everything(config.seed)
     model = build().to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -246,7 +272,6 @@ def choose(
                total, device, "auto warm-up", progress)
     start = (copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict()), generator.get_state(),
              torch.get_rng_state())
-
     scored = range(total - (branch + 1) // 2 + 1, total + 1)  # the last half of the branch (at least its last epoch)
 
     def run_branch(step: BatchStep) -> np.ndarray:
@@ -265,11 +290,41 @@ def choose(
                 model.train()
         return np.mean(scores, axis=0)
 
-    reference = run_branch(make_step(0.0, "edges"))
-    query_classes = np.concatenate([val[2], val[2]])  # the class of each query, audio->visual then visual->audio
+    # the candidates' steps were made for the first fold; each fold makes its own over its fit clips
+    own = [make_step(lam, pairs) for lam, pairs, _ in steps]
+    return [run_branch(make_step(0.0, "edges"))] + [run_branch(step) for step in own]
+
+
+def choose(
+    build: Callable[[], nn.Module],
+    folds: list[Fold],
+    config: Any,
+    candidates: list[tuple[float, str]],
+    plan: AutoPlan,
+    device: torch.device,
+    progress: Progress | None = None,
+    *,
+    n_train: int,
+) -> LirChoice:
+    """Run the warm-up and the branches of every fold; return the choice (see the module docstring).
+
+    ``build()`` makes a fresh student; each fold's ``make_step(lam, pairs)`` gives the batch step of
+    :func:`~ililab_torch._training.run_epochs` over its fit clips (``None`` when no edge survives
+    the filters for that pair use).
+    """
+    n_fit = sum(fold[1] for fold in folds)
+    n_val = sum(fold[2][2].size for fold in folds)
+    steps = [(lam, pairs, step) for lam, pairs in candidates if (step := folds[0][0](lam, pairs)) is not None]
+    if not steps:  # nothing to regularise with: no need to train anything
+        return LirChoice(0.0, "edges", None, [], "no graph edge survives the filters", n_fit, n_val)
+    warm, branch = plan_budget(config.epochs, len(steps), plan.fit_share, plan.warm_share)
+    runs = [_branches(build, fold, steps, config, warm, branch, device, progress) for fold in folds]
+    # pooled over the folds, paired by validation query
+    reference = np.concatenate([run[0] for run in runs])
+    query_classes = np.concatenate([np.concatenate([f[2][2], f[2][2]]) for f in folds])  # a->v then v->a per fold
     curve: list[dict[str, Any]] = []
-    for lam, pairs, step in steps:
-        diff = run_branch(step) - reference  # paired by validation query
+    for k, (lam, pairs, _) in enumerate(steps, start=1):
+        diff = np.concatenate([run[k] for run in runs]) - reference
         gain = float(diff.mean())
         se = class_standard_error(diff, query_classes)
         se_query = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0

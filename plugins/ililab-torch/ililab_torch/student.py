@@ -28,7 +28,7 @@ from ililab.io import atomic_write
 from ililab_torch._common import Progress, check_positive, log, mlp, resolve_device
 from ililab_torch._training import clip_tensors, fit, forward_clips
 from ililab_torch.adapters import EdgeFilter, GraphRegularizer
-from ililab_torch.auto import AutoPlan, LirChoice, choose, validation_split
+from ililab_torch.auto import AutoPlan, LirChoice, choose, validation_folds
 from ililab_torch.data import AVFeatures
 from ililab_torch.losses import cross_modal_triplet_loss
 from ililab_torch.retrieval import cross_modal_map
@@ -214,17 +214,19 @@ class _Setup:
                          config.dropout)
 
     def choose(self, plan: AutoPlan, progress: Progress | None) -> LirChoice:
-        """The ``lam="auto"`` choice on a validation split of ``rows`` (:mod:`ililab_torch.auto`)."""
+        """The ``lam="auto"`` choice on validation splits of ``rows`` (:mod:`ililab_torch.auto`)."""
         data, rows, dev = self.data, self.rows, self.dev
-        fit_pos, val_pos = validation_split(np.asarray(data.label[rows]), plan.val_fraction, self.config.seed)
-        if val_pos.size < 2:
-            raise DataError(f"lambda auto needs a validation split of at least 2 train clips; {rows.size} train clips "
-                            "are too few: give a number with --lam")
-        fit_t = torch.as_tensor(fit_pos, device=dev)
-        val_t = torch.as_tensor(val_pos, device=dev)
-        val = (self.a[val_t], self.v[val_t], np.asarray(data.label[rows[val_pos]]))
-        return choose(self.build, lambda lam, pairs: self.make_step(lam, pairs, fit_t), fit_pos.size, val,
-                      self.config, plan.candidates(self.config.pairs), plan, dev, progress, n_val=val_pos.size,
+        labels = np.asarray(data.label[rows])
+        folds = []
+        for fit_pos, val_pos in validation_folds(labels, plan.val_fraction, plan.folds, self.config.seed):
+            if val_pos.size < 2:
+                raise DataError(f"lambda auto needs a validation split of at least 2 train clips; {rows.size} train "
+                                "clips are too few: give a number with --lam")
+            fit_t = torch.as_tensor(fit_pos, device=dev)
+            val_t = torch.as_tensor(val_pos, device=dev)
+            folds.append(((lambda lam, pairs, fit_t=fit_t: self.make_step(lam, pairs, fit_t)), fit_pos.size,
+                          (self.a[val_t], self.v[val_t], labels[val_pos])))
+        return choose(self.build, folds, self.config, plan.candidates(self.config.pairs), plan, dev, progress,
                       n_train=rows.size)
 
 

@@ -76,12 +76,16 @@ def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
 
 @pytest.mark.parametrize("epochs", [1, 2, 5, 30, 80, 200])
 @pytest.mark.parametrize("candidates", [1, 2, 3, 6])
-@pytest.mark.parametrize("warm_share", [0.25, AutoPlan().warm_share])
-def test_choice_costs_at_most_one_training_run(epochs, candidates, warm_share):
-    warm, branch = plan_budget(epochs, candidates, 0.2, warm_share)
-    assert warm >= 1 and branch >= 1
-    if epochs >= 5 * (candidates + 1):  # below that, one epoch per branch is the floor
-        assert 0.8 * (warm + (1 + candidates) * branch) <= BUDGET * epochs < epochs
+@pytest.mark.parametrize("warm_share", [0.0, 0.25, 0.4])
+@pytest.mark.parametrize("fit_share", [0.8, 1.0])
+def test_choice_costs_at_most_one_training_run(epochs, candidates, warm_share, fit_share):
+    warm, branch = plan_budget(epochs, candidates, fit_share, warm_share)
+    assert branch >= 1 and (warm >= 1 if warm_share > 0 else warm == 0)
+    floor = (1 + candidates + (warm_share > 0)) * fit_share  # one epoch per branch (and warm-up) at least
+    if BUDGET * epochs >= floor:
+        assert fit_share * (warm + (1 + candidates) * branch) <= BUDGET * epochs < epochs
+    if BUDGET * epochs / fit_share >= round(epochs * warm_share) + 1 + candidates:  # room: the warm-up has its share
+        assert warm == round(epochs * warm_share)
 
 
 def test_query_ap_averages_to_the_retrieval_map(rng):
