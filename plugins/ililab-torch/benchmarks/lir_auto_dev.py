@@ -32,6 +32,7 @@ PLANS = {
     "folds2": AutoPlan(warm_share=0.4, folds=2),
     "scratch_folds2": AutoPlan(warm_share=0.0, folds=2),
     "warm10_folds2": AutoPlan(warm_share=0.1, folds=2),
+    "scratch_folds2_b50": AutoPlan(warm_share=0.0, folds=2, budget=0.5),
 }
 
 

@@ -89,6 +89,7 @@ class AutoPlan:
     min_gain: float = 0.0
     z: float = 1.5
     folds: int = 1
+    budget: float | None = None  # None: BUDGET
 
     def candidates(self, pairs: str) -> list[tuple[float, str]]:
         """``(lam, pairs)`` to try: every λ with each pair use (``pairs="auto"``) or with the one given."""
@@ -108,9 +109,11 @@ class AutoPlan:
 BUDGET = 0.55
 
 
-def plan_budget(epochs: int, n_candidates: int, fit_share: float, warm_share: float) -> tuple[int, int]:
+def plan_budget(epochs: int, n_candidates: int, fit_share: float, warm_share: float,
+                budget: float | None = None) -> tuple[int, int]:
     """``(warm, branch)`` epochs whose cost ``fit_share * (warm + (1 + n_candidates) * branch)`` is at most
-    ``BUDGET * epochs`` (one full training run, with room for the LIR term's own cost), with at least one
+    ``budget * epochs`` (default ``BUDGET``: within one full training run, with room for the LIR term's own
+    cost), with at least one
     branch epoch. ``fit_share`` is the share of the training clips the runs see (``AutoPlan.fit_share``:
     0.8 for one 20 % validation split). ``warm_share = 0`` starts the branches from the initial weights.
     With too few epochs for that (fewer than ``(1 + n_candidates) * fit_share / BUDGET``), one branch
@@ -121,7 +124,7 @@ def plan_budget(epochs: int, n_candidates: int, fit_share: float, warm_share: fl
     >>> plan_budget(10, 2, 0.8, 0.4)  # 4 warm-up epochs would not leave one per branch
     (3, 1)
     """
-    room = BUDGET * epochs / fit_share
+    room = (BUDGET if budget is None else budget) * epochs / fit_share
     warm = int(round(epochs * warm_share))
     if warm_share > 0:
         warm = max(1, min(warm, int(room) - (1 + n_candidates)))
@@ -317,7 +320,7 @@ def choose(
     steps = [(lam, pairs, step) for lam, pairs in candidates if (step := folds[0][0](lam, pairs)) is not None]
     if not steps:  # nothing to regularise with: no need to train anything
         return LirChoice(0.0, "edges", None, [], "no graph edge survives the filters", n_fit, n_val)
-    warm, branch = plan_budget(config.epochs, len(steps), plan.fit_share, plan.warm_share)
+    warm, branch = plan_budget(config.epochs, len(steps), plan.fit_share, plan.warm_share, plan.budget)
     runs = [_branches(build, fold, steps, config, warm, branch, device, progress) for fold in folds]
     # pooled over the folds, paired by validation query
     reference = np.concatenate([run[0] for run in runs])
