@@ -9,8 +9,8 @@ graph. Prints how well the graph recovers the planted co-occurrences, a mAP tabl
 over seeds) and the paired differences LIR - baseline per seed.
 
 Settings: none tuned. The graph is GRaSP on the teacher's logits with default settings, and the
-students use the library defaults: lambda "auto" and pairs "auto" are chosen per seed on a
-validation split of that seed's training clips (paired validation mAP gain over lambda 0, LIR off
+students use the library defaults: lambda "auto" and pairs "auto" are chosen per seed by
+cross-fitted validation on that seed's training clips (paired validation mAP gain over lambda 0, LIR off
 when nothing beats 0; ililab_torch.auto). Each seed's choice is printed, and the CPU time of the whole
 LIR student (choice + training) over the metric-only student's (the target: at most 2).
 
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="Benchmark size and student regularisation (see the module docstring).")
     parser.add_argument("--learner", default="grasp", help="ililab learner for the ILI graph (falls back to ges).")
     parser.add_argument("--lam", type=lam_value, default="auto",
-                        help="LIR weight lambda, or 'auto' (default): chosen on a validation split of the train clips.")
+                        help="LIR weight lambda, or 'auto' (default): chosen by validation on the train clips.")
     parser.add_argument("--top-k", type=int, default=3, help="Edges kept per node for LIR.")
     parser.add_argument("--tau", type=float, default=0.1, help="Soft-label threshold of LIR.")
     parser.add_argument("--cross-modal-only", action="store_true",

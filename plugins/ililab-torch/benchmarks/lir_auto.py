@@ -8,11 +8,13 @@ train logits with default settings, a metric-only student and a student with the
 (``--paper``: λ 1, pairs edges) on the same graph. Prints one JSON line per seed (the choice, its
 validation gain, the paired test gain, the CPU time of the auto student over the metric-only one's) and the table.
 
-Seeds: 0-4 designed the first procedure (300-304 its held-out check); 400-405 designed the current one
+Seeds: 0-4 designed the first procedure (300-304 its held-out check); 400-405 designed the third
 (``--curve``: every candidate also trained in full, to see whether validation ranks like test); 600-604
-checked an intermediate version and 700-704 the current one, each run once after it was committed:
+checked an intermediate version and 700-704 the third, each run once after it was committed. The current
+procedure (two folds, branches from the initial weights) was designed on 410-419 (``lir_auto_dev.py``,
+and ``--fixed`` here for every candidate's test gain) and held out once on 900-904:
 
-    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 700,701,702,703,704 --paper
+    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 900,901,902,903,904 --paper
 """
 
 from __future__ import annotations

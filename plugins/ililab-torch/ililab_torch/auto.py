@@ -1,46 +1,38 @@
-"""``lam="auto"``: choose the LIR weight and the pair use on a validation split of the training clips.
+"""``lam="auto"``: choose the LIR weight and the pair use on the training clips, by cross-fitted validation.
 
 How (the procedure is fixed; nothing in it was tuned on test clips):
 
-1. The training clips are split, stratified and seeded by the student's seed, into *fit* clips
-   (``1 - val_fraction``) and *validation* clips (``val_fraction``).
-2. A metric-only student (``lam = 0``) is trained on the fit clips for ``warm`` epochs (40 % of
-   the student's epochs).
-3. From that state (weights, optimiser, batch order and dropout RNG), one short *branch* per
-   candidate ``(lam, pairs)`` and one with ``lam = 0`` run ``branch`` more epochs each. Every
-   branch sees the same batches, so the comparison is paired: a candidate's *gain* is its
-   validation mAP (averaged over the second half of its epochs) minus that of the ``lam = 0`` branch.
-4. The gain is a mean over validation queries of paired AP differences. Its standard error ``se``
+1. The training clips are split, stratified and seeded by the student's seed, into two halves
+   (``AutoPlan.folds = 2``). Each half is the validation set once, the other half the *fit* clips.
+2. Per fold, from the student's initial weights (no warm-up: ``warm_share = 0``), one short *branch*
+   per candidate ``(lam, pairs)`` and one with ``lam = 0`` run ``branch`` epochs each (13 of 80) on the
+   fit clips. Every branch starts from the same weights and sees the same batches, so the comparison is
+   paired: a branch is the beginning of a full training run with those settings.
+3. A candidate's *gain* is the mean over all validation queries (every training clip, audio->visual
+   and visual->audio, each scored in the fold where it was held out) of its AP minus the ``lam = 0``
+   branch's, each AP averaged over the second half of the branch's epochs. Its standard error ``se``
    treats the queries of one class as one cluster (:func:`class_standard_error`): LIR pulls whole
-   classes together, so the AP changes of a class's queries go together, and the per-query error
-   (kept in the curve as ``se_query``) understates the noise by about half. The candidate with the
-   largest lower bound ``gain - z * se`` (``z = 1.5``) wins if that bound exceeds ``min_gain`` (0).
-   Otherwise **LIR is switched off** (``lam = 0``, the metric-only student): a λ worse than 0 on
-   validation is never returned, and neither is one whose advantage is within 1.5 (class-clustered)
-   standard errors of nothing.
+   classes together, so the AP changes of a class's queries go together.
+4. The candidate with the largest lower bound ``gain - z * se`` (``z = 1.5``) wins if that bound exceeds
+   ``min_gain`` (0). Otherwise **LIR is switched off** (``lam = 0``, the metric-only student): a λ
+   worse than 0 on validation is never returned, and neither is one whose advantage is within 1.5
+   (class-clustered) standard errors of nothing.
 
-Why these sizes (development seeds 400-405, both regimes of ``benchmarks/lir_auto.py``, every
-candidate also trained in full to compare validation with test): with a short warm-up (25 %) and
-four candidates (λ 1, 2 x edges, classes), the branches ranked candidates unlike full runs
-(balanced seed 404: every candidate up on validation, by up to 1.6 se, every one down on test, to
--0.042; seeds 400-401: the reverse). Branching later (40 %) with the two λ = 2 candidates, the
-best candidate's validation gain was above 1.7 se on the balanced seeds where every candidate gained
-on test (400-402) and negative or within 0.4 se of 0 on the others (403-405), while on the skewed
-seeds it was never above one se, whatever the test did. ``z = 2`` with
-the early branches held on fresh seeds 600-604 (no seed below the baseline; LIR on for 1 of 10
-seed-regimes). The current procedure was then held out once on fresh seeds 700-704 (no seed below
-the baseline in either regime; docs/plugins.md has the tables). Earlier development (seeds 0-4, per-query se):
-``z = 0.5`` lost more than 0.005 on 3 of 8 seed-regimes, ``z = 1`` lost 0.026 on held-out seed 302
-of the skewed regime.
+Why (development seeds 410-419, both regimes of ``benchmarks/lir_auto.py``; every candidate also
+trained in full to compare validation with test, ``benchmarks/lir_auto_dev.py``): the previous
+procedure (one 20 % split, branches after a 40 % metric-only warm-up) ranked candidates unlike full
+runs: on balanced seed 410 both candidates lost on validation (-0.012, -0.029) and gained on test
+(+0.013, +0.040). Branches after a warm-up measure LIR switched on in an already fitted student;
+branches from the initial weights measure the start of the run the user gets. Two folds make every
+training clip a validation query (five times the 20 % split's), for 25 % more cost than one split.
 
 The final student is then trained from scratch on all training clips with the chosen settings,
 exactly as if they had been given explicitly. The cost of the choice, in epochs over all training
-clips, is ``(1 - val_fraction) * (warm + (1 + candidates) * branch)``; :func:`plan_budget` sizes
-``warm`` and ``branch`` so that it stays at or below the student's own ``epochs`` (the choice at
-most doubles the training time). Where this deviates from a full search: the branches measure the
-effect of LIR switched on after ``warm`` metric-only epochs for a short while, not over a whole
-run; the benchmark (``benchmarks/lir_auto.py``) checks the choice against the test split on
-seeds never used to design it.
+clips, is ``fit_share * (warm + (1 + candidates) * branch)`` (``fit_share`` = 1 for two halves);
+:func:`plan_budget` sizes ``branch`` so that it stays at or below ``BUDGET`` (0.5) of the student's own
+``epochs``. Where this deviates from a full search: the branches see half the clips, and only the
+first sixth of a run; the benchmark (``benchmarks/lir_auto.py``) checks the choice against the
+test split on seeds never used to design it.
 """
 
 from __future__ import annotations
@@ -77,18 +69,20 @@ class AutoPlan:
     """The sizes of one choice: validation share (or cross-fitting folds), warm-up and branch epochs,
     candidates and minimum gain.
 
-    ``folds = 1``: one validation split of ``val_fraction``. ``folds = k >= 2``: the training clips are
-    split (stratified, seeded) into ``k`` parts; each part is the validation split once, with the warm-up
-    and branches run on the others, and every training clip is a validation query once.
+    ``folds = 1``: one validation split of ``val_fraction``. ``folds = k >= 2`` (default 2): the training
+    clips are split (stratified, seeded) into ``k`` parts; each part is the validation split once, with the
+    warm-up and branches run on the others, and every training clip is a validation query once
+    (``val_fraction`` is then unused). ``warm_share = 0`` (default): no warm-up, every branch starts from
+    the initial weights. ``AutoPlan(folds=1, warm_share=0.4, budget=0.55)`` is the previous procedure.
     """
 
     val_fraction: float = 0.2
-    warm_share: float = 0.4
+    warm_share: float = 0.0
     lambdas: tuple[float, ...] = AUTO_LAMBDAS
     pairs: tuple[str, ...] = AUTO_PAIRS
     min_gain: float = 0.0
     z: float = 1.5
-    folds: int = 1
+    folds: int = 2
     budget: float | None = None  # None: BUDGET
 
     def candidates(self, pairs: str) -> list[tuple[float, str]]:
@@ -103,10 +97,11 @@ class AutoPlan:
 
 
 #: Share of one training run's epochs the choice may spend, in metric-only epochs: epochs with LIR cost
-#: more (measured 10-20% on the benchmark), and so does the final training with LIR, and the whole LIR
-#: student (choice + training) must take at most twice the metric-only student's time
-#: (0.85 measured 2.09x on a development seed, 0.65 up to 1.91x, so 0.55).
-BUDGET = 0.55
+#: more, and so does the final training with LIR, and the whole LIR student (choice + training) must take
+#: at most twice the metric-only student's time. With two folds from scratch the choice alone measured
+#: 0.65-0.78 of a metric-only run at 0.55 on development seeds 410-416 (validation on half the clips
+#: costs too), 0.53-0.72 at 0.5; so 0.5.
+BUDGET = 0.5
 
 
 def plan_budget(epochs: int, n_candidates: int, fit_share: float, warm_share: float,
@@ -119,8 +114,10 @@ def plan_budget(epochs: int, n_candidates: int, fit_share: float, warm_share: fl
     With too few epochs for that (fewer than ``(1 + n_candidates) * fit_share / BUDGET``), one branch
     epoch each is the floor and the budget is exceeded; the warm-up is shortened first.
 
-    >>> plan_budget(80, 4, 0.8, 0.25)
-    (20, 7)
+    >>> plan_budget(80, 2, 1.0, 0.0)  # the default: two folds, no warm-up, 3 branches (λ 0 and 2 candidates)
+    (0, 13)
+    >>> plan_budget(80, 2, 0.8, 0.4)  # one 20 % validation split after a 40 % warm-up
+    (32, 6)
     >>> plan_budget(10, 2, 0.8, 0.4)  # 4 warm-up epochs would not leave one per branch
     (3, 1)
     """
@@ -183,6 +180,7 @@ class LirChoice:
     warm_epochs: int = 0
     branch_epochs: int = 0
     cost_epochs: float = 0.0
+    folds: int = 1
 
     @property
     def lir_on(self) -> bool:
@@ -204,7 +202,9 @@ class LirChoice:
         if not self.curve:
             return head
         curve = ", ".join(f"{c['pairs']} {c['lam']:g}: {c['gain']:+.4f} ± {_number(c['se'])}" for c in self.curve)
-        return (f"{head}; validation mAP gain over lambda 0 ({self.val_clips} of the train clips, "
+        where = f"{self.val_clips} train clips in {self.folds} folds" if self.folds > 1 else \
+            f"{self.val_clips} of the train clips"
+        return (f"{head}; validation mAP gain over lambda 0 ({where}, "
                 f"lambda-0 mAP {self.reference:.4f}): {curve}")
 
 
@@ -319,7 +319,7 @@ def choose(
     n_val = sum(fold[2][2].size for fold in folds)
     steps = [(lam, pairs, step) for lam, pairs in candidates if (step := folds[0][0](lam, pairs)) is not None]
     if not steps:  # nothing to regularise with: no need to train anything
-        return LirChoice(0.0, "edges", None, [], "no graph edge survives the filters", n_fit, n_val)
+        return LirChoice(0.0, "edges", None, [], "no graph edge survives the filters", n_fit, n_val, folds=len(folds))
     warm, branch = plan_budget(config.epochs, len(steps), plan.fit_share, plan.warm_share, plan.budget)
     runs = [_branches(build, fold, steps, config, warm, branch, device, progress) for fold in folds]
     # pooled over the folds, paired by validation query
@@ -335,7 +335,7 @@ def choose(
                       "se_query": se_query, "bound": gain - plan.z * se})
         log.info("auto: lambda %g, pairs %s: validation gain %+.4f (se %.4f)", lam, pairs, gain, se)
     cost = (n_fit / max(n_train, 1)) * (warm + (1 + len(steps)) * branch)
-    choice = LirChoice(0.0, "edges", float(reference.mean()), curve, None, n_fit, n_val, warm, branch, cost)
+    choice = LirChoice(0.0, "edges", float(reference.mean()), curve, None, n_fit, n_val, warm, branch, cost, len(folds))
     # The largest lower bound gain - z * se: a noisy gain must be larger to win (ties: the first in curve order,
     # i.e. pairs "edges" before "classes", then the smaller λ).
     best = max(curve, key=lambda c: c["bound"])

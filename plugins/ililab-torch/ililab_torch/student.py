@@ -1,9 +1,9 @@
 """The LIR student: audio and visual projection networks into a common embedding space.
 
 Loss: ``L = L_triplet + lam * L_LIR`` (see :mod:`ililab_torch.losses` and
-:mod:`ililab_torch.adapters`). By default ``lam="auto"`` and ``pairs="auto"``: both are chosen on a
-validation split of the training clips, and LIR is switched off when no candidate beats ``lam = 0``
-there (:mod:`ililab_torch.auto`); ``lam=1.0, pairs="edges"`` are the paper's settings.
+:mod:`ililab_torch.adapters`). By default ``lam="auto"`` and ``pairs="auto"``: both are chosen by
+cross-fitted validation on the training clips (two halves), and LIR is switched off when no candidate
+beats ``lam = 0`` there (:mod:`ililab_torch.auto`); ``lam=1.0, pairs="edges"`` are the paper's settings.
 LIR is switched on from epoch ``lir_start`` (the
 authors switched it on at epoch E_teach after dumping soft labels; with a separate
 teacher the default is from the first epoch). With ``lam = 0`` or a graph whose edges
@@ -42,8 +42,8 @@ CHECKPOINT_FORMAT = "ililab-torch.student/v1"
 class StudentConfig:
     """Hyper-parameters of the student and of its LIR term.
 
-    ``lam`` is a number >= 0 or ``"auto"`` (default: chosen on a validation split of the
-    training clips, LIR off when nothing beats 0 there). ``edges`` says which graph edges LIR
+    ``lam`` is a number >= 0 or ``"auto"`` (default: chosen by validation on the training clips,
+    LIR off when nothing beats 0 there). ``edges`` says which graph edges LIR
     uses (:class:`~ililab_torch.adapters.EdgeFilter`, the one place those settings live); its
     ``pairs`` is ``"edges"`` (the paper's definition), ``"classes"`` or ``"auto"`` (default here:
     chosen together with ``lam``; with a numeric ``lam`` it means ``"edges"``).
@@ -288,8 +288,8 @@ def train_student(
     graph : DependencyGraph, optional
         The ILI graph; None trains the metric-only baseline.
     config : StudentConfig, optional
-        With ``lam="auto"`` (the default) and a graph, ``lam`` and ``pairs`` are first chosen on a
-        validation split of ``rows`` (:mod:`ililab_torch.auto`, :func:`choose_lir`); the student is then
+        With ``lam="auto"`` (the default) and a graph, ``lam`` and ``pairs`` are first chosen by
+        validation on ``rows`` (:mod:`ililab_torch.auto`, :func:`choose_lir`); the student is then
         trained on all ``rows`` exactly as with those settings given explicitly.
     auto_plan : AutoPlan, optional
         Sizes of that choice (validation share, candidates, minimum gain).
