@@ -98,9 +98,9 @@ class AutoPlan:
 
 #: Share of one training run's epochs the choice may spend, in metric-only epochs: epochs with LIR cost
 #: more, and so does the final training with LIR, and the whole LIR student (choice + training) must take
-#: at most twice the metric-only student's time. With two folds from scratch the choice alone measured
-#: 0.65-0.78 of a metric-only run at 0.55 on development seeds 410-416 (validation on half the clips
-#: costs too), 0.53-0.72 at 0.5; so 0.5.
+#: at most twice the metric-only student's time. With two folds from the initial weights the choice alone
+#: measured 0.56-0.78 of a metric-only run at 0.55 (development seeds 410-419; validating half the clips
+#: costs too) and 0.53-0.73 at 0.5 (seeds 415-419); so 0.5.
 BUDGET = 0.5
 
 
