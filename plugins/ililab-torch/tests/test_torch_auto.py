@@ -217,3 +217,34 @@ def test_edge_filter_default_reads_like_the_students_auto_outside_the_choice(tin
     assert EdgeFilter().pairs == "edges" and StudentConfig().edges == EdgeFilter(pairs="auto")
     graph = tiny_sim.true_graph
     assert kept_edges(graph, EdgeFilter(pairs="auto")) == kept_edges(graph, EdgeFilter())
+
+
+def test_validation_folds_hold_every_clip_out_once_stratified_and_seeded():
+    from ililab_torch.auto import validation_folds
+
+    labels = np.repeat(np.arange(3), [10, 7, 1])
+    folds = validation_folds(labels, 0.2, 2, seed=4)
+    held = np.concatenate([val for _, val in folds])
+    assert np.array_equal(np.sort(held), np.arange(labels.size))  # every clip a validation clip exactly once
+    for fit, val in folds:
+        assert np.intersect1d(fit, val).size == 0 and fit.size + val.size == labels.size
+        assert abs((labels[val] == 0).sum() - 5) == 0 and abs((labels[val] == 1).sum() - 3.5) == 0.5  # stratified
+    again = validation_folds(labels, 0.2, 2, seed=4)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
+    assert not np.array_equal(folds[0][1], validation_folds(labels, 0.2, 2, seed=5)[0][1])
+    assert validation_folds(labels, 0.2, 1, seed=4)[0][1].size == validation_split(labels, 0.2, 4)[1].size
+    with pytest.raises(UsageError, match="folds"):
+        validation_folds(labels, 0.2, 0, seed=4)
+
+
+def test_the_default_choice_validates_on_every_train_clip(wrong):
+    """Two folds: the validation queries are all the train clips, each in the fold where it was held out."""
+    from ililab_torch import choose_lir
+
+    data, train, soft, graph = wrong
+    choice = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL))
+    assert choice.folds == 2 and choice.val_clips == train.size and choice.fit_clips == train.size
+    assert choice.warm_epochs == 0 and choice.branch_epochs >= 1
+    one = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL), auto_plan=AutoPlan(folds=1))
+    assert one.folds == 1 and one.val_clips < train.size / 2
+    assert "train clips in 2 folds" in choice.summary()
