@@ -20,6 +20,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import time  # noqa: E402
 
+import numpy as np  # noqa: E402
 from _bench import prepare, run_seeds  # noqa: E402
 from ililab_torch import StudentConfig, choose_lir, evaluate, train_student  # noqa: E402
 from ililab_torch.auto import AutoPlan  # noqa: E402
@@ -71,7 +72,25 @@ def main() -> None:
                                        for c in choice.as_dict()["curve"]]
         return r
 
-    run_seeds(a, one_seed, lambda rows: None)
+    def summarize(rows: list[dict]) -> None:
+        """Per regime: each candidate's test gain, then each plan's choice per seed (its rule: the largest
+        ``gain - z * se`` above ``min_gain``) with the test gain of the chosen candidate where it was trained."""
+        for name in regimes:
+            for use, lam in fixed:
+                g = np.array([r[f"{name}_test_{use}_{lam:g}"] for r in rows])
+                print(f"{name:<10}{f'{use} {lam:g} (fixed)':<24}{g.mean():+.4f}  positive {(g > 0).sum()}/{g.size}"
+                      f"  worst {g.min():+.4f}")
+            for plan in plans:
+                rule, picks = PLANS[plan], []
+                for r in rows:
+                    best = max(r[f"{name}_{plan}"], key=lambda c: c["gain"] - rule.z * c["se"])
+                    on = best["gain"] - rule.z * best["se"] > rule.min_gain
+                    key = f"{name}_test_{best['pairs']}_{best['lam']:g}"
+                    test = (f"{r[key]:+.4f}" if key in r else "?") if on else "+0.0000"
+                    picks.append(f"{r['seed']}: {best['pairs'] + ' ' + format(best['lam'], 'g') if on else 'off'} {test}")
+                print(f"{name:<10}{plan:<24}" + ", ".join(picks))
+
+    run_seeds(a, one_seed, summarize)
 
 
 if __name__ == "__main__":
