@@ -21,8 +21,9 @@ each visible in one modality only, noisier features and a teacher trained half a
 (simulate_av's "skewed" regime, the same student). "ample" is the earlier benchmark (120 clips
 per class, 256-d visual, dropout 0.1, weight decay 1e-4, 30 epochs).
 Seeds: 0-4 were used to design the auto choice and 300-304 were its first held-out check; 400-405 were
-used to design the current one (later branches, class-clustered standard error), and 600-604 and 700-704
-held out two versions of it (docs/plugins.md). Use other seeds for new choices.
+used to design the next two (later branches, class-clustered standard error), held out on 600-604 and
+700-704; 410-419 designed the current one (two folds, branches from the initial weights), held out on
+900-904 (docs/plugins.md). Use other seeds for new choices.
 
     python examples/av_pipeline.py                      # 5 seeds, a few minutes on 2 CPU cores
     python examples/av_pipeline.py --regime skewed      # the second regime
