@@ -25,6 +25,9 @@ runs: on balanced seed 410 both candidates lost on validation (-0.012, -0.029) a
 (+0.013, +0.040). Branches after a warm-up measure LIR switched on in an already fitted student;
 branches from the initial weights measure the start of the run the user gets. Two folds make every
 training clip a validation query (five times the 20 % split's), for 25 % more cost than one split.
+Held out once on seeds 900-904 (docs/plugins.md): balanced +0.0175 mean, 4 of 5 seeds positive, but
+seed 904 -0.0100; skewed -0.0058, LIR on for 3 seeds on validation gains of 0.005-0.008 mAP that did
+not carry over (901: -0.0142, 904: -0.0192). The guard bounds the validation comparison, not the test.
 
 The final student is then trained from scratch on all training clips with the chosen settings,
 exactly as if they had been given explicitly. The cost of the choice, in epochs over all training
