@@ -9,8 +9,8 @@ graph. Prints how well the graph recovers the planted co-occurrences, a mAP tabl
 over seeds) and the paired differences LIR - baseline per seed.
 
 Settings: none tuned. The graph is GRaSP on the teacher's logits with default settings, and the
-students use the library defaults: lambda "auto" and pairs "auto" are chosen per seed by
-cross-fitted validation on that seed's training clips (paired validation mAP gain over lambda 0, LIR off
+students use the library defaults: lambda "auto" and pairs "auto" are chosen per seed on a
+validation split of that seed's training clips (paired validation mAP gain over lambda 0, LIR off
 when nothing beats 0; ililab_torch.auto). Each seed's choice is printed, and the CPU time of the whole
 LIR student (choice + training) over the metric-only student's (the target: at most 2).
 
@@ -22,8 +22,8 @@ each visible in one modality only, noisier features and a teacher trained half a
 per class, 256-d visual, dropout 0.1, weight decay 1e-4, 30 epochs).
 Seeds: 0-4 were used to design the auto choice and 300-304 were its first held-out check; 400-405 were
 used to design the next two (later branches, class-clustered standard error), held out on 600-604 and
-700-704; 410-419 designed the current one (two folds, branches from the initial weights), held out on
-900-904 (docs/plugins.md). Use other seeds for new choices.
+700-704, the default also on 900-904; 410-419 designed a two-fold plan, held out on 900-904 and not
+made the default (docs/plugins.md). Use other seeds for new choices.
 
     python examples/av_pipeline.py                      # 5 seeds, a few minutes on 2 CPU cores
     python examples/av_pipeline.py --regime skewed      # the second regime

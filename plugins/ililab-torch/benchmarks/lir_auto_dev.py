@@ -7,7 +7,7 @@ candidate ``(lam, pairs)`` given explicitly (its paired test gain); then, for ea
 can then be scored offline (which candidate would it pick, and what did that candidate gain on test?).
 Development seeds only (400-405, 410-419); never the seeds of a held-out claim.
 
-    python plugins/ililab-torch/benchmarks/lir_auto_dev.py --seeds 410,411 --plans current,scratch,folds2
+    python plugins/ililab-torch/benchmarks/lir_auto_dev.py --seeds 410,411 --plans default,scratch,folds2
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from lir_auto import REGIMES, STUDENT  # noqa: E402
 
 #: the procedures compared (name -> AutoPlan)
 PLANS = {
-    "current": AutoPlan(),
+    "default": AutoPlan(),
     "scratch": AutoPlan(warm_share=0.0),
     "folds2": AutoPlan(warm_share=0.4, folds=2),
     "scratch_folds2": AutoPlan(warm_share=0.0, folds=2),
@@ -41,7 +41,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="410,411,412,413,414")
     p.add_argument("--regimes", default="balanced,skewed")
-    p.add_argument("--plans", default="current,scratch,folds2")
+    p.add_argument("--plans", default="default,scratch,folds2")
     p.add_argument("--candidates", default="edges:2,classes:2",
                    help="Settings trained in full for their test gain ('' for none), pair use:lambda.")
     a = p.parse_args()

@@ -220,9 +220,9 @@ def _read_soft_labels(path: str, names_file: str | None, data, train_rows):
               help="Soft-label column names (default: STEM_names.txt beside the soft labels).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="Checkpoint .pt to write.")
 @click.option("--lam", "--lambda", "lam", type=_LAMBDA, default="auto", show_default=True,
-              help="Weight of the LIR term, or 'auto': lambda 2 (with --pairs auto, for each pair use) is tried in "
-                   "short runs on each half of the train clips, validated on the other half, and kept only if it "
-                   "beats lambda 0 there by 1.5 standard errors; otherwise LIR is off. Paper: 1.")
+              help="Weight of the LIR term, or 'auto': lambda 2 (with --pairs auto, for each pair use) is tried on a "
+                   "validation split of the train clips and kept only if it beats lambda 0 there by 1.5 standard "
+                   "errors; otherwise LIR is off. Paper: 1.")
 @click.option("--top-k", type=click.IntRange(min=0), default=3, show_default=True,
               help="Edges kept per node, strongest first (0: no limit).")
 @click.option("--tau", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True,

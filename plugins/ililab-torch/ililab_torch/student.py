@@ -2,7 +2,7 @@
 
 Loss: ``L = L_triplet + lam * L_LIR`` (see :mod:`ililab_torch.losses` and
 :mod:`ililab_torch.adapters`). By default ``lam="auto"`` and ``pairs="auto"``: both are chosen by
-cross-fitted validation on the training clips (two halves), and LIR is switched off when no candidate
+a validation split of the training clips, and LIR is switched off when no candidate
 beats ``lam = 0`` there (:mod:`ililab_torch.auto`); ``lam=1.0, pairs="edges"`` are the paper's settings.
 LIR is switched on from epoch ``lir_start`` (the
 authors switched it on at epoch E_teach after dumping soft labels; with a separate

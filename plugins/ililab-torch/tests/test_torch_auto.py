@@ -237,14 +237,16 @@ def test_validation_folds_hold_every_clip_out_once_stratified_and_seeded():
         validation_folds(labels, 0.2, 0, seed=4)
 
 
-def test_the_default_choice_validates_on_every_train_clip(wrong):
-    """Two folds: the validation queries are all the train clips, each in the fold where it was held out."""
+def test_two_folds_validate_on_every_train_clip(wrong):
+    """Two folds: the validation queries are all the train clips, each in the fold where it was held out;
+    the default is one 20 % split after a warm-up."""
     from ililab_torch import choose_lir
 
     data, train, soft, graph = wrong
-    choice = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL))
+    two = AutoPlan(folds=2, warm_share=0.0, budget=0.5)
+    choice = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL), auto_plan=two)
     assert choice.folds == 2 and choice.val_clips == train.size and choice.fit_clips == train.size
     assert choice.warm_epochs == 0 and choice.branch_epochs >= 1
-    one = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL), auto_plan=AutoPlan(folds=1))
-    assert one.folds == 1 and one.val_clips < train.size / 2
     assert "train clips in 2 folds" in choice.summary()
+    default = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL))
+    assert default.folds == 1 and default.val_clips < train.size / 2 and default.warm_epochs >= 1
