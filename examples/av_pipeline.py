@@ -21,8 +21,9 @@ each visible in one modality only, noisier features and a teacher trained half a
 (simulate_av's "skewed" regime, the same student). "ample" is the earlier benchmark (120 clips
 per class, 256-d visual, dropout 0.1, weight decay 1e-4, 30 epochs).
 Seeds: 0-4 were used to design the auto choice and 300-304 were its first held-out check; 400-405 were
-used to design the current one (later branches, class-clustered standard error), and 600-604 and 700-704
-held out two versions of it (docs/plugins.md). Use other seeds for new choices.
+used to design the next two (later branches, class-clustered standard error), held out on 600-604 and
+700-704, the default also on 900-904; 410-419 designed a two-fold plan, held out on 900-904 and not
+made the default (docs/plugins.md). Use other seeds for new choices.
 
     python examples/av_pipeline.py                      # 5 seeds, a few minutes on 2 CPU cores
     python examples/av_pipeline.py --regime skewed      # the second regime
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="Benchmark size and student regularisation (see the module docstring).")
     parser.add_argument("--learner", default="grasp", help="ililab learner for the ILI graph (falls back to ges).")
     parser.add_argument("--lam", type=lam_value, default="auto",
-                        help="LIR weight lambda, or 'auto' (default): chosen on a validation split of the train clips.")
+                        help="LIR weight lambda, or 'auto' (default): chosen by validation on the train clips.")
     parser.add_argument("--top-k", type=int, default=3, help="Edges kept per node for LIR.")
     parser.add_argument("--tau", type=float, default=0.1, help="Soft-label threshold of LIR.")
     parser.add_argument("--cross-modal-only", action="store_true",

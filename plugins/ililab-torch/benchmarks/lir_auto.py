@@ -8,11 +8,13 @@ train logits with default settings, a metric-only student and a student with the
 (``--paper``: λ 1, pairs edges) on the same graph. Prints one JSON line per seed (the choice, its
 validation gain, the paired test gain, the CPU time of the auto student over the metric-only one's) and the table.
 
-Seeds: 0-4 designed the first procedure (300-304 its held-out check); 400-405 designed the current one
+Seeds: 0-4 designed the first procedure (300-304 its held-out check); 400-405 designed the third
 (``--curve``: every candidate also trained in full, to see whether validation ranks like test); 600-604
-checked an intermediate version and 700-704 the current one, each run once after it was committed:
+checked an intermediate version and 700-704 the third, each run once after it was committed. The current
+procedure (two folds, branches from the initial weights) was designed on 410-419 (``lir_auto_dev.py``,
+and ``--fixed`` here for every candidate's test gain) and held out once on 900-904:
 
-    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 700,701,702,703,704 --paper
+    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 900,901,902,903,904 --paper
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ def main() -> None:
     p.add_argument("--paper", action="store_true", help="Also the paper's explicit settings (lambda 1, pairs edges).")
     p.add_argument("--curve", action="store_true",
                    help="Also the test gain of every auto candidate given explicitly (does validation rank like test?).")
+    p.add_argument("--fixed", default="",
+                   help="Also the test gain of these explicit settings, e.g. edges:1,classes:2 (pair use:lambda).")
     a = p.parse_args()
+    fixed = [(u, float(lam)) for u, lam in (f.split(":") for f in a.fixed.split(",") if f)]
     regimes = a.regimes.split(",")
     for name in regimes:
         if name not in REGIMES:
@@ -77,6 +82,10 @@ def main() -> None:
                     cfg = StudentConfig(**st, lam=point["lam"]).with_pairs(point["pairs"])
                     test = evaluate(train_student(s.data, s.train, s.soft.probabilities, s.graph, cfg), s.data, s.test)
                     point["test"] = test["mean"] - b
+            for use, lam in fixed:
+                cfg = StudentConfig(**st, lam=lam).with_pairs(use)
+                test = evaluate(train_student(s.data, s.train, s.soft.probabilities, s.graph, cfg), s.data, s.test)
+                r[f"{name}_fixed_{use}_{lam:g}"] = test["mean"] - b
             if a.paper:
                 paper = train_student(s.data, s.train, s.soft.probabilities, s.graph,
                                       StudentConfig(**st, lam=1.0).with_pairs("edges"))
@@ -89,6 +98,7 @@ def main() -> None:
         for name in regimes:
             entries = [("auto (default)", f"{name}_gain")] + ([("paper (lam 1, edges)", f"{name}_paper_gain")]
                                                              if a.paper else [])
+            entries += [(f"{use} {lam:g}", f"{name}_fixed_{use}_{lam:g}") for use, lam in fixed]
             for label, key in entries:
                 g = np.array([r[key] for r in rows])
                 sd = g.std(ddof=1) if g.size > 1 else 0.0

@@ -1,10 +1,12 @@
 """How LIR uses the inferred graph: paired LIR - baseline per seed for several ways of using one graph.
 
 Per seed: ``simulate_av`` in the example's "small" regime, the out-of-fold teacher, a grasp
-graph on the train logits (and, with ``--forbid``, a second graph with within-modality edges
+graph on the train logits (and, when a variant asks for ``graph:forbid``, a second graph with within-modality edges
 forbidden), a metric-only student, then one LIR student per variant. A variant is
 ``NAME=key:value;key:value`` with keys ``lam``, ``pairs`` (edges/classes), ``top_k`` (0 = all),
-``cross`` (cross-modal only: 0/1), ``graph`` (inferred/forbid/truth), ``sign`` (positive/any).
+``cross`` (cross-modal only: 0/1), ``graph`` (inferred/forbid/truth), ``sign`` (positive/any). The truth
+graph now also lists the within-modality edge of an event seen in one modality; ``graph:truth;cross:1``
+gives its planted cross-modal edges only, as the truth graph was when the README's figures were measured.
 Prints one JSON line per seed (mean-mAP differences against the baseline, recovery F1 of the
 graph and of the edges each variant uses) and the means with the number of positive seeds.
 Used to choose the example's defaults on the development seeds 0-9 only (pre-registered in 4440e3d).

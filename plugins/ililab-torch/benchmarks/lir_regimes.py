@@ -2,7 +2,9 @@
 
 Per seed: simulate_av, out-of-fold teacher, grasp graph on the train logits, a metric-only
 student and, for each lambda, LIR students with the inferred graph, optionally with a random
-graph of as many cross-modal edges (--random) and with the planted truth graph (--truth).
+graph of as many cross-modal edges (--random) and with the planted truth graph (--truth). The truth
+graph now also lists each one-modality event's within-modality edge ``c (m) - c' (m)``: without ``--all``
+only its cross-modal edges are used (as when these figures were measured), with ``--all`` those too.
 Prints one JSON line per seed (differences of mean mAP against the baseline) and the means
 with the number of positive seeds.
 

@@ -2,7 +2,8 @@
 
 * :class:`PairWeights` / :class:`GraphRegularizer` — graph + soft labels -> LIR term, for any embedding model;
 * :func:`teacher_soft_labels` — the AV-SAL teacher and its soft labels (probabilities and logits);
-* :func:`train_student` / :func:`evaluate` — the LIR student and cross-modal retrieval mAP;
+* :func:`train_student` / :func:`evaluate` — the LIR student and cross-modal retrieval mAP (:func:`choose_lir`:
+  only its ``lam="auto"`` choice);
 * :func:`load_features` / :func:`simulate_av` — feature datasets and the synthetic benchmark.
 
 Importing this package is cheap; its names import torch when first used.
@@ -18,8 +19,8 @@ _EXPORTS = {
     "ililab_torch.data": ["AVFeatures", "load_features", "save_features", "stratified_split"],
     "ililab_torch.losses": ["cross_modal_triplet_loss"],
     "ililab_torch.retrieval": ["average_precision", "cross_modal_map", "retrieval_map"],
-    "ililab_torch.student": ["AVStudent", "StudentConfig", "embed", "evaluate", "load_student", "save_student",
-                             "train_student"],
+    "ililab_torch.student": ["AVStudent", "StudentConfig", "choose_lir", "embed", "evaluate", "load_student",
+                             "save_student", "train_student"],
     "ililab_torch.synthetic": ["Cooccurrence", "SimulatedAV", "simulate_av", "truth_graph"],
     "ililab_torch.teacher": ["AVSALTeacher", "SoftLabels", "TeacherConfig", "alignment_loss", "teacher_soft_labels",
                              "train_teacher"],
@@ -32,7 +33,7 @@ __all__ = [
     "AVFeatures", "load_features", "save_features", "stratified_split",
     "cross_modal_triplet_loss",
     "average_precision", "cross_modal_map", "retrieval_map",
-    "AVStudent", "StudentConfig", "embed", "evaluate", "load_student", "save_student", "train_student",
+    "AVStudent", "StudentConfig", "choose_lir", "embed", "evaluate", "load_student", "save_student", "train_student",
     "Cooccurrence", "SimulatedAV", "simulate_av", "truth_graph",
     "AVSALTeacher", "SoftLabels", "TeacherConfig", "alignment_loss", "teacher_soft_labels", "train_teacher",
 ]

@@ -68,8 +68,11 @@ class EdgeFilter:
     edge_weight : {"binary", "weight", "confidence"}
         ``A_ij``: 1, ``|strength|`` or the confidence.
     pairs : {"edges", "classes", "auto"}
-        ``"edges"`` uses the kept edges as they are (``"auto"``, the student's default, is chosen by
-        ``train_student`` with ``lam="auto"`` and reads as ``"edges"`` anywhere else). ``"classes"`` reads each kept edge
+        ``"edges"`` (default here) uses the kept edges as they are. ``"auto"`` is the *student's*
+        default (``StudentConfig().edges``): ``train_student`` with ``lam="auto"`` chooses between
+        ``"edges"`` and ``"classes"``; everywhere else (a numeric λ, ``PairWeights`` and
+        ``GraphRegularizer`` in your own model, where nothing chooses) it reads as ``"edges"`` —
+        which is why a bare ``EdgeFilter()`` says ``"edges"``. ``"classes"`` reads each kept edge
         between two *different* classes ``c, c'`` (in any modalities, within-modality
         edges included) as "the classes ``c`` and ``c'`` are linked" and pulls that class
         pair across modalities: it becomes the edges ``c (a) - c' (b)`` and ``c' (a) - c (b)``
@@ -79,8 +82,8 @@ class EdgeFilter:
 
     Examples
     --------
-    >>> EdgeFilter().top_k, EdgeFilter(top_k=None, pairs="classes").pairs
-    (3, 'classes')
+    >>> EdgeFilter().top_k, EdgeFilter().pairs, EdgeFilter(top_k=None, pairs="classes").pairs
+    (3, 'edges', 'classes')
     """
 
     top_k: int | None = 3

@@ -1,9 +1,9 @@
 """The LIR student: audio and visual projection networks into a common embedding space.
 
 Loss: ``L = L_triplet + lam * L_LIR`` (see :mod:`ililab_torch.losses` and
-:mod:`ililab_torch.adapters`). By default ``lam="auto"`` and ``pairs="auto"``: both are chosen on a
-validation split of the training clips, and LIR is switched off when no candidate beats ``lam = 0``
-there (:mod:`ililab_torch.auto`); ``lam=1.0, pairs="edges"`` are the paper's settings.
+:mod:`ililab_torch.adapters`). By default ``lam="auto"`` and ``pairs="auto"``: both are chosen by
+a validation split of the training clips, and LIR is switched off when no candidate
+beats ``lam = 0`` there (:mod:`ililab_torch.auto`); ``lam=1.0, pairs="edges"`` are the paper's settings.
 LIR is switched on from epoch ``lir_start`` (the
 authors switched it on at epoch E_teach after dumping soft labels; with a separate
 teacher the default is from the first epoch). With ``lam = 0`` or a graph whose edges
@@ -28,12 +28,12 @@ from ililab.io import atomic_write
 from ililab_torch._common import Progress, check_positive, log, mlp, resolve_device
 from ililab_torch._training import clip_tensors, fit, forward_clips
 from ililab_torch.adapters import EdgeFilter, GraphRegularizer
-from ililab_torch.auto import AutoPlan, LirChoice, choose, validation_split
+from ililab_torch.auto import AutoPlan, LirChoice, choose, validation_folds
 from ililab_torch.data import AVFeatures
 from ililab_torch.losses import cross_modal_triplet_loss
 from ililab_torch.retrieval import cross_modal_map
 
-__all__ = ["StudentConfig", "AVStudent", "train_student", "embed", "evaluate", "save_student", "load_student"]
+__all__ = ["StudentConfig", "AVStudent", "train_student", "choose_lir", "embed", "evaluate", "save_student", "load_student"]
 
 CHECKPOINT_FORMAT = "ililab-torch.student/v1"
 
@@ -42,8 +42,8 @@ CHECKPOINT_FORMAT = "ililab-torch.student/v1"
 class StudentConfig:
     """Hyper-parameters of the student and of its LIR term.
 
-    ``lam`` is a number >= 0 or ``"auto"`` (default: chosen on a validation split of the
-    training clips, LIR off when nothing beats 0 there). ``edges`` says which graph edges LIR
+    ``lam`` is a number >= 0 or ``"auto"`` (default: chosen by validation on the training clips,
+    LIR off when nothing beats 0 there). ``edges`` says which graph edges LIR
     uses (:class:`~ililab_torch.adapters.EdgeFilter`, the one place those settings live); its
     ``pairs`` is ``"edges"`` (the paper's definition), ``"classes"`` or ``"auto"`` (default here:
     chosen together with ``lam``; with a numeric ``lam`` it means ``"edges"``).
@@ -162,6 +162,109 @@ def _check_soft(soft: np.ndarray, rows: int, n_classes: int) -> np.ndarray:
     return soft
 
 
+class _Setup:
+    """What the student's training and the auto choice share: the clips as tensors, the LIR terms (built once
+    per pair use) and the batch steps."""
+
+    def __init__(self, data: AVFeatures, rows: np.ndarray, soft_labels: np.ndarray | None,
+                 graph: DependencyGraph | None, config: StudentConfig, dev: torch.device) -> None:
+        self.data, self.rows, self.graph, self.config, self.dev = data, rows, graph, config, dev
+        self.soft = self.soft_t = None
+        if graph is not None and config.lam != 0:
+            if soft_labels is None:
+                raise UsageError("LIR needs the teacher's soft labels of the training clips")
+            self.soft = _check_soft(soft_labels, rows.size, data.n_classes)
+            self.soft_t = torch.as_tensor(self.soft, device=dev)
+        self.a, self.v, self.y = clip_tensors(data, rows, dev)
+        self.regularizers: dict[str, GraphRegularizer | None] = {}
+
+    def regularizer_for(self, pairs: str) -> GraphRegularizer | None:
+        """The LIR term of this pair use (None when no edge survives the filters), built once."""
+        if pairs not in self.regularizers:
+            graph = self.graph
+            reg = GraphRegularizer(graph, self.data.soft_label_names(), tau=self.config.tau, reference=self.soft,
+                                   edge_filter=self.config.edge_filter(pairs)).to(self.dev)
+            log.info("LIR (pairs %s): %d of %d graph edges kept", pairs, len(reg.weights.edges), len(graph.edges))
+            self.regularizers[pairs] = None if reg.is_empty else reg
+        return self.regularizers[pairs]
+
+    def make_step(self, lam: float, pairs: str, subset: torch.Tensor | None = None):
+        """The batch step for ``lam``/``pairs`` over ``rows`` (or its positions ``subset``); None: no edges."""
+        regularizer = self.regularizer_for(pairs) if lam > 0 and self.soft_t is not None else None
+        if lam > 0 and regularizer is None:
+            return None
+        where = (lambda idx: idx) if subset is None else (lambda idx: subset[idx])
+        a, v, y, soft_t, config, c = self.a, self.v, self.y, self.soft_t, self.config, self.data.n_classes
+
+        def step(model: nn.Module, epoch: int, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+            idx = where(idx)
+            za, zv = model(a[idx], v[idx])
+            metric = cross_modal_triplet_loss(za, zv, y[idx], config.margin)
+            if regularizer is None or epoch < config.lir_start:
+                return metric, {"metric_loss": metric.item() * len(idx), "lir": 0.0}
+            s = soft_t[idx]
+            lir = regularizer(za, zv, s[:, :c], s[:, c:], y[idx])
+            return metric + lam * lir, {"metric_loss": metric.item() * len(idx), "lir": lir.item() * len(idx)}
+
+        return step
+
+    def build(self) -> AVStudent:
+        config = self.config
+        return AVStudent(self.data.dims["audio"], self.data.dims["visual"], config.embed_dim, config.hidden,
+                         config.dropout)
+
+    def choose(self, plan: AutoPlan, progress: Progress | None) -> LirChoice:
+        """The ``lam="auto"`` choice on validation splits of ``rows`` (:mod:`ililab_torch.auto`)."""
+        data, rows, dev = self.data, self.rows, self.dev
+        labels = np.asarray(data.label[rows])
+        folds = []
+        for fit_pos, val_pos in validation_folds(labels, plan.val_fraction, plan.folds, self.config.seed):
+            if val_pos.size < 2:
+                raise DataError(f"lambda auto needs a validation split of at least 2 train clips; {rows.size} train "
+                                "clips are too few: give a number with --lam")
+            fit_t = torch.as_tensor(fit_pos, device=dev)
+            val_t = torch.as_tensor(val_pos, device=dev)
+            folds.append(((lambda lam, pairs, fit_t=fit_t: self.make_step(lam, pairs, fit_t)), fit_pos.size,
+                          (self.a[val_t], self.v[val_t], labels[val_pos])))
+        return choose(self.build, folds, self.config, plan.candidates(self.config.pairs), plan, dev, progress,
+                      n_train=rows.size)
+
+
+def _rows(data: AVFeatures, rows: np.ndarray | None, config: StudentConfig) -> np.ndarray:
+    if rows is None:
+        rows, _ = data.split_indices(seed=config.seed)
+    return np.asarray(rows)
+
+
+def choose_lir(
+    data: AVFeatures,
+    rows: np.ndarray | None,
+    soft_labels: np.ndarray,
+    graph: DependencyGraph,
+    config: StudentConfig | None = None,
+    device: str | torch.device | None = None,
+    auto_plan: AutoPlan | None = None,
+) -> LirChoice:
+    """Only the choice ``train_student`` makes with ``lam="auto"``: λ and the pair use (λ 0: LIR off),
+    with the validation curve it chose from. ``config.lam`` is ignored; ``config.pairs`` ("auto" or one
+    pair use) says which pair uses are tried.
+
+    Examples
+    --------
+    >>> from ililab_torch import simulate_av
+    >>> sim = simulate_av(n_classes=4, clips_per_class=12, dim_audio=8, dim_visual=8, seed=0)
+    >>> train, _ = sim.features.split_indices()
+    >>> soft = np.full((train.size, 8), 0.25, dtype=np.float32)
+    >>> choice = choose_lir(sim.features, train, soft, sim.true_graph, StudentConfig(epochs=4, hidden=8, embed_dim=4))
+    >>> sorted({point["pairs"] for point in choice.curve})
+    ['classes', 'edges']
+    """
+    config = replace(config or StudentConfig(), lam="auto").validate()
+    dev = resolve_device(device)
+    setup = _Setup(data, _rows(data, rows, config), soft_labels, graph, config, dev)
+    return setup.choose(auto_plan or AutoPlan(), None)
+
+
 def train_student(
     data: AVFeatures,
     rows: np.ndarray | None = None,
@@ -185,9 +288,9 @@ def train_student(
     graph : DependencyGraph, optional
         The ILI graph; None trains the metric-only baseline.
     config : StudentConfig, optional
-        With ``lam="auto"`` (the default) and a graph, ``lam`` and ``pairs`` are first chosen on a
-        validation split of ``rows`` (:mod:`ililab_torch.auto`); the student is then trained on all
-        ``rows`` exactly as with those settings given explicitly.
+        With ``lam="auto"`` (the default) and a graph, ``lam`` and ``pairs`` are first chosen by
+        validation on ``rows`` (:mod:`ililab_torch.auto`, :func:`choose_lir`); the student is then
+        trained on all ``rows`` exactly as with those settings given explicitly.
     auto_plan : AutoPlan, optional
         Sizes of that choice (validation share, candidates, minimum gain).
 
@@ -207,73 +310,23 @@ def train_student(
     """
     config = (config or StudentConfig()).validate()
     dev = resolve_device(device)
-    if rows is None:
-        rows, _ = data.split_indices(seed=config.seed)
-    rows = np.asarray(rows)
-    soft_t = None
-    if graph is not None and config.lam != 0:
-        if soft_labels is None:
-            raise UsageError("LIR needs the teacher's soft labels of the training clips")
-        soft = _check_soft(soft_labels, rows.size, data.n_classes)
-        soft_t = torch.as_tensor(soft, device=dev)
-    a, v, y = clip_tensors(data, rows, dev)
-    c = data.n_classes
-    regularizers: dict[str, GraphRegularizer | None] = {}
-
-    def regularizer_for(pairs: str) -> GraphRegularizer | None:
-        """The LIR term of this pair use (None when no edge survives the filters), built once."""
-        if pairs not in regularizers:
-            reg = GraphRegularizer(graph, data.soft_label_names(), tau=config.tau, reference=soft,
-                                   edge_filter=config.edge_filter(pairs)).to(dev)
-            log.info("LIR (pairs %s): %d of %d graph edges kept", pairs, len(reg.weights.edges), len(graph.edges))
-            regularizers[pairs] = None if reg.is_empty else reg
-        return regularizers[pairs]
-
-    def make_step(lam: float, pairs: str, subset: torch.Tensor | None = None):
-        """The batch step for ``lam``/``pairs`` over ``rows`` (or its positions ``subset``); None: no edges."""
-        regularizer = regularizer_for(pairs) if lam > 0 and soft_t is not None else None
-        if lam > 0 and regularizer is None:
-            return None
-        where = (lambda idx: idx) if subset is None else (lambda idx: subset[idx])
-
-        def step(model: nn.Module, epoch: int, idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-            idx = where(idx)
-            za, zv = model(a[idx], v[idx])
-            metric = cross_modal_triplet_loss(za, zv, y[idx], config.margin)
-            if regularizer is None or epoch < config.lir_start:
-                return metric, {"metric_loss": metric.item() * len(idx), "lir": 0.0}
-            s = soft_t[idx]
-            lir = regularizer(za, zv, s[:, :c], s[:, c:], y[idx])
-            return metric + lam * lir, {"metric_loss": metric.item() * len(idx), "lir": lir.item() * len(idx)}
-
-        return step
-
-    def build() -> AVStudent:
-        return AVStudent(data.dims["audio"], data.dims["visual"], config.embed_dim, config.hidden, config.dropout)
-
+    setup = _Setup(data, _rows(data, rows, config), soft_labels, graph, config, dev)
     choice: LirChoice | None = None
     if graph is not None and config.lam == "auto":
-        plan = auto_plan or AutoPlan()
-        fit_pos, val_pos = validation_split(np.asarray(data.label[rows]), plan.val_fraction, config.seed)
-        if val_pos.size < 2:
-            raise DataError(f"lambda auto needs a validation split of at least 2 train clips; {rows.size} train clips "
-                            "are too few: give a number with --lam")
-        fit_t = torch.as_tensor(fit_pos, device=dev)
-        val_t = torch.as_tensor(val_pos, device=dev)
-        val = (a[val_t], v[val_t], np.asarray(data.label[rows[val_pos]]))
-        choice = choose(build, lambda lam, pairs: make_step(lam, pairs, fit_t), fit_pos.size, val, config,
-                        plan.candidates(config.pairs), plan, dev, progress, n_val=val_pos.size, n_train=rows.size)
+        choice = setup.choose(auto_plan or AutoPlan(), progress)
         log.info("%s", choice.summary())
         config = replace(config.with_pairs(choice.pairs), lam=choice.lam)
     elif config.pairs == "auto" or config.lam == "auto":
         # Nothing to choose from (no graph) or a fixed λ: "auto" pairs read as the paper's "edges".
         config = replace(config.with_pairs("edges"), lam=0.0 if config.lam == "auto" else config.lam)
+    setup.config = config
     lam = float(config.lam)  # type: ignore[arg-type]
-    step = make_step(lam, config.pairs) if lam > 0 else None
-    model = fit(build, step or make_step(0.0, config.pairs), rows.size, config, dev, "student", progress)
+    step = setup.make_step(lam, config.pairs) if lam > 0 else None
+    model = fit(setup.build, step or setup.make_step(0.0, config.pairs), setup.rows.size, config, dev, "student",
+                progress)
     model.config = asdict(config)  # type: ignore[assignment]
     model.lir_choice = None if choice is None else choice.as_dict()  # type: ignore[assignment]
-    reg = regularizers.get(config.pairs) if lam > 0 else None
+    reg = setup.regularizers.get(config.pairs) if lam > 0 else None
     model.lir_edges = 0 if reg is None else len(reg.weights.edges)  # type: ignore[assignment]
     return model  # type: ignore[return-value]
 
@@ -325,7 +378,8 @@ def save_student(model: AVStudent, path: str | Path, meta: dict[str, Any] | None
     """
     config = {"format": CHECKPOINT_FORMAT, "dims": model.dims, "student": getattr(model, "config", {}),
               "lir_choice": getattr(model, "lir_choice", None), "meta": meta or {}}
-    payload = {"format": CHECKPOINT_FORMAT, "config": json.dumps(config, sort_keys=True),
+    # allow_nan=False: the config is strict JSON (an inf or NaN would be written as the non-JSON Infinity/NaN)
+    payload = {"format": CHECKPOINT_FORMAT, "config": json.dumps(config, sort_keys=True, allow_nan=False),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
 
     def write(tmp: Path) -> None:

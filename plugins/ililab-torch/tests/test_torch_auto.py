@@ -76,12 +76,16 @@ def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
 
 @pytest.mark.parametrize("epochs", [1, 2, 5, 30, 80, 200])
 @pytest.mark.parametrize("candidates", [1, 2, 3, 6])
-@pytest.mark.parametrize("warm_share", [0.25, AutoPlan().warm_share])
-def test_choice_costs_at_most_one_training_run(epochs, candidates, warm_share):
-    warm, branch = plan_budget(epochs, candidates, 0.2, warm_share)
-    assert warm >= 1 and branch >= 1
-    if epochs >= 5 * (candidates + 1):  # below that, one epoch per branch is the floor
-        assert 0.8 * (warm + (1 + candidates) * branch) <= BUDGET * epochs < epochs
+@pytest.mark.parametrize("warm_share", [0.0, 0.25, 0.4])
+@pytest.mark.parametrize("fit_share", [0.8, 1.0])
+def test_choice_costs_at_most_one_training_run(epochs, candidates, warm_share, fit_share):
+    warm, branch = plan_budget(epochs, candidates, fit_share, warm_share)
+    assert branch >= 1 and (warm >= 1 if warm_share > 0 else warm == 0)
+    floor = (1 + candidates + (warm_share > 0)) * fit_share  # one epoch per branch (and warm-up) at least
+    if BUDGET * epochs >= floor:
+        assert fit_share * (warm + (1 + candidates) * branch) <= BUDGET * epochs < epochs
+    if BUDGET * epochs / fit_share >= round(epochs * warm_share) + 1 + candidates:  # room: the warm-up has its share
+        assert warm == round(epochs * warm_share)
 
 
 def test_query_ap_averages_to_the_retrieval_map(rng):
@@ -159,3 +163,90 @@ def test_a_checkpoint_with_the_flat_edge_settings_still_reads_as_nested(tmp_path
     loaded, read = load_student(tmp_path / "old.pt")
     assert read["student"]["edges"] == {"pairs": "classes", "top_k": 3, "cross_modal_only": True}
     assert "pairs" not in read["student"] and loaded.config["lam"] == 1.0
+
+
+def test_an_infinite_standard_error_is_stored_as_strict_json(tmp_path):
+    """One validation class gives se = inf (nothing to tell an effect from noise): the checkpoint and the summary
+    must stay strict JSON (no ``Infinity``), and the one-line summary must still print."""
+    from ililab_torch.auto import LirChoice
+    from ililab_torch.student import AVStudent
+
+    def strict(text: str):
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"non-JSON constant {name}"))
+
+    point = {"lam": 2.0, "pairs": "edges", "val_map": 0.5, "gain": 0.01, "se": float("inf"), "se_query": 0.002,
+             "bound": float("-inf")}
+    choice = LirChoice(0.0, "edges", 0.49, [point], "no lambda beats lambda 0", 8, 2, 1, 1, 3.0)
+    stored = choice.as_dict()
+    assert stored["curve"][0]["se"] is None and stored["curve"][0]["bound"] is None
+    assert stored["curve"][0]["gain"] == 0.01
+    model = AVStudent(4, 6, embed_dim=2, hidden=8)
+    model.lir_choice = stored
+    save_student(model, tmp_path / "s.pt")
+    config = strict(torch.load(tmp_path / "s.pt", weights_only=True)["config"])
+    assert config["lir_choice"]["curve"][0]["se"] is None
+    again = LirChoice(**{k: v for k, v in config["lir_choice"].items() if k != "requested"})  # as the CLI does
+    assert "edges 2: +0.0100 ± inf" in again.summary()
+
+
+def test_student_config_from_a_checkpoint(tmp_path, wrong):
+    """``StudentConfig.from_dict(config["student"])`` rebuilds the settings a checkpoint was trained with (auto
+    resolved), also from a checkpoint written before the edge settings were nested."""
+    from ililab_torch.student import CHECKPOINT_FORMAT, AVStudent
+
+    data, train, soft, graph = wrong
+    config = StudentConfig(**FAST, lam=1.5, edges=EdgeFilter(top_k=2, pairs="classes"), seed=3)
+    model = train_student(data, train, soft, graph, config)
+    save_student(model, tmp_path / "s.pt")
+    assert StudentConfig.from_dict(load_student(tmp_path / "s.pt")[1]["student"]) == config
+    old = {"lam": 1.0, "seed": 0, "pairs": "classes", "top_k": 3, "cross_modal_only": True}
+    net = AVStudent(4, 6, embed_dim=2, hidden=8)
+    stored = {"format": CHECKPOINT_FORMAT, "dims": net.dims, "student": old, "lir_choice": None, "meta": {}}
+    torch.save({"format": CHECKPOINT_FORMAT, "config": json.dumps(stored), "state_dict": net.state_dict()},
+               tmp_path / "old.pt")
+    rebuilt = StudentConfig.from_dict(load_student(tmp_path / "old.pt")[1]["student"])
+    assert rebuilt.lam == 1.0 and rebuilt.edges == EdgeFilter(top_k=3, pairs="classes", cross_modal_only=True)
+    with pytest.raises(UsageError, match="unknown student parameter"):
+        StudentConfig.from_dict({"lam": 1.0, "lamda": 2.0})
+
+
+def test_edge_filter_default_reads_like_the_students_auto_outside_the_choice(tiny_sim):
+    """A bare EdgeFilter says "edges"; the student's "auto" means the same wherever nothing chooses."""
+    from ililab_torch.adapters import kept_edges
+
+    assert EdgeFilter().pairs == "edges" and StudentConfig().edges == EdgeFilter(pairs="auto")
+    graph = tiny_sim.true_graph
+    assert kept_edges(graph, EdgeFilter(pairs="auto")) == kept_edges(graph, EdgeFilter())
+
+
+def test_validation_folds_hold_every_clip_out_once_stratified_and_seeded():
+    from ililab_torch.auto import validation_folds
+
+    labels = np.repeat(np.arange(3), [10, 7, 1])
+    folds = validation_folds(labels, 0.2, 2, seed=4)
+    held = np.concatenate([val for _, val in folds])
+    assert np.array_equal(np.sort(held), np.arange(labels.size))  # every clip a validation clip exactly once
+    for fit, val in folds:
+        assert np.intersect1d(fit, val).size == 0 and fit.size + val.size == labels.size
+        assert abs((labels[val] == 0).sum() - 5) == 0 and abs((labels[val] == 1).sum() - 3.5) == 0.5  # stratified
+    again = validation_folds(labels, 0.2, 2, seed=4)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
+    assert not np.array_equal(folds[0][1], validation_folds(labels, 0.2, 2, seed=5)[0][1])
+    assert validation_folds(labels, 0.2, 1, seed=4)[0][1].size == validation_split(labels, 0.2, 4)[1].size
+    with pytest.raises(UsageError, match="folds"):
+        validation_folds(labels, 0.2, 0, seed=4)
+
+
+def test_two_folds_validate_on_every_train_clip(wrong):
+    """Two folds: the validation queries are all the train clips, each in the fold where it was held out;
+    the default is one 20 % split after a warm-up."""
+    from ililab_torch import choose_lir
+
+    data, train, soft, graph = wrong
+    two = AutoPlan(folds=2, warm_share=0.0, budget=0.5)
+    choice = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL), auto_plan=two)
+    assert choice.folds == 2 and choice.val_clips == train.size and choice.fit_clips == train.size
+    assert choice.warm_epochs == 0 and choice.branch_epochs >= 1
+    assert "train clips in 2 folds" in choice.summary()
+    default = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL))
+    assert default.folds == 1 and default.val_clips < train.size / 2 and default.warm_epochs >= 1
