@@ -10,11 +10,13 @@ validation gain, the paired test gain, the CPU time of the auto student over the
 
 Seeds: 0-4 designed the first procedure (300-304 its held-out check); 400-405 designed the third
 (``--curve``: every candidate also trained in full, to see whether validation ranks like test); 600-604
-checked an intermediate version and 700-704 the third, each run once after it was committed. The current
-procedure (two folds, branches from the initial weights) was designed on 410-419 (``lir_auto_dev.py``,
-and ``--fixed`` here for every candidate's test gain) and held out once on 900-904:
+checked an intermediate version and 700-704 the third (the default), each run once after it was committed;
+the default ran again on 900-904. The two-fold plan (``--plan two-fold``: two folds, branches from the initial
+weights; not the default) was designed on 410-419 (``lir_auto_dev.py``, and ``--fixed`` here for every
+candidate's test gain) and held out once on 900-904:
 
-    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 900,901,902,903,904 --paper
+    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 900,901,902,903,904
+    python plugins/ililab-torch/benchmarks/lir_auto.py --seeds 900,901,902,903,904 --paper --plan two-fold
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from _bench import prepare, run_seeds  # noqa: E402
 from ililab_torch import StudentConfig, evaluate, train_student  # noqa: E402
+from ililab_torch.auto import AutoPlan  # noqa: E402
 from ililab_torch.synthetic import REGIMES as SIM_REGIMES  # noqa: E402
 
 #: simulate_av settings, teacher epochs and student settings per regime (the example's "small" and "skewed").
@@ -38,6 +41,8 @@ REGIMES = {
     "skewed": ({**SIM_REGIMES["skewed"], "dim_visual": 1024}, 30),
 }
 STUDENT = {"epochs": 80, "dropout": 0.0, "weight_decay": 0.0}
+#: the auto plans ``--plan`` picks: the library default and the two-fold plan held out on 900-904
+PLANS = {"default": AutoPlan(), "two-fold": AutoPlan(folds=2, warm_share=0.0, budget=0.5)}
 
 
 def main() -> None:
@@ -49,7 +54,9 @@ def main() -> None:
                    help="Also the test gain of every auto candidate given explicitly (does validation rank like test?).")
     p.add_argument("--fixed", default="",
                    help="Also the test gain of these explicit settings, e.g. edges:1,classes:2 (pair use:lambda).")
+    p.add_argument("--plan", choices=sorted(PLANS), default="default", help="The auto plan of the 'auto' row.")
     a = p.parse_args()
+    plan = PLANS[a.plan]
     fixed = [(u, float(lam)) for u, lam in (f.split(":") for f in a.fixed.split(",") if f)]
     regimes = a.regimes.split(",")
     for name in regimes:
@@ -66,7 +73,7 @@ def main() -> None:
             base = train_student(s.data, s.train, None, None, StudentConfig(**st, lam=0.0))
             t_base = time.process_time() - t0
             t0 = time.process_time()
-            auto = train_student(s.data, s.train, s.soft.probabilities, s.graph, StudentConfig(**st))
+            auto = train_student(s.data, s.train, s.soft.probabilities, s.graph, StudentConfig(**st), auto_plan=plan)
             t_auto = time.process_time() - t0
             b = evaluate(base, s.data, s.test)["mean"]
             choice = auto.lir_choice
@@ -96,7 +103,7 @@ def main() -> None:
         print(f"paired test mean-mAP gain over the metric-only student, seeds {a.seeds}")
         print(f"{'regime':<10}{'settings':<22}{'gain mean ± sd':>20}{'positive':>10}{'worst':>9}   choices / time")
         for name in regimes:
-            entries = [("auto (default)", f"{name}_gain")] + ([("paper (lam 1, edges)", f"{name}_paper_gain")]
+            entries = [(f"auto ({a.plan})", f"{name}_gain")] + ([("paper (lam 1, edges)", f"{name}_paper_gain")]
                                                              if a.paper else [])
             entries += [(f"{use} {lam:g}", f"{name}_fixed_{use}_{lam:g}") for use, lam in fixed]
             for label, key in entries:

@@ -37,6 +37,11 @@ PLANS = {
 }
 
 
+def _bound(point: dict, rule: AutoPlan) -> float:
+    """A curve point's lower bound ``gain - z * se`` (an infinite se is stored as None)."""
+    return point["gain"] - rule.z * (float("inf") if point["se"] is None else point["se"])
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="410,411,412,413,414")
@@ -83,8 +88,8 @@ def main() -> None:
             for plan in plans:
                 rule, picks = PLANS[plan], []
                 for r in rows:
-                    best = max(r[f"{name}_{plan}"], key=lambda c: c["gain"] - rule.z * c["se"])
-                    on = best["gain"] - rule.z * best["se"] > rule.min_gain
+                    best = max(r[f"{name}_{plan}"], key=lambda c, rule=rule: _bound(c, rule))
+                    on = _bound(best, rule) > rule.min_gain
                     key = f"{name}_test_{best['pairs']}_{best['lam']:g}"
                     test = (f"{r[key]:+.4f}" if key in r else "?") if on else "+0.0000"
                     picks.append(f"{r['seed']}: {best['pairs'] + ' ' + format(best['lam'], 'g') if on else 'off'} {test}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -68,5 +69,6 @@ def batches(n: int, batch_size: int, generator: torch.Generator, shuffle: bool =
 
 
 def check_positive(value: float, what: str, allow_zero: bool = False) -> None:
-    if value < 0 or (value == 0 and not allow_zero):
-        raise UsageError(f"{what} must be {'non-negative' if allow_zero else 'positive'}, got {value}")
+    # not finite: an inf or NaN setting would train and then fail to be stored as strict JSON
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise UsageError(f"{what} must be a finite {'non-negative' if allow_zero else 'positive'} number, got {value}")

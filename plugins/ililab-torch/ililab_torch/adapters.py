@@ -108,6 +108,8 @@ class EdgeFilter:
             raise UsageError(f"pairs must be 'edges', 'classes' or 'auto', got {self.pairs!r}")
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise UsageError(f"min_confidence must lie in [0, 1], got {self.min_confidence}")
+        if self.min_weight is not None and not 0.0 <= self.min_weight < float("inf"):
+            raise UsageError(f"min_weight must be a finite number >= 0 (or None), got {self.min_weight}")
 
 
 def _check_names(graph: DependencyGraph, names: Sequence[str]) -> None:

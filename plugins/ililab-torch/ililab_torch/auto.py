@@ -92,6 +92,13 @@ class AutoPlan:
     (``val_fraction`` is then unused). ``warm_share``: the metric-only warm-up before the branches (0: every
     branch starts from the initial weights). ``AutoPlan(folds=2, warm_share=0, budget=0.5)`` is the
     cross-fitted plan that failed its held-out check (module docstring).
+
+    >>> AutoPlan().fit_share, AutoPlan(folds=2, warm_share=0, budget=0.5).fit_share
+    (0.8, 1.0)
+    >>> AutoPlan(folds=0)
+    Traceback (most recent call last):
+    ...
+    ililab.errors.UsageError: folds must be a whole number >= 1, got 0
     """
 
     val_fraction: float = 0.2
@@ -102,6 +109,20 @@ class AutoPlan:
     z: float = 1.5
     folds: int = 1
     budget: float | None = None  # None: BUDGET
+
+    def __post_init__(self) -> None:
+        if isinstance(self.folds, bool) or not isinstance(self.folds, int | np.integer) or self.folds < 1:
+            raise UsageError(f"folds must be a whole number >= 1, got {self.folds!r}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise UsageError(f"val_fraction must lie strictly between 0 and 1, got {self.val_fraction}")
+        if not 0.0 <= self.warm_share < 1.0:
+            raise UsageError(f"warm_share must lie in [0, 1), got {self.warm_share}")
+        if self.budget is not None and not 0.0 < self.budget < float("inf"):
+            raise UsageError(f"budget must be a finite number > 0 (or None), got {self.budget}")
+        if not self.lambdas or not all(0.0 < lam < float("inf") for lam in self.lambdas):
+            raise UsageError(f"lambdas must be finite numbers > 0, got {self.lambdas}")
+        if not 0.0 <= self.z < float("inf"):
+            raise UsageError(f"z must be a finite number >= 0, got {self.z}")
 
     def candidates(self, pairs: str) -> list[tuple[float, str]]:
         """``(lam, pairs)`` to try: every λ with each pair use (``pairs="auto"``) or with the one given."""
@@ -116,13 +137,14 @@ class AutoPlan:
 
 #: Share of one training run's epochs the choice may spend, in metric-only epochs: epochs with LIR cost
 #: more, and so does the final training with LIR, and the whole LIR student (choice + training) must take
-#: at most twice the metric-only student's time (measured 1.48-1.66x with the default plan, seeds 700-704).
+#: at most twice the metric-only student's time (measured 1.54-1.62x on average, at most 1.81x, with the default
+#: plan on seeds 700-704 and 900-904).
 #: The two-fold plan ``AutoPlan(folds=2, warm_share=0, budget=0.5)`` needs 0.5: its choice alone measured
 #: 0.56-0.78 of a metric-only run at 0.55 (development seeds 410-419; validating half the clips costs too).
 BUDGET = 0.55
 
 
-def plan_budget(epochs: int, n_candidates: int, fit_share: float, warm_share: float,
+def plan_budget(epochs: int, n_candidates: int, *, fit_share: float, warm_share: float,
                 budget: float | None = None) -> tuple[int, int]:
     """``(warm, branch)`` epochs whose cost ``fit_share * (warm + (1 + n_candidates) * branch)`` is at most
     ``budget * epochs`` (default ``BUDGET``: within one full training run, with room for the LIR term's own
@@ -132,11 +154,11 @@ def plan_budget(epochs: int, n_candidates: int, fit_share: float, warm_share: fl
     With too few epochs for that (fewer than ``(1 + n_candidates) * fit_share / BUDGET``), one branch
     epoch each is the floor and the budget is exceeded; the warm-up is shortened first.
 
-    >>> plan_budget(80, 2, 0.8, 0.4)  # the default: one 20 % split, 40 % warm-up, 3 branches (λ 0 and 2 candidates)
+    >>> plan_budget(80, 2, fit_share=0.8, warm_share=0.4)  # the default: one 20 % split, 40 % warm-up, 3 branches
     (32, 7)
-    >>> plan_budget(80, 2, 1.0, 0.0, budget=0.5)  # two folds, no warm-up
+    >>> plan_budget(80, 2, fit_share=1.0, warm_share=0.0, budget=0.5)  # two folds, no warm-up
     (0, 13)
-    >>> plan_budget(10, 2, 0.8, 0.4)  # 4 warm-up epochs would not leave one per branch
+    >>> plan_budget(10, 2, fit_share=0.8, warm_share=0.4)  # 4 warm-up epochs would not leave one per branch
     (3, 1)
     """
     room = (BUDGET if budget is None else budget) * epochs / fit_share
@@ -338,7 +360,8 @@ def choose(
     steps = [(lam, pairs, step) for lam, pairs in candidates if (step := folds[0][0](lam, pairs)) is not None]
     if not steps:  # nothing to regularise with: no need to train anything
         return LirChoice(0.0, "edges", None, [], "no graph edge survives the filters", n_fit, n_val, folds=len(folds))
-    warm, branch = plan_budget(config.epochs, len(steps), plan.fit_share, plan.warm_share, plan.budget)
+    warm, branch = plan_budget(config.epochs, len(steps), fit_share=plan.fit_share, warm_share=plan.warm_share,
+                               budget=plan.budget)
     runs = [_branches(build, fold, steps, config, warm, branch, device, progress) for fold in folds]
     # pooled over the folds, paired by validation query
     reference = np.concatenate([run[0] for run in runs])

@@ -90,6 +90,8 @@ class StudentConfig:
             raise UsageError(f"edges must be an EdgeFilter, got {type(self.edges).__name__}")
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if not 0.0 <= self.tau < 1.0:
+            raise UsageError(f"tau must lie in [0, 1), got {self.tau}")
         if self.batch_size < 2:
             raise UsageError("batch size must be at least 2 (LIR and the triplet loss need pairs)")
         return self
@@ -220,7 +222,8 @@ class _Setup:
         folds = []
         for fit_pos, val_pos in validation_folds(labels, plan.val_fraction, plan.folds, self.config.seed):
             if val_pos.size < 2:
-                raise DataError(f"lambda auto needs a validation split of at least 2 train clips; {rows.size} train "
+                where = f"each of {plan.folds} folds" if plan.folds > 1 else "a validation split"
+                raise DataError(f"lambda auto needs {where} to hold at least 2 train clips; {rows.size} train "
                                 "clips are too few: give a number with --lam")
             fit_t = torch.as_tensor(fit_pos, device=dev)
             val_t = torch.as_tensor(val_pos, device=dev)
@@ -379,7 +382,12 @@ def save_student(model: AVStudent, path: str | Path, meta: dict[str, Any] | None
     config = {"format": CHECKPOINT_FORMAT, "dims": model.dims, "student": getattr(model, "config", {}),
               "lir_choice": getattr(model, "lir_choice", None), "meta": meta or {}}
     # allow_nan=False: the config is strict JSON (an inf or NaN would be written as the non-JSON Infinity/NaN)
-    payload = {"format": CHECKPOINT_FORMAT, "config": json.dumps(config, sort_keys=True, allow_nan=False),
+    try:
+        text = json.dumps(config, sort_keys=True, allow_nan=False)
+    except ValueError:
+        raise DataError("the checkpoint's settings or meta hold an infinite or NaN number, which strict JSON "
+                        "cannot store; give finite values") from None
+    payload = {"format": CHECKPOINT_FORMAT, "config": text,
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
 
     def write(tmp: Path) -> None:

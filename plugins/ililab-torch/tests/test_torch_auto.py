@@ -79,7 +79,7 @@ def test_auto_equals_the_explicit_choice_and_is_saved(tiny_sim, tmp_path):
 @pytest.mark.parametrize("warm_share", [0.0, 0.25, 0.4])
 @pytest.mark.parametrize("fit_share", [0.8, 1.0])
 def test_choice_costs_at_most_one_training_run(epochs, candidates, warm_share, fit_share):
-    warm, branch = plan_budget(epochs, candidates, fit_share, warm_share)
+    warm, branch = plan_budget(epochs, candidates, fit_share=fit_share, warm_share=warm_share)
     assert branch >= 1 and (warm >= 1 if warm_share > 0 else warm == 0)
     floor = (1 + candidates + (warm_share > 0)) * fit_share  # one epoch per branch (and warm-up) at least
     if BUDGET * epochs >= floor:
@@ -250,3 +250,41 @@ def test_two_folds_validate_on_every_train_clip(wrong):
     assert "train clips in 2 folds" in choice.summary()
     default = choose_lir(data, train, soft, graph, StudentConfig(**FAST, edges=ALL))
     assert default.folds == 1 and default.val_clips < train.size / 2 and default.warm_epochs >= 1
+
+
+def test_plan_budget_pins_the_default_sizes_and_takes_a_budget():
+    # 80 epochs: the sizes of every held-out run (700-704, 900-904); short runs shorten the warm-up first
+    assert plan_budget(80, 2, fit_share=0.8, warm_share=0.4) == (32, 7)
+    assert plan_budget(6, 2, fit_share=0.8, warm_share=0.4) == (1, 1)
+    assert plan_budget(80, 2, fit_share=1.0, warm_share=0.0, budget=0.5) == (0, 13)
+    assert plan_budget(80, 2, fit_share=1.0, warm_share=0.0, budget=0.25) == (0, 6)
+    with pytest.raises(TypeError):
+        plan_budget(80, 2, 0.8, 0.4)  # the shares are keyword-only: their meaning changed once
+
+
+@pytest.mark.parametrize("bad", [dict(folds=0), dict(folds=2.0), dict(warm_share=-0.1), dict(warm_share=1.0),
+                                 dict(budget=-1.0), dict(budget=float("inf")), dict(val_fraction=1.0),
+                                 dict(lambdas=()), dict(lambdas=(float("nan"),)), dict(z=float("nan"))])
+def test_auto_plan_refuses_bad_settings(bad):
+    with pytest.raises(UsageError):
+        AutoPlan(**bad)
+
+
+@pytest.mark.parametrize("bad", [dict(lr=float("inf")), dict(weight_decay=float("nan")), dict(margin=float("inf")),
+                                 dict(tau=float("nan")), dict(lam=float("inf")), dict(lam=float("nan"))])
+def test_non_finite_student_settings_are_refused_before_training(bad):
+    with pytest.raises(UsageError):
+        StudentConfig(**bad).validate()
+    with pytest.raises(UsageError, match="min_weight"):
+        EdgeFilter(min_weight=float("nan"))
+
+
+def test_a_non_finite_meta_is_a_clear_error_and_writes_nothing(tmp_path):
+    from ililab_torch import AVStudent
+
+    from ililab.errors import DataError
+
+    target = tmp_path / "s.pt"
+    with pytest.raises(DataError, match="strict JSON"):
+        save_student(AVStudent(4, 6, embed_dim=2, hidden=8), target, meta={"loss": float("nan")})
+    assert list(tmp_path.iterdir()) == []
