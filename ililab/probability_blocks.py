@@ -259,9 +259,11 @@ def rounding_noise(values, columns: np.ndarray, step: float, chunk_rows: int | N
     total = np.zeros(len(columns))
     count = np.zeros(len(columns))
     shards = as_shards(values)
-    for _, chunk in iter_chunks(shards, chunk_rows or DEFAULT_CHUNK_ROWS):
+    dtype = np.dtype(shards[0].dtype)
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    for _, chunk in iter_chunks(shards, chunk_rows or DEFAULT_CHUNK_ROWS):  # chunks come as float64
         block = chunk[:, columns]
-        quantum = np.maximum(step, np.spacing(np.abs(block)).astype(np.float64))
+        quantum = np.maximum(step, np.spacing(np.abs(block).astype(dtype)).astype(np.float64))
         v = block.astype(np.float64)
         positive = v > 0
         relative = np.divide(quantum, v, out=np.zeros_like(v), where=positive)

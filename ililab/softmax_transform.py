@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from ililab import _softmax_model
 from ililab.dataset import Dataset
 from ililab.errors import DataError, IlilabWarning
 from ililab.probability_blocks import rounding_noise
 from ililab.progress import Progress
 from ililab.scores.bic import DEFAULT_PENALTY
-from ililab.softmax import FAST_ABOVE, centred_logits, impute_logits, invert_softmax, probability_floor, split_half_discrepancy
+from ililab.softmax import centred_logits, impute_logits, invert_softmax, probability_floor, split_half_discrepancy
 from ililab.stats import DEFAULT_CHUNK_ROWS, as_shards, check_enough_rows, in_memory, iter_chunks, shard_moments
 from ililab.transform_plan import (
     TransformPlan,
@@ -288,7 +289,7 @@ def softmax_dataset(
     bar.update(1)
     info["softmax"] = {**result.info, "floor": floor, "censored_share": round(censored_share, 6)}
     identified = result.identified
-    if identified and w is not None and len(nodes) <= FAST_ABOVE and n >= 4 * len(nodes):
+    if identified and w is not None and len(nodes) <= _softmax_model.FAST_ABOVE and n >= 4 * len(nodes):
         discrepancy = split_half_discrepancy(w, columns, result.covariance, penalty=penalty, seed=seed)
         bar.update(3)
         info["softmax"]["split_half"] = round(discrepancy, 4)
