@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ililab.graph import Node
-from ililab.stats import DEFAULT_CHUNK_ROWS, as_shards, iter_chunks
+from ililab.stats import as_shards, auto_chunk_rows, iter_chunks
 
 __all__ = [
     "SIMPLEX_TOLERANCE",
@@ -110,7 +110,7 @@ def _block_stats(values, columns: np.ndarray, stop_above: float = np.inf) -> _Bl
     deviation, negative, in_unit, inside, total, step = 0.0, False, True, 0, 0, None
     shards = as_shards(values)
     dtype = np.dtype(shards[0].dtype)
-    for _, chunk in iter_chunks(shards, DEFAULT_CHUNK_ROWS):
+    for _, chunk in iter_chunks(shards, auto_chunk_rows(shards[0].shape[1])):  # bounded float64 chunks
         chunk = chunk[:, columns]
         deviation = max(deviation, float(np.max(np.abs(chunk.sum(axis=1) - 1.0))))
         negative = negative or bool((chunk < 0).any())
@@ -261,7 +261,7 @@ def rounding_noise(values, columns: np.ndarray, step: float, chunk_rows: int | N
     shards = as_shards(values)
     dtype = np.dtype(shards[0].dtype)
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
-    for _, chunk in iter_chunks(shards, chunk_rows or DEFAULT_CHUNK_ROWS):  # chunks come as float64
+    for _, chunk in iter_chunks(shards, chunk_rows or auto_chunk_rows(shards[0].shape[1])):  # as float64
         block = chunk[:, columns]
         quantum = np.maximum(step, np.spacing(np.abs(block).astype(dtype)).astype(np.float64))
         v = block.astype(np.float64)

@@ -23,9 +23,10 @@ from ililab.probability_blocks import rounding_noise
 from ililab.progress import Progress
 from ililab.scores.bic import DEFAULT_PENALTY
 from ililab.softmax import centred_logits, impute_logits, invert_softmax, probability_floor, split_half_discrepancy
-from ililab.stats import DEFAULT_CHUNK_ROWS, as_shards, check_enough_rows, in_memory, iter_chunks, shard_moments
+from ililab.stats import as_shards, auto_chunk_rows, check_enough_rows, in_memory, iter_chunks, shard_moments
 from ililab.transform_plan import (
     TransformPlan,
+    all_rows,
     approximate_warning,
     censored_coordinates,
     finish_covariance,
@@ -185,6 +186,7 @@ def softmax_dataset(
     engine=None,
     penalty: float = DEFAULT_PENALTY,
     seed: int = 0,
+    fills: dict | None = None,
 ):
     """The :class:`~ililab.dataset.Dataset` of the ``softmax`` transform, or None to fall back.
 
@@ -202,6 +204,9 @@ def softmax_dataset(
         True when the user asked for ``softmax``: negative values are then an error and an
         unidentified normalisation a warning; False (``auto``): both return None so the caller
         falls back to a plain transform (with a warning saying why).
+    fills : dict, optional
+        Cache of censored-value fills (:func:`ililab.transform_plan.censored_coordinates`): the
+        caller passes the same dict to its fallback, which then reuses the fill of the same rows.
 
     Returns
     -------
@@ -242,8 +247,8 @@ def softmax_dataset(
     columns = list(plan.blocks)
     censored_share = 0.0
     if in_memory(values, len(nodes)):
-        raw = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
-        coords, filled_cov = censored_coordinates(base, raw, info)
+        raw = all_rows(values)
+        coords, filled_cov = censored_coordinates(base, raw, info, fills)
         n = coords.shape[0]
         check_enough_rows(n, len(nodes))
         w = plan.centre(coords)
@@ -365,12 +370,12 @@ def softmax_dataset(
         info["softmax"].update(identified=False, reason=f"the completed logits are numerically singular ({error})")
         info["softmax"].pop("kept_unidentified", None)  # the kept inversion is not used after all
         return None
-    info.pop("_censored_fill", None)  # kept only for a fallback to a plain transform; not data
     for note in censoring_notes:
         warnings.warn(note, IlilabWarning, stacklevel=stack)
     return Dataset(tuple(nodes), result.covariance, n, data, info, plan=plan if w is None else None, source=source)
 
 
 def _iter(values, chunk_rows):
-    return iter_chunks(as_shards(values), chunk_rows or DEFAULT_CHUNK_ROWS)
+    shards = as_shards(values)
+    return iter_chunks(shards, chunk_rows or auto_chunk_rows(shards[0].shape[1]))
 

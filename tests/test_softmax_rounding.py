@@ -33,9 +33,9 @@ def test_rounding_noise_refuses_a_claim_the_sweep_found_wrong():
     nodes = make_nodes(20, sim.names)
     ds = _quiet_transform(sim.probabilities, nodes, "auto")
     info = ds.info["softmax"]
+    assert info["identified"] is False and "rounding" in info["reason"]
     assert info["rounding_step"] == pytest.approx(1e-3)
     assert info["rounding_noise"] > st.ROUNDING_NOISE_LIMIT
-    assert info["identified"] is False and "rounding" in info["reason"]
 
 
 def test_clean_rounding_keeps_the_claim():
@@ -117,3 +117,30 @@ def test_tuning_constants_have_one_place_to_be_set(monkeypatch):
     assert sm.invert_softmax(cov_w, 3000, [np.arange(10)]).info["bic_margin"] is None
     monkeypatch.undo()
     assert _softmax_model.FAST_ABOVE == 200
+
+
+def test_auto_fallback_reuses_the_censored_fill_without_putting_it_in_info(monkeypatch):
+    from ililab import transform_plan
+
+    sim = simulate_soft_labels(10, 3000, ("audio",), seed=1)
+    p = sim.probabilities.copy()
+    p[p < np.quantile(p, 0.02)] = 0.0  # censored values to fill
+    calls = []
+    real = transform_plan.fill_censored
+    monkeypatch.setattr(transform_plan, "fill_censored", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(_softmax_model, "OVERIDENTIFICATION", 100.0)  # the graph check fails: auto falls back to log
+    ds = _quiet_transform(p, make_nodes(10, sim.names), "auto")
+    assert ds.info["transform"] == "log" and ds.info["censored_values"] > 0
+    assert len(calls) == 1  # the softmax attempt's fill of the same rows, reused
+    assert not any(key.startswith("_") for key in ds.info)
+
+
+def test_probability_detection_reads_bounded_chunks(monkeypatch):
+    from ililab import probability_blocks, stats
+
+    seen = []
+    real = probability_blocks.iter_chunks
+    monkeypatch.setattr(probability_blocks, "iter_chunks", lambda arrays, rows=None: seen.append(rows) or real(arrays, rows))
+    p = simulate_soft_labels(50, 200, ("audio", "visual"), seed=0).probabilities
+    detect_probability_blocks(p, make_nodes(100))
+    assert seen and all(rows <= stats.auto_chunk_rows(100) for rows in seen)
