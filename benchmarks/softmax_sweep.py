@@ -9,13 +9,14 @@ with :func:`ililab.simulate.simulate_soft_labels` and runs ``ililab.infer_graph`
 :class:`~ililab.errors.IlilabError` is a clear user error (exit 1 or 2 of the CLI); any other
 exception is what the CLI reports with exit 3. Prints one line per configuration that ended in
 exit 3 (or was reported identified with F1 < 0.9) and a summary count -- also when the time
-budget ends in the middle of a configuration, on Ctrl-C and on SIGTERM. Exits 1 when any
-configuration ended in exit 3.
+budget ends in the middle of a configuration, on Ctrl-C and on SIGTERM. A configuration that runs
+longer than ``--config-seconds`` is stopped, printed and counted as timed out (a speed problem to
+look at, not a result). Exits 1 when any configuration ended in exit 3.
 
 Usage::
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_sweep.py [--configs 500] [--seed 0] \\
-        [--budget-seconds 3600] [--max-cells 200000]
+        [--budget-seconds 3600] [--config-seconds 600] [--max-cells 200000]
 """
 
 from __future__ import annotations
@@ -96,12 +97,17 @@ class _BudgetOver(BaseException):
     """
 
 
+class _ConfigOver(BaseException):
+    """Raised by the alarm when one configuration runs longer than ``--config-seconds``."""
+
+
 def _summary(counts: dict, identified: list[float], seconds: float, stopped: str) -> str:
     done = sum(counts.values())
     low = sum(f1 < 0.9 for f1 in identified)
     return (
         f"{done} configurations in {seconds:.0f} s ({stopped}): {counts['ok']} graphs, "
-        f"{counts['user error']} clear user errors, {counts['exit 3']} internal errors (exit 3); "
+        f"{counts['user error']} clear user errors, {counts['exit 3']} internal errors (exit 3), "
+        f"{counts['timed out']} timed out; "
         f"{len(identified)} graphs reported identified, {low} of them with F1 < 0.9"
     )
 
@@ -112,16 +118,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget-seconds", type=float, default=3600.0,
                         help="stop after this long, also in the middle of a configuration (which is not counted)")
+    parser.add_argument("--config-seconds", type=float, default=600.0,
+                        help="stop a configuration after this long and count it as timed out")
     parser.add_argument("--max-cells", type=int, default=200_000, help="largest C * blocks * n drawn")
     parser.add_argument("--verbose", action="store_true", help="print every configuration")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     start = time.perf_counter()
-    counts = {"ok": 0, "user error": 0, "exit 3": 0}
+    counts = {"ok": 0, "user error": 0, "exit 3": 0, "timed out": 0}
     identified: list[float] = []  # F1 of the graphs whose softmax inversion was reported identified
 
+    deadline = start + args.budget_seconds
+    config_deadline = [deadline]
+
     def over(signum, frame):
-        raise _BudgetOver
+        raise _BudgetOver if config_deadline[0] >= deadline else _ConfigOver
 
     def terminated(signum, frame):
         raise KeyboardInterrupt
@@ -130,12 +141,19 @@ def main() -> None:
     # alarm interrupts a long configuration), Ctrl-C or a SIGTERM from a job runner.
     signal.signal(signal.SIGALRM, over)
     signal.signal(signal.SIGTERM, terminated)
-    signal.setitimer(signal.ITIMER_REAL, max(args.budget_seconds, 1e-3))
     stopped = "all drawn"
     try:
         for i in range(args.configs):
             cfg = draw(rng, args.max_cells)
-            outcome, detail, f1 = run_one(cfg)
+            # one alarm: the end of this configuration's time or of the whole budget, whichever is first
+            now = time.perf_counter()
+            config_deadline[0] = min(deadline, now + args.config_seconds)
+            signal.setitimer(signal.ITIMER_REAL, max(config_deadline[0] - now, 1e-3))
+            try:
+                outcome, detail, f1 = run_one(cfg)
+            except _ConfigOver:
+                outcome, detail, f1 = "timed out", f"stopped after {args.config_seconds:.0f} s", None
+            signal.setitimer(signal.ITIMER_REAL, 0)
             counts[outcome] += 1
             if detail.endswith("(identified)"):
                 identified.append(f1)
@@ -144,7 +162,7 @@ def main() -> None:
                 print(f"[{i}] {outcome}{f1_text}: {cfg} -> {detail.splitlines()[0][:200] if detail else ''}", flush=True)
                 if outcome == "exit 3":
                     print(detail, flush=True)
-    except _BudgetOver:
+    except (_BudgetOver, _ConfigOver):  # a configuration's alarm can land just after it ended
         stopped = "time budget over"
     except KeyboardInterrupt:
         stopped = "interrupted"

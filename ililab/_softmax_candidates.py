@@ -13,22 +13,14 @@ from itertools import combinations
 
 import numpy as np
 
+from ililab import _softmax_model as model  # tuning constants are read from there at call time
 from ililab._softmax_model import (
-    BATCH_ENTRIES,
-    CANDIDATE_BUDGET,
-    COORDINATE_BUDGET,
-    EM_STEPS,
-    FAST_ABOVE,
-    MAX_TRIPLES,
-    REFINE_THRESHOLD,
-    ROW_CANDIDATES,
-    ROW_PARTNERS,
-    ZERO_THRESHOLD,
     _Fit,
     _fit,
     _structural_em,
     complete_covariance,
 )
+from ililab.errors import DataError
 
 # -- candidates for B ----------------------------------------------------------------------
 #
@@ -48,7 +40,7 @@ def _entry_variance(k: np.ndarray, bs: np.ndarray, n: int) -> np.ndarray:
 
 def _zero_counts(k: np.ndarray, bs: np.ndarray, n: int, threshold: float) -> np.ndarray:
     p = k.shape[0]
-    batch = max(1, BATCH_ENTRIES // (p * p))  # (R, p, p) temporaries: batched to bound memory
+    batch = max(1, model.BATCH_ENTRIES // (p * p))  # (R, p, p) temporaries: batched to bound memory
     out = np.empty(bs.shape[0], dtype=np.int64)
     for start in range(0, bs.shape[0], batch):
         part = bs[start : start + batch]
@@ -131,7 +123,7 @@ def _anchor_candidates(k: np.ndarray, m: int, rng: np.random.Generator, max_sets
 
 def _refine(k: np.ndarray, bs: np.ndarray, n: int, iterations: int = 30) -> np.ndarray:
     """Robust per-node least squares over the entries of ``K + BBᵀ`` within noise of 0 (candidates in batches)."""
-    batch = max(1, BATCH_ENTRIES // (k.shape[0] ** 2))
+    batch = max(1, model.BATCH_ENTRIES // (k.shape[0] ** 2))
     if bs.shape[0] > batch:
         return np.concatenate([_refine(k, bs[s : s + batch], n, iterations) for s in range(0, bs.shape[0], batch)])
     p, m = k.shape[0], bs.shape[2]
@@ -141,7 +133,7 @@ def _refine(k: np.ndarray, bs: np.ndarray, n: int, iterations: int = 30) -> np.n
     for _ in range(iterations):
         var = _entry_variance(k, bs, n)
         resid = k[None] + _gram(bs)
-        weight = np.where(resid * resid < REFINE_THRESHOLD**2 * var, 1.0 / var, 0.0)
+        weight = np.where(resid * resid < model.REFINE_THRESHOLD**2 * var, 1.0 / var, 0.0)
         weight[:, diag, diag] = 0.0
         outer = (bs[:, :, :, None] * bs[:, :, None, :]).reshape(bs.shape[0], p, m * m)
         lhs = (weight @ outer).reshape(bs.shape[0], p, m, m)
@@ -205,35 +197,37 @@ class _Search:
 def _search_completion(k, s, u, n, penalty, seed, max_candidates) -> _Search:
     """Candidates, their observed-data BIC under GRaSP's DAG, structural EM (and coordinate moves for one block)."""
     p, m = u.shape
-    max_candidates = max(1, min(max_candidates, max(6, CANDIDATE_BUDGET // p)))
+    max_candidates = max(1, min(max_candidates, max(6, model.CANDIDATE_BUDGET // p)))
     rng = np.random.default_rng(seed)
-    raw = _anchor_candidates(k, m, rng, MAX_TRIPLES if m == 1 else MAX_TRIPLES // (2 * m))
+    raw = _anchor_candidates(k, m, rng, model.MAX_TRIPLES if m == 1 else model.MAX_TRIPLES // (2 * m))
     if raw.shape[0]:
-        order = np.argsort(-_zero_counts(k, raw, n, ZERO_THRESHOLD), kind="stable")
+        order = np.argsort(-_zero_counts(k, raw, n, model.ZERO_THRESHOLD), kind="stable")
         top = raw[order[: 3 * max_candidates]]
         candidates = _distinct(np.concatenate([_refine(k, top, n), top]), u, max_candidates)
     else:
         candidates = []
     if not candidates:  # nothing identifies B: every completion fits; take the symmetric one
         candidates = [u * np.sqrt(max(float(np.mean(np.diag(k))), 1e-12) / p)]
-    if p > FAST_ABOVE:
-        counts = _zero_counts(k, np.stack(candidates), n, ZERO_THRESHOLD)
+    if p > model.FAST_ABOVE:
+        counts = _zero_counts(k, np.stack(candidates), n, model.ZERO_THRESHOLD)
         best_b = candidates[int(np.argmax(counts))]
         cov = complete_covariance(k, best_b)
         omega = k + best_b @ best_b.T
         d = np.diag(omega)
-        support = omega * omega >= ZERO_THRESHOLD**2 * np.outer(d, d) / n
+        support = omega * omega >= model.ZERO_THRESHOLD**2 * np.outer(d, d) / n
         np.fill_diagonal(support, False)
         return _Search(_Fit(float("nan"), cov, np.triu(support, 1), omega), len(candidates), 0, False, None, support)
     fits = sorted((_fit(complete_covariance(k, b), s, u, n, penalty, seed) for b in candidates), key=lambda f: -f.bic)
-    margin = float(fits[0].bic - fits[1].bic) if len(fits) > 1 else None
-    best, steps = _structural_em(fits[0], s, u, n, penalty, seed, EM_STEPS)
+    if not np.isfinite(fits[0].bic):
+        raise DataError("every completion of the centred-logit covariance is numerically singular")
+    margin = float(fits[0].bic - fits[1].bic) if len(fits) > 1 and np.isfinite(fits[1].bic) else None
+    best, steps = _structural_em(fits[0], s, u, n, penalty, seed, model.EM_STEPS)
     moved = False
-    budget = COORDINATE_BUDGET // (p * p)
+    budget = model.COORDINATE_BUDGET // (p * p)
     if budget and p >= 2 * m + 1:
         best, moved = _row_search(k, s, u, n, best, penalty, seed, budget)
         if moved:
-            best, more = _structural_em(best, s, u, n, penalty, seed, EM_STEPS)
+            best, more = _structural_em(best, s, u, n, penalty, seed, model.EM_STEPS)
             steps += more
     return _Search(best, len(candidates), steps, moved, margin)
 
@@ -246,9 +240,9 @@ def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarr
     """
     p, m = b.shape
     others = np.array([a for a in range(p) if a != node])
-    if m > 1 and others.size > ROW_PARTNERS:  # partners with the largest rows solve best-conditioned systems
+    if m > 1 and others.size > model.ROW_PARTNERS:  # partners with the largest rows solve best-conditioned systems
         norms = np.sum(b[others] ** 2, axis=1)
-        others = np.sort(others[np.argsort(-norms, kind="stable")[:ROW_PARTNERS]])
+        others = np.sort(others[np.argsort(-norms, kind="stable")[:model.ROW_PARTNERS]])
     subsets = others[:, None] if m == 1 else np.array(list(combinations(others, m)), dtype=int)
     mats = b[subsets]  # (S, m, m)
     good = np.abs(np.linalg.det(mats)) > 1e-12
@@ -258,7 +252,7 @@ def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarr
     var = (k[node, node] + np.sum(values * values, axis=1))[:, None] * d[None, :] / n
     resid = k[node][None, :] + values @ b.T
     resid[:, node] = np.inf
-    zeros = (resid * resid < ZERO_THRESHOLD**2 * var).sum(axis=1)
+    zeros = (resid * resid < model.ZERO_THRESHOLD**2 * var).sum(axis=1)
     order = 1 + np.argsort(-zeros[1:], kind="stable")
     trial_bs = np.repeat(b[None], min(len(order), 8 * (per_row + 1)), axis=0)
     trial_bs[:, node, :] = values[order[: len(trial_bs)]]
@@ -268,7 +262,7 @@ def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarr
     return chosen[:per_row], int(zeros[order[0]] - zeros[0]) if len(order) else 0
 
 
-def _row_search(k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int = ROW_CANDIDATES) -> tuple[_Fit, bool]:
+def _row_search(k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int | None = None) -> tuple[_Fit, bool]:
     """Move one row ``B_l`` at a time (for one block: one entry ``b_l``), keeping BIC gains.
 
     A wrong candidate is often right for most classes; the classes it gets wrong are repaired
@@ -277,6 +271,7 @@ def _row_search(k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int
     a budget of ``budget`` GRaSP fits.
     """
     p, m = u.shape
+    per_row = model.ROW_CANDIDATES if per_row is None else per_row
     b = _b_matrix(best.cov, u)
     moved = False
     while budget > 0:
@@ -294,7 +289,10 @@ def _row_search(k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int
                 budget -= 1
                 trial_b = b.copy()
                 trial_b[node] = value[node]
-                trial = _fit(complete_covariance(k, trial_b), s, u, n, penalty, seed)
+                try:
+                    trial = _fit(complete_covariance(k, trial_b), s, u, n, penalty, seed)
+                except np.linalg.LinAlgError:  # this trial row makes K + BBᵀ singular: skip it, not the inversion
+                    continue
                 if trial.bic > best.bic + 1e-9 * abs(best.bic):
                     best, b, improved, moved = trial, trial_b, True, True
                     break

@@ -237,9 +237,32 @@ class _Fit:
     omega: np.ndarray
 
 
+#: A completion whose smallest eigenvalue is below this times its largest is numerically singular
+#: (or indefinite): its Gaussian likelihood is not defined, so it is never scored as a candidate.
+DEFINITE_TOLERANCE = 1e-10
+
+
+def _definite(cov: np.ndarray) -> bool:
+    """Whether ``cov`` is numerically positive definite (finite, eigenvalues above ``DEFINITE_TOLERANCE`` x the largest)."""
+    if not np.all(np.isfinite(cov)):
+        return False
+    try:
+        vals = np.linalg.eigvalsh((cov + cov.T) / 2)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(vals[0] > DEFINITE_TOLERANCE * max(vals[-1], 0.0))
+
+
 def _fit(cov: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int, penalty: float, seed: int) -> _Fit:
+    p = cov.shape[0]
+    if not _definite(cov):  # a singular completion has no likelihood: it never wins a comparison
+        return _Fit(-np.inf, cov, np.zeros((p, p), dtype=bool), np.linalg.pinv((cov + cov.T) / 2))
     dag = _search_dag(cov, n, penalty, seed)
     omega = _dag_precision(cov, dag)
+    sign_omega = np.linalg.slogdet(omega)[0]
+    sign_a = np.linalg.slogdet(u.T @ omega @ u)[0]
+    if sign_omega <= 0 or sign_a <= 0:  # the fitted precision is not definite either: no likelihood
+        return _Fit(-np.inf, cov, dag, omega)
     bic = observed_loglik(omega, cov_w, u, n) - penalty / 2 * (int(dag.sum()) + dag.shape[0]) * np.log(n)
     return _Fit(bic, cov, dag, omega)
 

@@ -71,28 +71,17 @@ alone, without a structure search each.
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ililab import _softmax_model
 from ililab._softmax_candidates import _b_matrix, _search_completion
 from ililab._softmax_model import (
-    BATCH_ENTRIES,
-    CANDIDATE_BUDGET,
-    COORDINATE_BUDGET,
-    EM_STEPS,
-    EM_TOLERANCE,
-    FAST_ABOVE,
-    IDENTIFICATION_LIMIT,
-    MAX_CANDIDATES,
-    MAX_TRIPLES,
-    OVERIDENTIFICATION,
-    REFINE_THRESHOLD,
-    ROW_CANDIDATES,
-    ROW_PARTNERS,
-    ZERO_THRESHOLD,
     _identification,
     _moral,
     block_indicators,
@@ -107,20 +96,7 @@ from ililab.scores.bic import DEFAULT_PENALTY
 
 __all__ = [
     "SoftmaxInversion",
-    "IDENTIFICATION_LIMIT",
-    "OVERIDENTIFICATION",
-    "ZERO_THRESHOLD",
-    "REFINE_THRESHOLD",
-    "MAX_TRIPLES",
-    "MAX_CANDIDATES",
-    "CANDIDATE_BUDGET",
-    "EM_STEPS",
-    "EM_TOLERANCE",
-    "COORDINATE_BUDGET",
-    "ROW_PARTNERS",
-    "ROW_CANDIDATES",
-    "BATCH_ENTRIES",
-    "FAST_ABOVE",
+    "TUNING",
     "probability_floor",
     "centred_logits",
     "block_indicators",
@@ -192,7 +168,7 @@ def invert_softmax(
     *,
     penalty: float = DEFAULT_PENALTY,
     seed: int = 0,
-    max_candidates: int = MAX_CANDIDATES,
+    max_candidates: int | None = None,
 ) -> SoftmaxInversion:
     """Estimate the logit covariance from the covariance of centred logits (CLR of probabilities).
 
@@ -210,7 +186,8 @@ def invert_softmax(
     seed : int
         Seed of the triple subset and of GRaSP's starting orders.
     max_candidates : int
-        Distinct candidates for B scored with GRaSP (fewer for many classes, see ``CANDIDATE_BUDGET``).
+        Distinct candidates for B scored with GRaSP (fewer for many classes, see ``CANDIDATE_BUDGET``);
+        default ``MAX_CANDIDATES``.
 
     Returns
     -------
@@ -234,6 +211,8 @@ def invert_softmax(
     if (u.sum(axis=1) > 1).any():
         raise ValueError("softmax blocks overlap")
     k, s = centred_precision(cov_w, u)
+    if max_candidates is None:
+        max_candidates = _softmax_model.MAX_CANDIDATES
     found = _search_completion(k, s, u, n, penalty, seed, max_candidates)
     moral = found.moral if found.moral is not None else _moral(found.fit.dag)
     report = _identification(k, _b_matrix(found.fit.cov, u), moral, blocks, n)
@@ -322,3 +301,36 @@ def split_half_discrepancy(
     return worst
 
 
+# -- tuning constants ----------------------------------------------------------------------
+#
+# They live in ililab._softmax_model, where the inversion reads them at call time. This module
+# names them (``softmax.FAST_ABOVE``) without copying: reading one reads it there, and setting one
+# (``softmax.FAST_ABOVE = 100``) sets it there, so each has one place to be set.
+
+TUNING = (
+    "IDENTIFICATION_LIMIT",
+    "OVERIDENTIFICATION",
+    "ZERO_THRESHOLD",
+    "REFINE_THRESHOLD",
+    "MAX_TRIPLES",
+    "MAX_CANDIDATES",
+    "CANDIDATE_BUDGET",
+    "EM_STEPS",
+    "EM_TOLERANCE",
+    "COORDINATE_BUDGET",
+    "ROW_PARTNERS",
+    "ROW_CANDIDATES",
+    "BATCH_ENTRIES",
+    "FAST_ABOVE",
+    "DEFINITE_TOLERANCE",
+)
+
+
+def _forwarded(name: str) -> property:
+    return property(lambda self: getattr(_softmax_model, name), lambda self, value: setattr(_softmax_model, name, value))
+
+
+# a property per constant on the module's class: reads and writes (also pytest's monkeypatch) go there
+sys.modules[__name__].__class__ = type(
+    "_ForwardingModule", (types.ModuleType,), {name: _forwarded(name) for name in TUNING}
+)

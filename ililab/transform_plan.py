@@ -30,6 +30,7 @@ __all__ = [
     "plan_for",
     "input_dtype",
     "censored_coordinates",
+    "all_rows",
     "finish_covariance",
 ]
 
@@ -264,10 +265,25 @@ def input_dtype(values) -> np.dtype:
     return min(floats, key=lambda d: d.itemsize) if floats else np.dtype(np.float64)
 
 
-def censored_coordinates(plan: TransformPlan, raw: np.ndarray, info: dict) -> tuple[np.ndarray, np.ndarray | None]:
+def all_rows(values) -> np.ndarray:
+    """In-memory data (an array or a list of shards) as one float64 array of all its rows.
+
+    Examples
+    --------
+    >>> all_rows([np.ones((2, 3), np.float32), np.zeros((1, 3))]).shape, all_rows(np.ones((2, 2))).dtype
+    ((3, 3), dtype('float64'))
+    """
+    return np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
+
+
+def censored_coordinates(
+    plan: TransformPlan, raw: np.ndarray, info: dict, fills: dict | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """``plan.coordinates(raw)`` with censored entries filled by Gaussian EM; and the covariance, if any were censored.
 
-    Records ``info["censored_values"]`` (and the EM sweeps) when entries were censored.
+    Records ``info["censored_values"]`` (and the EM sweeps) when entries were censored. ``fills``
+    (optional, owned by the caller) caches the fill per plan and rows: ``auto`` falling back from
+    ``softmax`` to ``log`` passes the same dict and the same rows are filled once.
 
     Examples
     --------
@@ -302,13 +318,13 @@ def censored_coordinates(plan: TransformPlan, raw: np.ndarray, info: dict) -> tu
     # `auto` may fall back from softmax to `log`: the same plan on the same rows is filled once
     columns = tuple(tuple(map(tuple, c)) for c in (plan.blocks, plan.sigmoid))
     key = (plan.name, columns, plan.renormalise, plan.lows, plan.highs, raw.shape)
-    cached = info.get("_censored_fill")
-    if cached is not None and cached[0] == key:
-        _, values, fit_cov, count, sweeps = cached
+    fills = {} if fills is None else fills
+    if key in fills:
+        values, fit_cov, count, sweeps = fills[key]
     else:
         fit = fill_censored(x[:, group], below[:, group], lows, above[:, group], highs, shift_blocks=shifted)
         values, fit_cov, count, sweeps = fit.rows[(below | above)[:, group]], fit.covariance, fit.censored, fit.sweeps
-        info["_censored_fill"] = (key, values, fit_cov, count, sweeps)
+        fills[key] = (values, fit_cov, count, sweeps)
     sub = x[:, group]
     sub[(below | above)[:, group]] = values
     x[:, group] = sub

@@ -57,6 +57,7 @@ from ililab.transform_plan import (
     CLR_RIDGE,
     LOGIT_EPSILON,
     TransformPlan,
+    all_rows,
     approximate_warning,
     censored_coordinates,
     describe_block,
@@ -175,7 +176,7 @@ def transform_dataset(
         )
     if chosen == "none":
         if in_memory(values, len(nodes)):
-            x = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
+            x = all_rows(values)
             return Dataset(tuple(nodes), covariance(x), x.shape[0], x, info, plan=TransformPlan("none"))
         moments = shard_moments(values, chunk_rows, None, progress, engine)
         info["streamed"] = True
@@ -183,11 +184,13 @@ def transform_dataset(
             tuple(nodes), moments.covariance(), int(moments.n), None, info,
             plan=TransformPlan("none"), source=tuple(as_shards(values)),
         )
+    fills: dict = {}  # the censored fill of the softmax attempt, reused by its fallback on the same rows
     if blocks and (chosen == "softmax" or (transform == "auto" and AUTO_SOFTMAX)):
         from ililab.softmax_transform import softmax_dataset  # numba and scipy load only when needed
 
         dataset = softmax_dataset(
-            values, nodes, found, info, explicit=transform == "softmax", chunk_rows=chunk_rows, progress=progress, engine=engine
+            values, nodes, found, info, explicit=transform == "softmax", chunk_rows=chunk_rows, progress=progress,
+            engine=engine, fills=fills,
         )
         if dataset is not None:
             return dataset
@@ -218,8 +221,8 @@ def transform_dataset(
             keep[block.columns[-1]] = False
     plan = plan_for(chosen, found, dtype, keep)
     if in_memory(values, len(nodes)):
-        raw = np.asarray(values if isinstance(values, np.ndarray) else np.concatenate(values), dtype=np.float64)
-        coords, filled_cov = censored_coordinates(plan, raw, info)
+        raw = all_rows(values)
+        coords, filled_cov = censored_coordinates(plan, raw, info, fills)
         x = plan.finish(coords)
         n_rows = x.shape[0]
         if n_rows < 2:
@@ -291,7 +294,6 @@ def transform_dataset(
     output_nodes = tuple(nodes) if len(kept_nodes) != len(nodes) else None
     # plan and source: what bootstrap replicates re-apply (source only when streamed)
     source = None if x is not None else tuple(as_shards(values))
-    info.pop("_censored_fill", None)  # handed from the softmax attempt to this fallback; not data
     return Dataset(kept_nodes, cov, n_rows, x, info, output_nodes, plan=plan, source=source)
 
 
