@@ -1,8 +1,10 @@
 """Engines: the local process pool and a real distributed.LocalCluster on loopback (2 worker processes)."""
 
+import multiprocessing
 import os
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -311,3 +313,66 @@ def test_core_ililab_does_not_import_dask():
         "ililab.infer_graph; assert not any(m == 'dask' or m.startswith(('dask.', 'distributed')) for m in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def _slow_square(shared, task):
+    time.sleep(shared)
+    return task * task
+
+
+@pytest.mark.slow
+def test_ctrl_c_inside_the_pools_bookkeeping_is_raised_after_it(monkeypatch):
+    # A KeyboardInterrupt raised inside concurrent.futures' own code (here: submit) could leave one
+    # of its locks held, and the exit then hung joining the pool's manager thread. The pool must
+    # hold the signal and raise it between its own steps, with every worker ended.
+    from concurrent.futures import ProcessPoolExecutor
+
+    calls = {"entered": 0, "left": 0}
+    submit = ProcessPoolExecutor.submit
+
+    def interrupted_submit(self, *args, **kwargs):
+        calls["entered"] += 1
+        if calls["entered"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # the default handler would raise KeyboardInterrupt here
+        future = submit(self, *args, **kwargs)
+        calls["left"] += 1
+        return future
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", interrupted_submit)
+    before = set(multiprocessing.active_children())  # e.g. a dask cluster of another test
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        LocalEngine(2).map(_slow_square, list(range(40)), shared=0.5)
+    assert calls == {"entered": 3, "left": 3}  # no submit cut short, none after Ctrl-C
+    assert time.monotonic() - started < 20
+    assert set(multiprocessing.active_children()) <= before  # workers ended, not left to finish
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _sigint_at(n):
+    return lambda done: os.kill(os.getpid(), signal.SIGINT) if done == n else None
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_last_result_still_interrupts():
+    with pytest.raises(KeyboardInterrupt):
+        LocalEngine(2).map(_slow_square, [1, 2, 3], shared=0.0, on_result=_sigint_at(3))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.slow
+def test_pool_leaves_a_callers_sigint_handler_alone_and_runs_off_the_main_thread():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # the caller ignores SIGINT: the pool must not turn it into KeyboardInterrupt
+        assert LocalEngine(2).map(_slow_square, [1, 2, 3], shared=0.0, on_result=_sigint_at(1)) == [1, 4, 9]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    except KeyboardInterrupt:
+        pytest.fail("an ignored SIGINT interrupted the pool")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    out = []  # signal handlers can be set only on the main thread
+    thread = threading.Thread(target=lambda: out.append(LocalEngine(2).map(_slow_square, [4, 5], shared=0.0)))
+    thread.start()
+    thread.join(60)
+    assert out == [[16, 25]]

@@ -9,7 +9,9 @@ identical results locally and on Dask.
 
 ``LocalEngine(jobs=1)`` runs tasks in this process; ``jobs > 1`` uses a
 ``ProcessPoolExecutor`` (``forkserver`` where available, else ``spawn``) whose
-workers are ended at once on Ctrl-C or an error, so nothing is left running.
+workers are ended at once on Ctrl-C or an error, so nothing is left running (the pool
+holds Ctrl-C while its own bookkeeping runs and acts on it between steps, so an interrupt
+never leaves a lock of ``concurrent.futures`` held and the exit waiting on it).
 ``DaskEngine(scheduler=None)`` starts a ``distributed.LocalCluster``;
 ``DaskEngine("tcp://host:8786")`` connects to a running scheduler after checking,
 within ``timeout`` seconds (``--scheduler-timeout``), that one answers there. Dask is an

@@ -6,10 +6,12 @@ Part of :mod:`ililab.engines` (re-exported there).
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import signal
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from ililab.engines._task import _call
@@ -69,6 +71,78 @@ def _mp_context():
     return context
 
 
+class _HeldInterrupt:
+    """Ctrl-C held back while the pool runs, and raised by :func:`_pool_map` at a safe point.
+
+    Python raises ``KeyboardInterrupt`` between any two bytecodes of the main thread, also inside
+    ``concurrent.futures``' own bookkeeping (``submit``, ``wait``): it can leave a lock there held
+    (a ``Condition.__enter__`` that acquired but never returned), and the pool's manager thread,
+    which the interpreter joins at exit, then blocks on it forever. So while the pool runs, SIGINT
+    only marks the interrupt and wakes the loop waiting on ``wake``.
+    """
+
+    def __init__(self, wake: queue.SimpleQueue) -> None:
+        self.wake = wake
+        self.pending = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.pending = True
+        self.wake.put(_INTERRUPT)  # SimpleQueue.put is safe in a signal handler
+
+    def __enter__(self) -> _HeldInterrupt:
+        # Only the main thread receives signals; a handler the caller set (or SIG_IGN) is left alone.
+        if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        if self.pending and exc[0] is None:  # Ctrl-C while the finished pool shut down
+            raise KeyboardInterrupt
+
+
+_INTERRUPT = object()
+
+
+def _pool_map(workers: int, fn: Callable[[Any, Any], Any], tasks: list, shared: Any, on_result: Any) -> list:
+    """``tasks`` on ``workers`` processes, at most two per worker queued at a time; stopped at once on Ctrl-C."""
+    results: list[Any] = [None] * len(tasks)
+    done: queue.SimpleQueue = queue.SimpleQueue()  # (index, future) of each finished task, or _INTERRUPT
+    with _HeldInterrupt(done) as interrupt:
+        executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=_mp_context(), initializer=_init_local_worker, initargs=(shared,)
+        )
+        try:
+            submitted = finished = 0
+            while finished < len(tasks):
+                # A short queue: each wait is O(1), and Ctrl-C has little to cancel.
+                while submitted < len(tasks) and submitted - finished < 2 * workers and not interrupt.pending:
+                    future = executor.submit(_local_task, fn, tasks[submitted])
+                    future.add_done_callback(lambda f, i=submitted: done.put((i, f)))
+                    submitted += 1
+                item = done.get() if not interrupt.pending else _INTERRUPT
+                if item is _INTERRUPT:
+                    raise KeyboardInterrupt
+                i, future = item
+                results[i] = future.result()
+                finished += 1
+                if on_result is not None:
+                    on_result(finished)
+        except BaseException as error:
+            _stop_pool(executor)
+            from concurrent.futures.process import BrokenProcessPool
+
+            if isinstance(error, BrokenProcessPool):
+                raise EngineError(f"a worker process died ({error}); rerun, or lower --jobs if memory ran out") from None
+            raise
+        executor.shutdown(wait=True)
+    return results
+
+
 class LocalEngine:
     """Tasks in this process (``jobs=1``) or in a pool of ``jobs`` worker processes.
 
@@ -117,33 +191,7 @@ class LocalEngine:
                 if on_result is not None:
                     on_result(i + 1)
             return results
-        results: list[Any] = [None] * len(tasks)
-        executor = ProcessPoolExecutor(
-            max_workers=min(self.jobs, len(tasks)),
-            mp_context=_mp_context(),
-            initializer=_init_local_worker,
-            initargs=(shared,),
-        )
-        try:
-            pending = {executor.submit(_local_task, fn, task): i for i, task in enumerate(tasks)}
-            done_count = 0
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    i = pending.pop(future)
-                    results[i] = future.result()
-                    done_count += 1
-                    if on_result is not None:
-                        on_result(done_count)
-        except BaseException as error:
-            _stop_pool(executor)
-            from concurrent.futures.process import BrokenProcessPool
-
-            if isinstance(error, BrokenProcessPool):
-                raise EngineError(f"a worker process died ({error}); rerun, or lower --jobs if memory ran out") from None
-            raise
-        executor.shutdown(wait=True)
-        return results
+        return _pool_map(min(self.jobs, len(tasks)), fn, tasks, shared, on_result)
 
     def moments(self, arrays, *, chunk_rows=None, transform=None, progress=None):
         """:meth:`Engine.moments` by one streaming pass here (:func:`ililab.stats.streaming_moments`).
