@@ -320,7 +320,17 @@ def _slow_square(shared, task):
     return task * task
 
 
+@pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler, whatever the test run inherited (in the background of a
+    non-interactive shell SIGINT starts ignored, and the pool then rightly leaves it ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("python_sigint")
 def test_ctrl_c_inside_the_pools_bookkeeping_is_raised_after_it(monkeypatch):
     # A KeyboardInterrupt raised inside concurrent.futures' own code (here: submit) could leave one
     # of its locks held, and the exit then hung joining the pool's manager thread. The pool must
@@ -355,6 +365,7 @@ def _sigint_at(n):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("python_sigint")
 def test_ctrl_c_during_the_last_result_still_interrupts():
     with pytest.raises(KeyboardInterrupt):
         LocalEngine(2).map(_slow_square, [1, 2, 3], shared=0.0, on_result=_sigint_at(3))

@@ -35,6 +35,12 @@ def _descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
+def _sigint_default() -> None:
+    # A run started in the background by a non-interactive shell inherits SIGINT ignored, and a
+    # Python child would then ignore Ctrl-C too; the test is about Ctrl-C, so the child gets it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_with_two_workers_exits_130_and_leaves_nothing(tmp_path):
     data = tmp_path / "x.npy"
@@ -45,7 +51,8 @@ def test_ctrl_c_with_two_workers_exits_130_and_leaves_nothing(tmp_path):
     for attempt in range(3):
         stderr_path = tmp_path / f"err{attempt}.txt"
         with open(stderr_path, "wb") as stderr:
-            child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env, start_new_session=True)
+            child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env, start_new_session=True,
+                                     preexec_fn=_sigint_default)
         try:
             seen: dict[int, psutil.Process] = {}
             deadline = time.monotonic() + 120  # the first run may compile the kernels
