@@ -15,13 +15,15 @@ multi-label -- and runs on the same data
 and prints the mean, sd and minimum over seeds of the skeleton (adjacency) F1 against the planted
 class graph, ililab's edge count, how often the inversion reported the normalisation
 "identified" and the F1 of those runs, and what ``auto`` did. ``--regimes`` picks regimes by
-name (default: all). ``--audioset`` instead times 2 x 527 classes at n = 20,000 (minutes).
+name (default: all). ``--audioset`` instead times 2 x 527 classes at n = 20,000 (minutes; GRaSP:
+hours), paired over several search seeds (see ``audioset``).
 
 Usage::
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_graphs.py [--seeds 5] [--seed-offset 10] \\
         [--regimes "rounded4 2x10" "few 1x5"]
-    OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_graphs.py --audioset [--learner boss]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_graphs.py --audioset [--learner boss] \\
+        [--data-seeds 0 1] [--search-seeds 0 1 2] [--fixed-restarts 4]
 """
 
 from __future__ import annotations
@@ -143,37 +145,87 @@ def _format(row) -> str:
     )
 
 
+def _one_run(values, sim, learner: str, transform: str, seed: int, restarts: int | None) -> tuple[float, int, float]:
+    """CPU seconds of one ``infer_graph`` call, its number of restarts and its skeleton F1."""
+    import time
+
+    import ililab
+
+    start = time.process_time()
+    graph = ililab.infer_graph(values, names=sim.names, learner=learner, transform=transform, seed=seed,
+                               restarts=restarts, progress=False)
+    elapsed = time.process_time() - start
+    return elapsed, int(graph.meta.get("search", {}).get("restarts", 0)), adjacency_scores(graph, sim.true_graph).f1
+
+
 def audioset(args: argparse.Namespace) -> None:
     """2 x 527 float32 probabilities, n = 20,000: the learner on the logits vs ``auto`` on the probabilities.
 
-    CPU time of this process (the machines are shared, so wall time says little), paired in one
-    process, after a warm-up that compiles the kernels; peak resident memory of the process.
+    For every data seed, stopping rule (``--fixed-restarts`` random starts, then the default rule
+    "until converged") and search seed, the same learner runs on the logits and on the
+    probabilities in this one process, after a warm-up that compiles the kernels. Times are CPU
+    seconds of this process (the machines are shared, so wall time says little; BLAS is pinned to
+    one thread). The converged rule's restart count has a heavy tail that differs from seed to
+    seed, so one pair says little: the table gives every paired ratio, and per data seed and rule
+    the ratio of the medians and the range of the paired ratios. The inversion alone
+    (``transform_dataset``, the probability path up to the learner) is timed once per data seed, so
+    the seconds per restart of the probability runs leave it out. Peak resident memory at the end.
     """
     import resource
     import time
     import warnings
 
     import ililab
+    from ililab.names import make_nodes
+    from ililab.transforms import transform_dataset
 
-    sim = simulate_soft_labels(527, 20000, ("audio", "visual"), 2.0, args.seed, 1.5, dtype="float32")
+    rules: list[int | None] = ([args.fixed_restarts] if args.fixed_restarts else []) + [None]
     small = simulate_soft_labels(8, 1000, ("audio",), seed=0)
+    print(f"2 x {args.classes} classes, n = 20000, float32, learner={args.learner}; CPU seconds of this process, one BLAS thread",
+          flush=True)
+    header = (
+        f"{'data':>4} {'restarts':>9} {'seed':>4} | {'logits s':>9} {'rst':>4} {'s/rst':>6} {'F1':>5} | "
+        f"{'probs s':>9} {'rst':>4} {'s/rst':>6} {'F1':>5} | {'ratio':>5}"
+    )
+    rows: list[str] = []
+    summary: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ililab.infer_graph(small.probabilities, names=small.names, learner=args.learner)
-        start = time.process_time()
-        oracle = ililab.infer_graph(sim.logits, names=sim.names, learner=args.learner, transform="none")
-        t_oracle = time.process_time() - start
-        start = time.process_time()
-        graph = ililab.infer_graph(sim.probabilities, names=sim.names, learner=args.learner)
-        t_auto = time.process_time() - start
-    info = graph.meta.get("data", {}).get("softmax", {})
-    print(f"2 x 527 classes, n = 20000, float32, learner={args.learner}, seed={args.seed} (CPU seconds of this process)")
-    print(f"  logits (oracle):  {t_oracle:7.1f} s  F1 {adjacency_scores(oracle, sim.true_graph).f1:.3f}")
-    print(
-        f"  probabilities:    {t_auto:7.1f} s  F1 {adjacency_scores(graph, sim.true_graph).f1:.3f}  "
-        f"ratio {t_auto / t_oracle:.2f}  transform={graph.meta['transform']} identified={info.get('identified')}"
-    )
-    print(f"  peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
+        ililab.infer_graph(small.probabilities, names=small.names, learner=args.learner, progress=False)
+        for data_seed in args.data_seeds:
+            sim = simulate_soft_labels(args.classes, 20000, ("audio", "visual"), 2.0, data_seed, 1.5, dtype="float32")
+            start = time.process_time()
+            transform_dataset(sim.probabilities, make_nodes(len(sim.names), sim.names), "auto", progress=False)
+            t_inversion = time.process_time() - start
+            print(f"data seed {data_seed}: inversion alone (transform_dataset) {t_inversion:.1f} s", flush=True)
+            for restarts in rules:
+                rule = "converged" if restarts is None else f"fixed {restarts}"
+                t_logits, t_probs = [], []
+                for seed in args.search_seeds:
+                    a, ra, fa = _one_run(sim.logits, sim, args.learner, "none", seed, restarts)
+                    b, rb, fb = _one_run(sim.probabilities, sim, args.learner, "auto", seed, restarts)
+                    t_logits.append(a)
+                    t_probs.append(b)
+                    row = (
+                        f"{data_seed:>4} {rule:>9} {seed:>4} | {a:>9.1f} {ra:>4} {a / max(ra, 1):>6.2f} {fa:>5.3f} | "
+                        f"{b:>9.1f} {rb:>4} {(b - t_inversion) / max(rb, 1):>6.2f} {fb:>5.3f} | {b / a:>5.2f}"
+                    )
+                    rows.append(row)
+                    print(row, flush=True)
+                ratios = np.array(t_probs) / np.array(t_logits)
+                summary.append(
+                    f"data seed {data_seed}, {rule:>9}: median {np.median(t_logits):7.1f} s on the logits, "
+                    f"{np.median(t_probs):7.1f} s on the probabilities, ratio of medians "
+                    f"{np.median(t_probs) / np.median(t_logits):.2f}; paired ratios {ratios.min():.2f}-{ratios.max():.2f} "
+                    f"({len(ratios)} search seeds)"
+                )
+                print(summary[-1], flush=True)
+    print()
+    print_table(header, rows)
+    for line in summary:
+        print(line)
+    print("s/rst: seconds per restart (probabilities: without the inversion); ratio: probabilities / logits")
+    print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
 
 
 def main() -> None:
@@ -186,7 +238,12 @@ def main() -> None:
     parser.add_argument("--progress", action="store_true", help="print each regime as it is done")
     parser.add_argument("--audioset", action="store_true", help="only the paired 2 x 527 timing (see audioset())")
     parser.add_argument("--learner", default="boss", help="learner of the --audioset timing")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the --audioset data")
+    parser.add_argument("--data-seeds", type=int, nargs="+", default=[0], help="seeds of the --audioset data")
+    parser.add_argument("--search-seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="learner seeds of the --audioset timing (each: a run on the logits and one on the probabilities)")
+    parser.add_argument("--classes", type=int, default=527, help="classes per block of the --audioset timing (527)")
+    parser.add_argument("--fixed-restarts", type=int, default=4,
+                        help="--audioset also times this many fixed restarts (the old default; 0: only the converged rule)")
     args = parser.parse_args()
     if args.audioset:
         audioset(args)
