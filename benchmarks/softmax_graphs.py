@@ -145,8 +145,8 @@ def _format(row) -> str:
     )
 
 
-def _one_run(values, sim, learner: str, transform: str, seed: int, restarts: int | None) -> tuple[float, int, float]:
-    """CPU seconds of one ``infer_graph`` call, its number of restarts and its skeleton F1."""
+def _one_run(values, sim, learner: str, transform: str, seed: int, restarts: int | None) -> tuple[float, int, float, dict]:
+    """CPU seconds of one ``infer_graph`` call, its number of restarts, its skeleton F1 and its ``meta``."""
     import time
 
     import ililab
@@ -155,7 +155,8 @@ def _one_run(values, sim, learner: str, transform: str, seed: int, restarts: int
     graph = ililab.infer_graph(values, names=sim.names, learner=learner, transform=transform, seed=seed,
                                restarts=restarts, progress=False)
     elapsed = time.process_time() - start
-    return elapsed, int(graph.meta.get("search", {}).get("restarts", 0)), adjacency_scores(graph, sim.true_graph).f1
+    restarts_run = int(graph.meta.get("search", {}).get("restarts", 0))
+    return elapsed, restarts_run, adjacency_scores(graph, sim.true_graph).f1, graph.meta
 
 
 def audioset(args: argparse.Namespace) -> None:
@@ -171,6 +172,7 @@ def audioset(args: argparse.Namespace) -> None:
     (``transform_dataset``, the probability path up to the learner) is timed once per data seed, so
     the seconds per restart of the probability runs leave it out. Peak resident memory at the end.
     """
+    import json
     import resource
     import time
     import warnings
@@ -202,8 +204,16 @@ def audioset(args: argparse.Namespace) -> None:
                 rule = "converged" if restarts is None else f"fixed {restarts}"
                 t_logits, t_probs = [], []
                 for seed in args.search_seeds:
-                    a, ra, fa = _one_run(sim.logits, sim, args.learner, "none", seed, restarts)
-                    b, rb, fb = _one_run(sim.probabilities, sim, args.learner, "auto", seed, restarts)
+                    a, ra, fa, meta_a = _one_run(sim.logits, sim, args.learner, "none", seed, restarts)
+                    b, rb, fb, meta_b = _one_run(sim.probabilities, sim, args.learner, "auto", seed, restarts)
+                    if args.scores_out:  # the restart scores, to replay other stopping rules afterwards
+                        with open(args.scores_out, "a", encoding="utf-8") as out:
+                            for kind, t, meta in (("logits", a, meta_a), ("probabilities", b, meta_b)):
+                                record = {"data_seed": data_seed, "restarts": restarts, "seed": seed, "input": kind,
+                                          "cpu": t, "inversion": t_inversion if kind == "probabilities" else 0.0,
+                                          "restart_scores": list(meta.get("restart_scores", ())),
+                                          "search": meta.get("search", {})}
+                                out.write(json.dumps(record) + "\n")
                     t_logits.append(a)
                     t_probs.append(b)
                     row = (
@@ -242,6 +252,7 @@ def main() -> None:
     parser.add_argument("--search-seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="learner seeds of the --audioset timing (each: a run on the logits and one on the probabilities)")
     parser.add_argument("--classes", type=int, default=527, help="classes per block of the --audioset timing (527)")
+    parser.add_argument("--scores-out", help="--audioset: append each run's restart scores to this JSON-lines file")
     parser.add_argument("--fixed-restarts", type=int, default=4,
                         help="--audioset also times this many fixed restarts (the old default; 0: only the converged rule)")
     args = parser.parse_args()
