@@ -15,13 +15,16 @@ multi-label -- and runs on the same data
 and prints the mean, sd and minimum over seeds of the skeleton (adjacency) F1 against the planted
 class graph, ililab's edge count, how often the inversion reported the normalisation
 "identified" and the F1 of those runs, and what ``auto`` did. ``--regimes`` picks regimes by
-name (default: all). ``--audioset`` instead times 2 x 527 classes at n = 20,000 (minutes).
+name (default: all). ``--audioset`` instead times 2 x 527 classes at n = 20,000 (minutes; GRaSP:
+hours), paired over several search seeds (see ``audioset``).
 
 Usage::
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_graphs.py [--seeds 5] [--seed-offset 10] \\
         [--regimes "rounded4 2x10" "few 1x5"]
-    OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_graphs.py --audioset [--learner boss]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_graphs.py --audioset [--learner boss] \\
+        [--data-seeds 0 1] [--search-seeds 0 1 2] [--fixed-restarts 4] [--scores-out runs.jsonl]
+    python benchmarks/softmax_graphs.py --summarize runs.jsonl [more.jsonl]
 """
 
 from __future__ import annotations
@@ -143,37 +146,130 @@ def _format(row) -> str:
     )
 
 
+def _one_run(values, sim, learner: str, transform: str, seed: int, restarts: int | None) -> dict:
+    """One timed ``infer_graph`` call: CPU seconds, restarts, skeleton F1 and the restart scores."""
+    import time
+
+    import ililab
+
+    start = time.process_time()
+    graph = ililab.infer_graph(values, names=sim.names, learner=learner, transform=transform, seed=seed,
+                               restarts=restarts, progress=False)
+    elapsed = time.process_time() - start
+    search = graph.meta.get("search", {})
+    return {
+        "cpu": elapsed, "runs": int(search.get("restarts", 0)), "f1": adjacency_scores(graph, sim.true_graph).f1,
+        "restart_scores": list(graph.meta.get("restart_scores", ())), "margin": search.get("margin"),
+    }
+
+
 def audioset(args: argparse.Namespace) -> None:
     """2 x 527 float32 probabilities, n = 20,000: the learner on the logits vs ``auto`` on the probabilities.
 
-    CPU time of this process (the machines are shared, so wall time says little), paired in one
-    process, after a warm-up that compiles the kernels; peak resident memory of the process.
+    For every data seed, stopping rule (``--fixed-restarts`` random starts, then the default rule
+    "until converged") and search seed, the same learner runs on the logits and on the
+    probabilities in this one process, after a warm-up that compiles the kernels. Times are CPU
+    seconds of this process (the machines are shared, so wall time says little; BLAS is pinned to
+    one thread). The converged rule's restart count has a heavy tail that differs from seed to
+    seed, so one pair says little: the table gives every paired ratio, and per data seed and rule
+    the ratio of the medians and the range of the paired ratios. The inversion alone
+    (``transform_dataset``, the probability path up to the learner) is timed once per data seed, so
+    the seconds per restart of the probability runs leave it out. ``--scores-out`` appends each pair
+    (with the restart scores) as a JSON line; ``--summarize`` prints the table of such files, e.g.
+    of several processes that each ran some seeds.
     """
-    import resource
+    import json
     import time
     import warnings
 
     import ililab
+    from ililab.names import make_nodes
+    from ililab.transforms import transform_dataset
 
-    sim = simulate_soft_labels(527, 20000, ("audio", "visual"), 2.0, args.seed, 1.5, dtype="float32")
+    rules: list[int | None] = ([args.fixed_restarts] if args.fixed_restarts else []) + [None]
     small = simulate_soft_labels(8, 1000, ("audio",), seed=0)
+    print(f"2 x {args.classes} classes, n = 20000, float32, learner={args.learner}", flush=True)
+    records = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ililab.infer_graph(small.probabilities, names=small.names, learner=args.learner)
-        start = time.process_time()
-        oracle = ililab.infer_graph(sim.logits, names=sim.names, learner=args.learner, transform="none")
-        t_oracle = time.process_time() - start
-        start = time.process_time()
-        graph = ililab.infer_graph(sim.probabilities, names=sim.names, learner=args.learner)
-        t_auto = time.process_time() - start
-    info = graph.meta.get("data", {}).get("softmax", {})
-    print(f"2 x 527 classes, n = 20000, float32, learner={args.learner}, seed={args.seed} (CPU seconds of this process)")
-    print(f"  logits (oracle):  {t_oracle:7.1f} s  F1 {adjacency_scores(oracle, sim.true_graph).f1:.3f}")
-    print(
-        f"  probabilities:    {t_auto:7.1f} s  F1 {adjacency_scores(graph, sim.true_graph).f1:.3f}  "
-        f"ratio {t_auto / t_oracle:.2f}  transform={graph.meta['transform']} identified={info.get('identified')}"
+        ililab.infer_graph(small.probabilities, names=small.names, learner=args.learner, progress=False)
+        for data_seed in args.data_seeds:
+            sim = simulate_soft_labels(args.classes, 20000, ("audio", "visual"), 2.0, data_seed, 1.5, dtype="float32")
+            start = time.process_time()
+            transform_dataset(sim.probabilities, make_nodes(len(sim.names), sim.names), "auto", progress=False)
+            t_inversion = time.process_time() - start
+            print(f"data seed {data_seed}: inversion alone (transform_dataset) {t_inversion:.1f} s", flush=True)
+            for restarts in rules:
+                for seed in args.search_seeds:
+                    record = {
+                        "classes": args.classes, "learner": args.learner, "data_seed": data_seed,
+                        "restarts": restarts, "seed": seed, "inversion": t_inversion,
+                        "logits": _one_run(sim.logits, sim, args.learner, "none", seed, restarts),
+                        "probabilities": _one_run(sim.probabilities, sim, args.learner, "auto", seed, restarts),
+                    }
+                    records.append(record)
+                    print(_audioset_row(record), flush=True)
+                    if args.scores_out:  # the restart scores too, to replay other stopping rules afterwards
+                        with open(args.scores_out, "a", encoding="utf-8") as out:
+                            out.write(json.dumps(record) + "\n")
+    print()
+    _audioset_table(records)
+    import resource
+
+    print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
+
+
+def _audioset_row(r: dict) -> str:
+    a, b = r["logits"], r["probabilities"]
+    rule = "converged" if r["restarts"] is None else f"fixed {r['restarts']}"
+    return (
+        f"{r['data_seed']:>4} {rule:>9} {r['seed']:>4} | {a['cpu']:>9.1f} {a['runs']:>4} {a['cpu'] / max(a['runs'], 1):>6.1f} "
+        f"{a['f1']:>5.3f} | {b['cpu']:>9.1f} {b['runs']:>4} {(b['cpu'] - r['inversion']) / max(b['runs'], 1):>6.1f} "
+        f"{b['f1']:>5.3f} | {b['cpu'] / a['cpu']:>5.2f}"
     )
-    print(f"  peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
+
+
+def _audioset_table(records: list[dict]) -> None:
+    """Every pair, then per data seed and stopping rule the medians, their ratio and the paired ratios' range."""
+    records = sorted(records, key=lambda r: (r["data_seed"], r["restarts"] is None, r["restarts"] or 0, r["seed"]))
+    first = records[0] if records else {"classes": "?", "learner": "?"}
+    print(f"2 x {first['classes']} classes, n = 20000, float32, learner={first['learner']}; "
+          "CPU seconds of one process, one BLAS thread")
+    header = (
+        f"{'data':>4} {'restarts':>9} {'seed':>4} | {'logits s':>9} {'runs':>4} {'s/run':>6} {'F1':>5} | "
+        f"{'probs s':>9} {'runs':>4} {'s/run':>6} {'F1':>5} | {'ratio':>5}"
+    )
+    print_table(header, map(_audioset_row, records))
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["data_seed"], r["restarts"]), []).append(r)
+    for (data_seed, restarts), group in groups.items():
+        logits = np.array([r["logits"]["cpu"] for r in group])
+        probs = np.array([r["probabilities"]["cpu"] for r in group])
+        ratios = probs / logits
+        rule = "converged" if restarts is None else f"fixed {restarts}"
+        print(
+            f"data seed {data_seed}, {rule:>9}: medians {np.median(logits):6.1f} s (logits) {np.median(probs):6.1f} s "
+            f"(probabilities), ratio of medians {np.median(probs) / np.median(logits):.2f}; paired ratios "
+            f"{ratios.min():.2f}-{ratios.max():.2f} over {len(group)} search seeds"
+        )
+    print("runs: restarts (searches); s/run: CPU seconds per restart (probabilities: without the inversion, "
+          "timed apart); ratio: probabilities / logits")
+
+
+def summarize(paths: list[str]) -> None:
+    """The ``--audioset`` table of the JSON lines that ``--scores-out`` wrote (one or more files)."""
+    import json
+
+    records = []
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            records += [json.loads(line) for line in handle if line.strip()]
+    kinds = sorted({(r["learner"], r["classes"]) for r in records})
+    for i, (learner, classes) in enumerate(kinds):  # one table per learner and size
+        if i:
+            print()
+        _audioset_table([r for r in records if (r["learner"], r["classes"]) == (learner, classes)])
 
 
 def main() -> None:
@@ -186,9 +282,18 @@ def main() -> None:
     parser.add_argument("--progress", action="store_true", help="print each regime as it is done")
     parser.add_argument("--audioset", action="store_true", help="only the paired 2 x 527 timing (see audioset())")
     parser.add_argument("--learner", default="boss", help="learner of the --audioset timing")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the --audioset data")
+    parser.add_argument("--data-seeds", type=int, nargs="+", default=[0], help="seeds of the --audioset data")
+    parser.add_argument("--search-seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="learner seeds of the --audioset timing (each: a run on the logits and one on the probabilities)")
+    parser.add_argument("--classes", type=int, default=527, help="classes per block of the --audioset timing (527)")
+    parser.add_argument("--scores-out", help="--audioset: append each pair (with restart scores) to this JSON-lines file")
+    parser.add_argument("--summarize", nargs="+", metavar="JSONL", help="only print the --audioset table of these files")
+    parser.add_argument("--fixed-restarts", type=int, default=4,
+                        help="--audioset also times this many fixed restarts (the old default; 0: only the converged rule)")
     args = parser.parse_args()
-    if args.audioset:
+    if args.summarize:
+        summarize(args.summarize)
+    elif args.audioset:
         audioset(args)
     else:
         run(args)
