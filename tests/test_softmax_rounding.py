@@ -150,3 +150,22 @@ def test_probability_detection_reads_bounded_chunks(monkeypatch):
     p = simulate_soft_labels(50, 200, ("audio", "visual"), seed=0).probabilities
     detect_probability_blocks(p, make_nodes(100))
     assert seen and all(rows <= stats.auto_chunk_rows(100) for rows in seen)
+
+
+@pytest.mark.parametrize(("dtype", "margin"), [(np.float16, 9.0), (np.float32, 25.0)])
+def test_tiny_probabilities_of_a_confident_teacher_are_not_read_as_rounding(dtype, margin):
+    # One class far ahead: the rest sit at ~1e-4 (float16) or ~1e-11 (float32), non-zero values below
+    # half of every step up to 1e-7, which refute rounding there instead of counting as multiples.
+    rng = np.random.default_rng(0)
+    logits = 0.05 * rng.normal(size=(2000, 10))
+    logits[:, 0] += margin
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p = (e / e.sum(axis=1, keepdims=True)).astype(dtype)
+    assert (p > 0).all()
+    assert _rounding_step(p, p.dtype) == 0.0
+    assert detect_probability_blocks(p, make_nodes(10))[0].step == 0.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = transform_dataset(p, make_nodes(10), "auto")
+    assert not ds.info.get("censored_values")
+    assert not [w for w in caught if "censored" in str(w.message)]
