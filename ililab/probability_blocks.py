@@ -21,6 +21,7 @@ __all__ = [
     "SIMPLEX_TOLERANCE",
     "APPROX_TOLERANCE",
     "INSIDE_SHARE",
+    "ROUNDING_EVIDENCE",
     "SimplexBlock",
     "detect_probability_blocks",
     "detect_simplex_blocks",
