@@ -169,3 +169,17 @@ def test_tiny_probabilities_of_a_confident_teacher_are_not_read_as_rounding(dtyp
         ds = transform_dataset(p, make_nodes(10), "auto")
     assert not ds.info.get("censored_values")
     assert not [w for w in caught if "censored" in str(w.message)]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_completion_is_rejected_without_a_pseudo_inverse(bad, monkeypatch):
+    # np.linalg.pinv raises on NaN and never returns on inf; the omega of a rejected fit is not read.
+    def no_pinv(*args, **kwargs):
+        raise AssertionError("pinv of a rejected completion")
+
+    monkeypatch.setattr(np.linalg, "pinv", no_pinv)
+    cov = np.eye(3)
+    cov[0, 1] = cov[1, 0] = bad
+    u = sm.block_indicators(3, [np.arange(3)])
+    fit = _softmax_model._fit(cov, np.eye(3), u, 100, 1.0, 0)
+    assert fit.bic == -np.inf and np.isnan(fit.omega).all()
