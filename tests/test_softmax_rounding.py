@@ -183,3 +183,18 @@ def test_a_non_finite_completion_is_rejected_without_a_pseudo_inverse(bad, monke
     u = sm.block_indicators(3, [np.arange(3)])
     fit = _softmax_model._fit(cov, np.eye(3), u, 100, 1.0, 0)
     assert fit.bic == -np.inf and np.isnan(fit.omega).all()
+
+
+def test_unrounded_float64_skips_the_rounding_noise_pass(monkeypatch):
+    # float64 without a rounding step carries ~1e-33 rounding noise: no second read of the data
+    def no_pass(*args, **kwargs):
+        raise AssertionError("rounding noise pass on unrounded float64")
+
+    monkeypatch.setattr(st, "rounding_noise_share", no_pass)
+    sim = simulate_soft_labels(10, 3000, ("audio",), seed=1)
+    ds = _quiet_transform(sim.probabilities, make_nodes(10, sim.names), "softmax")
+    info = ds.info["softmax"]
+    assert info["rounding_step"] == 0.0 and info["rounding_noise"] == 0.0
+    # float32 keeps the pass (coarse spacing, subnormals)
+    with pytest.raises(AssertionError, match="rounding noise pass"):
+        _quiet_transform(sim.probabilities.astype(np.float32), make_nodes(10, sim.names), "softmax")
