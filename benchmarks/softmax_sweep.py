@@ -150,10 +150,15 @@ def main() -> None:
             config_deadline[0] = min(deadline, now + args.config_seconds)
             signal.setitimer(signal.ITIMER_REAL, max(config_deadline[0] - now, 1e-3))
             try:
-                outcome, detail, f1 = run_one(cfg)
+                try:
+                    outcome, detail, f1 = run_one(cfg)
+                except _ConfigOver:
+                    outcome, detail, f1 = "timed out", f"stopped after {args.config_seconds:.0f} s", None
+                signal.setitimer(signal.ITIMER_REAL, 0)
             except _ConfigOver:
-                outcome, detail, f1 = "timed out", f"stopped after {args.config_seconds:.0f} s", None
-            signal.setitimer(signal.ITIMER_REAL, 0)
+                # the alarm landed after run_one returned, before it was disarmed: the configuration
+                # finished (its outcome is set), so the sweep goes on instead of ending as "budget over"
+                signal.setitimer(signal.ITIMER_REAL, 0)
             counts[outcome] += 1
             if detail.endswith("(identified)"):
                 identified.append(f1)
@@ -162,7 +167,7 @@ def main() -> None:
                 print(f"[{i}] {outcome}{f1_text}: {cfg} -> {detail.splitlines()[0][:200] if detail else ''}", flush=True)
                 if outcome == "exit 3":
                     print(detail, flush=True)
-    except (_BudgetOver, _ConfigOver):  # a configuration's alarm can land just after it ended
+    except (_BudgetOver, _ConfigOver):  # the budget's alarm (a configuration's is caught above)
         stopped = "time budget over"
     except KeyboardInterrupt:
         stopped = "interrupted"

@@ -256,7 +256,8 @@ def _definite(cov: np.ndarray) -> bool:
 def _fit(cov: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int, penalty: float, seed: int) -> _Fit:
     p = cov.shape[0]
     if not _definite(cov):  # a singular completion has no likelihood: it never wins a comparison
-        return _Fit(-np.inf, cov, np.zeros((p, p), dtype=bool), np.linalg.pinv((cov + cov.T) / 2))
+        # and its omega is never read; no pinv: it raises on NaN and never returns on inf
+        return _Fit(-np.inf, cov, np.zeros((p, p), dtype=bool), np.full((p, p), np.nan))
     dag = _search_dag(cov, n, penalty, seed)
     omega = _dag_precision(cov, dag)
     sign_omega = np.linalg.slogdet(omega)[0]

@@ -21,6 +21,7 @@ __all__ = [
     "SIMPLEX_TOLERANCE",
     "APPROX_TOLERANCE",
     "INSIDE_SHARE",
+    "ROUNDING_EVIDENCE",
     "SimplexBlock",
     "detect_probability_blocks",
     "detect_simplex_blocks",
@@ -89,7 +90,9 @@ def _rounding_step(chunk: np.ndarray, dtype: np.dtype) -> float:
     A value tests the claim only where the dtype resolves the step (its spacing, about
     ``eps * value``, well below the step): at least ``ROUNDING_EVIDENCE`` such values must be
     multiples, so float16 files rounded to 3 decimals and float32 files rounded to 6 are recognised
-    by their small values, where the larger ones are too coarse to say.
+    by their small values, where the larger ones are too coarse to say. A non-zero value below half
+    the step refutes it (rounding would have stored 0): the ~1e-4 (float16) or ~1e-11 (float32)
+    probabilities of a confident teacher are no multiples of 0.1, however close to 0 they sit.
     """
     eps = float(np.finfo(dtype if dtype.kind == "f" else np.float64).eps)
     values = chunk[(chunk > 0) & (chunk < 1)].astype(np.float64)
@@ -98,10 +101,13 @@ def _rounding_step(chunk: np.ndarray, dtype: np.dtype) -> float:
     values = values[:100000]
     for d in range(1, 10):
         scaled = values * 10.0**d
+        nearest = np.round(scaled)
+        if np.any(nearest < 1):
+            continue  # 0 < value < step / 2: rounding to this step would have stored 0
         slack = 4 * eps * np.maximum(scaled, 1.0)
         if np.count_nonzero(slack < 0.1) < ROUNDING_EVIDENCE:
             continue  # the dtype cannot tell multiples of this step from other values
-        if np.all(np.abs(scaled - np.round(scaled)) <= slack + 1e-9):
+        if np.all(np.abs(scaled - nearest) <= slack + 1e-9):
             return 10.0**-d
     return 0.0
 

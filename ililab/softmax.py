@@ -67,6 +67,11 @@ their log by Gaussian EM (:func:`ililab.censored.fill_censored`) below the bound
 (half the rounding step, or the dtype's smallest subnormal); :func:`centred_logits` alone
 clips them to ``floor``. Above ``FAST_ABOVE`` columns candidates are ranked by their zeros
 alone, without a structure search each.
+
+The tuning constants (names in ``TUNING``) can be read and set here (``softmax.EM_STEPS = 1``,
+``unittest.mock.patch("ililab.softmax.EM_STEPS", 1)``, ``del softmax.EM_STEPS`` restores the
+default). A setting applies to the current process only: worker processes of ``--jobs`` (for
+example bootstrap replicates, which re-run the inversion) use the defaults.
 """
 
 from __future__ import annotations
@@ -81,7 +86,22 @@ import numpy as np
 
 from ililab import _softmax_model
 from ililab._softmax_candidates import _b_matrix, _search_completion
-from ililab._softmax_model import (
+from ililab._softmax_model import (  # the tuning constants: the mirror below, shadowed by properties
+    BATCH_ENTRIES,
+    CANDIDATE_BUDGET,
+    COORDINATE_BUDGET,
+    DEFINITE_TOLERANCE,
+    EM_STEPS,
+    EM_TOLERANCE,
+    FAST_ABOVE,
+    IDENTIFICATION_LIMIT,
+    MAX_CANDIDATES,
+    MAX_TRIPLES,
+    OVERIDENTIFICATION,
+    REFINE_THRESHOLD,
+    ROW_CANDIDATES,
+    ROW_PARTNERS,
+    ZERO_THRESHOLD,
     _identification,
     _moral,
     block_indicators,
@@ -97,6 +117,21 @@ from ililab.scores.bic import DEFAULT_PENALTY
 __all__ = [
     "SoftmaxInversion",
     "TUNING",
+    "IDENTIFICATION_LIMIT",
+    "OVERIDENTIFICATION",
+    "ZERO_THRESHOLD",
+    "REFINE_THRESHOLD",
+    "MAX_TRIPLES",
+    "MAX_CANDIDATES",
+    "CANDIDATE_BUDGET",
+    "EM_STEPS",
+    "EM_TOLERANCE",
+    "COORDINATE_BUDGET",
+    "ROW_PARTNERS",
+    "ROW_CANDIDATES",
+    "BATCH_ENTRIES",
+    "FAST_ABOVE",
+    "DEFINITE_TOLERANCE",
     "probability_floor",
     "centred_logits",
     "block_indicators",
@@ -305,7 +340,8 @@ def split_half_discrepancy(
 #
 # They live in ililab._softmax_model, where the inversion reads them at call time. This module
 # names them (``softmax.FAST_ABOVE``) without copying: reading one reads it there, and setting one
-# (``softmax.FAST_ABOVE = 100``) sets it there, so each has one place to be set.
+# (``softmax.FAST_ABOVE = 100``) sets it there, so each has one place to be set. Settings hold in
+# the current process only: the --jobs worker processes (forkserver/spawn) import the defaults.
 
 TUNING = (
     "IDENTIFICATION_LIMIT",
@@ -326,11 +362,28 @@ TUNING = (
 )
 
 
+_DEFAULTS = {name: getattr(_softmax_model, name) for name in TUNING}
+
+
 def _forwarded(name: str) -> property:
-    return property(lambda self: getattr(_softmax_model, name), lambda self, value: setattr(_softmax_model, name, value))
+    def get(module):
+        value = getattr(_softmax_model, name)
+        module.__dict__[name] = value  # the mirror unittest.mock reads (and restores) as the original
+        return value
+
+    def set_(module, value):
+        setattr(_softmax_model, name, value)
+        module.__dict__[name] = value
+
+    def delete(module):  # ``del softmax.EM_STEPS``: back to the shipped default
+        set_(module, _DEFAULTS[name])
+
+    return property(get, set_, delete)
 
 
-# a property per constant on the module's class: reads and writes (also pytest's monkeypatch) go there
+# A property per constant on the module's class: reads and writes (pytest's monkeypatch,
+# unittest.mock.patch) go to _softmax_model. The module's own __dict__ keeps a mirror (the import
+# above) so that dir(), vars() and mock.patch (which restores the __dict__ value it found) see them.
 sys.modules[__name__].__class__ = type(
     "_ForwardingModule", (types.ModuleType,), {name: _forwarded(name) for name in TUNING}
 )

@@ -311,7 +311,13 @@ def softmax_dataset(
     bar.close()
     # Rounding noise on the logs of small stored probabilities is not in the model: a claim it could
     # sway is refused (data-side, so `auto` keeps the inversion like the checks above, warned).
-    noise, worst_column = rounding_noise_share(values, columns, [b.step for b in soft], result.covariance, chunk_rows)
+    steps = [b.step for b in soft]
+    if dtype == np.float64 and not any(steps):
+        # unrounded float64: the noise is float64's spacing, ~1e-33 of a variance; skip a second read
+        # of the data and an inversion (float16/32 keep the pass: their spacing is coarse, subnormals)
+        noise, worst_column = 0.0, -1
+    else:
+        noise, worst_column = rounding_noise_share(values, columns, steps, result.covariance, chunk_rows)
     info["softmax"]["rounding_step"] = max((b.step for b in soft), default=0.0)
     info["softmax"]["rounding_noise"] = round(noise, 6)
     if identified and noise > ROUNDING_NOISE_LIMIT:

@@ -150,3 +150,51 @@ def test_probability_detection_reads_bounded_chunks(monkeypatch):
     p = simulate_soft_labels(50, 200, ("audio", "visual"), seed=0).probabilities
     detect_probability_blocks(p, make_nodes(100))
     assert seen and all(rows <= stats.auto_chunk_rows(100) for rows in seen)
+
+
+@pytest.mark.parametrize(("dtype", "margin"), [(np.float16, 9.0), (np.float32, 25.0)])
+def test_tiny_probabilities_of_a_confident_teacher_are_not_read_as_rounding(dtype, margin):
+    # One class far ahead: the rest sit at ~1e-4 (float16) or ~1e-11 (float32), non-zero values below
+    # half of every step up to 1e-7, which refute rounding there instead of counting as multiples.
+    rng = np.random.default_rng(0)
+    logits = 0.05 * rng.normal(size=(2000, 10))
+    logits[:, 0] += margin
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p = (e / e.sum(axis=1, keepdims=True)).astype(dtype)
+    assert (p > 0).all()
+    assert _rounding_step(p, p.dtype) == 0.0
+    assert detect_probability_blocks(p, make_nodes(10))[0].step == 0.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = transform_dataset(p, make_nodes(10), "auto")
+    assert not ds.info.get("censored_values")
+    assert not [w for w in caught if "censored" in str(w.message)]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_completion_is_rejected_without_a_pseudo_inverse(bad, monkeypatch):
+    # np.linalg.pinv raises on NaN and never returns on inf; the omega of a rejected fit is not read.
+    def no_pinv(*args, **kwargs):
+        raise AssertionError("pinv of a rejected completion")
+
+    monkeypatch.setattr(np.linalg, "pinv", no_pinv)
+    cov = np.eye(3)
+    cov[0, 1] = cov[1, 0] = bad
+    u = sm.block_indicators(3, [np.arange(3)])
+    fit = _softmax_model._fit(cov, np.eye(3), u, 100, 1.0, 0)
+    assert fit.bic == -np.inf and np.isnan(fit.omega).all()
+
+
+def test_unrounded_float64_skips_the_rounding_noise_pass(monkeypatch):
+    # float64 without a rounding step carries ~1e-33 rounding noise: no second read of the data
+    def no_pass(*args, **kwargs):
+        raise AssertionError("rounding noise pass on unrounded float64")
+
+    monkeypatch.setattr(st, "rounding_noise_share", no_pass)
+    sim = simulate_soft_labels(10, 3000, ("audio",), seed=1)
+    ds = _quiet_transform(sim.probabilities, make_nodes(10, sim.names), "softmax")
+    info = ds.info["softmax"]
+    assert info["rounding_step"] == 0.0 and info["rounding_noise"] == 0.0
+    # float32 keeps the pass (coarse spacing, subnormals)
+    with pytest.raises(AssertionError, match="rounding noise pass"):
+        _quiet_transform(sim.probabilities.astype(np.float32), make_nodes(10, sim.names), "softmax")
