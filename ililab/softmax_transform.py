@@ -318,7 +318,7 @@ def softmax_dataset(
         noise, worst_column = 0.0, -1
     else:
         noise, worst_column = rounding_noise_share(values, columns, steps, result.covariance, chunk_rows)
-    info["softmax"]["rounding_step"] = max((b.step for b in soft), default=0.0)
+    info["softmax"]["rounding_step"] = max(steps, default=0.0)
     info["softmax"]["rounding_noise"] = round(noise, 6)
     if identified and noise > ROUNDING_NOISE_LIMIT:
         identified = False
