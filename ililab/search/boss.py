@@ -370,6 +370,8 @@ def boss_search(
     runner = _BossRunner(ctx, prec, has_prec, float(tol), int(max_passes), int(cache_size))
     with restart_bar("BOSS", restarts, convergence, progress) as bar:
         outcome = run_restarts(runner, prec, seed, restarts, score, tol, convergence, bar.update)
+        bar.total = bar.done  # stopped before max_restarts: the bar ends full, at the searches run
+        bar.update(bar.done)
     par, npar = outcome.par, outcome.npar
     dag = dag_from_parents(par, npar)
     fstats, stats_arr = runner.forest[-1], runner.stats_arr

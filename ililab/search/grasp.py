@@ -531,6 +531,8 @@ def grasp_search(
     runner = _GraspRunner(ctx, prec, has_prec, int(depth), first_variant, variant, float(tol), int(cache_size))
     with restart_bar("GRaSP", restarts, convergence, progress) as bar:
         outcome = run_restarts(runner, prec, seed, restarts, score, tol, convergence, bar.update)
+        bar.total = bar.done  # stopped before max_restarts: the bar ends full, at the searches run
+        bar.update(bar.done)
     dag = dag_from_parents(outcome.par, outcome.npar)
     sstats, fstats, mstats = runner.stats()
     stats = {
