@@ -71,7 +71,7 @@ class OrderSearchParams(PenaltyParams):
         "default: one edge's penalty, c/2 * log n",
     )
     rugged: float = pydantic.Field(
-        10.0,
+        5.0,
         ge=0,
         allow_inf_nan=False,
         description="stop, not converged, once hits chains ended and all but the best ended more than "

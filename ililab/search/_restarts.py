@@ -65,7 +65,7 @@ DEFAULT_ILS = 8
 DEFAULT_MAX_RESTARTS = 400
 DEFAULT_STRENGTH = 0.3
 #: Chains ending more than this many margins (edge penalties) below the best disagree (rule 4).
-DEFAULT_RUGGED = 10.0
+DEFAULT_RUGGED = 5.0
 
 
 @dataclass

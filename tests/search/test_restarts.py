@@ -105,10 +105,12 @@ def test_chains_far_apart_stop_as_rugged():
     runner, off = _run(script, patience=5, rugged=0.0)
     assert off.convergence["stopped_by"] == "patience" and runner.calls == 30
     assert "closest_chain_gap" not in off.convergence
-    # a chain within rugged * margin of the best: the landscape may still settle
-    near = [(100.0, A)] * 5 + [(80.0, B)] * 5 + [(95.0, B)] * 5 + [(60.0, B)] * 100
-    runner, out = _run(near, patience=5, rugged=10.0)
+    # a chain within rugged (default 5) margins of the best: the landscape may still settle
+    near = [(100.0, A)] * 5 + [(80.0, B)] * 5 + [(96.0, B)] * 5 + [(60.0, B)] * 100
+    runner, out = _run(near, patience=5)
     assert out.convergence["stopped_by"] == "patience" and runner.calls == 30
+    runner, out = _run(near, patience=5, rugged=3.0)
+    assert out.convergence["stopped_by"] == "rugged" and runner.calls == 15
     # the rule waits for `hits` chains
     runner, out = _run(script, patience=50, hits=4)
     assert out.convergence["stopped_by"] == "rugged" and runner.calls == 20
