@@ -152,7 +152,7 @@ def not_converged_note(convergence: dict, name: str = "the search") -> str | Non
         gap = convergence["closest_chain_gap"] / max(convergence["margin"], 1e-300)
         return (
             f"{name} stopped without converging after {convergence['restarts']} searches in {convergence['chains']} "
-            f"chains: every chain but the best ended far below the best score (the closest {gap:.0f} edge "
+            f"chains: every chain but the best ended far below the best score (the closest {gap:.1f} edge "
             "penalties below), a BIC landscape too rugged to settle (dense data or few rows per column); "
             "the graph may change with the seed: read each edge's stability, or set rugged=0 to search "
             "until max_restarts"

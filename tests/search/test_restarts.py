@@ -144,7 +144,7 @@ def test_a_search_that_did_not_converge_says_so(stop, caplog):
         assert warned == [] and not_converged_note(out.convergence) is None
     else:
         assert len(warned) == 1 and "without converging" in warned[0] and "stability" in warned[0]
-        assert ("20 edge penalties" in warned[0]) == (stop == "rugged")
+        assert ("20.0 edge penalties" in warned[0]) == (stop == "rugged")
     assert isinstance(out, RestartOutcome)
 
 
