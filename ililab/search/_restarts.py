@@ -26,7 +26,7 @@ searches' behaviour before the stopping rule, kept bit for bit.
 4. or, not converged, once at least ``hits`` chains have ended and every chain but the best one
    ended more than ``rugged · margin`` below the best score (the chains disagree by many edges'
    penalties: a landscape so rugged that more chains rarely settle the graph, and each search on
-   such dense data is slow; ``rugged = 0`` turns this off).
+   such dense data is slow; ``rugged = 0``, or ``margin = 0``, turns this off).
 
 The search reports each search done to the caller's ``progress(done)`` (a bar whose total is
 ``max_restarts``) and, when it stops without converging (``max_restarts`` or ``rugged``),
@@ -336,7 +336,7 @@ def converged_restarts(
             stop = "patience"
             break
         # rule 4: only the best chain itself ends within rugged * margin of the best score
-        if rugged > 0 and chains >= hits and sum(e >= best_chain - rugged * margin for e in ends) == 1:
+        if rugged * margin > 0 and chains >= hits and sum(e >= best_chain - rugged * margin for e in ends) == 1:
             stop = "rugged"
             break
     assert best is not None

@@ -105,6 +105,8 @@ def test_chains_far_apart_stop_as_rugged():
     runner, off = _run(script, patience=5, rugged=0.0)
     assert off.convergence["stopped_by"] == "patience" and runner.calls == 30
     assert "closest_chain_gap" not in off.convergence
+    runner, off = _run(script, patience=5, margin=0.0)  # rule 4 counts in margins: none, no rule 4
+    assert off.convergence["stopped_by"] == "patience" and runner.calls == 30
     # a chain within rugged (default 5) margins of the best: the landscape may still settle
     near = [(100.0, A)] * 5 + [(80.0, B)] * 5 + [(96.0, B)] * 5 + [(60.0, B)] * 100
     runner, out = _run(near, patience=5)
