@@ -20,7 +20,7 @@ import argparse
 import json
 import math
 
-HITS, ILS, PATIENCE = 3, 8, 20  # the defaults of converged_restarts
+HITS, ILS, PATIENCE, RUGGED = 3, 8, 20, 5.0  # the defaults of converged_restarts
 
 
 def chains(scores: list[float], tol: float) -> list[tuple[int, float]]:
@@ -45,9 +45,11 @@ def chains(scores: list[float], tol: float) -> list[tuple[int, float]]:
     return out
 
 
-def stop_current(ends: list[tuple[int, float]], tol: float) -> int | None:
+def stop_current(ends: list[tuple[int, float]], tol: float, margin: float) -> int | None:
     best, hits, since = None, 0, 0
+    values: list[float] = []
     for end, value in ends:
+        values.append(value)
         reached = best is not None and abs(value - best) <= tol
         if best is None or value > best + tol:
             best, hits, since = value, 1, 0
@@ -55,6 +57,9 @@ def stop_current(ends: list[tuple[int, float]], tol: float) -> int | None:
             hits += reached
             since += 1
         if hits >= HITS or since >= PATIENCE:
+            return end
+        # rule 4 (rugged): only the best chain ended within RUGGED margins of the best score
+        if len(values) >= HITS and sum(v >= best - RUGGED * margin for v in values) == 1:
             return end
     return None
 
@@ -71,7 +76,7 @@ def stop_margin(ends: list[tuple[int, float]], margin: float) -> int | None:
 def report(name: str, scores: list[float], n: int, margin: float) -> None:
     tol = max(1e-6, 1e-9 * n)
     ends = chains(scores, tol)
-    current = stop_current(ends, tol) or len(scores)
+    current = stop_current(ends, tol, margin) or len(scores)
     alternative = stop_margin(ends, margin) or len(scores)
     gap = max(scores) - max(scores[:alternative])
     check = "ok" if current == len(scores) else f"MISMATCH (replay stops at {current})"

@@ -30,7 +30,7 @@ from ililab.knowledge import Knowledge, load_knowledge
 from ililab.learners import DEFAULT_LEARNER, Learner, LearnerParams, get
 from ililab.matrix import is_shard_pattern, load_matrix, load_shards, validate_matrix
 from ililab.names import make_nodes, read_names
-from ililab.progress import Progress
+from ililab.progress import Progress, search_bars
 from ililab.stats import check_covariance
 from ililab.transforms import transform_dataset
 
@@ -410,7 +410,8 @@ def run_request(
     if knowledge is not None:
         knowledge.check_names(dataset.names)
     started = time.perf_counter()
-    graph = learner_cls().fit(dataset, knowledge, validated)
+    with search_bars(progress is not False):  # GRaSP's / BOSS's restarts: a bar on a terminal
+        graph = learner_cls().fit(dataset, knowledge, validated)
     elapsed = time.perf_counter() - started
     logger.info("learner %s finished in %.3f s: %d edges", learner, elapsed, len(graph.edges))
     if dataset.output_nodes is not None:

@@ -13,12 +13,49 @@ environment variable ``ILILAB_PROGRESS=1``), never on stdout, and never when
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["Progress", "format_seconds", "DEFAULT_DELAY"]
+__all__ = ["Progress", "format_seconds", "DEFAULT_DELAY", "search_bars", "search_bars_enabled"]
+
+# Whether the native searches' restarts may draw a bar: off unless the caller asked for it (the API's
+# learner run, not the searches inside the softmax inversion or a bootstrap replicate).
+_SEARCH_BARS: contextvars.ContextVar[bool] = contextvars.ContextVar("ililab_search_bars", default=False)
+
+
+@contextlib.contextmanager
+def search_bars(enabled: bool = True) -> Iterator[None]:
+    """Within the block, GRaSP's and BOSS's restarts show a bar (on a terminal, after ``DEFAULT_DELAY``).
+
+    Examples
+    --------
+    >>> search_bars_enabled()
+    False
+    >>> with search_bars():
+    ...     search_bars_enabled()
+    True
+    """
+    token = _SEARCH_BARS.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _SEARCH_BARS.reset(token)
+
+
+def search_bars_enabled() -> bool:
+    """Whether the searches' restarts may show a bar here (see :func:`search_bars`).
+
+    Examples
+    --------
+    >>> search_bars_enabled()
+    False
+    """
+    return _SEARCH_BARS.get()
 
 _WIDTH = 24
 # Seconds of work before a bar appears (short jobs never show one).

@@ -26,6 +26,7 @@ from ililab.errors import DataError
 from ililab.graph import DependencyGraph, Edge
 from ililab.knowledge import Knowledge
 from ililab.learners.base import PenaltyParams, penalty_from
+from ililab.progress import search_bars_enabled
 from ililab.scores.bic import BICScore
 from ililab.scores.kernels import solve_block
 
@@ -68,6 +69,13 @@ class OrderSearchParams(PenaltyParams):
         allow_inf_nan=False,
         description="restarts within this BIC of the best are near-optimal (edge stability); "
         "default: one edge's penalty, c/2 * log n",
+    )
+    rugged: float = pydantic.Field(
+        5.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="stop, not converged, once hits chains ended and all but the best ended more than "
+        "rugged margins below it (a landscape too rugged to settle); 0: never",
     )
     seed: int = pydantic.Field(0, ge=0, description="seed of the random orders and shuffles")
     graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or the DAG found")
@@ -183,7 +191,9 @@ class SearchSetup:
                 "patience": p.patience,
                 "ils": p.ils,
                 "margin": p.margin,
+                "rugged": p.rugged,
             },
+            "progress": search_bars_enabled(),
             "seed": p.seed,
             "forbidden": m.forbidden,
             "required": m.required,

@@ -22,7 +22,15 @@ searches' behaviour before the stopping rule, kept bit for bit.
    that do not raise its score, or at once when it reaches the score an earlier chain ended with;
 3. the search stops once ``hits`` chains have ended at the best score (independent random starts
    agreeing), or after ``patience`` chains in a row without a better score, or at
-   ``max_restarts`` searches.
+   ``max_restarts`` searches;
+4. or, not converged, once at least ``hits`` chains have ended and every chain but the best one
+   ended more than ``rugged · margin`` below the best score (the chains disagree by many edges'
+   penalties: a landscape so rugged that more chains rarely settle the graph, and each search on
+   such dense data is slow; ``rugged = 0``, or ``margin = 0``, turns this off).
+
+The search reports each search done to the caller's ``progress(done)`` (a bar whose total is
+``max_restarts``) and, when it stops without converging (``max_restarts`` or ``rugged``),
+:func:`finish_search` warns on the search's logger.
 
 Search ``r`` (counted over all chains) draws from the stream ``stream_seed(seed, r)``, so a seed
 fixes every choice.
@@ -36,17 +44,19 @@ near-optimal searches whose DAG links it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ililab.progress import Progress
 from ililab.search._growshrink import dag_from_parents
 from ililab.search._orders import _below_py, random_order, stream_seed
 
 __all__ = [
     "RestartOutcome", "SearchResult", "finish_search", "check_restarts", "run_restarts", "fixed_restarts",
-    "converged_restarts", "jittered_order",
+    "converged_restarts", "jittered_order", "not_converged_note", "restart_bar",
 ]
 
 DEFAULT_HITS = 3
@@ -54,6 +64,8 @@ DEFAULT_PATIENCE = 20
 DEFAULT_ILS = 8
 DEFAULT_MAX_RESTARTS = 400
 DEFAULT_STRENGTH = 0.3
+#: Chains ending more than this many margins (edge penalties) below the best disagree (rule 4).
+DEFAULT_RUGGED = 5.0
 
 
 @dataclass
@@ -70,7 +82,7 @@ class RestartOutcome:
     stability: np.ndarray | None = None  # (p, p) symmetric: fraction of near-optimal restarts linking the pair
 
 
-CONVERGENCE_KEYS = ("hits", "patience", "ils", "max_restarts", "strength", "margin")
+CONVERGENCE_KEYS = ("hits", "patience", "ils", "max_restarts", "strength", "margin", "rugged")
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,9 @@ def finish_search(
         )
     if stats["cache_clears"]:
         log.info("grow-shrink cache was full and cleared %d times; raise cache_size", stats["cache_clears"])
+    note = not_converged_note(outcome.convergence, _NAMES.get(result_type.__name__, "the search"))
+    if note:
+        log.warning("%s", note)
     return result_type(
         dag,
         outcome.order,
@@ -111,6 +126,40 @@ def finish_search(
     )
 
 
+_NAMES = {"GraspResult": "GRaSP", "BossResult": "BOSS"}
+
+
+def not_converged_note(convergence: dict, name: str = "the search") -> str | None:
+    """The warning for a search stopped without converging (``max_restarts`` or ``rugged``), else None.
+
+    Examples
+    --------
+    >>> not_converged_note({"stopped_by": "hits"}) is None
+    True
+    >>> print(not_converged_note({"stopped_by": "max_restarts", "restarts": 400, "chains": 15,
+    ...                           "chains_at_best": 1, "margin": 13.8}, "GRaSP"))  # doctest: +NORMALIZE_WHITESPACE
+    GRaSP stopped at max_restarts = 400 searches without converging (1 of 15 chains ended at the best
+    score): the graph may change with the seed; read each edge's stability, or raise max_restarts
+    """
+    stop = convergence.get("stopped_by")
+    if stop == "max_restarts":
+        return (
+            f"{name} stopped at max_restarts = {convergence['restarts']} searches without converging "
+            f"({convergence['chains_at_best']} of {convergence['chains']} chains ended at the best score): the graph "
+            "may change with the seed; read each edge's stability, or raise max_restarts"
+        )
+    if stop == "rugged":
+        gap = convergence["closest_chain_gap"] / max(convergence["margin"], 1e-300)
+        return (
+            f"{name} stopped without converging after {convergence['restarts']} searches in {convergence['chains']} "
+            f"chains: every chain but the best ended far below the best score (the closest {gap:.1f} edge "
+            "penalties below), a BIC landscape too rugged to settle (dense data or few rows per column); "
+            "the graph may change with the seed: read each edge's stability, or set rugged=0 to search "
+            "until max_restarts"
+        )
+    return None
+
+
 def check_restarts(restarts: int | None, convergence: dict | None) -> None:
     """Raise ``ValueError`` on a bad ``restarts`` / ``convergence`` setting of a search."""
     if restarts is not None and restarts < 1:
@@ -120,7 +169,7 @@ def check_restarts(restarts: int | None, convergence: dict | None) -> None:
             raise ValueError(f"unknown convergence setting {key!r}; expected one of {CONVERGENCE_KEYS}")
         if value is None:
             continue
-        if key in ("strength", "margin"):
+        if key in ("strength", "margin", "rugged"):
             if not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"convergence {key} must be a finite number >= 0, got {value}")
         elif int(value) != value or value < 1:
@@ -133,21 +182,47 @@ def default_margin(score: Any) -> float:
 
 
 def run_restarts(
-    runner: Any, prec: np.ndarray, seed: int, restarts: int | None, score: Any, tol: float, convergence: dict | None
+    runner: Any,
+    prec: np.ndarray,
+    seed: int,
+    restarts: int | None,
+    score: Any,
+    tol: float,
+    convergence: dict | None,
+    progress: Callable[[int], None] | None = None,
 ) -> RestartOutcome:
     """``restarts`` fixed starts, or (``restarts=None``) restarts until converged with ``convergence``
-    settings (keys of :data:`CONVERGENCE_KEYS`; ``None`` values take the defaults)."""
+    settings (keys of :data:`CONVERGENCE_KEYS`; ``None`` values take the defaults); ``progress(done)``
+    after each search."""
     if restarts is not None:
-        return fixed_restarts(runner, prec, seed, restarts)
+        return fixed_restarts(runner, prec, seed, restarts, progress)
     c = {k: v for k, v in (convergence or {}).items() if v is not None}
     margin = c.pop("margin", None)
     return converged_restarts(
-        runner, prec, seed, tol=tol, margin=default_margin(score) if margin is None else float(margin), **c
+        runner, prec, seed, tol=tol, margin=default_margin(score) if margin is None else float(margin),
+        progress=progress, **c,
     )
 
 
-def fixed_restarts(runner: Any, prec: np.ndarray, seed: int, restarts: int) -> RestartOutcome:
-    """``restarts`` random starts; the best total wins (the first on ties)."""
+def restart_bar(name: str, restarts: int | None, convergence: dict | None, enabled: bool) -> Progress:
+    """The bar of a search's restarts: ``restarts``, or until converged out of at most ``max_restarts``.
+
+    Examples
+    --------
+    >>> bar = restart_bar("GRaSP", None, {"max_restarts": 50}, enabled=False)
+    >>> bar.total, bar.label
+    (50, 'GRaSP searches (until converged)')
+    """
+    if restarts is not None:
+        return Progress(restarts, f"{name} searches", enabled=enabled)
+    total = (convergence or {}).get("max_restarts") or DEFAULT_MAX_RESTARTS
+    return Progress(total, f"{name} searches (until converged)", enabled=enabled)
+
+
+def fixed_restarts(
+    runner: Any, prec: np.ndarray, seed: int, restarts: int, progress: Callable[[int], None] | None = None
+) -> RestartOutcome:
+    """``restarts`` random starts; the best total wins (the first on ties); ``progress(done)`` after each."""
     rng = np.zeros(1, dtype=np.uint64)
     scores: list[float] = []
     best: tuple | None = None
@@ -156,6 +231,8 @@ def fixed_restarts(runner: Any, prec: np.ndarray, seed: int, restarts: int) -> R
         start = random_order(rng, prec)
         total = runner.run(start, rng[0])
         scores.append(total)
+        if progress is not None:
+            progress(len(scores))
         if best is None or total > scores[best[0]]:
             best = (r, runner.order(), None if runner.lazy_dag else runner.last())
     assert best is not None
@@ -202,9 +279,11 @@ def converged_restarts(
     ils: int = DEFAULT_ILS,
     max_restarts: int = DEFAULT_MAX_RESTARTS,
     strength: float = DEFAULT_STRENGTH,
+    rugged: float = DEFAULT_RUGGED,
+    progress: Callable[[int], None] | None = None,
 ) -> RestartOutcome:
     """Chains of iterated local search until converged (see the module docstring); every run's DAG
-    feeds the stability."""
+    feeds the stability; ``progress(done)`` after each search."""
     p = prec.shape[0]
     rng = np.zeros(1, dtype=np.uint64)
     scores: list[float] = []
@@ -214,6 +293,7 @@ def converged_restarts(
     since = 0
     chains = 0
     best_chain: float | None = None  # the best score any chain ended with
+    ends: list[float] = []  # the score each chain ended with
     stop = "max_restarts"
     r = 0
     while r < max_restarts:
@@ -229,6 +309,8 @@ def converged_restarts(
             par, npar, exact = runner.last()
             dag = dag_from_parents(par, npar)
             links.append(np.flatnonzero(dag | dag.T))
+            if progress is not None:
+                progress(len(scores))
             if best is None or total > scores[best[0]] + tol:
                 best = (r, runner.order(), par, npar, exact)
             r += 1
@@ -241,6 +323,7 @@ def converged_restarts(
                 reached = True  # an earlier chain's optimum again: no need to search around it twice
                 break
         assert chain is not None
+        ends.append(chain[0])
         if best_chain is None or chain[0] > best_chain + tol:
             best_chain, n_hits, since = chain[0], 1, 0
         else:
@@ -251,6 +334,10 @@ def converged_restarts(
             break
         if since >= patience:
             stop = "patience"
+            break
+        # rule 4: only the best chain itself ends within rugged * margin of the best score
+        if rugged * margin > 0 and chains >= hits and sum(e >= best_chain - rugged * margin for e in ends) == 1:
+            stop = "rugged"
             break
     assert best is not None
     best_r, order, par, npar, exact = best
@@ -263,6 +350,8 @@ def converged_restarts(
     convergence = _convergence(scores, best_r, stop, margin, tol)
     convergence["chains"] = chains
     convergence["chains_at_best"] = n_hits
+    if stop == "rugged":  # only then (the meta of converged searches keeps its keys)
+        convergence["closest_chain_gap"] = float(best_chain - max(e for e in ends if e < best_chain - tol))
     return RestartOutcome(order, par, npar, exact, scores, best_r, convergence, stability)
 
 

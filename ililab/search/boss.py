@@ -75,7 +75,7 @@ from ililab.search._growshrink import (
     trace_node,
 )
 from ililab.search._orders import order_constraints, shuffle
-from ililab.search._restarts import SearchResult, check_restarts, finish_search, run_restarts
+from ililab.search._restarts import SearchResult, check_restarts, finish_search, restart_bar, run_restarts
 
 __all__ = ["BossResult", "boss_search", "DEFAULT_RESTARTS"]
 
@@ -314,6 +314,7 @@ def boss_search(
     max_passes: int = 1000,
     tol: float | None = None,
     convergence: dict | None = None,
+    progress: bool = False,
 ) -> BossResult:
     """Run BOSS on ``score`` and return the best DAG over ``restarts`` random starts.
 
@@ -324,7 +325,9 @@ def boss_search(
         Number of random starting orders; ``None`` (default): restart until converged.
     convergence : dict, optional
         Settings of the stopping rule (``hits``, ``patience``, ``ils``, ``max_restarts``,
-        ``strength``, ``margin``; see :mod:`ililab.search._restarts`).
+        ``strength``, ``margin``, ``rugged``; see :mod:`ililab.search._restarts`).
+    progress : bool
+        Show a bar of the searches run (on a terminal's stderr, after about a second).
     seed : int
         Seed of every random choice.
     forbidden, required : bool ndarray (p, p), optional
@@ -365,7 +368,10 @@ def boss_search(
     ctx = make_context(score, forbidden, required, max_parents)
     announce_compile("BOSS", _boss_once)
     runner = _BossRunner(ctx, prec, has_prec, float(tol), int(max_passes), int(cache_size))
-    outcome = run_restarts(runner, prec, seed, restarts, score, tol, convergence)
+    with restart_bar("BOSS", restarts, convergence, progress) as bar:
+        outcome = run_restarts(runner, prec, seed, restarts, score, tol, convergence, bar.update)
+        bar.total = bar.done  # stopped before max_restarts: the bar ends full, at the searches run
+        bar.update(bar.done)
     par, npar = outcome.par, outcome.npar
     dag = dag_from_parents(par, npar)
     fstats, stats_arr = runner.forest[-1], runner.stats_arr

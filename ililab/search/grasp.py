@@ -71,7 +71,7 @@ from ililab.search._growshrink import (
     trace_node,
 )
 from ililab.search._orders import mix64, order_constraints, shuffle
-from ililab.search._restarts import SearchResult, check_restarts, finish_search, run_restarts
+from ililab.search._restarts import SearchResult, check_restarts, finish_search, restart_bar, run_restarts
 from ililab.search._segment_memo import _memo_slot, _new_memo, _prefix_hashes
 
 __all__ = ["GraspResult", "grasp_search", "TUCKS", "DEFAULT_RESTARTS", "DEFAULT_DEPTH"]
@@ -455,6 +455,7 @@ def grasp_search(
     cache_size: int = DEFAULT_CAPACITY,
     tol: float | None = None,
     convergence: dict | None = None,
+    progress: bool = False,
 ) -> GraspResult:
     """Run GRaSP on ``score`` and return the best DAG over ``restarts`` random starts.
 
@@ -471,7 +472,9 @@ def grasp_search(
         Number of random starting orders; ``None`` (default): restart until converged.
     convergence : dict, optional
         Settings of the stopping rule (``hits``, ``patience``, ``ils``, ``max_restarts``,
-        ``strength``, ``margin``; see :mod:`ililab.search._restarts`).
+        ``strength``, ``margin``, ``rugged``; see :mod:`ililab.search._restarts`).
+    progress : bool
+        Show a bar of the searches run (on a terminal's stderr, after about a second).
     seed : int
         Seed of every random choice.
     forbidden, required : bool ndarray (p, p), optional
@@ -526,7 +529,10 @@ def grasp_search(
     ctx = make_context(score, forbidden, required, max_parents)
     announce_compile("GRaSP", _grasp_once)
     runner = _GraspRunner(ctx, prec, has_prec, int(depth), first_variant, variant, float(tol), int(cache_size))
-    outcome = run_restarts(runner, prec, seed, restarts, score, tol, convergence)
+    with restart_bar("GRaSP", restarts, convergence, progress) as bar:
+        outcome = run_restarts(runner, prec, seed, restarts, score, tol, convergence, bar.update)
+        bar.total = bar.done  # stopped before max_restarts: the bar ends full, at the searches run
+        bar.update(bar.done)
     dag = dag_from_parents(outcome.par, outcome.npar)
     sstats, fstats, mstats = runner.stats()
     stats = {

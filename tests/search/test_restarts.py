@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from ililab.scores.bic import BICScore
 from ililab.search._restarts import (
+    RestartOutcome,
+    SearchResult,
     check_restarts,
     converged_restarts,
     default_margin,
+    finish_search,
     fixed_restarts,
     jittered_order,
+    not_converged_note,
 )
 from ililab.search.boss import boss_search
 from ililab.search.grasp import grasp_search
@@ -87,6 +93,63 @@ def test_max_restarts_caps_the_searches():
     assert out.convergence["stopped_by"] == "max_restarts" and runner.calls == 9
 
 
+def test_chains_far_apart_stop_as_rugged():
+    # three chains (5 runs each: one start, 4 failed jitters) ending 20, 30 and 40 margins apart:
+    # not converging, and more chains would cost searches without settling the graph
+    script = [(100.0, A)] * 5 + [(80.0, B)] * 5 + [(70.0, B)] * 5 + [(60.0, B)] * 100
+    runner, out = _run(script, patience=50)
+    assert out.convergence["stopped_by"] == "rugged" and runner.calls == 15
+    assert out.convergence["chains"] == 3 and out.convergence["closest_chain_gap"] == 20.0
+    assert out.best_restart == 0 and out.exact == 100.0
+    # rugged=0: never; the chains then run on to patience
+    runner, off = _run(script, patience=5, rugged=0.0)
+    assert off.convergence["stopped_by"] == "patience" and runner.calls == 30
+    assert "closest_chain_gap" not in off.convergence
+    runner, off = _run(script, patience=5, margin=0.0)  # rule 4 counts in margins: none, no rule 4
+    assert off.convergence["stopped_by"] == "patience" and runner.calls == 30
+    # a chain within rugged (default 5) margins of the best: the landscape may still settle
+    near = [(100.0, A)] * 5 + [(80.0, B)] * 5 + [(96.0, B)] * 5 + [(60.0, B)] * 100
+    runner, out = _run(near, patience=5)
+    assert out.convergence["stopped_by"] == "patience" and runner.calls == 30
+    runner, out = _run(near, patience=5, rugged=3.0)
+    assert out.convergence["stopped_by"] == "rugged" and runner.calls == 15
+    # the rule waits for `hits` chains
+    runner, out = _run(script, patience=50, hits=4)
+    assert out.convergence["stopped_by"] == "rugged" and runner.calls == 20
+
+
+def test_progress_reports_every_search():
+    done: list[int] = []
+    runner = ScriptedRunner(4, [(10.0, A)] * 20)
+    out = converged_restarts(runner, NO_PREC, 0, tol=1e-6, margin=1.0, ils=4, progress=done.append)
+    assert done == list(range(1, out.convergence["restarts"] + 1))
+    done.clear()
+    fixed_restarts(ScriptedRunner(4, [(1.0, A)] * 3), NO_PREC, 0, 3, done.append)
+    assert done == [1, 2, 3]
+
+
+@pytest.mark.parametrize("stop", ["max_restarts", "rugged", "hits"])
+def test_a_search_that_did_not_converge_says_so(stop, caplog):
+    script = {
+        "max_restarts": ([(10.0, A)] * 5 + [(5.0, B)] * 100, {"patience": 50, "max_restarts": 9}),
+        "rugged": ([(100.0, A)] * 5 + [(80.0, B)] * 5 + [(70.0, B)] * 100, {"patience": 50}),
+        "hits": ([(10.0, A)] * 20, {}),
+    }[stop]
+    _, out = _run(script[0], **script[1])
+    assert out.convergence["stopped_by"] == stop
+    stats = {"rejected_parent_sets": 0, "cache_clears": 0}
+    dag = np.zeros((4, 4), dtype=bool)
+    with caplog.at_level("WARNING", logger="ililab.search.grasp"):
+        finish_search(SearchResult, dag, out, stats, __import__("logging").getLogger("ililab.search.grasp"))
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    if stop == "hits":
+        assert warned == [] and not_converged_note(out.convergence) is None
+    else:
+        assert len(warned) == 1 and "without converging" in warned[0] and "stability" in warned[0]
+        assert ("20.0 edge penalties" in warned[0]) == (stop == "rugged")
+    assert isinstance(out, RestartOutcome)
+
+
 def test_jittered_starts_follow_the_best_order():
     runner, out = _run([(10.0, A)] * 20, strength=0.0)
     first = runner.starts[0]
@@ -132,7 +195,7 @@ def test_jittered_order_keeps_the_order_constraints():
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="restarts"):
         check_restarts(0, None)
-    for bad in ({"hits": 0}, {"margin": -1.0}, {"nope": 1}, {"patience": 1.5}):
+    for bad in ({"hits": 0}, {"margin": -1.0}, {"nope": 1}, {"patience": 1.5}, {"rugged": -1.0}, {"rugged": np.inf}):
         with pytest.raises(ValueError):
             check_restarts(None, bad)
     check_restarts(None, {"hits": 2, "margin": None})
@@ -153,7 +216,7 @@ def test_real_searches_converge_deterministically(search, dense_score):
     assert a.score == pytest.approx(max(a.restart_scores), abs=1e-6)
     conv = a.convergence
     assert conv["restarts"] == len(a.restart_scores) and conv["margin"] == default_margin(dense_score)
-    assert conv["stopped_by"] in ("hits", "patience", "max_restarts")
+    assert conv["stopped_by"] in ("hits", "patience", "max_restarts", "rugged")
     skeleton = a.dag | a.dag.T
     assert (a.stability[skeleton] > 0).all() and np.allclose(a.stability, a.stability.T)
     assert ((a.stability >= 0) & (a.stability <= 1)).all()
@@ -161,3 +224,34 @@ def test_real_searches_converge_deterministically(search, dense_score):
     fixed = search(dense_score, seed=3, restarts=2)
     assert len(fixed.restart_scores) == 2 and fixed.stability is None
     assert fixed.restart_scores == search(dense_score, seed=3, restarts=3).restart_scores[:2]
+
+
+def test_the_searches_bar_shows_for_the_learner_run_only(monkeypatch, capsys):
+    import ililab
+    import ililab.progress
+
+    monkeypatch.setenv("ILILAB_PROGRESS", "1")
+    monkeypatch.setattr(ililab.progress, "DEFAULT_DELAY", 0.0)
+    sim = simulate_linear_sem(8, 500, seed=0)
+    graph = ililab.infer_graph(sim.data, names=sim.names, seed=0)
+    err = capsys.readouterr().err
+    searches = graph.meta["search"]["restarts"]
+    assert "GRaSP searches (until converged): " in err and "1/400" in err  # out of at most max_restarts
+    assert re.search(rf"100% \|#+\| {searches}/{searches} elapsed \S+ eta 0:00\x1b\[K\n$", err)  # ends full
+    ililab.infer_graph(sim.data, names=sim.names, learner="boss", seed=0, restarts=2)
+    assert "BOSS searches: 100% " in capsys.readouterr().err
+    ililab.infer_graph(sim.data, names=sim.names, seed=0, progress=False)  # --quiet
+    assert "searches" not in capsys.readouterr().err
+    grasp_search(BICScore(np.cov(sim.data, rowvar=False), 500), seed=0)  # outside a learner run (e.g. the
+    assert "searches" not in capsys.readouterr().err  # softmax inversion's searches): no bar
+
+
+def test_rugged_is_a_learner_parameter():
+    import ililab
+    from ililab.errors import IlilabError
+
+    sim = simulate_linear_sem(6, 500, seed=0)
+    graph = ililab.infer_graph(sim.data, names=sim.names, seed=0, rugged=0)
+    assert graph.meta["params"]["rugged"] == 0.0
+    with pytest.raises(IlilabError, match="rugged"):
+        ililab.infer_graph(sim.data, names=sim.names, learner="boss", rugged=-1)
