@@ -28,7 +28,7 @@ docs/soft-labels.md), fresh seeds are for validation only.
 Usage::
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/identification_dev.py --seeds 7 11 [--configs 600] \\
-        [--jobs 2] [--config-seconds 240] [--out ident_dev.jsonl]
+        [--jobs 2] [--config-seconds 240] [--out ident_dev.jsonl] [--first 0] [--skip 255] [--append]
     python benchmarks/identification_dev.py --summarize ident_dev.jsonl
 """
 
@@ -40,17 +40,18 @@ pin_blas()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import multiprocessing  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
-from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 
 import numpy as np  # noqa: E402
 from softmax_sweep import draw  # noqa: E402
 
 import ililab  # noqa: E402
+from ililab import softmax  # noqa: E402
 from ililab._softmax_candidates import _b_matrix  # noqa: E402
 from ililab._softmax_model import (  # noqa: E402
     _dag_precision,
@@ -206,6 +207,48 @@ def run_one(seed: int, index: int, cfg: dict, limit: float) -> dict:
     return row
 
 
+def _child(conn, seed, index, cfg, limit) -> None:
+    conn.send(run_one(seed, index, cfg, limit))
+    conn.close()
+
+
+def _run_all(todo, limit: float, jobs: int):
+    """Yield the rows of ``todo``, each run in its own forked process, ``jobs`` at a time.
+
+    The alarm of :func:`run_one` cannot interrupt a long call into compiled code; a process still
+    running 30 s after its limit is killed and its configuration reported ``timed out``.
+    """
+    ctx = multiprocessing.get_context("fork")
+    queue, running = list(todo), []
+    while queue or running:
+        while queue and len(running) < jobs:
+            seed, index, cfg = queue.pop(0)
+            parent, child = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(child, seed, index, cfg, limit), daemon=True)
+            proc.start()
+            child.close()
+            running.append((proc, parent, time.perf_counter(), (seed, index, cfg)))
+        time.sleep(0.05)
+        for item in list(running):
+            proc, conn, began, (seed, index, cfg) = item
+            row = None
+            if conn.poll():
+                try:
+                    row = conn.recv()
+                except EOFError:
+                    row = {"seed": seed, "index": index, "cfg": cfg, "outcome": "exit 3", "detail": "worker died"}
+            elif not proc.is_alive():
+                row = {"seed": seed, "index": index, "cfg": cfg, "outcome": "exit 3", "detail": "worker died"}
+            elif time.perf_counter() - began > limit + 30:
+                proc.kill()
+                row = {"seed": seed, "index": index, "cfg": cfg, "outcome": "timed out", "detail": "killed"}
+            if row is not None:
+                row.setdefault("seconds", round(time.perf_counter() - began, 1))
+                proc.join(1)
+                running.remove(item)
+                yield row
+
+
 def candidates(seeds: list[int], configs: int, max_cells: int) -> list[tuple[int, int, dict]]:
     """The (seed, index, configuration) of the sweep draws that can end in a softmax inversion."""
     out = []
@@ -243,23 +286,31 @@ def main() -> None:
     parser.add_argument("--configs", type=int, default=600, help="draws per sweep seed (as the sweep's --configs)")
     parser.add_argument("--max-cells", type=int, default=200_000, help="as the sweep's --max-cells")
     parser.add_argument("--config-seconds", type=float, default=240.0)
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (at most 2 on a shared 2-core machine)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="configurations run at once, each in its own forked process (at most 2 on a shared 2-core machine)")
     parser.add_argument("--out", default="ident_dev.jsonl")
+    parser.add_argument("--append", action="store_true", help="append to --out instead of replacing it")
+    parser.add_argument("--first", type=int, default=0, help="skip the draws before this index")
+    parser.add_argument("--skip", type=int, nargs="*", default=[], help="indices not to run")
+    parser.add_argument("--tuning", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="set tuning constants of ililab.softmax first, e.g. MISFIT_LIMIT=inf to record a check's "
+                        "statistic without applying it")
     parser.add_argument("--summarize", metavar="JSONL", help="only print the claims of an earlier run")
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize)
         return
-    todo = candidates(args.seeds, args.configs, args.max_cells)
+    for setting in args.tuning:  # set in this process before the forks: the children inherit it
+        name, value = setting.split("=")
+        setattr(softmax, name, float(value))
+    todo = [t for t in candidates(args.seeds, args.configs, args.max_cells) if t[1] >= args.first and t[1] not in args.skip]
     print(f"{len(todo)} configurations can end in a softmax inversion", file=sys.stderr, flush=True)
     start = time.perf_counter()
-    with open(args.out, "w") as out, ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_one, seed, index, cfg, args.config_seconds) for seed, index, cfg in todo]
-        for done, future in enumerate(futures, 1):
-            row = future.result()
+    with open(args.out, "a" if args.append else "w") as out:
+        for done, row in enumerate(_run_all(todo, args.config_seconds, max(1, args.jobs)), 1):
             out.write(json.dumps(row) + "\n")
             out.flush()
-            tag = row.get("transform", row["outcome"])
+            tag = row.get("transform") or row["outcome"]
             ident = " identified" if row.get("softmax", {}).get("identified") else ""
             f1 = f" F1={row['f1']:.2f}" if "f1" in row else ""
             print(f"[{done}/{len(todo)} {time.perf_counter() - start:.0f}s] seed {row['seed']} #{row['index']} "
