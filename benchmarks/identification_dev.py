@@ -4,32 +4,37 @@ Re-draws the configurations of the given sweep seeds with :func:`softmax_sweep.d
 random sequence, so configuration ``i`` here is configuration ``i`` of
 ``benchmarks/softmax_sweep.py --seed S``), keeps those that can end in a softmax inversion
 (softmax outputs with ``--transform auto`` or ``softmax``), runs each like the sweep does
-(``infer_graph(..., seed=0)``) under a per-configuration time limit and writes one JSON line per
-configuration:
+(``infer_graph(..., seed=0)``), each in its own forked process under a time limit, ``--jobs`` at
+a time, and writes one JSON line per configuration:
 
 * ``seed``, ``index``, ``cfg``, ``seconds``, ``outcome`` (``ok``, ``user error``, ``exit 3``,
   ``timed out``), ``transform`` (what ran), ``f1`` (skeleton F1 against the planted graph),
   ``oracle_f1`` (ililab on the simulator's logits, ``transform="none"``; None if that fails);
 * ``softmax``: the graph's ``meta["data"]["softmax"]`` diagnostics, as the library reports them;
-* ``extra`` (only when the inversion was used and reported identified, the claims under study):
-  candidate statistics not in the library's check --
-  ``half_f1`` (skeleton F1 of the graphs ``transform="softmax"`` finds on the even and on the
-  odd rows against the graph of all rows; the smaller), ``half_truth_f1`` (those half graphs
-  against the planted graph), ``perturb_f1`` (skeleton agreement of the GRaSP DAG on the
-  completion with ``B`` moved by ±2 standard errors along its weakest direction, against the
-  DAG on the completion itself; the smaller), ``pcorr_shift`` (the largest change of a partial
-  correlation under that move, times √n), ``gof`` (likelihood-ratio statistic of that DAG model
-  against the unrestricted centred covariance, divided by its degrees of freedom).
+* ``extra`` (with ``--extra``, only for claims: the inversion used and reported identified):
+  candidate statistics that are not in the library's check -- ``half_f1`` (skeleton F1 of the
+  graphs ``transform="softmax"`` finds on the even and on the odd rows against the graph of all
+  rows; the smaller), ``half_truth_f1`` (those half graphs against the planted graph),
+  ``perturb_f1`` (skeleton agreement of the GRaSP DAG on the completion with ``B`` moved by ±2
+  standard errors along its weakest direction, against the DAG on the completion itself; the
+  smaller), ``pcorr_shift`` (the largest change of a partial correlation under that move, per
+  standard error, times √n), ``gof`` (deviance of that DAG model against the unrestricted centred
+  covariance over ``(p - M)(p - M + 1)/2 - (edges + p - M)`` degrees of freedom).
 
-Prints one progress line per configuration (to stderr) and a summary of the claims (to stdout).
+``--tuning NAME=VALUE`` sets tuning constants of :mod:`ililab.softmax` first:
+``--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf`` records the statistics of those two checks
+(``misfit``, ``misfit_edges``, ``pcorr_shift``) without applying them, so that the summary
+(``--summarize``, also printed at the end) can count the claims and the wrong claims (F1 < 0.9)
+without and with them, at the library's current limits. Progress goes to stderr.
 Not part of ``make test``; seeds 3, 4, 7 and 11 are the development set of the claim (see
 docs/soft-labels.md), fresh seeds are for validation only.
 
 Usage::
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/identification_dev.py --seeds 7 11 [--configs 600] \\
-        [--jobs 2] [--config-seconds 240] [--out ident_dev.jsonl] [--first 0] [--skip 255] [--append]
-    python benchmarks/identification_dev.py --summarize ident_dev.jsonl
+    OPENBLAS_NUM_THREADS=1 python benchmarks/identification_dev.py --seeds 7 11 [--configs 600] \
+        [--jobs 2] [--config-seconds 240] [--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf] \
+        [--extra] [--out ident_dev.jsonl] [--first 0] [--skip 255] [--append]
+    python benchmarks/identification_dev.py --summarize ident_dev.jsonl [more.jsonl]
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ import numpy as np  # noqa: E402
 from softmax_sweep import draw  # noqa: E402
 
 import ililab  # noqa: E402
-from ililab import softmax  # noqa: E402
+from ililab import _softmax_model, softmax  # noqa: E402
 from ililab._softmax_candidates import _b_matrix  # noqa: E402
 from ililab._softmax_model import (  # noqa: E402
     _dag_precision,
@@ -152,7 +157,7 @@ def _normalisation_stats(cov: np.ndarray, blocks: list[np.ndarray], n: int) -> d
     return out
 
 
-def run_one(seed: int, index: int, cfg: dict, limit: float) -> dict:
+def run_one(seed: int, index: int, cfg: dict, limit: float, extra_stats: bool = False) -> dict:
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, limit)
     start = time.perf_counter()
@@ -187,7 +192,7 @@ def run_one(seed: int, index: int, cfg: dict, limit: float) -> dict:
             row["oracle_f1"] = adjacency_scores(oracle, sim.true_graph).f1
         except IlilabError:
             row["oracle_f1"] = None
-        if row["transform"] == "softmax" and softmax.get("identified"):
+        if extra_stats and row["transform"] == "softmax" and softmax.get("identified"):
             c = cfg["n_classes"]
             blocks = [np.arange(c * m, c * (m + 1)) for m in range(cfg["blocks"])]
             extra: dict = {}
@@ -207,12 +212,12 @@ def run_one(seed: int, index: int, cfg: dict, limit: float) -> dict:
     return row
 
 
-def _child(conn, seed, index, cfg, limit) -> None:
-    conn.send(run_one(seed, index, cfg, limit))
+def _child(conn, seed, index, cfg, limit, extra_stats) -> None:
+    conn.send(run_one(seed, index, cfg, limit, extra_stats))
     conn.close()
 
 
-def _run_all(todo, limit: float, jobs: int):
+def _run_all(todo, limit: float, jobs: int, extra_stats: bool):
     """Yield the rows of ``todo``, each run in its own forked process, ``jobs`` at a time.
 
     The alarm of :func:`run_one` cannot interrupt a long call into compiled code; a process still
@@ -224,7 +229,7 @@ def _run_all(todo, limit: float, jobs: int):
         while queue and len(running) < jobs:
             seed, index, cfg = queue.pop(0)
             parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(child, seed, index, cfg, limit), daemon=True)
+            proc = ctx.Process(target=_child, args=(child, seed, index, cfg, limit, extra_stats), daemon=True)
             proc.start()
             child.close()
             running.append((proc, parent, time.perf_counter(), (seed, index, cfg)))
@@ -261,23 +266,44 @@ def candidates(seeds: list[int], configs: int, max_cells: int) -> list[tuple[int
     return out
 
 
-def summarize(path: str) -> None:
-    rows = [json.loads(line) for line in open(path)]
+def _refused(softmax: dict) -> list[str]:
+    """The checks added to the claim (misfit, partial-correlation shift) that refuse it at the current limits."""
+    why = []
+    misfit, edges = softmax.get("misfit"), softmax.get("misfit_edges")
+    if misfit is not None and misfit > _softmax_model.MISFIT_LIMIT and edges is not None and edges > 1:
+        why.append("misfit")
+    if (softmax.get("pcorr_shift") or 0.0) > _softmax_model.PCORR_SHIFT_LIMIT:
+        why.append("pcorr_shift")
+    return why
+
+
+def summarize(paths: list[str]) -> None:
+    """Print every claim and the counts before and after the misfit and partial-correlation checks.
+
+    For runs made with ``--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf`` (the statistics recorded,
+    not applied), "before" is the claim without these two checks and "after" applies the current limits.
+    """
+    rows = [json.loads(line) for path in paths for line in open(path)]
     claims = [r for r in rows if r.get("softmax", {}).get("identified") and r.get("transform") == "softmax"]
     wrong = [r for r in claims if r["f1"] < 0.9]
-    print(f"{len(rows)} configurations, {len(claims)} claimed identified, {len(wrong)} with F1 < 0.9")
-    keys = ("overidentification", "relative_se", "split_half", "bic_margin", "rounding_noise", "censored_share")
-    extra_keys = ("half_f1", "half_truth_f1", "perturb_f1", "pcorr_shift", "gof")
-    print(f"{'seed':>4} {'idx':>4} {'f1':>5} {'orac':>5} " + " ".join(f"{k[:10]:>10}" for k in keys + extra_keys) + "  cfg")
+    kept = [r for r in claims if not _refused(r["softmax"])]
+    print(f"{len(rows)} configurations ({', '.join(f'seed {s}' for s in sorted({r['seed'] for r in rows}))}), "
+          f"{sum(r['outcome'] == 'timed out' for r in rows)} timed out; claimed identified without the misfit and "
+          f"partial-correlation checks: {len(claims)}, {len(wrong)} with F1 < 0.9; with them: {len(kept)}, "
+          f"{sum(r['f1'] < 0.9 for r in kept)} with F1 < 0.9")
+    keys = ("overidentification", "relative_se", "pcorr_shift", "misfit", "misfit_edges", "split_half", "rounding_noise",
+            "censored_share")
+    print(f"{'seed':>4} {'idx':>4} {'f1':>5} {'orac':>5} " + " ".join(f"{k[:10]:>10}" for k in keys) + "  refused  cfg")
     for r in sorted(claims, key=lambda r: r["f1"]):
-        s, e = r["softmax"], r.get("extra", {})
-        vals = [s.get(k) for k in keys] + [e.get(k) for k in extra_keys]
-        text = " ".join(f"{v:>10.3f}" if isinstance(v, (int, float)) else f"{'-':>10}" for v in vals)
+        s = r["softmax"]
+        text = " ".join(f"{s.get(k):>10.3f}" if isinstance(s.get(k), (int, float)) else f"{'-':>10}" for k in keys)
         cfg = r["cfg"]
         short = (f"{cfg['blocks']}x{cfg['n_classes']} ch{cfg['chain']:g} d{cfg['degree']:g} {cfg['dtype']} "
                  f"s{cfg['logit_scale']:g} dec{cfg['decimals']} imb{cfg['imbalance']:g} n{cfg['n']} std{int(cfg['standardize'])}")
         orac = r.get("oracle_f1")
-        print(f"{r['seed']:>4} {r['index']:>4} {r['f1']:>5.2f} {orac if orac is None else round(orac, 2)!s:>5} {text}  {short}")
+        refused = ",".join(_refused(s)) or "-"
+        print(f"{r['seed']:>4} {r['index']:>4} {r['f1']:>5.2f} {orac if orac is None else round(orac, 2)!s:>5} {text}  "
+              f"{refused:<8} {short}")
 
 
 def main() -> None:
@@ -289,13 +315,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="configurations run at once, each in its own forked process (at most 2 on a shared 2-core machine)")
     parser.add_argument("--out", default="ident_dev.jsonl")
+    parser.add_argument("--extra", action="store_true", help="compute the candidate statistics of the claims ('extra')")
     parser.add_argument("--append", action="store_true", help="append to --out instead of replacing it")
     parser.add_argument("--first", type=int, default=0, help="skip the draws before this index")
     parser.add_argument("--skip", type=int, nargs="*", default=[], help="indices not to run")
     parser.add_argument("--tuning", nargs="*", default=[], metavar="NAME=VALUE",
                         help="set tuning constants of ililab.softmax first, e.g. MISFIT_LIMIT=inf to record a check's "
                         "statistic without applying it")
-    parser.add_argument("--summarize", metavar="JSONL", help="only print the claims of an earlier run")
+    parser.add_argument("--summarize", metavar="JSONL", nargs="+", help="only print the claims of earlier runs")
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize)
@@ -307,7 +334,7 @@ def main() -> None:
     print(f"{len(todo)} configurations can end in a softmax inversion", file=sys.stderr, flush=True)
     start = time.perf_counter()
     with open(args.out, "a" if args.append else "w") as out:
-        for done, row in enumerate(_run_all(todo, args.config_seconds, max(1, args.jobs)), 1):
+        for done, row in enumerate(_run_all(todo, args.config_seconds, max(1, args.jobs), args.extra), 1):
             out.write(json.dumps(row) + "\n")
             out.flush()
             tag = row.get("transform") or row["outcome"]
@@ -315,7 +342,7 @@ def main() -> None:
             f1 = f" F1={row['f1']:.2f}" if "f1" in row else ""
             print(f"[{done}/{len(todo)} {time.perf_counter() - start:.0f}s] seed {row['seed']} #{row['index']} "
                   f"{tag}{ident}{f1} ({row['seconds']} s)", file=sys.stderr, flush=True)
-    summarize(args.out)
+    summarize([args.out])
 
 
 if __name__ == "__main__":

@@ -373,7 +373,9 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
     up on one side and down on the other without changing any zero). Statistical part: the
     Jacobian of ``B -> {B_i·B_j : i, j not adjacent}``, each row divided by the entry's standard
     error, must have full rank up to the rotations of B; its weakest direction's standard error
-    relative to ``‖B‖`` is ``relative_se``.
+    relative to ``‖B‖`` is ``relative_se``, and one standard error along that direction must not
+    move a partial correlation of ``K + BBᵀ`` by more than ``PCORR_SHIFT_LIMIT`` of its own
+    sampling standard errors (``pcorr_shift``, :func:`_partial_correlation_shift`).
     """
     p, m = b.shape
     if not (np.all(np.isfinite(b)) and np.all(np.isfinite(k))):
