@@ -22,6 +22,19 @@ IDENTIFICATION_LIMIT = 0.25
 #: graphs (C = 10, 40 of 45 pairs adjacent) the selected graph shows 1.2-1.5 zero pairs per
 #: unknown, on sparse ones (expected degree 2) 2.1-3.8 (measured; see docs/soft-labels.md).
 OVERIDENTIFICATION = 2.0
+#: ... and when the selected graph's model explains the centred logits: refused when its deviance
+#: against the unrestricted centred covariance (:func:`model_misfit`, about chi-squared with df
+#: degrees of freedom when graph and B are right) is above this many times df AND its excess over df
+#: is worth more than one edge's BIC penalty (c log n: a smaller excess is diffuse, e.g. rounding
+#: noise at n = 20,000, and no single missing edge could account for it). On the development sweep
+#: draws (benchmarks/identification_dev.py, seeds 7 and 11: 59 claims) the right claims (F1 >= 0.9)
+#: had at most 1.95 but for one (1 x 8 float16, n = 20,000: 2.64, excess 0.66 edges); the 3 wrong ones
+#: 2.03, 2.94 and 9.97 with excess 19, 1.6 and 2.7 edges.
+MISFIT_LIMIT = 2.0
+#: ... and when one standard error of b (along its weakest direction) moves no partial correlation of
+#: K + b bᵀ by more than this many of its sampling standard errors (``1/√n``; ``pcorr_shift`` in meta).
+#: Same development claims: at most 2.34 when right; 7.5 in the wrong 2 x 20 degree-4 claim (F1 0.83).
+PCORR_SHIFT_LIMIT = 4.0
 #: An entry of K + b bᵀ counts as zero when it is within this many standard errors of 0.
 ZERO_THRESHOLD = 2.0
 #: Refinement fits b over the entries within this many standard errors of 0.
@@ -193,6 +206,32 @@ def observed_loglik(omega: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int)
     return float(n / 2 * (logdet_omega + logdet_a - np.sum(k * cov_w)))
 
 
+def model_misfit(omega: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int, edges: int) -> tuple[float, int]:
+    """Deviance of a DAG model of the logits against the unrestricted Gaussian of the centred logits, and its degrees of freedom.
+
+    ``2 (ℓ_sat - ℓ(Ω))`` on the centred subspace: ``ℓ(Ω)`` is :func:`observed_loglik`, ``ℓ_sat``
+    its maximum over all centred covariances (at ``cov_w`` itself). The model has ``edges + p``
+    parameters, the centred covariance ``(p - M)(p - M + 1) / 2`` free entries; with an
+    identified normalisation the deviance is about chi-squared with the difference as degrees of
+    freedom, so a deviance of many times that says the model leaves structure of the data unexplained.
+
+    Examples
+    --------
+    >>> u = block_indicators(3, [np.arange(3)])
+    >>> h = np.eye(3) - 1 / 3
+    >>> s = h @ np.diag([1.0, 2.0, 3.0]) @ h
+    >>> deviance, df = model_misfit(np.diag([1.0, 0.5, 1 / 3]), s, u, 100, 0)
+    >>> round(deviance, 9) + 0.0, df  # the empty graph generated s exactly; 3 free entries, 3 parameters
+    (0.0, 0)
+    """
+    p, m = u.shape
+    vals = np.linalg.eigvalsh((cov_w + cov_w.T) / 2)[m:]  # the M zero eigenvalues are the block indicators'
+    # observed_loglik's constant: log pdet K(Ω) = log det Ω - log det UᵀΩU + log det UᵀU
+    saturated = n / 2 * (-np.sum(np.log(vals)) - (p - m) - np.linalg.slogdet(u.T @ u)[1])
+    deviance = 2.0 * (saturated - observed_loglik(omega, cov_w, u, n))
+    return float(deviance), (p - m) * (p - m + 1) // 2 - (edges + p)
+
+
 def _e_step(omega: np.ndarray, cov_w: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Expected logit covariance given the centred logits, under the model with precision ``omega``."""
     a = np.linalg.inv(u.T @ omega @ u)
@@ -334,7 +373,9 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
     up on one side and down on the other without changing any zero). Statistical part: the
     Jacobian of ``B -> {B_i·B_j : i, j not adjacent}``, each row divided by the entry's standard
     error, must have full rank up to the rotations of B; its weakest direction's standard error
-    relative to ``‖B‖`` is ``relative_se``.
+    relative to ``‖B‖`` is ``relative_se``, and one standard error along that direction must not
+    move a partial correlation of ``K + BBᵀ`` by more than ``PCORR_SHIFT_LIMIT`` of its own
+    sampling standard errors (``pcorr_shift``, :func:`_partial_correlation_shift`).
     """
     p, m = b.shape
     if not (np.all(np.isfinite(b)) and np.all(np.isfinite(k))):
@@ -362,7 +403,8 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
     if not np.all(np.isfinite(gram)):
         report.update(identified=False, reason="the normalisation's standard error is not finite (saturated or chained logits)")
         return report
-    sv = np.sqrt(np.clip(np.linalg.eigvalsh(gram)[::-1], 0.0, None))
+    vals, vecs = np.linalg.eigh(gram)
+    sv = np.sqrt(np.clip(vals[::-1], 0.0, None))
     if i.size < free:
         report.update(identified=False, reason="too few classes are non-adjacent to determine the normalisation")
         return report
@@ -379,6 +421,38 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
     report["identified"] = bool(relative < IDENTIFICATION_LIMIT)
     if not report["identified"]:
         report["reason"] = f"the normalisation is weakly determined (standard error {relative:.2f} of its norm)"
+        return report
+    # the weakest direction is the (M(M-1)/2 + 1)-th smallest eigenvalue's (the first are rotations)
+    rot = m * (m - 1) // 2
+    shift = _partial_correlation_shift(k, b, vecs[:, rot].reshape(p, m) / max(sv[free - 1], 1e-300), n)
+    report["pcorr_shift"] = shift
+    if shift > PCORR_SHIFT_LIMIT:
+        report.update(
+            identified=False,
+            reason=f"the normalisation's uncertainty outweighs the sampling noise of the graph (a change of one "
+            f"standard error moves a partial correlation by {shift:.1f} of its standard errors, limit {PCORR_SHIFT_LIMIT:g})",
+        )
     return report
+
+
+def _partial_correlation_shift(k: np.ndarray, b: np.ndarray, step: np.ndarray, n: int) -> float:
+    """How far ``B ± 2·step`` moves the partial correlations of ``K + BBᵀ``, per ``step``, in units of ``1/√n``.
+
+    ``step`` is one standard error of ``B`` along its weakest direction. ``1/√n`` is about the
+    sampling standard error of a partial correlation: the graph is read from these, so a ratio
+    well above 1 means the normalisation, not the data, decides edges. Two standard errors each
+    way (halved) rather than a derivative: chained logits make the map far from linear there.
+    """
+
+    def pcorr(omega: np.ndarray) -> np.ndarray:
+        d = np.sqrt(np.clip(np.diag(omega), 1e-300, None))
+        return omega / np.outer(d, d)
+
+    base = pcorr(k + b @ b.T)
+    worst = 0.0
+    for sign in (1.0, -1.0):
+        moved = b + sign * 2.0 * step
+        worst = max(worst, float(np.max(np.abs(pcorr(k + moved @ moved.T) - base))))
+    return float(worst * np.sqrt(n) / 2.0)
 
 

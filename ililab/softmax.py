@@ -53,14 +53,20 @@ in its moral graph must form a connected, non-bipartite graph; there must be at 
 create about one zero per unknown); and the weakest direction of B must be well determined
 (its standard error below ``IDENTIFICATION_LIMIT`` times ``‖B‖``). Otherwise
 :attr:`SoftmaxInversion.identified` is False and the caller warns (``transform="auto"`` falls
-back to a plain transform).
+back to a plain transform). Two checks of the graph read from ``B`` follow: one standard error
+of ``B`` along that weakest direction may move no partial correlation of ``K + BBᵀ`` by more
+than ``PCORR_SHIFT_LIMIT`` times ``1/√n`` (else the normalisation, not the data, decides
+edges), and the selected DAG model must explain the centred logits: its deviance
+(:func:`model_misfit`) at most ``MISFIT_LIMIT`` times its degrees of freedom, or its excess over
+them worth less than one edge's BIC penalty ``c log n`` (a wrong ``B`` can make many zeros and
+still leave structure of the data unexplained).
 
 Two data-side checks follow in :func:`ililab.softmax_transform.softmax_dataset`: the even and odd
 halves of the rows must find the same normalisation (``softmax_transform.SPLIT_HALF_LIMIT``), and at
 most ``softmax_transform.CENSORED_LIMIT`` of
 the probabilities may be censored. An inversion that passed the graph-side checks but fails
-only these (or the standard error) is still used by ``auto``, reported not identified: it
-measured better than every plain transform there.
+only these (or the standard error, the partial-correlation shift or the misfit) is still used by
+``auto``, reported not identified: it measured better than every plain transform there.
 
 Probabilities stored as 0 (underflow, rounding) are censored values: the caller estimates
 their log by Gaussian EM (:func:`ililab.censored.fill_censored`) below the bound of the file
@@ -97,7 +103,9 @@ from ililab._softmax_model import (  # the tuning constants: the mirror below, s
     IDENTIFICATION_LIMIT,
     MAX_CANDIDATES,
     MAX_TRIPLES,
+    MISFIT_LIMIT,
     OVERIDENTIFICATION,
+    PCORR_SHIFT_LIMIT,
     REFINE_THRESHOLD,
     ROW_CANDIDATES,
     ROW_PARTNERS,
@@ -108,6 +116,7 @@ from ililab._softmax_model import (  # the tuning constants: the mirror below, s
     centred_logits,
     centred_precision,
     complete_covariance,
+    model_misfit,
     observed_loglik,
     probability_floor,
 )
@@ -119,6 +128,8 @@ __all__ = [
     "TUNING",
     "IDENTIFICATION_LIMIT",
     "OVERIDENTIFICATION",
+    "MISFIT_LIMIT",
+    "PCORR_SHIFT_LIMIT",
     "ZERO_THRESHOLD",
     "REFINE_THRESHOLD",
     "MAX_TRIPLES",
@@ -137,6 +148,7 @@ __all__ = [
     "block_indicators",
     "centred_precision",
     "observed_loglik",
+    "model_misfit",
     "complete_covariance",
     "invert_softmax",
     "impute_logits",
@@ -251,6 +263,19 @@ def invert_softmax(
     found = _search_completion(k, s, u, n, penalty, seed, max_candidates)
     moral = found.moral if found.moral is not None else _moral(found.fit.dag)
     report = _identification(k, _b_matrix(found.fit.cov, u), moral, blocks, n)
+    if found.moral is None and np.isfinite(found.fit.bic):  # the fast path fits no DAG model
+        deviance, df = model_misfit(found.fit.omega, s, u, n, int(found.fit.dag.sum()))
+        if df > 0:
+            report["misfit"] = float(deviance / df)
+            # the unexplained deviance beyond its expectation, in edges' worth of BIC penalty
+            report["misfit_edges"] = float((deviance - df) / (penalty * np.log(n)))
+            if report["identified"] and report["misfit"] > _softmax_model.MISFIT_LIMIT and report["misfit_edges"] > 1:
+                report.update(
+                    identified=False,
+                    reason=f"the selected class graph does not explain the centred log-probabilities (deviance "
+                    f"{report['misfit']:.1f} times its degrees of freedom, limit {_softmax_model.MISFIT_LIMIT:g}; "
+                    f"{report['misfit_edges']:.1f} edges' worth of penalty): the normalisation fits a wrong graph",
+                )
     info: dict[str, Any] = {
         "blocks": [len(cols) for cols in blocks],
         "candidates": found.candidates,
@@ -346,6 +371,8 @@ def split_half_discrepancy(
 TUNING = (
     "IDENTIFICATION_LIMIT",
     "OVERIDENTIFICATION",
+    "MISFIT_LIMIT",
+    "PCORR_SHIFT_LIMIT",
     "ZERO_THRESHOLD",
     "REFINE_THRESHOLD",
     "MAX_TRIPLES",

@@ -339,7 +339,8 @@ def softmax_dataset(
             "rests on estimated values",
         )
     # An inversion that passed the graph-side checks (enough non-adjacent pairs) but is weakly
-    # determined or unstable across halves still beat log-probabilities in every such run of
+    # determined, unstable across halves, or whose graph misfits (`misfit`, `pcorr_shift`: they
+    # come after `relative_se`) still beat log-probabilities in every such run of
     # benchmarks/softmax_graphs.py (chains, 1 x 8); one that failed them did not (dense, 2 x 3).
     weak_only = not identified and "relative_se" in result.info
     if not identified:
