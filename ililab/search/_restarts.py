@@ -30,7 +30,8 @@ searches' behaviour before the stopping rule, kept bit for bit.
 
 The search reports each search done to the caller's ``progress(done)`` (a bar whose total is
 ``max_restarts``) and, when it stops without converging (``max_restarts`` or ``rugged``),
-:func:`finish_search` warns on the search's logger.
+:func:`finish_search` warns on the search's logger (except within
+``ililab.progress.search_notes(False)``: a bootstrap replicate, counted by the bootstrap instead).
 
 Search ``r`` (counted over all chains) draws from the stream ``stream_seed(seed, r)``, so a seed
 fixes every choice.
@@ -50,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ililab.progress import Progress
+from ililab.progress import Progress, search_notes_enabled
 from ililab.search._growshrink import dag_from_parents
 from ililab.search._orders import _below_py, random_order, stream_seed
 
@@ -112,7 +113,7 @@ def finish_search(
     if stats["cache_clears"]:
         log.info("grow-shrink cache was full and cleared %d times; raise cache_size", stats["cache_clears"])
     note = not_converged_note(outcome.convergence, _NAMES.get(result_type.__name__, "the search"))
-    if note:
+    if note and search_notes_enabled():  # off in bootstrap replicates: the bootstrap warns once for all
         log.warning("%s", note)
     return result_type(
         dag,
