@@ -425,8 +425,15 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
     # the weakest direction is the (M(M-1)/2 + 1)-th smallest eigenvalue's (the first are rotations)
     rot = m * (m - 1) // 2
     shift = _partial_correlation_shift(k, b, vecs[:, rot].reshape(p, m) / max(sv[free - 1], 1e-300), n)
+    if not np.isfinite(shift):  # a moved precision with no finite partial correlations: no evidence for the claim
+        report.update(
+            pcorr_shift=None,
+            identified=False,
+            reason="the partial-correlation shift of the normalisation is not finite (saturated or chained logits)",
+        )
+        return report
     report["pcorr_shift"] = shift
-    if shift > PCORR_SHIFT_LIMIT:
+    if not shift <= PCORR_SHIFT_LIMIT:
         report.update(
             identified=False,
             reason=f"the normalisation's uncertainty outweighs the sampling noise of the graph (a change of one "
@@ -442,6 +449,7 @@ def _partial_correlation_shift(k: np.ndarray, b: np.ndarray, step: np.ndarray, n
     sampling standard error of a partial correlation: the graph is read from these, so a ratio
     well above 1 means the normalisation, not the data, decides edges. Two standard errors each
     way (halved) rather than a derivative: chained logits make the map far from linear there.
+    NaN when a moved matrix has no finite partial correlations (the caller then refuses the claim).
     """
 
     def pcorr(omega: np.ndarray) -> np.ndarray:
@@ -452,7 +460,10 @@ def _partial_correlation_shift(k: np.ndarray, b: np.ndarray, step: np.ndarray, n
     worst = 0.0
     for sign in (1.0, -1.0):
         moved = b + sign * 2.0 * step
-        worst = max(worst, float(np.max(np.abs(pcorr(k + moved @ moved.T) - base))))
+        delta = float(np.max(np.abs(pcorr(k + moved @ moved.T) - base)))
+        if not np.isfinite(delta):  # Python's max() would drop a NaN
+            return float("nan")
+        worst = max(worst, delta)
     return float(worst * np.sqrt(n) / 2.0)
 
 
