@@ -94,7 +94,7 @@ def test_max_restarts_caps_the_searches():
 
 
 def test_chains_far_apart_stop_as_rugged():
-    # three chains (5 runs each: one start, 4 failed jitters) ending 20, 30 and 40 margins apart:
+    # three chains (5 runs each: one start, 4 failed jitters) ending at 100, then 20 and 30 margins below it:
     # not converging, and more chains would cost searches without settling the graph
     script = [(100.0, A)] * 5 + [(80.0, B)] * 5 + [(70.0, B)] * 5 + [(60.0, B)] * 100
     runner, out = _run(script, patience=50)
