@@ -215,6 +215,27 @@ def model_misfit(omega: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int, ed
     identified normalisation the deviance is about chi-squared with the difference as degrees of
     freedom, so a deviance of many times that says the model leaves structure of the data unexplained.
 
+    Parameters
+    ----------
+    omega : ndarray of shape (p, p)
+        Precision of the DAG model of the logits.
+    cov_w : ndarray of shape (p, p)
+        Sample covariance of the centred logits (its ``M`` block directions are null).
+    u : ndarray of shape (p, M)
+        Block indicators (:func:`block_indicators`).
+    n : int
+        Rows of the data.
+    edges : int
+        Edges of the DAG model (its parameters are these and ``p`` variances).
+
+    Returns
+    -------
+    deviance : float
+        ``2 (ℓ_sat - ℓ(Ω))``; not finite when ``cov_w`` has a non-positive eigenvalue beyond the
+        block directions (the caller then refuses the 'identified' claim).
+    df : int
+        Degrees of freedom, ``(p - M)(p - M + 1) / 2 - (edges + p)`` (may be 0 or less: no test).
+
     Examples
     --------
     >>> u = block_indicators(3, [np.arange(3)])

@@ -137,6 +137,19 @@ _NAMES = {"GraspResult": "GRaSP", "BossResult": "BOSS"}
 def not_converged_note(convergence: dict, name: str = "the search") -> str | None:
     """The warning for a search stopped without converging (``max_restarts`` or ``rugged``), else None.
 
+    Parameters
+    ----------
+    convergence : dict
+        A search's ``convergence`` (:func:`converged_restarts`): ``stopped_by``, ``restarts``,
+        ``chains``, ``chains_at_best``, ``margin`` and, when stopped by ``rugged``, ``closest_chain_gap``.
+    name : str
+        The search named at the start of the warning (``"GRaSP"``, ``"BOSS"``).
+
+    Returns
+    -------
+    str or None
+        The warning's text, or None when the search converged (or ran fixed restarts).
+
     Examples
     --------
     >>> not_converged_note({"stopped_by": "hits"}) is None
@@ -211,6 +224,23 @@ def run_restarts(
 
 def restart_bar(name: str, restarts: int | None, convergence: dict | None, enabled: bool) -> Progress:
     """The bar of a search's restarts: ``restarts``, or until converged out of at most ``max_restarts``.
+
+    Parameters
+    ----------
+    name : str
+        The search, shown in the bar's label.
+    restarts : int or None
+        Fixed restarts (the bar's total), or None: until converged.
+    convergence : dict or None
+        The search's convergence settings; their ``max_restarts`` (default ``DEFAULT_MAX_RESTARTS``)
+        is the total of an until-converged bar.
+    enabled : bool
+        False: the bar never draws (:func:`ililab.progress.search_bars_enabled` outside the API's run).
+
+    Returns
+    -------
+    Progress
+        Not yet drawn; use it as a context manager so its line ends with the search.
 
     Examples
     --------
