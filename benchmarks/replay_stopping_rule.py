@@ -46,20 +46,21 @@ def chains(scores: list[float], tol: float) -> list[tuple[int, float]]:
 
 
 def stop_current(ends: list[tuple[int, float]], tol: float, margin: float) -> int | None:
-    best, hits, since = None, 0, 0
+    best, hits, since, best_at = None, 0, 0, 0
     values: list[float] = []
     for end, value in ends:
         values.append(value)
         reached = best is not None and abs(value - best) <= tol
         if best is None or value > best + tol:
-            best, hits, since = value, 1, 0
+            best, hits, since, best_at = value, 1, 0, len(values)
         else:
             hits += reached
             since += 1
         if hits >= HITS or since >= PATIENCE:
             return end
-        # rule 4 (rugged): only the best chain ended within RUGGED margins of the best score
-        if len(values) >= HITS and sum(v >= best - RUGGED * margin for v in values) == 1:
+        # rule 4 (rugged): only the best chain ended within RUGGED margins of the best score, and a
+        # chain ended after the best one
+        if len(values) >= HITS and best_at < len(values) and sum(v >= best - RUGGED * margin for v in values) == 1:
             return end
     return None
 

@@ -215,6 +215,27 @@ def model_misfit(omega: np.ndarray, cov_w: np.ndarray, u: np.ndarray, n: int, ed
     identified normalisation the deviance is about chi-squared with the difference as degrees of
     freedom, so a deviance of many times that says the model leaves structure of the data unexplained.
 
+    Parameters
+    ----------
+    omega : ndarray of shape (p, p)
+        Precision of the DAG model of the logits.
+    cov_w : ndarray of shape (p, p)
+        Sample covariance of the centred logits (its ``M`` block directions are null).
+    u : ndarray of shape (p, M)
+        Block indicators (:func:`block_indicators`).
+    n : int
+        Rows of the data.
+    edges : int
+        Edges of the DAG model (its parameters are these and ``p`` variances).
+
+    Returns
+    -------
+    deviance : float
+        ``2 (ℓ_sat - ℓ(Ω))``; not finite when ``cov_w`` has a non-positive eigenvalue beyond the
+        block directions (the caller then refuses the 'identified' claim).
+    df : int
+        Degrees of freedom, ``(p - M)(p - M + 1) / 2 - (edges + p)`` (may be 0 or less: no test).
+
     Examples
     --------
     >>> u = block_indicators(3, [np.arange(3)])
@@ -425,8 +446,15 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
     # the weakest direction is the (M(M-1)/2 + 1)-th smallest eigenvalue's (the first are rotations)
     rot = m * (m - 1) // 2
     shift = _partial_correlation_shift(k, b, vecs[:, rot].reshape(p, m) / max(sv[free - 1], 1e-300), n)
+    if not np.isfinite(shift):  # a moved precision with no finite partial correlations: no evidence for the claim
+        report.update(
+            pcorr_shift=None,
+            identified=False,
+            reason="the partial-correlation shift of the normalisation is not finite (saturated or chained logits)",
+        )
+        return report
     report["pcorr_shift"] = shift
-    if shift > PCORR_SHIFT_LIMIT:
+    if not shift <= PCORR_SHIFT_LIMIT:
         report.update(
             identified=False,
             reason=f"the normalisation's uncertainty outweighs the sampling noise of the graph (a change of one "
@@ -442,6 +470,7 @@ def _partial_correlation_shift(k: np.ndarray, b: np.ndarray, step: np.ndarray, n
     sampling standard error of a partial correlation: the graph is read from these, so a ratio
     well above 1 means the normalisation, not the data, decides edges. Two standard errors each
     way (halved) rather than a derivative: chained logits make the map far from linear there.
+    NaN when a moved matrix has no finite partial correlations (the caller then refuses the claim).
     """
 
     def pcorr(omega: np.ndarray) -> np.ndarray:
@@ -452,7 +481,10 @@ def _partial_correlation_shift(k: np.ndarray, b: np.ndarray, step: np.ndarray, n
     worst = 0.0
     for sign in (1.0, -1.0):
         moved = b + sign * 2.0 * step
-        worst = max(worst, float(np.max(np.abs(pcorr(k + moved @ moved.T) - base))))
+        delta = float(np.max(np.abs(pcorr(k + moved @ moved.T) - base)))
+        if not np.isfinite(delta):  # Python's max() would drop a NaN
+            return float("nan")
+        worst = max(worst, delta)
     return float(worst * np.sqrt(n) / 2.0)
 
 

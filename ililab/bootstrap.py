@@ -24,11 +24,14 @@ What is reported
     least one replicate with the frequencies of ``source -> target``,
     ``target -> source`` and of the undirected edge, so consensus graphs or other
     thresholds can be formed afterwards. ``min_confidence`` drops edges of the
-    full-data graph whose confidence is lower.
+    full-data graph whose confidence is lower. A replicate whose search (GRaSP,
+    BOSS) stopped without converging does not warn; the bootstrap warns once after
+    the replicates and records how many in ``meta["bootstrap"]["not_converged"]``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +44,15 @@ from ililab.engines.sources import ShardSource, as_source, open_source
 from ililab.errors import DataError, IlilabError, UsageError
 from ililab.graph import DependencyGraph, Edge, Node
 from ililab.knowledge import Knowledge
+from ililab.progress import search_notes
 from ililab.stats import BootstrapCounts, streaming_moments
 
 __all__ = ["BootstrapResult", "replicate_seed", "run_bootstrap", "annotate", "bootstrap_graph"]
+
+log = logging.getLogger(__name__)
+
+# How a search's ``meta["search"]["stopped_by"]`` says it did not converge (ililab.search._restarts).
+_NOT_CONVERGED = ("max_restarts", "rugged")
 
 # Edge codes of a replicate: (i, j, code) with i < j in node order.
 _FORWARD, _BACKWARD, _UNDIRECTED = 1, 2, 3
@@ -97,8 +106,9 @@ def _replicate_dataset(shared: _Shared, b: int, needs_rows: bool) -> Dataset:
     return Dataset(shared.nodes, cov, shared.n_rows, rows, dict(shared.info))
 
 
-def _fit_replicate(shared: _Shared, b: int) -> tuple[tuple[int, int, int], ...]:
-    """One replicate: resampled statistics -> learner -> edges as (i, j, code) over the output nodes."""
+def _fit_replicate(shared: _Shared, b: int) -> tuple[tuple[tuple[int, int, int], ...], bool]:
+    """One replicate: resampled statistics -> learner -> (edges as (i, j, code) over the output nodes,
+    whether the learner's search stopped without converging)."""
     from ililab.learners import get
 
     learner_cls = get(shared.learner)
@@ -107,7 +117,8 @@ def _fit_replicate(shared: _Shared, b: int) -> tuple[tuple[int, int, int], ...]:
         params["seed"] = replicate_seed(shared.seed, b)
     try:
         dataset = _replicate_dataset(shared, b, learner_cls.tags.needs_rows)
-        graph = learner_cls().fit(dataset, shared.knowledge, learner_cls.validate_params(params))
+        with search_notes(False):  # one warning after all replicates (run_bootstrap), not one per replicate
+            graph = learner_cls().fit(dataset, shared.knowledge, learner_cls.validate_params(params))
     except IlilabError as error:
         raise type(error)(f"bootstrap replicate {b}: {error}") from None
     index = {name: i for i, name in enumerate(shared.output_names)}
@@ -120,7 +131,8 @@ def _fit_replicate(shared: _Shared, b: int) -> tuple[tuple[int, int, int], ...]:
             out.append((i, j, _FORWARD))
         else:
             out.append((j, i, _BACKWARD))
-    return tuple(sorted(out))
+    search = graph.meta.get("search") or {}
+    return tuple(sorted(out)), search.get("stopped_by") in _NOT_CONVERGED
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,8 @@ class BootstrapResult:
     forward, backward, undirected : ndarray of shape (p, p)
         ``forward[i, j]``: replicates with ``i -> j``; ``backward[i, j]``: with
         ``j -> i``; ``undirected[i, j]``: with ``i - j`` (upper triangle only).
+    not_converged : int
+        Replicates whose search (GRaSP, BOSS until converged) stopped without converging.
 
     Examples
     --------
@@ -157,6 +171,7 @@ class BootstrapResult:
     forward: np.ndarray
     backward: np.ndarray
     undirected: np.ndarray
+    not_converged: int = 0
 
     @property
     def adjacency(self) -> np.ndarray:
@@ -330,11 +345,20 @@ def run_bootstrap(
     results = engine.map(_fit_replicate, list(range(replicates)), shared=shared, on_result=on_result)
     p = len(shared.output_names)
     counts = {code: np.zeros((p, p), dtype=np.int64) for code in (_FORWARD, _BACKWARD, _UNDIRECTED)}
-    for edges in results:  # replicate order: identical sums on every engine
+    not_converged = 0
+    for edges, stopped_early in results:  # replicate order: identical sums on every engine
+        not_converged += stopped_early
         for i, j, code in edges:
             counts[code][i, j] += 1
+    if not_converged:
+        log.warning(
+            "the search stopped without converging in %d of %d bootstrap replicates: their graphs may change "
+            "with the seed, which lowers the confidences; raise max_restarts (or set rugged=0)",
+            not_converged, replicates,
+        )
     return BootstrapResult(
-        shared.output_names, replicates, int(seed), counts[_FORWARD], counts[_BACKWARD], counts[_UNDIRECTED]
+        shared.output_names, replicates, int(seed), counts[_FORWARD], counts[_BACKWARD], counts[_UNDIRECTED],
+        not_converged,
     )
 
 
@@ -342,7 +366,8 @@ def annotate(graph: DependencyGraph, result: BootstrapResult, min_confidence: fl
     """``graph`` with each edge's ``confidence`` from ``result``, edges below ``min_confidence`` dropped.
 
     ``meta["bootstrap"]`` records the replicates, the seed, every pair's frequencies
-    (:meth:`BootstrapResult.pairs`) and, with ``min_confidence``, how many edges were dropped.
+    (:meth:`BootstrapResult.pairs`), with ``min_confidence`` how many edges were dropped, and, when
+    some replicates' search stopped without converging, how many (``not_converged``).
 
     Parameters
     ----------
@@ -396,6 +421,8 @@ def annotate(graph: DependencyGraph, result: BootstrapResult, min_confidence: fl
         "confidence": "fraction of replicates in which the two nodes are adjacent",
         "pairs": result.pairs(),
     }
+    if result.not_converged:  # replicates whose search stopped without converging (warned once)
+        summary["not_converged"] = result.not_converged
     if min_confidence is not None:
         summary["min_confidence"] = min_confidence
         summary["edges_dropped"] = len(graph.edges) - len(edges)

@@ -21,16 +21,32 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["Progress", "format_seconds", "DEFAULT_DELAY", "search_bars", "search_bars_enabled"]
+__all__ = [
+    "Progress", "format_seconds", "DEFAULT_DELAY", "search_bars", "search_bars_enabled", "search_notes",
+    "search_notes_enabled",
+]
 
 # Whether the native searches' restarts may draw a bar: off unless the caller asked for it (the API's
 # learner run, not the searches inside the softmax inversion or a bootstrap replicate).
 _SEARCH_BARS: contextvars.ContextVar[bool] = contextvars.ContextVar("ililab_search_bars", default=False)
+# Whether a search that stopped without converging warns on its logger: on, except inside a bootstrap
+# replicate (the bootstrap counts those replicates and warns once, after them).
+_SEARCH_NOTES: contextvars.ContextVar[bool] = contextvars.ContextVar("ililab_search_notes", default=True)
 
 
 @contextlib.contextmanager
 def search_bars(enabled: bool = True) -> Iterator[None]:
     """Within the block, GRaSP's and BOSS's restarts show a bar (on a terminal, after ``DEFAULT_DELAY``).
+
+    Parameters
+    ----------
+    enabled : bool
+        True: the searches run in the block may show their bar; False: they show none.
+
+    Yields
+    ------
+    None
+        The setting holds until the block ends (then the previous one is back).
 
     Examples
     --------
@@ -50,12 +66,66 @@ def search_bars(enabled: bool = True) -> Iterator[None]:
 def search_bars_enabled() -> bool:
     """Whether the searches' restarts may show a bar here (see :func:`search_bars`).
 
+    Returns
+    -------
+    bool
+        The innermost :func:`search_bars` setting around the caller; False outside any.
+
     Examples
     --------
     >>> search_bars_enabled()
     False
     """
     return _SEARCH_BARS.get()
+
+
+@contextlib.contextmanager
+def search_notes(enabled: bool = True) -> Iterator[None]:
+    """Within the block, GRaSP and BOSS warn (or not) when they stop without converging.
+
+    The bootstrap turns the warning off in its replicates and warns once after them, with
+    the number of replicates whose search did not converge.
+
+    Parameters
+    ----------
+    enabled : bool
+        True: a search that stops without converging warns on its logger; False: it stays quiet
+        (its result's ``convergence`` still says how it stopped).
+
+    Yields
+    ------
+    None
+        The setting holds until the block ends (then the previous one is back).
+
+    Examples
+    --------
+    >>> search_notes_enabled()
+    True
+    >>> with search_notes(False):
+    ...     search_notes_enabled()
+    False
+    """
+    token = _SEARCH_NOTES.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _SEARCH_NOTES.reset(token)
+
+
+def search_notes_enabled() -> bool:
+    """Whether a search that stops without converging warns here (see :func:`search_notes`).
+
+    Returns
+    -------
+    bool
+        The innermost :func:`search_notes` setting around the caller; True outside any.
+
+    Examples
+    --------
+    >>> search_notes_enabled()
+    True
+    """
+    return _SEARCH_NOTES.get()
 
 _WIDTH = 24
 # Seconds of work before a bar appears (short jobs never show one).

@@ -265,7 +265,15 @@ def invert_softmax(
     report = _identification(k, _b_matrix(found.fit.cov, u), moral, blocks, n)
     if found.moral is None and np.isfinite(found.fit.bic):  # the fast path fits no DAG model
         deviance, df = model_misfit(found.fit.omega, s, u, n, int(found.fit.dag.sum()))
-        if df > 0:
+        if df > 0 and not np.isfinite(deviance):  # e.g. a non-positive eigenvalue of the centred covariance
+            report.update(misfit=None, misfit_edges=None)  # JSON null, not NaN
+            if report["identified"]:
+                report.update(
+                    identified=False,
+                    reason="the misfit of the selected class graph is not finite (a singular centred covariance "
+                    "or model): nothing shows that the normalisation fits the right graph",
+                )
+        elif df > 0:
             report["misfit"] = float(deviance / df)
             # the unexplained deviance beyond its expectation, in edges' worth of BIC penalty
             report["misfit_edges"] = float((deviance - df) / (penalty * np.log(n)))

@@ -245,3 +245,22 @@ def test_local_process_pool_equals_in_process(weak):
     assert np.array_equal(one.forward, two.forward)
     assert np.array_equal(one.backward, two.backward)
     assert np.array_equal(one.undirected, two.undirected)
+
+
+def test_replicates_that_did_not_converge_are_counted_and_warned_once(caplog):
+    # max_restarts=2 stops every search before it converges: the full-data search warns (once),
+    # the 4 replicates stay quiet and the bootstrap warns once with their count
+    sim = simulate_linear_sem(6, 300, seed=1)
+    with caplog.at_level("WARNING"):
+        graph = ililab.infer_graph(sim.data, sim.names, transform="none", max_restarts=2, bootstrap=4, seed=0)
+    notes = [r for r in caplog.records if "without converging" in r.getMessage()]
+    assert [r.name for r in notes] == ["ililab.search.grasp", "ililab.bootstrap"]
+    assert notes[0].getMessage().startswith("GRaSP stopped at max_restarts = 2")
+    assert "in 4 of 4 bootstrap replicates" in notes[1].getMessage()
+    assert graph.meta["bootstrap"]["not_converged"] == 4
+    # converged replicates: no count, no warning
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        graph = ililab.infer_graph(sim.data, sim.names, transform="none", bootstrap=2, seed=0)
+    assert "not_converged" not in graph.meta["bootstrap"]
+    assert not [r for r in caplog.records if "without converging" in r.getMessage()]

@@ -110,3 +110,38 @@ def test_partial_correlation_shift_scales_with_the_step_and_with_root_n():
     small = _softmax_model._partial_correlation_shift(k, b, 1e-4 * step, 100)
     assert _softmax_model._partial_correlation_shift(k, b, 2e-4 * step, 100) == pytest.approx(2 * small, rel=1e-3)
     assert _softmax_model._partial_correlation_shift(k, b, 1e-4 * step, 400) == pytest.approx(2 * small)
+
+
+def test_a_non_finite_partial_correlation_shift_is_nan_not_zero():
+    # a weakest direction with a zero singular value gives a step of ~1e300: the moved precision
+    # overflows; Python's max(0.0, nan) used to keep 0.0, a shift that passes the check
+    k = np.array([[2.0, 0.5, 0.0], [0.5, 2.0, 0.5], [0.0, 0.5, 2.0]])
+    b = np.ones((3, 1))
+    with np.errstate(all="ignore"):
+        shift = _softmax_model._partial_correlation_shift(k, b, np.full((3, 1), 1e300), 1000)
+    assert np.isnan(shift)
+    assert np.isfinite(_softmax_model._partial_correlation_shift(k, b, np.full((3, 1), 0.01), 1000))
+
+
+def test_a_non_finite_misfit_of_a_non_positive_eigenvalue():
+    u = _softmax_model.block_indicators(3, [np.arange(3)])
+    h = np.eye(3) - 1 / 3
+    s = h @ np.diag([1.0, -2.0, 3.0]) @ h  # not a covariance: a negative eigenvalue
+    with np.errstate(all="ignore"):
+        deviance, _ = sm.model_misfit(np.diag([1.0, 0.5, 1 / 3]), s, u, 100, 0)
+    assert not np.isfinite(deviance)
+
+
+@pytest.mark.parametrize("check", ["misfit", "pcorr_shift"])
+def test_a_non_finite_check_refuses_the_claim_and_stores_null(one_block, monkeypatch, check):
+    if check == "misfit":
+        monkeypatch.setattr(sm, "model_misfit", lambda *args: (float("nan"), 5))
+    else:
+        monkeypatch.setattr(_softmax_model, "_partial_correlation_shift", lambda *args: float("nan"))
+    with pytest.warns(IlilabWarning, match="not identified"):
+        ds = transform_dataset(one_block.probabilities, make_nodes(10, one_block.names), "softmax")
+    info = ds.info["softmax"]
+    assert info["identified"] is False and "not finite" in info["reason"]
+    assert info[check] is None  # JSON null, not NaN
+    if check == "misfit":
+        assert info["misfit_edges"] is None

@@ -74,8 +74,9 @@ class OrderSearchParams(PenaltyParams):
         5.0,
         ge=0,
         allow_inf_nan=False,
-        description="stop, not converged, once hits chains ended and all but the best ended more than "
-        "rugged margins below it (a landscape too rugged to settle); 0: never",
+        description="stop, not converged, once hits chains ended, every chain but the best ended more than "
+        "rugged x margin below the best and a chain ended after the best one (a landscape too rugged to "
+        "settle); 0: never",
     )
     seed: int = pydantic.Field(0, ge=0, description="seed of the random orders and shuffles")
     graph: Literal["cpdag", "dag"] = pydantic.Field("cpdag", description="return the CPDAG or the DAG found")

@@ -38,7 +38,8 @@ class GraspLearner(Learner):
         Unset (default): restart until converged (chains of iterated local search, stopping
         once ``hits`` chains reach the best score or ``patience`` chains do not improve it,
         at most ``max_restarts`` searches; not converged, with a warning, once ``hits`` chains
-        ended more than ``rugged`` margins apart) and give each edge its ``stability``, the share of
+        ended, every chain but the best ended more than ``rugged`` × ``margin`` below the best and
+        a chain ended after the best one) and give each edge its ``stability``, the share of
         near-optimal searches (within ``margin`` of the best BIC) linking the pair. An
         integer K: exactly K random starts, the best total BIC wins. Seeded streams per search.
     graph

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
 import pytest
 
+from ililab.progress import search_notes
 from ililab.scores.bic import BICScore
 from ililab.search._restarts import (
-    RestartOutcome,
-    SearchResult,
     check_restarts,
     converged_restarts,
     default_margin,
@@ -20,7 +20,7 @@ from ililab.search._restarts import (
     not_converged_note,
 )
 from ililab.search.boss import boss_search
-from ililab.search.grasp import grasp_search
+from ililab.search.grasp import GraspResult, grasp_search
 from ililab.simulate import simulate_linear_sem
 
 
@@ -94,7 +94,7 @@ def test_max_restarts_caps_the_searches():
 
 
 def test_chains_far_apart_stop_as_rugged():
-    # three chains (5 runs each: one start, 4 failed jitters) ending 20, 30 and 40 margins apart:
+    # three chains (5 runs each: one start, 4 failed jitters) ending at 100, then 20 and 30 margins below it:
     # not converging, and more chains would cost searches without settling the graph
     script = [(100.0, A)] * 5 + [(80.0, B)] * 5 + [(70.0, B)] * 5 + [(60.0, B)] * 100
     runner, out = _run(script, patience=50)
@@ -139,15 +139,34 @@ def test_a_search_that_did_not_converge_says_so(stop, caplog):
     assert out.convergence["stopped_by"] == stop
     stats = {"rejected_parent_sets": 0, "cache_clears": 0}
     dag = np.zeros((4, 4), dtype=bool)
+    log = logging.getLogger("ililab.search.grasp")
     with caplog.at_level("WARNING", logger="ililab.search.grasp"):
-        finish_search(SearchResult, dag, out, stats, __import__("logging").getLogger("ililab.search.grasp"))
+        result = finish_search(GraspResult, dag, out, stats, log)
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     if stop == "hits":
         assert warned == [] and not_converged_note(out.convergence) is None
     else:
         assert len(warned) == 1 and "without converging" in warned[0] and "stability" in warned[0]
+        assert warned[0].startswith("GRaSP stopped")  # named after the result type
         assert ("20.0 edge penalties" in warned[0]) == (stop == "rugged")
-    assert isinstance(out, RestartOutcome)
+    # the result carries the outcome, typed as the search's own result
+    assert type(result) is GraspResult and result.convergence["stopped_by"] == stop
+    assert result.best_restart == out.best_restart and result.score == out.exact
+    assert result.restart_scores == out.restart_scores
+    # within search_notes(False) (a bootstrap replicate) the search stays quiet
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ililab.search.grasp"), search_notes(False):
+        finish_search(GraspResult, dag, out, stats, log)
+    assert [r for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+def test_rugged_waits_while_the_latest_chain_improves():
+    # chains ending 80, 70, 100 (margin 1): the third chain raised the best score, so the search is
+    # still improving; rule 4 acts only once a later chain (60) ended far below the best
+    script = [(80.0, B)] * 5 + [(70.0, B)] * 5 + [(100.0, A)] * 5 + [(60.0, B)] * 100
+    runner, out = _run(script, patience=50)
+    assert out.convergence["stopped_by"] == "rugged" and out.convergence["chains"] == 4
+    assert runner.calls == 20 and out.best_restart == 10
 
 
 def test_jittered_starts_follow_the_best_order():
