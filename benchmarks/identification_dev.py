@@ -53,7 +53,7 @@ import traceback  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
-from softmax_sweep import draw  # noqa: E402
+from softmax_sweep import draw, simulate  # noqa: E402
 
 import ililab  # noqa: E402
 from ililab import _softmax_model, softmax  # noqa: E402
@@ -72,7 +72,6 @@ from ililab.api import prepare_dataset  # noqa: E402
 from ililab.errors import IlilabError  # noqa: E402
 from ililab.metrics import adjacency_scores  # noqa: E402
 from ililab.scores.bic import DEFAULT_PENALTY  # noqa: E402
-from ililab.simulate import simulate_soft_labels  # noqa: E402
 
 
 class _Over(BaseException):
@@ -163,12 +162,7 @@ def run_one(seed: int, index: int, cfg: dict, limit: float, extra_stats: bool = 
     start = time.perf_counter()
     row: dict = {"seed": seed, "index": index, "cfg": cfg}
     try:
-        modalities = ("audio", "visual")[: cfg["blocks"]]
-        sim = simulate_soft_labels(
-            cfg["n_classes"], cfg["n"], modalities, cfg["degree"], cfg["seed"], cfg["logit_scale"],
-            dtype=cfg["dtype"], output=cfg["output"], decimals=cfg["decimals"], imbalance=cfg["imbalance"],
-            chain=cfg["chain"], weight_range=(0.5, 1.5), standardize=cfg["standardize"],
-        )
+        sim = simulate(cfg)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

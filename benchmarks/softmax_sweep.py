@@ -69,13 +69,18 @@ def draw(rng: np.random.Generator, max_cells: int) -> dict:
             return cfg
 
 
-def run_one(cfg: dict) -> tuple[str, str, float | None]:
+def simulate(cfg: dict):
+    """The soft labels of one drawn configuration (what every script re-running sweep draws uses)."""
     modalities = ("audio", "visual")[: cfg["blocks"]]
-    sim = simulate_soft_labels(
+    return simulate_soft_labels(
         cfg["n_classes"], cfg["n"], modalities, cfg["degree"], cfg["seed"], cfg["logit_scale"],
         dtype=cfg["dtype"], output=cfg["output"], decimals=cfg["decimals"], imbalance=cfg["imbalance"],
         chain=cfg["chain"], weight_range=(0.5, 1.5), standardize=cfg["standardize"],
     )
+
+
+def run_one(cfg: dict) -> tuple[str, str, float | None]:
+    sim = simulate(cfg)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -32,7 +32,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
-from softmax_sweep import draw  # noqa: E402
+from softmax_sweep import draw, simulate  # noqa: E402
 
 import ililab  # noqa: E402
 from ililab.api import prepare_dataset  # noqa: E402
@@ -60,15 +60,6 @@ def _timed(limit: float, call):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     return result, time.perf_counter() - wall, time.process_time() - cpu
-
-
-def _simulate(cfg: dict):
-    modalities = ("audio", "visual")[: cfg["blocks"]]
-    return simulate_soft_labels(
-        cfg["n_classes"], cfg["n"], modalities, cfg["degree"], cfg["seed"], cfg["logit_scale"],
-        dtype=cfg["dtype"], output=cfg["output"], decimals=cfg["decimals"], imbalance=cfg["imbalance"],
-        chain=cfg["chain"], weight_range=(0.5, 1.5), standardize=cfg["standardize"],
-    )
 
 
 def _causallearn(cfg: dict, sim, limit: float) -> tuple[str, float | None]:
@@ -127,7 +118,7 @@ def main() -> None:
     for index in wanted:
         cfg = configs[index]
         print(f"[{index}] {cfg}", flush=True)
-        sim = _simulate(cfg)
+        sim = simulate(cfg)
 
         graph, wall, cpu = _timed(args.limit, lambda sim=sim, cfg=cfg: _infer(sim, cfg, params))
         if graph is None:
