@@ -35,6 +35,16 @@ _SEARCH_NOTES: contextvars.ContextVar[bool] = contextvars.ContextVar("ililab_sea
 
 
 @contextlib.contextmanager
+def _setting(var: contextvars.ContextVar[bool], enabled: bool) -> Iterator[None]:
+    """Set ``var`` to ``enabled`` for the block, then restore the previous value."""
+    token = var.set(bool(enabled))
+    try:
+        yield
+    finally:
+        var.reset(token)
+
+
+@contextlib.contextmanager
 def search_bars(enabled: bool = True) -> Iterator[None]:
     """Within the block, GRaSP's and BOSS's restarts show a bar (on a terminal, after ``DEFAULT_DELAY``).
 
@@ -56,11 +66,8 @@ def search_bars(enabled: bool = True) -> Iterator[None]:
     ...     search_bars_enabled()
     True
     """
-    token = _SEARCH_BARS.set(bool(enabled))
-    try:
+    with _setting(_SEARCH_BARS, enabled):
         yield
-    finally:
-        _SEARCH_BARS.reset(token)
 
 
 def search_bars_enabled() -> bool:
@@ -105,11 +112,8 @@ def search_notes(enabled: bool = True) -> Iterator[None]:
     ...     search_notes_enabled()
     False
     """
-    token = _SEARCH_NOTES.set(bool(enabled))
-    try:
+    with _setting(_SEARCH_NOTES, enabled):
         yield
-    finally:
-        _SEARCH_NOTES.reset(token)
 
 
 def search_notes_enabled() -> bool:
