@@ -19,6 +19,7 @@ from ililab._softmax_model import (
     _fit,
     _structural_em,
     complete_covariance,
+    rival_gap,
 )
 from ililab.errors import DataError
 
@@ -192,6 +193,7 @@ class _Search:
     coordinate_moves: bool
     bic_margin: float | None
     moral: np.ndarray | None = None  # the fast path's support of the precision, standing in for a moral graph
+    rival_gap: float | None = None  # see _softmax_model.rival_gap; None without rivals or on the fast path
 
 
 def _search_completion(k, s, u, n, penalty, seed, max_candidates) -> _Search:
@@ -217,19 +219,20 @@ def _search_completion(k, s, u, n, penalty, seed, max_candidates) -> _Search:
         support = omega * omega >= model.ZERO_THRESHOLD**2 * np.outer(d, d) / n
         np.fill_diagonal(support, False)
         return _Search(_Fit(float("nan"), cov, np.triu(support, 1), omega), len(candidates), 0, False, None, support)
-    fits = sorted((_fit(complete_covariance(k, b), s, u, n, penalty, seed) for b in candidates), key=lambda f: -f.bic)
+    tried: list[tuple[float, np.ndarray]] = []  # every scored completion: the rivals of the selected one
+    fits = sorted((_fit(complete_covariance(k, b), s, u, n, penalty, seed, tried) for b in candidates), key=lambda f: -f.bic)
     if not np.isfinite(fits[0].bic):
         raise DataError("every completion of the centred-logit covariance is numerically singular")
     margin = float(fits[0].bic - fits[1].bic) if len(fits) > 1 and np.isfinite(fits[1].bic) else None
-    best, steps = _structural_em(fits[0], s, u, n, penalty, seed, model.EM_STEPS)
+    best, steps = _structural_em(fits[0], s, u, n, penalty, seed, model.EM_STEPS, tried)
     moved = False
     budget = model.COORDINATE_BUDGET // (p * p)
     if budget and p >= 2 * m + 1:
-        best, moved = _row_search(k, s, u, n, best, penalty, seed, budget)
+        best, moved = _row_search(k, s, u, n, best, penalty, seed, budget, tried=tried)
         if moved:
-            best, more = _structural_em(best, s, u, n, penalty, seed, model.EM_STEPS)
+            best, more = _structural_em(best, s, u, n, penalty, seed, model.EM_STEPS, tried)
             steps += more
-    return _Search(best, len(candidates), steps, moved, margin)
+    return _Search(best, len(candidates), steps, moved, margin, rival_gap=rival_gap(best, tried, n, penalty))
 
 
 def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarray, per_row: int):
@@ -262,7 +265,9 @@ def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarr
     return chosen[:per_row], int(zeros[order[0]] - zeros[0]) if len(order) else 0
 
 
-def _row_search(k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int | None = None) -> tuple[_Fit, bool]:
+def _row_search(
+    k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int | None = None, tried: list | None = None,
+) -> tuple[_Fit, bool]:
     """Move one row ``B_l`` at a time (for one block: one entry ``b_l``), keeping BIC gains.
 
     A wrong candidate is often right for most classes; the classes it gets wrong are repaired
@@ -290,7 +295,7 @@ def _row_search(k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int
                 trial_b = b.copy()
                 trial_b[node] = value[node]
                 try:
-                    trial = _fit(complete_covariance(k, trial_b), s, u, n, penalty, seed)
+                    trial = _fit(complete_covariance(k, trial_b), s, u, n, penalty, seed, tried)
                 except np.linalg.LinAlgError:  # this trial row makes K + BBᵀ singular: skip it, not the inversion
                     continue
                 if trial.bic > best.bic + 1e-9 * abs(best.bic):

@@ -59,10 +59,14 @@ than ``PCORR_SHIFT_LIMIT`` times ``1/√n`` (else the normalisation, not the dat
 edges), and the selected DAG model must explain the centred logits: its deviance
 (:func:`model_misfit`) at most ``MISFIT_LIMIT`` times its degrees of freedom, or its excess over
 them worth less than one edge's BIC penalty ``c log n`` (a wrong ``B`` can make many zeros and
-still leave structure of the data unexplained).
+still leave structure of the data unexplained). Last, no other completion the search scored whose
+graph differs (adjacencies agreeing below ``RIVAL_AGREEMENT`` F1) may come within ``RIVAL_LIMIT``
+edges' BIC penalty of the selected one (``rival_gap``): two normalisations that close are a coin
+toss for BIC, so the graph is not pinned down (small blocks of chained logits).
 
 Two data-side checks follow in :func:`ililab.softmax_transform.softmax_dataset`: the even and odd
-halves of the rows must find the same normalisation (``softmax_transform.SPLIT_HALF_LIMIT``), and at
+halves of the rows must find the same normalisation (``softmax_transform.SPLIT_HALF_LIMIT``; with
+fewer than ``4 p`` rows in memory there are too few to split and the claim is refused), and at
 most ``softmax_transform.CENSORED_LIMIT`` of
 the probabilities may be censored. An inversion that passed the graph-side checks but fails
 only these (or the standard error, the partial-correlation shift or the misfit) is still used by
@@ -107,6 +111,8 @@ from ililab._softmax_model import (  # the tuning constants: the mirror below, s
     OVERIDENTIFICATION,
     PCORR_SHIFT_LIMIT,
     REFINE_THRESHOLD,
+    RIVAL_AGREEMENT,
+    RIVAL_LIMIT,
     ROW_CANDIDATES,
     ROW_PARTNERS,
     ZERO_THRESHOLD,
@@ -130,6 +136,8 @@ __all__ = [
     "OVERIDENTIFICATION",
     "MISFIT_LIMIT",
     "PCORR_SHIFT_LIMIT",
+    "RIVAL_LIMIT",
+    "RIVAL_AGREEMENT",
     "ZERO_THRESHOLD",
     "REFINE_THRESHOLD",
     "MAX_TRIPLES",
@@ -284,6 +292,15 @@ def invert_softmax(
                     f"{report['misfit']:.1f} times its degrees of freedom, limit {_softmax_model.MISFIT_LIMIT:g}; "
                     f"{report['misfit_edges']:.1f} edges' worth of penalty): the normalisation fits a wrong graph",
                 )
+    if found.rival_gap is not None:
+        report["rival_gap"] = found.rival_gap
+        if report["identified"] and found.rival_gap < _softmax_model.RIVAL_LIMIT:
+            report.update(
+                identified=False,
+                reason=f"a normalisation with a different class graph (adjacencies agreeing below "
+                f"{_softmax_model.RIVAL_AGREEMENT:g} F1) scores within {found.rival_gap:.2f} edges' BIC penalty of the "
+                f"selected one (limit {_softmax_model.RIVAL_LIMIT:g}): the data cannot choose between them",
+            )
     info: dict[str, Any] = {
         "blocks": [len(cols) for cols in blocks],
         "candidates": found.candidates,
@@ -381,6 +398,8 @@ TUNING = (
     "OVERIDENTIFICATION",
     "MISFIT_LIMIT",
     "PCORR_SHIFT_LIMIT",
+    "RIVAL_LIMIT",
+    "RIVAL_AGREEMENT",
     "ZERO_THRESHOLD",
     "REFINE_THRESHOLD",
     "MAX_TRIPLES",

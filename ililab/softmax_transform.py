@@ -297,7 +297,15 @@ def softmax_dataset(
     bar.update(1)
     info["softmax"] = {**result.info, "floor": floor, "censored_share": round(censored_share, 6)}
     identified = result.identified
-    if identified and w is not None and len(nodes) <= _softmax_model.FAST_ABOVE and n >= 4 * len(nodes):
+    if identified and w is not None and len(nodes) <= _softmax_model.FAST_ABOVE and n < 4 * len(nodes):
+        # each half needs about 2 rows per class for its own inversion; unchecked, a claim is not made
+        identified = False
+        info["softmax"].update(
+            identified=False,
+            reason=f"{n} rows are too few to check the normalisation on two halves of the rows (needs "
+            f"{4 * len(nodes)}, 4 per class)",
+        )
+    if identified and w is not None and len(nodes) <= _softmax_model.FAST_ABOVE:
         discrepancy = split_half_discrepancy(w, columns, result.covariance, penalty=penalty, seed=seed)
         bar.update(3)
         info["softmax"]["split_half"] = round(discrepancy, 4)

@@ -296,8 +296,10 @@ def test_mostly_censored_blocks_are_not_identified(one_block, monkeypatch):
     p = one_block.probabilities.copy()
     p[p < np.quantile(p, 0.02)] = 0.0  # the smallest 2% underflowed
     # these zeros stood for values near 1e-4, not below float64's floor where the censored-value
-    # model puts them: the model misfits (the misfit check refuses the claim); this test is about the share
+    # model puts them: the model misfits and a rival completion comes close (the misfit and rival
+    # checks refuse the claim); this test is about the share
     monkeypatch.setattr(_softmax_model, "MISFIT_LIMIT", float("inf"))
+    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", 0.0)
     nodes = make_nodes(10, one_block.names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -73,6 +73,7 @@ def test_a_graph_that_does_not_explain_the_data_is_not_claimed_but_kept(chained_
 
 def test_without_the_misfit_check_the_chained_block_was_a_wrong_claim(chained_1x8, monkeypatch):
     monkeypatch.setattr(_softmax_model, "MISFIT_LIMIT", float("inf"))
+    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", 0.0)  # a rival 0.33 edges below refuses it too
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = ililab.infer_graph(chained_1x8.probabilities, names=chained_1x8.names, seed=0)
@@ -145,3 +146,61 @@ def test_a_non_finite_check_refuses_the_claim_and_stores_null(one_block, monkeyp
     assert info[check] is None  # JSON null, not NaN
     if check == "misfit":
         assert info["misfit_edges"] is None
+
+
+@pytest.fixture(scope="module")
+def chained_1x8_n1000():
+    # configuration 105 of `benchmarks/softmax_sweep.py --seed 19`: claimed identified with F1 0.71
+    # (misfit 1.0, every other check passed); a rival normalisation scored 0.06 edges below it
+    return simulate_soft_labels(
+        8, 1000, ("audio",), 1.0, 739191, 1.0, chain=1.0, weight_range=(0.5, 1.5), standardize=False
+    )
+
+
+def test_a_rival_normalisation_within_one_edge_refuses_the_claim_but_keeps_the_inversion(chained_1x8_n1000):
+    sim = chained_1x8_n1000
+    with pytest.warns(IlilabWarning, match="measured better than plain transforms"):
+        graph = ililab.infer_graph(sim.probabilities, names=sim.names, seed=0)
+    info = graph.meta["data"]["softmax"]
+    assert info["identified"] is False and "cannot choose between them" in info["reason"]
+    assert 0 <= info["rival_gap"] < sm.RIVAL_LIMIT
+    assert graph.meta["transform"] == "softmax" and info["kept_unidentified"]
+
+
+def test_without_the_rival_check_the_chained_block_was_a_wrong_claim(chained_1x8_n1000, monkeypatch):
+    sim = chained_1x8_n1000
+    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = ililab.infer_graph(sim.probabilities, names=sim.names, seed=0)
+    assert graph.meta["data"]["softmax"]["identified"] is True
+    assert adjacency_scores(graph, sim.true_graph).f1 < 0.9
+
+
+def test_a_right_claim_has_no_close_rival(one_block):
+    ds = transform_dataset(one_block.probabilities, make_nodes(10, one_block.names), "softmax")
+    gap = ds.info["softmax"].get("rival_gap")
+    assert ds.info["softmax"]["identified"] is True and (gap is None or gap >= sm.RIVAL_LIMIT)
+
+
+def test_rival_gap_counts_only_completions_with_a_different_graph():
+    chain = np.eye(4, k=1, dtype=bool)
+    best = _softmax_model._Fit(-50.0, np.eye(4), chain, np.eye(4))
+    one_edge = 2.0 * np.log(100)  # c/2 log n with c = 4
+    near_same = chain.copy()  # the same adjacencies: not a rival however close
+    other = np.eye(4, k=2, dtype=bool)
+    tried = [(-50.0, near_same), (-50.0 - 3 * one_edge, other), (-50.0 - 2 * one_edge, other.T)]
+    assert _softmax_model.rival_gap(best, tried, 100, 4.0) == pytest.approx(2.0)
+    assert _softmax_model.rival_gap(best, [(-50.0, near_same)], 100, 4.0) is None
+    assert _softmax_model.rival_gap(best, [(-np.inf, other)], 100, 4.0) is None  # a singular completion
+
+
+def test_too_few_rows_to_split_refuse_the_claim_but_keep_the_inversion():
+    # 1 x 30 at n = 110 < 4 x 30: every graph-side check passes, the halves cannot be checked
+    sim = simulate_soft_labels(30, 110, modalities=("audio",), seed=2)
+    with pytest.warns(IlilabWarning, match="measured better than plain transforms"):
+        ds = transform_dataset(sim.probabilities, make_nodes(30, sim.names), "auto")
+    info = ds.info["softmax"]
+    assert info["identified"] is False and "too few to check the normalisation on two halves" in info["reason"]
+    assert "relative_se" in info and "split_half" not in info
+    assert ds.info["transform"] == "softmax" and info["kept_unidentified"]
