@@ -266,7 +266,8 @@ def _row_candidates(k: np.ndarray, b: np.ndarray, node: int, n: int, u: np.ndarr
 
 
 def _row_search(
-    k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int | None = None, tried: list | None = None,
+    k, s, u, n, best: _Fit, penalty, seed, budget: int, per_row: int | None = None,
+    tried: list[tuple[float, np.ndarray]] | None = None,
 ) -> tuple[_Fit, bool]:
     """Move one row ``B_l`` at a time (for one block: one entry ``b_l``), keeping BIC gains.
 

@@ -66,10 +66,11 @@ toss for BIC, so the graph is not pinned down (small blocks of chained logits).
 
 Two data-side checks follow in :func:`ililab.softmax_transform.softmax_dataset`: the even and odd
 halves of the rows must find the same normalisation (``softmax_transform.SPLIT_HALF_LIMIT``; with
-fewer than ``4 p`` rows in memory there are too few to split and the claim is refused), and at
+fewer than ``softmax_transform.SPLIT_HALF_ROWS`` rows per column in memory there are too few to
+split and the claim is refused), and at
 most ``softmax_transform.CENSORED_LIMIT`` of
 the probabilities may be censored. An inversion that passed the graph-side checks but fails
-only these (or the standard error, the partial-correlation shift or the misfit) is still used by
+only these (or the standard error, the partial-correlation shift, the misfit or a rival) is still used by
 ``auto``, reported not identified: it measured better than every plain transform there.
 
 Probabilities stored as 0 (underflow, rounding) are censored values: the caller estimates
@@ -259,6 +260,8 @@ def invert_softmax(
     """
     cov_w = np.asarray(cov_w, dtype=np.float64)
     p = cov_w.shape[0]
+    if not penalty > 0:  # BIC penalties (misfit_edges, rival_gap) are counted in units of it
+        raise ValueError(f"penalty must be positive, got {penalty}")
     blocks = [np.asarray(b, dtype=int) for b in blocks]
     if not blocks or any(b.size < 2 for b in blocks):
         raise ValueError("every softmax block needs at least 2 columns")

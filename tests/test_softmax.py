@@ -299,7 +299,7 @@ def test_mostly_censored_blocks_are_not_identified(one_block, monkeypatch):
     # model puts them: the model misfits and a rival completion comes close (the misfit and rival
     # checks refuse the claim); this test is about the share
     monkeypatch.setattr(_softmax_model, "MISFIT_LIMIT", float("inf"))
-    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", 0.0)
+    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", -np.inf)
     nodes = make_nodes(10, one_block.names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

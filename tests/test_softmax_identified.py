@@ -73,7 +73,7 @@ def test_a_graph_that_does_not_explain_the_data_is_not_claimed_but_kept(chained_
 
 def test_without_the_misfit_check_the_chained_block_was_a_wrong_claim(chained_1x8, monkeypatch):
     monkeypatch.setattr(_softmax_model, "MISFIT_LIMIT", float("inf"))
-    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", 0.0)  # a rival 0.33 edges below refuses it too
+    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", -np.inf)  # a rival 0.33 edges below refuses it too
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = ililab.infer_graph(chained_1x8.probabilities, names=chained_1x8.names, seed=0)
@@ -169,7 +169,7 @@ def test_a_rival_normalisation_within_one_edge_refuses_the_claim_but_keeps_the_i
 
 def test_without_the_rival_check_the_chained_block_was_a_wrong_claim(chained_1x8_n1000, monkeypatch):
     sim = chained_1x8_n1000
-    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", 0.0)
+    monkeypatch.setattr(_softmax_model, "RIVAL_LIMIT", -np.inf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = ililab.infer_graph(sim.probabilities, names=sim.names, seed=0)
@@ -204,3 +204,39 @@ def test_too_few_rows_to_split_refuse_the_claim_but_keep_the_inversion():
     assert info["identified"] is False and "too few to check the normalisation on two halves" in info["reason"]
     assert "relative_se" in info and "split_half" not in info
     assert ds.info["transform"] == "softmax" and info["kept_unidentified"]
+
+
+def test_four_rows_per_class_are_enough_to_check_the_halves():
+    sim = simulate_soft_labels(30, 4 * 30, modalities=("audio",), seed=2)
+    ds = transform_dataset(sim.probabilities, make_nodes(30, sim.names), "softmax")
+    assert ds.info["softmax"]["identified"] is True and "split_half" in ds.info["softmax"]
+
+
+def test_every_scored_completion_is_a_possible_rival(one_block, monkeypatch):
+    # candidates, EM steps and row moves: each fit with a finite BIC must reach rival_gap
+    from ililab import _softmax_candidates
+
+    finite, seen = [], []
+    real_fit, real_gap = _softmax_model._fit, _softmax_candidates.rival_gap
+
+    def counting_fit(*args, **kwargs):
+        fit = real_fit(*args, **kwargs)
+        finite.append(np.isfinite(fit.bic))
+        return fit
+
+    def capturing_gap(best, tried, n, penalty):
+        seen.append(len(tried))
+        return real_gap(best, tried, n, penalty)
+
+    monkeypatch.setattr(_softmax_model, "_fit", counting_fit)  # what _structural_em calls
+    monkeypatch.setattr(_softmax_candidates, "_fit", counting_fit)  # candidates and row moves
+    monkeypatch.setattr(_softmax_candidates, "rival_gap", capturing_gap)
+    w, _ = sm.centred_logits(one_block.probabilities)
+    result = sm.invert_softmax(np.cov(w, rowvar=False), 5000, [np.arange(10)])
+    assert result.info["em_steps"] >= 1 or sum(finite) > result.info["candidates"]  # EM trials were fitted
+    assert seen == [sum(finite)]
+
+
+def test_a_penalty_that_is_not_positive_is_refused():
+    with pytest.raises(ValueError, match="penalty must be positive"):
+        sm.invert_softmax(np.eye(4), 100, [np.arange(4)], penalty=0.0)
