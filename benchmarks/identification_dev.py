@@ -63,6 +63,7 @@ from ililab._softmax_model import (  # noqa: E402
     _jacobian_gram,
     _moral,
     _search_dag,
+    _skeleton_agreement,
     block_indicators,
     centred_precision,
     complete_covariance,
@@ -80,13 +81,6 @@ class _Over(BaseException):
 
 def _alarm(signum, frame):
     raise _Over
-
-
-def _skeleton_f1(a: np.ndarray, b: np.ndarray) -> float:
-    sa, sb = np.triu(a | a.T, 1), np.triu(b | b.T, 1)
-    both = int((sa & sb).sum())
-    total = int(sa.sum() + sb.sum())
-    return 1.0 if total == 0 else 2.0 * both / total
 
 
 def _pcorr(cov: np.ndarray) -> np.ndarray:
@@ -139,7 +133,7 @@ def _normalisation_stats(cov: np.ndarray, blocks: list[np.ndarray], n: int) -> d
             except (np.linalg.LinAlgError, IlilabError, ValueError):
                 f1s.append(0.0)
                 continue
-            f1s.append(_skeleton_f1(dag, dag2))
+            f1s.append(_skeleton_agreement(dag, dag2))
             shifts.append(float(np.max(np.abs(_pcorr(c2) - base_pc))) * np.sqrt(n) / 2.0)  # per standard error
         out["perturb_f1"] = min(f1s)
         out["pcorr_shift"] = max(shifts) if shifts else None
