@@ -298,11 +298,13 @@ def invert_softmax(
     if found.rival_gap is not None:
         report["rival_gap"] = found.rival_gap
         if report["identified"] and found.rival_gap < _softmax_model.RIVAL_LIMIT:
+            where = (f"within {found.rival_gap:.2f} edges' BIC penalty of" if found.rival_gap >= 0
+                     else f"{-found.rival_gap:.2f} edges' BIC penalty above")  # an EM step too small to take
             report.update(
                 identified=False,
                 reason=f"a normalisation with a different class graph (adjacencies agreeing below "
-                f"{_softmax_model.RIVAL_AGREEMENT:g} F1) scores within {found.rival_gap:.2f} edges' BIC penalty of the "
-                f"selected one (limit {_softmax_model.RIVAL_LIMIT:g}): the data cannot choose between them",
+                f"{_softmax_model.RIVAL_AGREEMENT:g} F1) scores {where} the selected one (limit "
+                f"{_softmax_model.RIVAL_LIMIT:g}): the data cannot choose between them",
             )
     info: dict[str, Any] = {
         "blocks": [len(cols) for cols in blocks],

@@ -240,3 +240,15 @@ def test_every_scored_completion_is_a_possible_rival(one_block, monkeypatch):
 def test_a_penalty_that_is_not_positive_is_refused():
     with pytest.raises(ValueError, match="penalty must be positive"):
         sm.invert_softmax(np.eye(4), 100, [np.arange(4)], penalty=0.0)
+
+
+def test_a_rival_scoring_above_the_selected_completion_is_said_so(one_block, monkeypatch):
+    # an EM step gaining less than EM_TOLERANCE is recorded but not taken: its gap is negative
+    import dataclasses
+
+    real = sm._search_completion
+    monkeypatch.setattr(sm, "_search_completion", lambda *a: dataclasses.replace(real(*a), rival_gap=-0.25))
+    w, _ = sm.centred_logits(one_block.probabilities)
+    result = sm.invert_softmax(np.cov(w, rowvar=False), 5000, [np.arange(10)])
+    assert result.identified is False and result.info["rival_gap"] == -0.25
+    assert "0.25 edges' BIC penalty above the selected one" in result.info["reason"]
