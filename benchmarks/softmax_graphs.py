@@ -16,14 +16,16 @@ and prints the mean, sd and minimum over seeds of the skeleton (adjacency) F1 ag
 class graph, ililab's edge count, how often the inversion reported the normalisation
 "identified" and the F1 of those runs, and what ``auto`` did. ``--regimes`` picks regimes by
 name (default: all). ``--audioset`` instead times 2 x 527 classes at n = 20,000 (minutes; GRaSP:
-hours), paired over several search seeds (see ``audioset``).
+hours), paired over several search seeds (see ``audioset``); ``--output sigmoid`` makes the
+2 x 527 outputs multi-label sigmoid columns (as AudioSet taggers emit them).
 
 Usage::
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_graphs.py [--seeds 5] [--seed-offset 10] \\
         [--regimes "rounded4 2x10" "few 1x5"]
     OPENBLAS_NUM_THREADS=1 python benchmarks/softmax_graphs.py --audioset [--learner boss] \\
-        [--data-seeds 0 1] [--search-seeds 0 1 2] [--fixed-restarts 4] [--scores-out runs.jsonl]
+        [--data-seeds 0 1] [--search-seeds 0 1 2] [--fixed-restarts 4] [--scores-out runs.jsonl] \\
+        [--output sigmoid] [--logit-scale 3] [--fixed-only]
     python benchmarks/softmax_graphs.py --summarize runs.jsonl [more.jsonl]
 """
 
@@ -186,15 +188,17 @@ def audioset(args: argparse.Namespace) -> None:
     from ililab.names import make_nodes
     from ililab.transforms import transform_dataset
 
-    rules: list[int | None] = ([args.fixed_restarts] if args.fixed_restarts else []) + [None]
+    rules: list[int | None] = ([args.fixed_restarts] if args.fixed_restarts else []) + ([] if args.fixed_only else [None])
     small = simulate_soft_labels(8, 1000, ("audio",), seed=0)
-    print(f"2 x {args.classes} classes, n = 20000, float32, learner={args.learner}", flush=True)
+    print(f"2 x {args.classes} classes, n = 20000, float32 {args.output} outputs at scale {args.logit_scale:g}, "
+          f"learner={args.learner}", flush=True)
     records = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ililab.infer_graph(small.probabilities, names=small.names, learner=args.learner, progress=False)
         for data_seed in args.data_seeds:
-            sim = simulate_soft_labels(args.classes, 20000, ("audio", "visual"), 2.0, data_seed, 1.5, dtype="float32")
+            sim = simulate_soft_labels(args.classes, 20000, ("audio", "visual"), 2.0, data_seed, args.logit_scale,
+                                       dtype="float32", output=args.output)
             start = time.process_time()
             transform_dataset(sim.probabilities, make_nodes(len(sim.names), sim.names), "auto", progress=False)
             t_inversion = time.process_time() - start
@@ -203,6 +207,7 @@ def audioset(args: argparse.Namespace) -> None:
                 for seed in args.search_seeds:
                     record = {
                         "classes": args.classes, "learner": args.learner, "data_seed": data_seed,
+                        "output": args.output, "logit_scale": args.logit_scale,
                         "restarts": restarts, "seed": seed, "inversion": t_inversion,
                         "logits": _one_run(sim.logits, sim, args.learner, "none", seed, restarts),
                         "probabilities": _one_run(sim.probabilities, sim, args.learner, "auto", seed, restarts),
@@ -233,8 +238,9 @@ def _audioset_table(records: list[dict]) -> None:
     """Every pair, then per data seed and stopping rule the medians, their ratio and the paired ratios' range."""
     records = sorted(records, key=lambda r: (r["data_seed"], r["restarts"] is None, r["restarts"] or 0, r["seed"]))
     first = records[0] if records else {"classes": "?", "learner": "?"}
-    print(f"2 x {first['classes']} classes, n = 20000, float32, learner={first['learner']}; "
-          "CPU seconds of one process, one BLAS thread")
+    # records written before --output and --logit-scale existed are softmax outputs at scale 1.5
+    print(f"2 x {first['classes']} classes, n = 20000, float32 {first.get('output', 'softmax')} outputs at scale "
+          f"{first.get('logit_scale', 1.5):g}, learner={first['learner']}; CPU seconds of one process, one BLAS thread")
     header = (
         f"{'data':>4} {'restarts':>9} {'seed':>4} | {'logits s':>9} {'runs':>4} {'s/run':>6} {'F1':>5} | "
         f"{'probs s':>9} {'runs':>4} {'s/run':>6} {'F1':>5} | {'ratio':>5}"
@@ -265,11 +271,13 @@ def summarize(paths: list[str]) -> None:
     for path in paths:
         with open(path, encoding="utf-8") as handle:
             records += [json.loads(line) for line in handle if line.strip()]
-    kinds = sorted({(r["learner"], r["classes"]) for r in records})
-    for i, (learner, classes) in enumerate(kinds):  # one table per learner and size
+    def kind(r: dict) -> tuple:
+        return r["learner"], r["classes"], r.get("output", "softmax"), r.get("logit_scale", 1.5)
+
+    for i, key in enumerate(sorted({kind(r) for r in records})):  # one table per learner, size and output
         if i:
             print()
-        _audioset_table([r for r in records if (r["learner"], r["classes"]) == (learner, classes)])
+        _audioset_table([r for r in records if kind(r) == key])
 
 
 def main() -> None:
@@ -286,6 +294,12 @@ def main() -> None:
     parser.add_argument("--search-seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="learner seeds of the --audioset timing (each: a run on the logits and one on the probabilities)")
     parser.add_argument("--classes", type=int, default=527, help="classes per block of the --audioset timing (527)")
+    parser.add_argument("--fixed-only", action="store_true",
+                        help="--audioset: only the --fixed-restarts runs, not the converged rule (F1 checks in minutes)")
+    parser.add_argument("--output", choices=("softmax", "sigmoid"), default="softmax",
+                        help="--audioset: softmax blocks or multi-label sigmoid columns (AudioSet taggers' outputs)")
+    parser.add_argument("--logit-scale", type=float, default=1.5,
+                        help="--audioset: confidence scale s of the outputs, p = softmax(s z) or sigmoid(s z)")
     parser.add_argument("--scores-out", help="--audioset: append each pair (with restart scores) to this JSON-lines file")
     parser.add_argument("--summarize", nargs="+", metavar="JSONL", help="only print the --audioset table of these files")
     parser.add_argument("--fixed-restarts", type=int, default=4,
