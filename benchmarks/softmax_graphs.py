@@ -178,7 +178,9 @@ def audioset(args: argparse.Namespace) -> None:
     (``transform_dataset``, the probability path up to the learner) is timed once per data seed, so
     the seconds per restart of the probability runs leave it out. ``--scores-out`` appends each pair
     (with the restart scores) as a JSON line; ``--summarize`` prints the table of such files, e.g.
-    of several processes that each ran some seeds.
+    of several processes that each ran some seeds. ``--output sigmoid`` and ``--logit-scale`` choose
+    the outputs (multi-label columns, confidence scale); ``--fixed-only`` skips the converged rule
+    (a check of the transform's F1 in minutes rather than hours).
     """
     import json
     import time
@@ -305,6 +307,8 @@ def main() -> None:
     parser.add_argument("--fixed-restarts", type=int, default=4,
                         help="--audioset also times this many fixed restarts (the old default; 0: only the converged rule)")
     args = parser.parse_args()
+    if args.fixed_only and not args.fixed_restarts:
+        parser.error("--fixed-only needs --fixed-restarts N with N >= 1 (else nothing runs)")
     if args.summarize:
         summarize(args.summarize)
     elif args.audioset:
