@@ -237,9 +237,15 @@ def test_every_scored_completion_is_a_possible_rival(one_block, monkeypatch):
     assert seen == [sum(finite)]
 
 
-def test_a_penalty_that_is_not_positive_is_refused():
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_penalty_that_is_not_positive_is_refused(fast, monkeypatch):
+    # the fast path (above FAST_ABOVE columns) fits no BIC score that would refuse it later
+    if fast:
+        monkeypatch.setattr(_softmax_model, "FAST_ABOVE", 2)
+    sim = simulate_soft_labels(6, 500, modalities=("audio",), seed=0)
+    w, _ = sm.centred_logits(sim.probabilities)
     with pytest.raises(ValueError, match="penalty must be positive"):
-        sm.invert_softmax(np.eye(4), 100, [np.arange(4)], penalty=0.0)
+        sm.invert_softmax(np.cov(w, rowvar=False), 500, [np.arange(6)], penalty=0.0)
 
 
 def test_a_rival_scoring_above_the_selected_completion_is_said_so(one_block, monkeypatch):
