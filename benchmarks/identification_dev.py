@@ -63,7 +63,6 @@ from ililab._softmax_model import (  # noqa: E402
     _jacobian_gram,
     _moral,
     _search_dag,
-    _skeleton_agreement,
     block_indicators,
     centred_precision,
     complete_covariance,
@@ -71,7 +70,7 @@ from ililab._softmax_model import (  # noqa: E402
 )
 from ililab.api import prepare_dataset  # noqa: E402
 from ililab.errors import IlilabError  # noqa: E402
-from ililab.metrics import adjacency_scores  # noqa: E402
+from ililab.metrics import adjacency_array_scores, adjacency_scores  # noqa: E402
 from ililab.scores.bic import DEFAULT_PENALTY  # noqa: E402
 
 
@@ -133,7 +132,7 @@ def _normalisation_stats(cov: np.ndarray, blocks: list[np.ndarray], n: int) -> d
             except (np.linalg.LinAlgError, IlilabError, ValueError):
                 f1s.append(0.0)
                 continue
-            f1s.append(_skeleton_agreement(dag, dag2))
+            f1s.append(adjacency_array_scores(dag2, dag).f1)
             shifts.append(float(np.max(np.abs(_pcorr(c2) - base_pc))) * np.sqrt(n) / 2.0)  # per standard error
         out["perturb_f1"] = min(f1s)
         out["pcorr_shift"] = max(shifts) if shifts else None

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ililab.errors import DataError
+from ililab.metrics import adjacency_array_scores
 
 #: b counts as identified when its weakest direction's standard error is below this fraction of ‖b‖.
 IDENTIFICATION_LIMIT = 0.25
@@ -348,13 +349,6 @@ def _fit(
     return _Fit(bic, cov, dag, omega)
 
 
-def _skeleton_agreement(a: np.ndarray, b: np.ndarray) -> float:
-    """F1 of the adjacencies of DAG ``b`` against those of DAG ``a`` (1.0 when both are empty)."""
-    sa, sb = np.triu(a | a.T, 1), np.triu(b | b.T, 1)
-    total = int(sa.sum() + sb.sum())
-    return 1.0 if total == 0 else 2.0 * int((sa & sb).sum()) / total
-
-
 def rival_gap(best: _Fit, tried: Sequence[tuple[float, np.ndarray]], n: int, penalty: float) -> float | None:
     """By how many edges' BIC penalty the best rival of the selected completion trails it.
 
@@ -375,7 +369,7 @@ def rival_gap(best: _Fit, tried: Sequence[tuple[float, np.ndarray]], n: int, pen
     unit = penalty / 2 * np.log(n)
     gaps = [
         (best.bic - bic) / unit for bic, dag in tried
-        if np.isfinite(bic) and _skeleton_agreement(best.dag, dag) < RIVAL_AGREEMENT
+        if np.isfinite(bic) and adjacency_array_scores(dag, best.dag).f1 < RIVAL_AGREEMENT
     ]
     return float(min(gaps)) if gaps else None
 

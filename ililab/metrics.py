@@ -13,6 +13,7 @@ __all__ = [
     "Scores",
     "shd",
     "adjacency_scores",
+    "adjacency_array_scores",
     "arrowhead_scores",
     "to_cpdag",
     "is_dag_graph",
@@ -237,7 +238,30 @@ def adjacency_scores(estimated: DependencyGraph, truth: DependencyGraph) -> Scor
     >>> s.precision, s.recall  # a - b is found (its direction does not matter here), a - c is extra
     (0.5, 0.5)
     """
-    a, b = _aligned(estimated, truth)
+    return adjacency_array_scores(*_aligned(estimated, truth))
+
+
+def adjacency_array_scores(estimated: np.ndarray, truth: np.ndarray) -> Scores:
+    """:func:`adjacency_scores` of two adjacency matrices over the same nodes in the same order.
+
+    Parameters
+    ----------
+    estimated, truth : ndarray of shape (p, p)
+        Nonzero ``[i, j]``: an edge between ``i`` and ``j`` (either direction; DAG matrices as
+        they are).
+
+    Returns
+    -------
+    Scores
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> chain = np.eye(3, k=1, dtype=bool)  # 0 -> 1 -> 2
+    >>> adjacency_array_scores(chain.T, chain).f1  # directions do not matter
+    1.0
+    """
+    a, b = np.asarray(estimated) != 0, np.asarray(truth) != 0
     upper = np.triu(np.ones_like(a, dtype=bool), k=1)
     sa, sb = (a | a.T) & upper, (b | b.T) & upper
     return _scores(int((sa & sb).sum()), int(sa.sum()), int(sb.sum()))
