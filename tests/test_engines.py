@@ -387,3 +387,23 @@ def test_pool_leaves_a_callers_sigint_handler_alone_and_runs_off_the_main_thread
     thread.start()
     thread.join(60)
     assert out == [[16, 25]]
+
+
+def _fail_first(shared, task):
+    if task == 0:
+        raise ValueError("task 0 fails")
+    time.sleep(shared)
+    return task
+
+
+@pytest.mark.slow
+def test_a_stopped_pool_has_closed_its_wake_up_pipe_before_map_returns():
+    # At interpreter exit concurrent.futures writes to each pool's wake-up pipe without a lock;
+    # a manager thread still closing that pipe then made Ctrl-C print "Bad file descriptor".
+    from concurrent.futures import process
+
+    with pytest.raises(ValueError, match="task 0 fails"):
+        LocalEngine(2).map(_fail_first, list(range(6)), shared=5.0)
+    managers = [t for t in threading.enumerate() if isinstance(t, process._ExecutorManagerThread)]
+    assert not managers
+    assert all(wakeup._closed for wakeup in list(process._threads_wakeups.values()))

@@ -41,7 +41,9 @@ def _stop_pool(executor: ProcessPoolExecutor) -> None:
     ``shutdown(wait=False)`` alone leaves running tasks to finish, and the interpreter's exit
     then waits for them (minutes for a long replicate); the workers are ended here instead.
     """
-    processes = list((getattr(executor, "_processes", None) or {}).values())  # private, but no public handle
+    # Private, but there is no public handle; taken before shutdown(), which drops both.
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
@@ -53,11 +55,10 @@ def _stop_pool(executor: ProcessPoolExecutor) -> None:
             process.kill()
             process.join(1.0)
     # Let the pool's manager thread finish closing its wake-up pipe now: at interpreter exit
-    # concurrent.futures (3.11) writes to that pipe, and a close racing with that write printed
-    # "OSError: Bad file descriptor" after "aborted" (seen once in CI).
-    manager = getattr(executor, "_executor_manager_thread", None)  # private, as above
+    # concurrent.futures (3.11) writes to that pipe unlocked, and a close racing with that write
+    # printed "OSError: Bad file descriptor" after "aborted" (twice in CI).
     if manager is not None:
-        manager.join(1.0)
+        manager.join(2.0)
 
 
 def _local_task(fn: Callable[[Any, Any], Any], task: Any) -> Any:
