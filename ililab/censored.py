@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from ililab.stats import covariance
 
@@ -106,27 +107,31 @@ def fill_censored(
     count = int(censored.sum())
     if count == 0 or n < 2:
         return CensoredFill(y, covariance(y) if n >= 2 else np.zeros((p, p)), 0, 0)
-    y = np.where(below, low_b, np.where(above, high_b, y))
-    # per entry: the bound it lies beyond and the side (-1 below, +1 above)
-    bounds = np.where(below, low_b, high_b)
-    signs = np.where(below, -1.0, 1.0)
+    # the censored entries, row-major (the order of boolean-mask assignment), each at its bound,
+    # with the side it lies beyond (-1 below, +1 above)
+    rows, cols = np.nonzero(censored)
+    is_below = below[rows, cols]
+    entry_bounds = np.where(is_below, low_b[cols], high_b[cols])
+    entry_signs = np.where(is_below, -1.0, 1.0)
+    y[rows, cols] = entry_bounds
     # q: orthonormal indicators of the shift blocks; the model lives on their complement
     q = np.zeros((p, len(shift_blocks)))
-    for m, cols in enumerate(shift_blocks):
-        q[np.asarray(cols, dtype=int), m] = 1.0 / np.sqrt(len(cols))
-    proj = np.eye(p) - q @ q.T
+    for m, block in enumerate(shift_blocks):
+        q[np.asarray(block, dtype=int), m] = 1.0 / np.sqrt(len(block))
+    proj = np.eye(p) - q @ q.T if shift_blocks else None
     per_row = censored.sum(axis=1)
     # rows with few censored entries get the joint E-step (cost ~ k³ each), the others one at a time
     small = (per_row <= JOINT_ROW_LIMIT) & (per_row > 0)
     joint = float(np.sum(per_row[small].astype(np.float64) ** 3 + per_row[small] * p)) <= JOINT_WORK
-    # Only the rows with censored entries change: the moments are updated by their difference
-    # (about a shift near the means, so the sums stay small) instead of a full pass per sweep.
-    hit = np.flatnonzero(per_row)
-    part, part_censored, part_bounds, part_signs = y[hit], censored[hit], bounds[hit], signs[hit]
-    part_small = small[hit]
+    alone = ~small[rows]  # entries of rows too crowded for the joint E-step
+    joint_rows = np.flatnonzero(small)
+    # The moments are kept about a fixed centre near the means (so the sums stay small) and
+    # updated by the change of the censored entries only, instead of a full pass per sweep.
     centre = y.mean(axis=0)
-    gram = (y - centre).T @ (y - centre)
-    total = (y - centre).sum(axis=0)
+    dev = y - centre
+    gram = dev.T @ dev  # one operand transposed: a symmetric rank-k update
+    total = dev.sum(axis=0)
+    del dev
     extra = np.zeros((p, p))
     done = 0
     previous = None
@@ -134,7 +139,7 @@ def fill_censored(
         done = sweep
         mean = centre + total / n
         full = (gram - np.outer(total, total) / n + extra) / (n - 1)
-        cov = proj @ full @ proj
+        cov = proj @ full @ proj if proj is not None else full
         if previous is not None and np.linalg.norm(cov - previous) < tolerance / 2 * np.linalg.norm(cov):
             done = sweep - 1
             break  # the fit no longer moves (EM converges linearly: the entries may still creep)
@@ -146,33 +151,42 @@ def fill_censored(
         omega = np.linalg.inv(cov + qq + 1e-9 * scale * np.eye(p)) - qq / scale**2
         with np.errstate(all="ignore"):
             if joint:
-                alone = part_censored & ~part_small[:, None]
-                new, new_extra = _one_at_a_time_e_step(part, mean, omega, alone, part_bounds, part_signs)
-                rows = np.flatnonzero(part_small)
-                if rows.size:
-                    new[rows], joint_extra = _joint_e_step(
-                        part[rows], mean, omega, part_censored[rows], part_bounds[rows], part_signs[rows]
+                values = y[rows, cols]
+                values[alone], new_extra = _one_at_a_time_e_step(
+                    y, mean, omega, rows[alone], cols[alone], entry_bounds[alone], entry_signs[alone]
+                )
+                if joint_rows.size:
+                    marks, low_side = censored[joint_rows], below[joint_rows]
+                    new, joint_extra = _joint_e_step(
+                        y[joint_rows], mean, omega, marks, np.where(low_side, low_b, high_b), np.where(low_side, -1.0, 1.0)
                     )
+                    values[~alone] = new[marks]
                     new_extra = new_extra + joint_extra
             else:
-                new, new_extra = _one_at_a_time_e_step(part, mean, omega, part_censored, part_bounds, part_signs)
-        if not (np.isfinite(new).all() and np.isfinite(new_extra).all()):
+                values, new_extra = _one_at_a_time_e_step(y, mean, omega, rows, cols, entry_bounds, entry_signs)
+        if not (np.isfinite(values).all() and np.isfinite(new_extra).all()):
             if joint:  # numerically degenerate rows (e.g. whole columns censored): the simpler E-step
                 joint = False
                 previous = None  # the fit did not move: not convergence, the next sweep must run
                 continue
             break  # keep the last finite sweep
-        change = float(np.max(np.abs(new - part)))
-        old_c, new_c = part - centre, new - centre
-        gram += new_c.T @ new_c - old_c.T @ old_c
-        total += new_c.sum(axis=0) - old_c.sum(axis=0)
-        part, extra = new, new_extra
+        # Only the censored entries moved: a sparse change, costing its size times p (a full pass
+        # costs rows times p²: most of the time at 2 x 527 classes).
+        moved = values - y[rows, cols]
+        change = float(np.max(np.abs(moved)))
+        delta = sparse.csr_matrix((moved, (rows, cols)), shape=y.shape)
+        column_moves = np.bincount(cols, moved, minlength=p)
+        cross = np.asarray(delta.T @ y) - np.outer(column_moves, centre)
+        gram += cross + cross.T + (delta.T @ delta).toarray()
+        total += column_moves
+        y[rows, cols] = values
+        extra = new_extra
         if change < tolerance * np.sqrt(scale):
             break
-        if (not joint or not part_small.any()) and sweep >= ONE_AT_A_TIME_SWEEPS:
+        if (not joint or not joint_rows.size) and sweep >= ONE_AT_A_TIME_SWEEPS:
             break
-    y[hit] = part
-    return CensoredFill(y, covariance(y) + extra / (n - 1), count, done)
+    fitted = (gram - np.outer(total, total) / n + extra) / (n - 1)
+    return CensoredFill(y, (fitted + fitted.T) / 2, count, done)
 
 
 #: The E-step of :func:`fill_censored` takes the censored entries of a row jointly when there are at
@@ -204,17 +218,19 @@ def _truncated_moments(m, s, bound, sign):
     return mean, var
 
 
-def _one_at_a_time_e_step(y, mean, omega, censored, bounds, signs):
-    """Each censored entry given the row's other entries (current values): new rows, and the summed kept variances (diagonal)."""
+def _one_at_a_time_e_step(y, mean, omega, rows, cols, bounds, signs):
+    """Each censored entry ``(rows[k], cols[k])`` given its row's other entries (current values).
+
+    Returns the new values of those entries and the summed variances they keep (a diagonal matrix).
+    """
+    from ililab._censored_kernel import sampled_products  # numba, loaded only when values are censored
+
     p = y.shape[1]
     d = np.diag(omega)
-    sd = 1.0 / np.sqrt(d)
-    # conditional mean of each entry given the rest of its row: y_j - ((y - mean) Ω)_j / Ω_jj
-    cond = y - ((y - mean) @ omega) / d
-    rows, cols = np.nonzero(censored)
-    new = y.copy()
-    new[rows, cols], v = _truncated_moments(cond[rows, cols], sd[cols], bounds[rows, cols], signs[rows, cols])
-    return new, np.diag(np.bincount(cols, v, minlength=p))
+    # conditional mean given the rest of the row: y_j - ((y - mean) Ω)_j / Ω_jj, at those entries only
+    cond = y[rows, cols] - sampled_products(y, mean, omega, rows, cols) / d[cols]
+    values, v = _truncated_moments(cond, 1.0 / np.sqrt(d[cols]), bounds, signs)
+    return values, np.diag(np.bincount(cols, v, minlength=p))
 
 
 def _joint_e_step(y, mean, omega, censored, bounds, signs):

@@ -325,11 +325,15 @@ def censored_coordinates(
         fit = fill_censored(x[:, group], below[:, group], lows, above[:, group], highs, shift_blocks=shifted)
         values, fit_cov, count, sweeps = fit.rows[(below | above)[:, group]], fit.covariance, fit.censored, fit.sweeps
         fills[key] = (values, fit_cov, count, sweeps)
-    sub = x[:, group]
-    sub[(below | above)[:, group]] = values
-    x[:, group] = sub
-    cov = covariance(x)
-    cov[np.ix_(group, group)] = fit_cov
+    if group.size == x.shape[1]:  # every column in the fit (the usual case): no copies, no second pass
+        x[below | above] = values
+        cov = fit_cov.copy()
+    else:
+        sub = x[:, group]
+        sub[(below | above)[:, group]] = values
+        x[:, group] = sub
+        cov = covariance(x)
+        cov[np.ix_(group, group)] = fit_cov
     info["censored_values"] = count
     info["censored_em_sweeps"] = sweeps
     return x, cov

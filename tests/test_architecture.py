@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("ililab.errors", "ililab._version", "ililab._palette", "ililab.progress", "ililab.files")),
     ("types", ("ililab.graph", "ililab._graphdoc", "ililab._graphcheck", "ililab.knowledge", "ililab.dataset")),
     ("graph algorithms", ("ililab.cpdag", "ililab.metrics")),
-    ("statistics", ("ililab.stats", "ililab.censored")),
+    ("statistics", ("ililab.stats", "ililab.censored", "ililab._censored_kernel")),
     ("scores", ("ililab.scores",)),
     ("search", ("ililab.search",)),
     # above the search: undoing the softmax fits its DAG model with GRaSP over BIC (a consumer of it)

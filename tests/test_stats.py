@@ -248,3 +248,49 @@ def test_truncated_moments_stay_finite_in_the_far_tail():
     # no spread left (or 1e200 standard deviations beyond the bound): the entry sits at its bound
     assert mean[1] == -1.0 and var[1] == 0.0
     assert mean[2] == pytest.approx(-1.0) and 0.0 <= var[2] <= 1e-400 + s[2] ** 2
+
+
+@pytest.fixture(scope="module")
+def censored_both_sides():
+    """Correlated Gaussian columns cut below -1 and above 1.2: rows with 0 to 5 censored entries, both sides."""
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(5, 5))
+    x = rng.multivariate_normal(np.zeros(5), a @ a.T / 5 + np.eye(5), size=3000)
+    below, above = x < -1.0, x > 1.2
+    return np.clip(x, -1.0, 1.2), below, above
+
+
+@pytest.mark.parametrize("joint_row_limit", [0, 2, 64], ids=["one at a time", "mixed", "joint"])
+def test_censored_moments_updated_in_place_equal_those_of_the_filled_rows(censored_both_sides, monkeypatch, joint_row_limit):
+    # The EM updates its moments by the sparse change of the censored entries only: the covariance
+    # returned must be that of the rows returned plus the variance the censored entries keep,
+    # which is on the diagonal for entries taken one at a time and only couples columns censored
+    # together in a row taken jointly.
+    from ililab import censored
+
+    y, below, above = censored_both_sides
+    monkeypatch.setattr(censored, "JOINT_ROW_LIMIT", joint_row_limit)
+    fit = censored.fill_censored(y, below, -1.0, above, 1.2)
+    assert fit.sweeps >= 3 and (fit.rows[below] < -1.0).all() and (fit.rows[above] > 1.2).all()
+    kept = fit.covariance - covariance(fit.rows)
+    counts = (below | above).sum(axis=1)
+    joint = (counts <= joint_row_limit) & (counts > 0)
+    marks = (below | above)[joint].astype(float)
+    together = (marks.T @ marks) > 0
+    apart = ~together & ~np.eye(5, dtype=bool)
+    assert np.abs(kept[apart]).max(initial=0.0) < 1e-12
+    assert np.diag(kept).min() > 0 and np.linalg.eigvalsh(kept).min() > -1e-12
+    assert (apart | np.eye(5, dtype=bool)).all() == (joint_row_limit == 0)
+    if joint_row_limit:
+        assert np.abs(kept[together & ~np.eye(5, dtype=bool)]).max() > 1e-4
+
+
+def test_sampled_products_are_entries_of_the_full_product():
+    from ililab._censored_kernel import sampled_products
+
+    rng = np.random.default_rng(1)
+    y, mean = rng.normal(size=(7, 4)), rng.normal(size=4)
+    a = rng.normal(size=(4, 4))
+    omega = a @ a.T
+    rows, cols = np.array([0, 0, 3, 6, 6]), np.array([1, 3, 0, 2, 3])
+    assert np.allclose(sampled_products(y, mean, omega, rows, cols), ((y - mean) @ omega)[rows, cols], rtol=0, atol=1e-12)
