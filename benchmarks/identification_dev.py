@@ -22,7 +22,7 @@ a time, and writes one JSON line per configuration:
   covariance over ``(p - M)(p - M + 1)/2 - (edges + p - M)`` degrees of freedom).
 
 ``--tuning NAME=VALUE`` sets tuning constants of :mod:`ililab.softmax` first:
-``--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf RIVAL_LIMIT=-inf`` records the statistics of those
+``--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf RIVAL_LIMIT=-inf DENSE_LIMIT=inf`` records the statistics of those
 checks (``misfit``, ``misfit_edges``, ``pcorr_shift``, ``rival_gap``) without applying them, so that the summary
 (``--summarize``, also printed at the end) can count the claims and the wrong claims (F1 < 0.9)
 without and with them, at the library's current limits. Progress goes to stderr.
@@ -32,7 +32,7 @@ docs/soft-labels.md), fresh seeds are for validation only.
 Usage::
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/identification_dev.py --seeds 7 11 [--configs 600] \
-        [--jobs 2] [--config-seconds 240] [--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf RIVAL_LIMIT=-inf] \
+        [--jobs 2] [--config-seconds 240] [--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf RIVAL_LIMIT=-inf DENSE_LIMIT=inf] \
         [--extra] [--out ident_dev.jsonl] [--first 0] [--skip 255] [--append]
     python benchmarks/identification_dev.py --summarize ident_dev.jsonl [more.jsonl]
 """
@@ -256,10 +256,11 @@ def candidates(seeds: list[int], configs: int, max_cells: int) -> list[tuple[int
 def _refused(softmax: dict, cfg: dict) -> list[str]:
     """The checks added to the claim that refuse it at the current limits.
 
-    The misfit, the partial-correlation shift, a rival normalisation (``rival_gap``) and too few
-    rows for the split-half check (fewer than ``SPLIT_HALF_ROWS`` per column, at most ``FAST_ABOVE``
-    columns). The last cannot be lifted by ``--tuning``; :func:`_claimed_before` counts the runs it
-    refused as claims "before" (when the censored-share and rounding-noise checks pass).
+    The misfit, the partial-correlation shift, a rival normalisation (``rival_gap``), a dense graph
+    (more than ``DENSE_LIMIT`` edges per class) and too few rows for the split-half check (fewer
+    than ``SPLIT_HALF_ROWS`` per column, at most ``FAST_ABOVE`` columns). The last cannot be lifted
+    by ``--tuning``; :func:`_claimed_before` counts the runs it refused as claims "before" (when the
+    censored-share and rounding-noise checks pass).
     """
     why = []
     misfit, edges = softmax.get("misfit"), softmax.get("misfit_edges")
@@ -271,6 +272,8 @@ def _refused(softmax: dict, cfg: dict) -> list[str]:
     if gap is not None and gap < _softmax_model.RIVAL_LIMIT:
         why.append("rival")
     p = cfg["n_classes"] * cfg["blocks"]
+    if softmax.get("edges", 0) > _softmax_model.DENSE_LIMIT * p:
+        why.append("dense")
     if p <= _softmax_model.FAST_ABOVE and cfg["n"] < softmax_transform.SPLIT_HALF_ROWS * p:
         why.append("rows")
     return why
@@ -294,7 +297,7 @@ def _claimed_before(softmax: dict) -> bool:
 def summarize(paths: list[str]) -> None:
     """Print every claim and the counts before and after the checks of :func:`_refused`.
 
-    For runs made with ``--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf RIVAL_LIMIT=-inf`` (the statistics
+    For runs made with ``--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf RIVAL_LIMIT=-inf DENSE_LIMIT=inf`` (the statistics
     recorded, not applied; runs of library versions before a check lack its statistic, and count as
     passing it), "before" is the claim without these checks and "after" applies the current limits.
     """

@@ -62,7 +62,9 @@ them worth less than one edge's BIC penalty ``c log n`` (a wrong ``B`` can make 
 still leave structure of the data unexplained). Last, no other completion the search scored whose
 graph differs (adjacencies agreeing below ``RIVAL_AGREEMENT`` F1) may come within ``RIVAL_LIMIT``
 edges' BIC penalty of the selected one (``rival_gap``): two normalisations that close are a coin
-toss for BIC, so the graph is not pinned down (small blocks of chained logits).
+toss for BIC, so the graph is not pinned down (small blocks of chained logits). And the selected
+graph may have at most ``DENSE_LIMIT`` edges per class: on denser class graphs a wrong
+normalisation was seen fitting a wrong graph with every statistic comfortable.
 
 Two data-side checks follow in :func:`ililab.softmax_transform.softmax_dataset`: the even and odd
 halves of the rows must find the same normalisation (``softmax_transform.SPLIT_HALF_LIMIT``; with
@@ -70,7 +72,7 @@ fewer than ``softmax_transform.SPLIT_HALF_ROWS`` rows per column in memory there
 split and the claim is refused), and at
 most ``softmax_transform.CENSORED_LIMIT`` of
 the probabilities may be censored. An inversion that passed the graph-side checks but fails
-only these (or the standard error, the partial-correlation shift, the misfit or a rival) is still used by
+only these (or the standard error, the partial-correlation shift, the misfit, a rival or the density) is still used by
 ``auto``, reported not identified: it measured better than every plain transform there.
 
 Probabilities stored as 0 (underflow, rounding) are censored values: the caller estimates
@@ -102,6 +104,7 @@ from ililab._softmax_model import (  # the tuning constants: the mirror below, s
     CANDIDATE_BUDGET,
     COORDINATE_BUDGET,
     DEFINITE_TOLERANCE,
+    DENSE_LIMIT,
     EM_STEPS,
     EM_TOLERANCE,
     FAST_ABOVE,
@@ -139,6 +142,7 @@ __all__ = [
     "PCORR_SHIFT_LIMIT",
     "RIVAL_LIMIT",
     "RIVAL_AGREEMENT",
+    "DENSE_LIMIT",
     "ZERO_THRESHOLD",
     "REFINE_THRESHOLD",
     "MAX_TRIPLES",
@@ -306,13 +310,21 @@ def invert_softmax(
                 f"{_softmax_model.RIVAL_AGREEMENT:g} F1) scores {where} the selected one (limit "
                 f"{_softmax_model.RIVAL_LIMIT:g}): the data cannot choose between them",
             )
+    edges = int(found.fit.dag.sum())
+    if report["identified"] and edges > _softmax_model.DENSE_LIMIT * p:
+        report.update(
+            identified=False,
+            reason=f"the selected class graph is dense ({edges / p:.2f} edges per class, limit "
+            f"{_softmax_model.DENSE_LIMIT:g}): on graphs that dense a wrong normalisation can fit a wrong graph "
+            "with every check passed",
+        )
     info: dict[str, Any] = {
         "blocks": [len(cols) for cols in blocks],
         "candidates": found.candidates,
         "bic_margin": None if found.bic_margin is None else round(found.bic_margin, 3),
         "em_steps": found.em_steps,
         "coordinate_moves": found.coordinate_moves,
-        "edges": int(found.fit.dag.sum()),
+        "edges": edges,
         "penalty": penalty,
         "seed": seed,
         **{key: (round(v, 6) if isinstance(v, float) else v) for key, v in report.items()},
@@ -405,6 +417,7 @@ TUNING = (
     "PCORR_SHIFT_LIMIT",
     "RIVAL_LIMIT",
     "RIVAL_AGREEMENT",
+    "DENSE_LIMIT",
     "ZERO_THRESHOLD",
     "REFINE_THRESHOLD",
     "MAX_TRIPLES",

@@ -258,3 +258,18 @@ def test_a_rival_scoring_above_the_selected_completion_is_said_so(one_block, mon
     result = sm.invert_softmax(np.cov(w, rowvar=False), 5000, [np.arange(10)])
     assert result.identified is False and result.info["rival_gap"] == -0.25
     assert "0.25 edges' BIC penalty above the selected one" in result.info["reason"]
+
+
+def test_a_dense_selected_graph_refuses_the_claim_but_keeps_the_inversion(one_block, monkeypatch):
+    # DENSE_LIMIT edges per class: the 1 x 10 block's graph has 7-8 edges, so a limit of 0.5 makes it
+    # "dense"; the same inversion is still used by auto (a relabel only, like the other graph checks)
+    claimed = transform_dataset(one_block.probabilities, make_nodes(10, one_block.names), "auto")
+    assert claimed.info["softmax"]["identified"] is True
+    edges = claimed.info["softmax"]["edges"]
+    assert 0.5 * 10 < edges <= sm.DENSE_LIMIT * 10
+    monkeypatch.setattr(_softmax_model, "DENSE_LIMIT", 0.5)
+    with pytest.warns(IlilabWarning, match="measured better than plain transforms"):
+        refused = transform_dataset(one_block.probabilities, make_nodes(10, one_block.names), "auto")
+    info = refused.info["softmax"]
+    assert info["identified"] is False and f"({edges / 10:.2f} edges per class, limit 0.5)" in info["reason"]
+    assert info["kept_unidentified"] and np.array_equal(refused.covariance, claimed.covariance)
