@@ -23,7 +23,7 @@ a time, and writes one JSON line per configuration:
 
 ``--tuning NAME=VALUE`` sets tuning constants of :mod:`ililab.softmax` first:
 ``--tuning MISFIT_LIMIT=inf PCORR_SHIFT_LIMIT=inf RIVAL_LIMIT=-inf DENSE_LIMIT=inf`` records the statistics of those
-checks (``misfit``, ``misfit_edges``, ``pcorr_shift``, ``rival_gap``) without applying them, so that the summary
+checks (``misfit``, ``misfit_edges``, ``pcorr_shift``, ``rival_gap``, ``edges``) without applying them, so that the summary
 (``--summarize``, also printed at the end) can count the claims and the wrong claims (F1 < 0.9)
 without and with them, at the library's current limits. Progress goes to stderr.
 Not part of ``make test``; seeds 3, 4, 7, 11, 17 and 19 are the development set of the claim (see
@@ -272,7 +272,7 @@ def _refused(softmax: dict, cfg: dict) -> list[str]:
     if gap is not None and gap < _softmax_model.RIVAL_LIMIT:
         why.append("rival")
     p = cfg["n_classes"] * cfg["blocks"]
-    if softmax.get("edges", 0) > _softmax_model.DENSE_LIMIT * p:
+    if p <= _softmax_model.FAST_ABOVE and softmax.get("edges", 0) > _softmax_model.DENSE_LIMIT * p:
         why.append("dense")
     if p <= _softmax_model.FAST_ABOVE and cfg["n"] < softmax_transform.SPLIT_HALF_ROWS * p:
         why.append("rows")
@@ -307,8 +307,8 @@ def summarize(paths: list[str]) -> None:
     kept = [r for r in claims if not _refused(r["softmax"], r["cfg"])]
     print(f"{len(rows)} configurations ({', '.join(f'seed {s}' for s in sorted({r['seed'] for r in rows}))}), "
           f"{sum(r['outcome'] == 'timed out' for r in rows)} timed out; claimed identified without the misfit, "
-          f"partial-correlation, rival and rows checks: {len(claims)}, {len(wrong)} with F1 < 0.9; with them: {len(kept)}, "
-          f"{sum(r['f1'] < 0.9 for r in kept)} with F1 < 0.9")
+          f"partial-correlation, rival, density and rows checks: {len(claims)}, {len(wrong)} with F1 < 0.9; "
+          f"with them: {len(kept)}, {sum(r['f1'] < 0.9 for r in kept)} with F1 < 0.9")
     keys = ("overidentification", "relative_se", "pcorr_shift", "misfit", "misfit_edges", "rival_gap", "split_half",
             "rounding_noise", "censored_share")
     print(f"{'seed':>4} {'idx':>4} {'f1':>5} {'orac':>5} " + " ".join(f"{k[:10]:>10}" for k in keys) + "  refused  cfg")

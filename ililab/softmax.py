@@ -63,7 +63,7 @@ still leave structure of the data unexplained). Last, no other completion the se
 graph differs (adjacencies agreeing below ``RIVAL_AGREEMENT`` F1) may come within ``RIVAL_LIMIT``
 edges' BIC penalty of the selected one (``rival_gap``): two normalisations that close are a coin
 toss for BIC, so the graph is not pinned down (small blocks of chained logits). And the selected
-graph may have at most ``DENSE_LIMIT`` edges per class: on denser class graphs a wrong
+DAG may have at most ``DENSE_LIMIT`` edges per column: on denser class graphs a wrong
 normalisation was seen fitting a wrong graph with every statistic comfortable.
 
 Two data-side checks follow in :func:`ililab.softmax_transform.softmax_dataset`: the even and odd
@@ -311,12 +311,14 @@ def invert_softmax(
                 f"{_softmax_model.RIVAL_LIMIT:g}): the data cannot choose between them",
             )
     edges = int(found.fit.dag.sum())
-    if report["identified"] and edges > _softmax_model.DENSE_LIMIT * p:
+    # only where a DAG was fitted: above FAST_ABOVE columns `dag` is the support of a thresholded
+    # precision, whose count of noise entries grows with p
+    if report["identified"] and found.moral is None and edges > _softmax_model.DENSE_LIMIT * p:
         report.update(
             identified=False,
-            reason=f"the selected class graph is dense ({edges / p:.2f} edges per class, limit "
+            reason=f"the selected class graph is dense ({edges / p:.2f} edges per column, limit "
             f"{_softmax_model.DENSE_LIMIT:g}): on graphs that dense a wrong normalisation can fit a wrong graph "
-            "with every check passed",
+            "with every other check passed",
         )
     info: dict[str, Any] = {
         "blocks": [len(cols) for cols in blocks],

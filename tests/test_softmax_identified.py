@@ -271,5 +271,15 @@ def test_a_dense_selected_graph_refuses_the_claim_but_keeps_the_inversion(one_bl
     with pytest.warns(IlilabWarning, match="measured better than plain transforms"):
         refused = transform_dataset(one_block.probabilities, make_nodes(10, one_block.names), "auto")
     info = refused.info["softmax"]
-    assert info["identified"] is False and f"({edges / 10:.2f} edges per class, limit 0.5)" in info["reason"]
+    assert info["identified"] is False and f"({edges / 10:.2f} edges per column, limit 0.5)" in info["reason"]
     assert info["kept_unidentified"] and np.array_equal(refused.covariance, claimed.covariance)
+
+
+def test_the_density_check_is_not_applied_to_the_fast_paths_precision_support(one_block, monkeypatch):
+    # above FAST_ABOVE columns no DAG is fitted: `edges` counts a thresholded precision's support,
+    # whose noise entries grow with p (2 x 527 had ~7 per column), so it cannot refuse the claim there
+    monkeypatch.setattr(_softmax_model, "FAST_ABOVE", 5)
+    monkeypatch.setattr(_softmax_model, "DENSE_LIMIT", 0.5)
+    ds = transform_dataset(one_block.probabilities, make_nodes(10, one_block.names), "softmax")
+    info = ds.info["softmax"]
+    assert info["edges"] > 0.5 * 10 and info["identified"] is True

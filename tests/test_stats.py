@@ -294,3 +294,20 @@ def test_sampled_products_are_entries_of_the_full_product():
     omega = a @ a.T
     rows, cols = np.array([0, 0, 3, 6, 6]), np.array([1, 3, 0, 2, 3])
     assert np.allclose(sampled_products(y, mean, omega, rows, cols), ((y - mean) @ omega)[rows, cols], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("joint_row_limit", [0, 2, 64], ids=["one at a time", "mixed", "joint"])
+def test_censored_products_entry_by_entry_equal_the_dense_ones(censored_both_sides, monkeypatch, joint_row_limit):
+    # two ways to the same products (a compiled loop over the entries, BLAS over their rows): each
+    # guards the other's bookkeeping of the moments, which the filled rows alone would not show
+    from ililab import censored
+
+    y, below, above = censored_both_sides
+    monkeypatch.setattr(censored, "JOINT_ROW_LIMIT", joint_row_limit)
+    fits = []
+    for share in (1.0, 0.0):  # every entry on its own, then dense products
+        monkeypatch.setattr(censored, "DENSE_SHARE", share)
+        fits.append(censored.fill_censored(y, below, -1.0, above, 1.2))
+    assert fits[0].sweeps == fits[1].sweeps >= 3
+    assert np.allclose(fits[0].rows, fits[1].rows, rtol=0, atol=1e-10)
+    assert np.allclose(fits[0].covariance, fits[1].covariance, rtol=0, atol=1e-10)
