@@ -130,6 +130,9 @@ def fill_censored(
     # more than DENSE_SHARE of those rows' entries.
     hit = np.flatnonzero(per_row)
     dense = count > DENSE_SHARE * hit.size * p
+    # for dense products: the rows holding each set of entries and each entry's place among them
+    every_held = _rows_held(rows) if dense else None
+    alone_held = _rows_held(rows[alone]) if dense and joint else None
     # The moments are kept about a fixed centre near the means (so the sums stay small) and
     # updated by the change of the censored entries only, instead of a full pass per sweep.
     centre = y.mean(axis=0)
@@ -158,7 +161,7 @@ def fill_censored(
             if joint:
                 values = y[rows, cols]
                 values[alone], new_extra = _one_at_a_time_e_step(
-                    y, mean, omega, rows[alone], cols[alone], entry_bounds[alone], entry_signs[alone], dense
+                    y, mean, omega, rows[alone], cols[alone], entry_bounds[alone], entry_signs[alone], alone_held
                 )
                 if joint_rows.size:
                     marks, low_side = censored[joint_rows], below[joint_rows]
@@ -168,7 +171,9 @@ def fill_censored(
                     values[~alone] = new[marks]
                     new_extra = new_extra + joint_extra
             else:
-                values, new_extra = _one_at_a_time_e_step(y, mean, omega, rows, cols, entry_bounds, entry_signs, dense)
+                values, new_extra = _one_at_a_time_e_step(
+                    y, mean, omega, rows, cols, entry_bounds, entry_signs, every_held
+                )
         if not (np.isfinite(values).all() and np.isfinite(new_extra).all()):
             if joint:  # numerically degenerate rows (e.g. whole columns censored): the simpler E-step
                 joint = False
@@ -182,7 +187,7 @@ def fill_censored(
         column_moves = np.bincount(cols, moved, minlength=p)
         if dense:
             delta = np.zeros((hit.size, p))
-            delta[np.searchsorted(hit, rows), cols] = moved
+            delta[every_held[1], cols] = moved
             cross = delta.T @ y[hit] - np.outer(column_moves, centre)
             gram += cross + cross.T + delta.T @ delta
         else:
@@ -234,18 +239,26 @@ def _truncated_moments(m, s, bound, sign):
     return mean, var
 
 
-def _one_at_a_time_e_step(y, mean, omega, rows, cols, bounds, signs, dense=False):
+def _rows_held(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of sorted ``rows``, and each entry's place among them (no sort: one pass)."""
+    starts = np.empty(rows.size, dtype=bool)
+    starts[:1] = True
+    np.not_equal(rows[1:], rows[:-1], out=starts[1:])
+    return rows[starts], np.cumsum(starts) - 1
+
+
+def _one_at_a_time_e_step(y, mean, omega, rows, cols, bounds, signs, held=None):
     """Each censored entry ``(rows[k], cols[k])`` given its row's other entries (current values).
 
     Returns the new values of those entries and the summed variances they keep (a diagonal matrix).
-    ``dense``: compute ``(y - mean) Ω`` on the rows holding the entries (many entries per row).
+    ``held`` (:func:`_rows_held` of ``rows``): compute ``(y - mean) Ω`` densely on the rows holding
+    the entries (many entries per row), else entry by entry.
     """
     p = y.shape[1]
     d = np.diag(omega)
     # conditional mean given the rest of the row: y_j - ((y - mean) Ω)_j / Ω_jj, at those entries only
-    if dense:
-        held = np.unique(rows)
-        products = ((y[held] - mean) @ omega)[np.searchsorted(held, rows), cols]
+    if held is not None:
+        products = ((y[held[0]] - mean) @ omega)[held[1], cols]
     else:
         from ililab._censored_kernel import sampled_products  # numba, loaded only when values are censored
 
