@@ -125,6 +125,8 @@ def fill_censored(
     joint = float(np.sum(per_row[small].astype(np.float64) ** 3 + per_row[small] * p)) <= JOINT_WORK
     alone = ~small[rows]  # entries of rows too crowded for the joint E-step
     joint_rows = np.flatnonzero(small)
+    joint_marks, joint_below = censored[joint_rows], below[joint_rows]
+    joint_bounds, joint_signs = np.where(joint_below, low_b, high_b), np.where(joint_below, -1.0, 1.0)
     # Products over the censored entries: entry by entry when they are few per row (cost ~ entries
     # times p), or as dense products over the rows holding them (BLAS, ~ rows times p²) when they are
     # more than DENSE_SHARE of those rows' entries.
@@ -164,11 +166,8 @@ def fill_censored(
                     y, mean, omega, rows[alone], cols[alone], entry_bounds[alone], entry_signs[alone], alone_held
                 )
                 if joint_rows.size:
-                    marks, low_side = censored[joint_rows], below[joint_rows]
-                    new, joint_extra = _joint_e_step(
-                        y[joint_rows], mean, omega, marks, np.where(low_side, low_b, high_b), np.where(low_side, -1.0, 1.0)
-                    )
-                    values[~alone] = new[marks]
+                    new, joint_extra = _joint_e_step(y[joint_rows], mean, omega, joint_marks, joint_bounds, joint_signs)
+                    values[~alone] = new[joint_marks]
                     new_extra = new_extra + joint_extra
             else:
                 values, new_extra = _one_at_a_time_e_step(
