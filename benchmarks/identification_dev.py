@@ -262,17 +262,16 @@ def _refused(softmax: dict, cfg: dict) -> list[str]:
     by ``--tuning``; :func:`_claimed_before` counts the runs it refused as claims "before" (when the
     censored-share and rounding-noise checks pass).
     """
-    why = []
+    why = []  # the library's own tests of each statistic; a statistic not recorded passes
     misfit, edges = softmax.get("misfit"), softmax.get("misfit_edges")
-    if misfit is not None and misfit > _softmax_model.MISFIT_LIMIT and edges is not None and edges > 1:
+    if misfit is not None and edges is not None and _softmax_model.misfit_fails(misfit, edges):
         why.append("misfit")
-    if (softmax.get("pcorr_shift") or 0.0) > _softmax_model.PCORR_SHIFT_LIMIT:
+    if softmax.get("pcorr_shift") is not None and _softmax_model.pcorr_shift_fails(softmax["pcorr_shift"]):
         why.append("pcorr_shift")
-    gap = softmax.get("rival_gap")
-    if gap is not None and gap < _softmax_model.RIVAL_LIMIT:
+    if softmax.get("rival_gap") is not None and _softmax_model.rival_fails(softmax["rival_gap"]):
         why.append("rival")
     p = cfg["n_classes"] * cfg["blocks"]
-    if p <= _softmax_model.FAST_ABOVE and softmax.get("edges", 0) > _softmax_model.DENSE_LIMIT * p:
+    if p <= _softmax_model.FAST_ABOVE and _softmax_model.density_fails(softmax.get("edges", 0), p):
         why.append("dense")
     if p <= _softmax_model.FAST_ABOVE and cfg["n"] < softmax_transform.SPLIT_HALF_ROWS * p:
         why.append("rows")

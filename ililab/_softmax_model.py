@@ -358,6 +358,29 @@ def _fit(
     return _Fit(bic, cov, dag, omega)
 
 
+def misfit_fails(misfit: float, misfit_edges: float) -> bool:
+    """Whether a claim with this misfit (deviance per degree of freedom, excess in edges) is refused: ``MISFIT_LIMIT``."""
+    return misfit > MISFIT_LIMIT and misfit_edges > 1
+
+
+def pcorr_shift_fails(shift: float) -> bool:
+    """Whether a claim with this partial-correlation shift is refused (NaN is): ``PCORR_SHIFT_LIMIT``."""
+    return not shift <= PCORR_SHIFT_LIMIT
+
+
+def rival_fails(gap: float) -> bool:
+    """Whether a claim whose best rival trails it by ``gap`` edges' penalty is refused: ``RIVAL_LIMIT``."""
+    return gap < RIVAL_LIMIT
+
+
+def density_fails(edges: int, columns: int) -> bool:
+    """Whether a claim whose fitted DAG has ``edges`` over ``columns`` is refused: ``DENSE_LIMIT``.
+
+    Only for a fitted DAG: above ``FAST_ABOVE`` columns the edges are a thresholded precision's support.
+    """
+    return edges > DENSE_LIMIT * columns
+
+
 def rival_gap(best: _Fit, tried: Sequence[tuple[float, np.ndarray]], n: int, penalty: float) -> float | None:
     """By how many edges' BIC penalty the best rival of the selected completion trails it.
 
@@ -511,7 +534,7 @@ def _identification(k: np.ndarray, b: np.ndarray, moral: np.ndarray, blocks: Seq
         )
         return report
     report["pcorr_shift"] = shift
-    if not shift <= PCORR_SHIFT_LIMIT:
+    if pcorr_shift_fails(shift):
         report.update(
             identified=False,
             reason=f"the normalisation's uncertainty outweighs the sampling noise of the graph (a change of one "

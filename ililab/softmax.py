@@ -292,7 +292,7 @@ def invert_softmax(
             report["misfit"] = float(deviance / df)
             # the unexplained deviance beyond its expectation, in edges' worth of BIC penalty
             report["misfit_edges"] = float((deviance - df) / (penalty * np.log(n)))
-            if report["identified"] and report["misfit"] > _softmax_model.MISFIT_LIMIT and report["misfit_edges"] > 1:
+            if report["identified"] and _softmax_model.misfit_fails(report["misfit"], report["misfit_edges"]):
                 report.update(
                     identified=False,
                     reason=f"the selected class graph does not explain the centred log-probabilities (deviance "
@@ -301,7 +301,7 @@ def invert_softmax(
                 )
     if found.rival_gap is not None:
         report["rival_gap"] = found.rival_gap
-        if report["identified"] and found.rival_gap < _softmax_model.RIVAL_LIMIT:
+        if report["identified"] and _softmax_model.rival_fails(found.rival_gap):
             where = (f"within {found.rival_gap:.2f} edges' BIC penalty of" if found.rival_gap >= 0
                      else f"{-found.rival_gap:.2f} edges' BIC penalty above")  # an EM step too small to take
             report.update(
@@ -313,7 +313,7 @@ def invert_softmax(
     edges = int(found.fit.dag.sum())
     # only where a DAG was fitted: above FAST_ABOVE columns `dag` is the support of a thresholded
     # precision, whose count of noise entries grows with p
-    if report["identified"] and found.moral is None and edges > _softmax_model.DENSE_LIMIT * p:
+    if report["identified"] and found.moral is None and _softmax_model.density_fails(edges, p):
         report.update(
             identified=False,
             reason=f"the selected class graph is dense ({edges / p:.2f} edges per column, limit "

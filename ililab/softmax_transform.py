@@ -355,8 +355,7 @@ def softmax_dataset(
     # An inversion that passed the graph-side checks (enough non-adjacent pairs) but is weakly
     # determined, unstable across halves or unchecked by them (too few rows), or whose graph misfits,
     # has a close rival or is dense (`misfit`, `pcorr_shift`, `rival_gap`, `DENSE_LIMIT`: they come
-    # after `relative_se`)
-    # still beat log-probabilities in every such run of
+    # after `relative_se`) still beat log-probabilities in every such run of
     # benchmarks/softmax_graphs.py (chains, 1 x 8); one that failed them did not (dense, 2 x 3).
     weak_only = not identified and "relative_se" in result.info
     if not identified:
